@@ -1,0 +1,42 @@
+# motifattn — build, test and demo on a fresh Debian machine with Swift.
+#   make demo    install what is missing, build (release), scan the bundled demo genome
+#   make test    install what is missing, run the whole test suite
+SHELL := /bin/bash
+SWIFT ?= swift
+PREFIX ?= /usr/local
+DEMO_OUT ?= demo-out
+THREADS ?= $(shell nproc)
+APT_PACKAGES := libhts-dev libopenblas-dev pkg-config zlib1g-dev samtools tabix
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/release/motifattn
+
+.PHONY: all deps build test demo install clean bench
+
+all: build
+
+## deps: install the Debian packages the build and the tests need (only the missing ones)
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product motifattn
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	@mkdir -p $(DEMO_OUT)
+	$(BIN) windows Reference/demo/genome.fa.gz --region chr1:1-1000 --window 200 --stride 100 -o $(DEMO_OUT)/windows.fa
+	@echo "demo: results in $(DEMO_OUT)/"
+
+install: build
+	install -d $(PREFIX)/bin
+	install -m 755 $(BIN) $(PREFIX)/bin/motifattn
+
+clean:
+	rm -rf .build $(DEMO_OUT)

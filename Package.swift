@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+// motifattn: transcription-factor motifs and candidate TF–TF interactions from Transformer attention.
+import PackageDescription
+
+let package = Package(
+    name: "motifattn",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "MotifAttn", targets: ["MotifAttn"]),
+        .library(name: "MotifAttnIO", targets: ["MotifAttnIO"]),
+        .library(name: "MotifAttnTokenizers", targets: ["MotifAttnTokenizers"]),
+        .library(name: "MotifAttnModel", targets: ["MotifAttnModel"]),
+        .library(name: "MotifAttnAnalysis", targets: ["MotifAttnAnalysis"]),
+        .executable(name: "motifattn", targets: ["motifattn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, seen only by the modules that wrap them.
+        .systemLibrary(name: "CHTSlib", pkgConfig: "htslib", providers: [.apt(["libhts-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // 1. Read: FASTA/BAM/CRAM/SAM/BED through htslib, regions, windows.
+        .target(name: "MotifAttnIO", dependencies: ["CHTSlib"]),
+        // 2. Tokenize: the Tokenizer protocol and the k-mer tokenizer.
+        .target(name: "MotifAttnTokenizers", dependencies: ["MotifAttnIO"]),
+        // Numeric kernels (the only module that imports OpenBLAS).
+        .target(name: "MotifAttnKernels", dependencies: ["COpenBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // 3. Encode: safetensors, config, layers, encoder, training.
+        .target(name: "MotifAttnModel", dependencies: ["MotifAttnTokenizers", "MotifAttnKernels"]),
+        // 4. Analyse: attention profiles, motifs, statistics, interactions, writers.
+        .target(name: "MotifAttnAnalysis", dependencies: ["MotifAttnModel"]),
+        // 5. The pipeline joining the stages (scan, analyze, merge); re-exports the library.
+        .target(name: "MotifAttn", dependencies: ["MotifAttnAnalysis"]),
+        // The command-line tool: a thin layer over the library.
+        .executableTarget(name: "motifattn", dependencies: [
+            "MotifAttn",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Test helpers: approximate equality, gradient checks, fixture loading.
+        .target(name: "_TestSupport", dependencies: ["MotifAttnKernels"]),
+        .testTarget(name: "MotifAttnIOTests", dependencies: ["MotifAttnIO", "_TestSupport"]),
+        .testTarget(name: "MotifAttnTokenizersTests", dependencies: ["MotifAttnTokenizers", "MotifAttnModel", "_TestSupport"]),
+        .testTarget(name: "MotifAttnKernelsTests", dependencies: ["MotifAttnKernels", "_TestSupport"]),
+        .testTarget(name: "MotifAttnModelTests", dependencies: ["MotifAttnModel", "_TestSupport"]),
+        .testTarget(name: "MotifAttnAnalysisTests", dependencies: ["MotifAttnAnalysis", "_TestSupport"]),
+        .testTarget(name: "MotifAttnCLITests", dependencies: ["MotifAttn", "_TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

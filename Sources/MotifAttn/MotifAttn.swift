@@ -1,0 +1,8 @@
+// The motifattn library: every stage, re-exported for users who `import MotifAttn`.
+@_exported import MotifAttnIO
+@_exported import MotifAttnTokenizers
+@_exported import MotifAttnModel
+@_exported import MotifAttnAnalysis
+
+/// The version written into every output's provenance.
+public let motifattnVersion = "0.1.0"

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import MotifAttn
+
+/// Runs a subcommand's body, turning a data error into one line on standard
+/// error (`motifattn <command>: message`) and exit status 1.
+func reportingErrors(_ command: String, _ body: () throws -> Void) throws {
+    installSignalCleanup()
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        printError("motifattn \(command): \(error)")
+        throw ExitCode(1)
+    }
+}
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+private var signalCleanupInstalled = false
+
+/// On SIGINT or SIGTERM, removes unfinished output files before exiting.
+func installSignalCleanup() {
+    guard !signalCleanupInstalled else { return }
+    signalCleanupInstalled = true
+    let handler: @convention(c) (Int32) -> Void = { signal in
+        TemporaryFileRegistry.shared.removeAll()
+        _exit(128 + signal)
+    }
+    signal(SIGINT, handler)
+    signal(SIGTERM, handler)
+}

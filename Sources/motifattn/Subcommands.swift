@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// Every subcommand, in the order `motifattn --help` lists them.
+let allSubcommands: [ParsableCommand.Type] = [
+    WindowsCommand.self,
+]
