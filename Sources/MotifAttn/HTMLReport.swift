@@ -1,0 +1,244 @@
+import Foundation
+
+/// Everything the HTML report shows, in plain values (the pipeline fills it from the analysis).
+public struct ReportContent: Sendable {
+    /// A position frequency matrix: one row per position, columns A, C, G, T (rows sum to 1).
+    public typealias Matrix = [[Double]]
+
+    /// A motif a head focuses on, with its best database match.
+    public struct HeadMotif: Sendable {
+        public var id: String
+        public var layer: Int
+        public var head: Int
+        public var consensus: String
+        public var sites: Int
+        public var qValue: Double
+        public var matrix: Matrix
+        /// Best database match, drawn under the head motif (already oriented and offset to align).
+        public var matchID: String?
+        public var matchName: String?
+        public var matchQValue: Double?
+        public var matchMatrix: Matrix?
+        /// Offset of the match's first column relative to the head motif's first column.
+        public var matchOffset: Int
+        public init(id: String, layer: Int, head: Int, consensus: String, sites: Int, qValue: Double, matrix: Matrix,
+                    matchID: String? = nil, matchName: String? = nil, matchQValue: Double? = nil,
+                    matchMatrix: Matrix? = nil, matchOffset: Int = 0) {
+            self.id = id; self.layer = layer; self.head = head; self.consensus = consensus; self.sites = sites
+            self.qValue = qValue; self.matrix = matrix; self.matchID = matchID; self.matchName = matchName
+            self.matchQValue = matchQValue; self.matchMatrix = matchMatrix; self.matchOffset = matchOffset
+        }
+    }
+
+    /// A motif instance marked on a heat map.
+    public struct Instance: Sendable {
+        public var name: String
+        /// 0-based half-open base range within the window.
+        public var start: Int
+        public var end: Int
+        public init(name: String, start: Int, end: Int) { self.name = name; self.start = start; self.end = end }
+    }
+
+    /// One high-scoring window with one head's attention.
+    public struct WindowMap: Sendable {
+        public var label: String
+        public var probability: Double
+        public var layer: Int
+        public var head: Int
+        /// Bases covered by each token (specials: empty ranges).
+        public var tokenSpans: [Range<Int>]
+        /// Attention probabilities, row-major `[query][key]`, `tokenSpans.count` squared.
+        public var attention: [Float]
+        public var instances: [Instance]
+        public init(label: String, probability: Double, layer: Int, head: Int, tokenSpans: [Range<Int>], attention: [Float], instances: [Instance]) {
+            self.label = label; self.probability = probability; self.layer = layer; self.head = head
+            self.tokenSpans = tokenSpans; self.attention = attention; self.instances = instances
+        }
+    }
+
+    /// The page title.
+    public var title: String
+    /// Run facts shown at the top (input, model, counts).
+    public var summary: [(String, String)]
+    /// Head motifs, in the order shown.
+    public var headMotifs: [HeadMotif]
+    /// Column names and rows of the interaction table (first rows shown).
+    public var interactionColumns: [String]
+    public var interactionRows: [[String]]
+    /// Column names and rows of the head diagnostics.
+    public var headColumns: [String]
+    public var headRows: [[String]]
+    /// Attention heat maps of top windows.
+    public var windows: [WindowMap]
+
+    public init(title: String, summary: [(String, String)] = [], headMotifs: [HeadMotif] = [], interactionColumns: [String] = [],
+                interactionRows: [[String]] = [], headColumns: [String] = [], headRows: [[String]] = [], windows: [WindowMap] = []) {
+        self.title = title; self.summary = summary; self.headMotifs = headMotifs
+        self.interactionColumns = interactionColumns; self.interactionRows = interactionRows
+        self.headColumns = headColumns; self.headRows = headRows; self.windows = windows
+    }
+}
+
+/// A self-contained HTML page (inline SVG and CSS, no script, no network) showing a run's results:
+/// sequence logos of head motifs beside their best database match, attention heat maps of top windows
+/// with motif instances marked, the interaction table and the head diagnostics.
+public enum HTMLReport {
+    /// The page for `content`.
+    public static func render(_ content: ReportContent) -> String {
+        var html = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(content.title))</title>
+        <style>
+        body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em;color:#222;max-width:1200px}
+        h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
+        table{border-collapse:collapse;font-size:.85em}td,th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}
+        th{background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
+        .motif{display:inline-block;vertical-align:top;margin:0 1.5em 1.5em 0;padding:.5em;border:1px solid #ddd;border-radius:4px}
+        .motif .cap{font-size:.8em;color:#555}.map{display:inline-block;margin:0 1em 1em 0;vertical-align:top}
+        .legend span{display:inline-block;width:.9em;height:.9em;margin:0 .2em 0 .8em;vertical-align:middle}
+        </style></head><body>
+        <h1>\(escape(content.title))</h1>
+
+        """
+        if !content.summary.isEmpty {
+            html += "<table>" + content.summary.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined() + "</table>\n"
+        }
+        html += "<h2>Motifs each head focuses on</h2>\n"
+        if content.headMotifs.isEmpty { html += "<p>No head motif passed the thresholds.</p>\n" }
+        for motif in content.headMotifs {
+            html += "<div class=\"motif\"><div><b>\(escape(motif.id))</b> layer \(motif.layer) head \(motif.head) · \(escape(motif.consensus)) · \(motif.sites) sites · q = \(format(motif.qValue))</div>\n"
+            html += logo(motif.matrix, offset: max(0, -motif.matchOffset), width: max(motif.matrix.count + max(0, -motif.matchOffset), (motif.matchMatrix?.count ?? 0) + max(0, motif.matchOffset)))
+            if let match = motif.matchMatrix {
+                html += "<div class=\"cap\">best match \(escape(motif.matchID ?? "")) \(escape(motif.matchName ?? ""))\(motif.matchQValue.map { " · q = \(format($0))" } ?? "")</div>\n"
+                html += logo(match, offset: max(0, motif.matchOffset), width: max(motif.matrix.count + max(0, -motif.matchOffset), match.count + max(0, motif.matchOffset)))
+            } else {
+                html += "<div class=\"cap\">no database match</div>\n"
+            }
+            html += "</div>\n"
+        }
+        html += "<h2>Candidate TF–TF interactions (co-attention)</h2>\n" + table(content.interactionColumns, content.interactionRows)
+        html += "<h2>Attention in top-scoring windows</h2>\n"
+        if content.windows.isEmpty { html += "<p>No window to show.</p>\n" }
+        let names = Array(Set(content.windows.flatMap { $0.instances.map(\.name) })).sorted()
+        if !names.isEmpty {
+            html += "<div class=\"legend\">" + names.map { "<span style=\"background:\(instanceColor($0, among: names))\"></span>\(escape($0))" }.joined() + "</div>\n"
+        }
+        for window in content.windows { html += heatMap(window, names: names) }
+        html += "<h2>Head diagnostics</h2>\n" + table(content.headColumns, content.headRows)
+        html += "<p class=\"cap\">Made by motifattn \(motifattnVersion). Coordinates are 0-based, half-open.</p>\n</body></html>\n"
+        return html
+    }
+
+    // MARK: - Pieces
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    static func format(_ value: Double) -> String {
+        value == 0 ? "0" : (abs(value) < 1e-3 || abs(value) >= 1e4 ? String(format: "%.2e", value) : String(format: "%.3g", value))
+    }
+
+    private static func table(_ columns: [String], _ rows: [[String]]) -> String {
+        guard !rows.isEmpty else { return "<p>None.</p>\n" }
+        var out = "<table><tr>" + columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
+        for row in rows {
+            out += "<tr>" + row.map { cell in
+                Double(cell) != nil ? "<td class=\"n\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
+            }.joined() + "</tr>\n"
+        }
+        return out + "</table>\n"
+    }
+
+    /// Letter outlines in a 100×100 box (y down), filled with the usual nucleotide colours.
+    private static let glyphs: [(path: String, color: String)] = [
+        ("M0 100L40 0L60 0L100 100L78 100L68 72L32 72L22 100ZM39 55L61 55L50 25Z", "#109648"),
+        ("M93.3 25A50 50 0 1 0 93.3 75L77.7 66A32 32 0 1 1 77.7 34Z", "#255C99"),
+        ("M93.3 25A50 50 0 1 0 100 62L100 50L56 50L56 64L80 64A32 32 0 1 1 77.7 34Z", "#F7B32B"),
+        ("M0 0L100 0L100 18L59 18L59 100L41 100L41 18L0 18Z", "#D62839"),
+    ]
+
+    /// An information-content sequence logo (letters scaled by p × IC, 2 bits full height).
+    static func logo(_ matrix: ReportContent.Matrix, offset: Int = 0, width: Int? = nil) -> String {
+        let columnWidth = 24.0, height = 80.0
+        let columns = max(width ?? matrix.count, matrix.count + offset)
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(Double(columns) * columnWidth + 24))\" height=\"\(Int(height + 8))\" role=\"img\">"
+        svg += "<line x1=\"22\" y1=\"2\" x2=\"22\" y2=\"\(height + 2)\" stroke=\"#999\"/><text x=\"0\" y=\"12\" font-size=\"9\" fill=\"#666\">2 bits</text>"
+        for (i, row) in matrix.enumerated() {
+            let total = row.reduce(0, +)
+            guard total > 0, row.count == 4 else { continue }
+            let p = row.map { $0 / total }
+            let information = 2 + p.reduce(0) { $0 + ($1 > 0 ? $1 * log2($1) : 0) }
+            var y = height + 2
+            for letter in (0..<4).sorted(by: { p[$0] < p[$1] }) {
+                let letterHeight = p[letter] * information / 2 * height
+                guard letterHeight > 0.2 else { continue }
+                y -= letterHeight
+                let x = 24 + Double(i + offset) * columnWidth
+                let glyph = glyphs[letter]
+                svg += "<path d=\"\(glyph.path)\" fill=\"\(glyph.color)\" fill-rule=\"evenodd\" transform=\"translate(\(fmt(x)) \(fmt(y))) scale(\(fmt((columnWidth - 2) / 100)) \(fmt(letterHeight / 100)))\"/>"
+            }
+        }
+        return svg + "</svg>\n"
+    }
+
+    private static func fmt(_ x: Double) -> String { String(format: "%.2f", x) }
+
+    private static func instanceColor(_ name: String, among names: [String]) -> String {
+        let palette = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#469990", "#800000"]
+        return palette[(names.firstIndex(of: name) ?? 0) % palette.count]
+    }
+
+    /// A heat map of one head's token-to-token attention, binned to at most 80 cells a side,
+    /// with motif instances as coloured bands along both axes.
+    static func heatMap(_ window: ReportContent.WindowMap, names: [String]) -> String {
+        let tokens = window.tokenSpans.count
+        guard tokens > 0, window.attention.count == tokens * tokens else { return "" }
+        let bins = min(tokens, 80)
+        var cells = [Double](repeating: 0, count: bins * bins)
+        var counts = [Double](repeating: 0, count: bins * bins)
+        for q in 0..<tokens {
+            for k in 0..<tokens {
+                let cell = (q * bins / tokens) * bins + k * bins / tokens
+                cells[cell] += Double(window.attention[q * tokens + k])
+                counts[cell] += 1
+            }
+        }
+        for i in cells.indices where counts[i] > 0 { cells[i] /= counts[i] }
+        let peak = max(cells.max() ?? 1, 1e-12)
+        let size = 240.0, cell = size / Double(bins), margin = 14.0
+        var svg = "<div class=\"map\"><div class=\"cap\">\(escape(window.label)) · p = \(format(window.probability)) · layer \(window.layer) head \(window.head)</div>"
+        svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(size + margin))\" height=\"\(Int(size + margin))\" role=\"img\">"
+        for r in 0..<bins {
+            for c in 0..<bins {
+                let v = (cells[r * bins + c] / peak).squareRoot()
+                guard v > 0.02 else { continue }
+                let shade = Int(255 * (1 - v))
+                svg += "<rect x=\"\(fmt(margin + Double(c) * cell))\" y=\"\(fmt(margin + Double(r) * cell))\" width=\"\(fmt(cell + 0.05))\" height=\"\(fmt(cell + 0.05))\" fill=\"rgb(\(shade),\(shade),255)\"/>"
+            }
+        }
+        for instance in window.instances {
+            let tokenRange = window.tokenSpans.indices.filter { !window.tokenSpans[$0].isEmpty && window.tokenSpans[$0].overlaps(instance.start..<instance.end) }
+            guard let first = tokenRange.first, let last = tokenRange.last else { continue }
+            let a = Double(first * bins / tokens) * cell, b = Double(last * bins / tokens + 1) * cell
+            let color = instanceColor(instance.name, among: names)
+            svg += "<rect x=\"\(fmt(margin + a))\" y=\"2\" width=\"\(fmt(b - a))\" height=\"9\" fill=\"\(color)\"><title>\(escape(instance.name)) \(instance.start)-\(instance.end)</title></rect>"
+            svg += "<rect x=\"2\" y=\"\(fmt(margin + a))\" width=\"9\" height=\"\(fmt(b - a))\" fill=\"\(color)\"><title>\(escape(instance.name)) \(instance.start)-\(instance.end)</title></rect>"
+        }
+        svg += "<rect x=\"\(margin)\" y=\"\(margin)\" width=\"\(size)\" height=\"\(size)\" fill=\"none\" stroke=\"#999\"/></svg></div>\n"
+        return svg
+    }
+}
