@@ -1,0 +1,139 @@
+import Foundation
+
+/// Errors reading the tables that are compared with a planted truth.
+public enum EvaluationError: Error, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case missingColumn(path: String, column: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
+        case let .missingColumn(path, column): return "\(path): no column '\(column)' in the header"
+        }
+    }
+}
+
+/// A tab-separated table with `##` provenance lines, a header row and data rows.
+public struct TSVTable: Sendable {
+    /// Column names from the header row.
+    public var columns: [String]
+    /// Data rows, each as many fields as there are columns (short rows padded with "").
+    public var rows: [[String]]
+
+    /// Reads `path`; `#`-prefixed lines before the header are provenance and skipped.
+    public init(path: String) throws {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw EvaluationError.unreadable(path: path, reason: "\(error.localizedDescription)")
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        while let first = lines.first, first.hasPrefix("##") { lines.removeFirst() }
+        guard let header = lines.first else { throw EvaluationError.unreadable(path: path, reason: "no header row") }
+        let names = (header.hasPrefix("#") ? String(header.dropFirst()) : header).split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        columns = names
+        rows = lines.dropFirst().map { line in
+            var fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if fields.count < names.count { fields += Array(repeating: "", count: names.count - fields.count) }
+            return fields
+        }
+        self.path = path
+    }
+
+    private var path: String
+
+    /// The index of `column`, or an error naming the file.
+    public func index(of column: String) throws -> Int {
+        guard let i = columns.firstIndex(of: column) else { throw EvaluationError.missingColumn(path: path, column: column) }
+        return i
+    }
+}
+
+/// How well a run recovered a planted truth (simulate.py's `truth_pairs.tsv` and `truth_motifs.tsv`).
+public struct TruthEvaluation: Sendable, CustomStringConvertible {
+    /// Planted interacting pairs found among the top-ranked significant pairs.
+    public var pairsFound: Int
+    /// Planted interacting pairs.
+    public var pairsPlanted: Int
+    /// Distinct significant pairs considered (at most 2 × planted).
+    public var pairsReported: Int
+    /// Planted motifs that are the best match (or same TF family) of a significant head motif.
+    public var motifsFound: Int
+    /// Planted motifs.
+    public var motifsPlanted: Int
+    /// Distinct database motifs reported as significant best matches of head motifs.
+    public var motifsReported: Int
+    /// Of those, how many are planted motifs or of a planted motif's family.
+    public var motifsReportedCorrect: Int
+    /// Planted pairs not found, as `A+B`.
+    public var missedPairs: [String]
+    /// Planted motifs not found.
+    public var missedMotifs: [String]
+
+    public var pairRecall: Double { pairsPlanted == 0 ? 0 : Double(pairsFound) / Double(pairsPlanted) }
+    public var pairPrecision: Double { pairsReported == 0 ? 0 : Double(pairsFound) / Double(pairsReported) }
+    public var motifRecall: Double { motifsPlanted == 0 ? 0 : Double(motifsFound) / Double(motifsPlanted) }
+    public var motifPrecision: Double { motifsReported == 0 ? 0 : Double(motifsReportedCorrect) / Double(motifsReported) }
+
+    public var description: String {
+        String(format: "pairs: recall %.2f (%d/%d), precision %.2f (%d of %d reported); motifs: recall %.2f (%d/%d), precision %.2f (%d of %d reported)",
+               pairRecall, pairsFound, pairsPlanted, pairPrecision, pairsFound, pairsReported,
+               motifRecall, motifsFound, motifsPlanted, motifPrecision, motifsReportedCorrect, motifsReported)
+            + (missedPairs.isEmpty ? "" : "; missed pairs: " + missedPairs.joined(separator: ", "))
+            + (missedMotifs.isEmpty ? "" : "; missed motifs: " + missedMotifs.joined(separator: ", "))
+    }
+
+    /// Compares a run's `interactions.tsv` and `head_motifs.tsv` with the truth files.
+    ///
+    /// Pairs: the distinct unordered motif pairs with q ≤ `alpha`, in the table's order
+    /// (sorted by q then effect), the first 2 × planted of them; a planted pair is found if it is
+    /// among them. Motifs: a planted motif is found if a head motif's best match with match q ≤ `alpha`
+    /// is that motif or a motif of the same TF family (JASPAR's `tf_family`, when `families` has it).
+    /// - Parameters:
+    ///   - families: JASPAR matrix ID → TF family (from the JASPAR TSV); may be empty.
+    public static func evaluate(interactionsPath: String, headMotifsPath: String, truthPairsPath: String,
+                                truthMotifsPath: String, families: [String: String] = [:], alpha: Double = 0.05) throws -> TruthEvaluation {
+        let truthPairs = try TSVTable(path: truthPairsPath)
+        let a = try truthPairs.index(of: "jaspar_id_a"), b = try truthPairs.index(of: "jaspar_id_b")
+        let planted = truthPairs.rows.map { Set([$0[a], $0[b]]) }
+
+        let interactions = try TSVTable(path: interactionsPath)
+        let ma = try interactions.index(of: "motif_a"), mb = try interactions.index(of: "motif_b"), q = try interactions.index(of: "q_value")
+        var reported: [Set<String>] = []
+        for row in interactions.rows where (Double(row[q]) ?? 1) <= alpha {
+            let pair = Set([row[ma], row[mb]])
+            if !reported.contains(pair) { reported.append(pair) }
+            if reported.count == 2 * planted.count { break }
+        }
+        let foundPairs = planted.filter { reported.contains($0) }
+
+        let truthMotifs = try TSVTable(path: truthMotifsPath)
+        let id = try truthMotifs.index(of: "jaspar_id")
+        let plantedMotifs = truthMotifs.rows.map { $0[id] }
+        let headMotifs = try TSVTable(path: headMotifsPath)
+        let best = try headMotifs.index(of: "best_match_id"), matchQ = try headMotifs.index(of: "match_q_value")
+        var matched: [String] = []
+        for row in headMotifs.rows where !row[best].isEmpty && row[best] != "." && (Double(row[matchQ]) ?? 1) <= alpha {
+            if !matched.contains(row[best]) { matched.append(row[best]) }
+        }
+        func sameFamily(_ x: String, _ y: String) -> Bool {
+            if x == y { return true }
+            guard let fx = families[x], let fy = families[y], !fx.isEmpty else { return false }
+            return fx == fy
+        }
+        let foundMotifs = plantedMotifs.filter { p in matched.contains { sameFamily($0, p) } }
+        let correct = matched.filter { m in plantedMotifs.contains { sameFamily(m, $0) } }
+        return TruthEvaluation(
+            pairsFound: foundPairs.count, pairsPlanted: planted.count, pairsReported: reported.count,
+            motifsFound: foundMotifs.count, motifsPlanted: plantedMotifs.count, motifsReported: matched.count,
+            motifsReportedCorrect: correct.count,
+            missedPairs: planted.filter { !reported.contains($0) }.map { $0.sorted().joined(separator: "+") },
+            missedMotifs: plantedMotifs.filter { p in !matched.contains { sameFamily($0, p) } })
+    }
+
+    /// JASPAR matrix ID → TF family, from the JASPAR TSV (`matrix_id`, `tf_family` columns).
+    public static func families(fromJasparTSV path: String) throws -> [String: String] {
+        let table = try TSVTable(path: path)
+        let id = try table.index(of: "matrix_id"), family = try table.index(of: "tf_family")
+        return Dictionary(table.rows.map { ($0[id], $0[family]) }, uniquingKeysWith: { first, _ in first })
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+@testable import MotifAttn
+
+final class TruthEvaluationTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("motifattn-eval-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    private func write(_ name: String, _ text: String) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func testPrecisionAndRecallCountOnlySignificantTopPairsAndFamilyMatches() throws {
+        let pairs = try write("truth_pairs.tsv", "jaspar_id_a\ttf_a\tjaspar_id_b\ttf_b\nA1\ta\tB1\tb\nC1\tc\tD1\td\n")
+        let motifs = try write("truth_motifs.tsv", "jaspar_id\ttf\tin_pair\nA1\ta\tyes\nB1\tb\tyes\nC1\tc\tyes\nD1\td\tyes\n")
+        // Sorted by q: (B1,A1) found in reverse order; X/Y a false positive; (C1,D1) fifth distinct pair, beyond 2×2.
+        let interactions = try write("interactions.tsv", """
+        ##motifattn version=test
+        motif_a\tmotif_b\tlayer\thead\tq_value
+        B1\tA1\t0\t1\t1e-9
+        A1\tB1\t0\tall\t1e-8
+        X\tY\t1\t0\t1e-4
+        E\tF\t1\t0\t1e-3
+        G\tH\t1\t0\t0.01
+        C1\tD1\t0\t2\t0.02
+        """)
+        let heads = try write("head_motifs.tsv", """
+        layer\thead\tmotif_id\tbest_match_id\tmatch_q_value
+        0\t0\tL0H0_1\tA1\t0.001
+        0\t1\tL0H1_1\tB9\t0.01
+        0\t2\tL0H2_1\tC1\t0.2
+        1\t0\tL1H0_1\tZ\t0.001
+        """)
+        let result = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs,
+                                                  truthMotifsPath: motifs, families: ["B9": "GATA", "B1": "GATA"])
+        XCTAssertEqual(result.pairsFound, 1)
+        XCTAssertEqual(result.pairsReported, 4)
+        XCTAssertEqual(result.pairRecall, 0.5)
+        XCTAssertEqual(result.pairPrecision, 0.25)
+        XCTAssertEqual(result.missedPairs, ["C1+D1"])
+        // A1 exact, B1 through its family (B9); C1's match is not significant; Z is wrong.
+        XCTAssertEqual(result.motifsFound, 2)
+        XCTAssertEqual(result.motifsReported, 3)
+        XCTAssertEqual(result.motifsReportedCorrect, 2)
+        XCTAssertEqual(result.missedMotifs, ["C1", "D1"])
+    }
+
+    func testMissingColumnIsNamed() throws {
+        let bad = try write("bad.tsv", "motif_a\tq\nA\t0.1\n")
+        let pairs = try write("truth_pairs.tsv", "jaspar_id_a\tjaspar_id_b\nA\tB\n")
+        XCTAssertThrowsError(try TruthEvaluation.evaluate(interactionsPath: bad, headMotifsPath: bad, truthPairsPath: pairs, truthMotifsPath: pairs)) { error in
+            XCTAssertTrue("\(error)".contains("no column 'motif_b'"), "\(error)")
+        }
+    }
+}
