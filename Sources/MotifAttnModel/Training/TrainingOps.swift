@@ -1,0 +1,259 @@
+import Foundation
+import MotifAttnKernels
+
+/// The operations of the encoder, each forward next to its backward (llm.c style).
+///
+/// All tensors are row-major Float buffers; shapes are written as `[rows, columns]` with
+/// `N = batch · tokens` rows when every token of a batch is stacked. Backward functions
+/// *accumulate* (`+=`) into parameter gradients, so one buffer can collect a whole batch;
+/// gradients with respect to activations are written or accumulated as each comment says.
+enum TrainingOps {
+    typealias Pointer = UnsafeMutablePointer<Float>
+    typealias ReadPointer = UnsafePointer<Float>
+
+    // MARK: Embedding: out[b,t,:] = tok[ids[b,t],:] + pos[t,:]
+
+    /// ids [B·T], tok [V, d], pos [maxLen, d] → out [B·T, d].
+    static func embeddingForward(out: Pointer, ids: UnsafePointer<Int32>, batch: Int, tokens: Int, d: Int,
+                                 tokenTable: ReadPointer, positionTable: ReadPointer) {
+        for b in 0..<batch {
+            for t in 0..<tokens {
+                let row = b * tokens + t
+                let tok = tokenTable + Int(ids[row]) * d, pos = positionTable + t * d, o = out + row * d
+                for c in 0..<d { o[c] = tok[c] + pos[c] }
+            }
+        }
+    }
+
+    /// dOut [B·T, d] → dTok [V, d] += scatter, dPos [maxLen, d] += sum over the batch.
+    static func embeddingBackward(dOut: ReadPointer, ids: UnsafePointer<Int32>, batch: Int, tokens: Int, d: Int,
+                                  dTokenTable: Pointer, dPositionTable: Pointer) {
+        for b in 0..<batch {
+            for t in 0..<tokens {
+                let row = b * tokens + t
+                let g = dOut + row * d, tok = dTokenTable + Int(ids[row]) * d, pos = dPositionTable + t * d
+                for c in 0..<d { tok[c] += g[c]; pos[c] += g[c] }
+            }
+        }
+    }
+
+    // MARK: Conv1d stem over tokens, same padding, [PAD] rows zeroed first (via im2col)
+
+    /// PyTorch weight W [dOut, dIn, w] → rearranged R [dOut, w·dIn] with R[o, j·dIn + i] = W[o, i, j].
+    static func convWeightToColumns(_ weight: ReadPointer, _ rearranged: Pointer, d: Int, width: Int) {
+        for o in 0..<d { for i in 0..<d { for j in 0..<width { rearranged[o * width * d + j * d + i] = weight[(o * d + i) * width + j] } } }
+    }
+
+    /// dR [dOut, w·dIn] → dW [dOut, dIn, w] += (the inverse rearrangement).
+    static func convColumnsToWeightGradient(_ dRearranged: ReadPointer, _ dWeight: Pointer, d: Int, width: Int) {
+        for o in 0..<d { for i in 0..<d { for j in 0..<width { dWeight[(o * d + i) * width + j] += dRearranged[o * width * d + j * d + i] } } }
+    }
+
+    /// x [B·T, d] (rows with isPad set read as zero) → columns [B·T, w·d],
+    /// columns[(b,t), j·d + i] = x[b, t + j − w/2, i] (zero outside the row).
+    static func im2col(columns: Pointer, input: ReadPointer, isPad: UnsafePointer<Bool>, batch: Int, tokens: Int, d: Int, width: Int) {
+        let half = width / 2
+        for b in 0..<batch {
+            for t in 0..<tokens {
+                let out = columns + (b * tokens + t) * width * d
+                for j in 0..<width {
+                    let source = t + j - half
+                    let dst = out + j * d
+                    if source < 0 || source >= tokens || isPad[b * tokens + source] {
+                        dst.update(repeating: 0, count: d)
+                    } else {
+                        dst.update(from: input + (b * tokens + source) * d, count: d)
+                    }
+                }
+            }
+        }
+    }
+
+    /// dColumns [B·T, w·d] → dInput [B·T, d] += (gather back; [PAD] rows receive nothing).
+    static func col2im(dInput: Pointer, dColumns: ReadPointer, isPad: UnsafePointer<Bool>, batch: Int, tokens: Int, d: Int, width: Int) {
+        let half = width / 2
+        for b in 0..<batch {
+            for t in 0..<tokens {
+                let g = dColumns + (b * tokens + t) * width * d
+                for j in 0..<width {
+                    let source = t + j - half
+                    if source < 0 || source >= tokens || isPad[b * tokens + source] { continue }
+                    let dst = dInput + (b * tokens + source) * d, src = g + j * d
+                    for c in 0..<d { dst[c] += src[c] }
+                }
+            }
+        }
+    }
+
+    // MARK: Linear: out [N, m] = in [N, n] · Wᵀ + b, W [m, n]
+
+    static func linearForward(out: Pointer, input: ReadPointer, weight: ReadPointer, bias: ReadPointer?,
+                              rows: Int, inWidth: Int, outWidth: Int) {
+        if let bias {
+            for r in 0..<rows { (out + r * outWidth).update(from: bias, count: outWidth) }
+        }
+        TrainingGEMM.multiply(m: rows, n: outWidth, k: inWidth, input, lda: inWidth,
+                              weight, ldb: inWidth, transposeB: true, out, ldc: outWidth, beta: bias == nil ? 0 : 1)
+    }
+
+    /// dOut [N, m] → dWeight [m, n] += dOutᵀ·in, dBias [m] += Σ rows, dInput [N, n] = (or += when accumulating) dOut·W.
+    static func linearBackward(dInput: Pointer?, accumulateInput: Bool, dWeight: Pointer, dBias: Pointer?,
+                               dOut: ReadPointer, input: ReadPointer, weight: ReadPointer,
+                               rows: Int, inWidth: Int, outWidth: Int) {
+        TrainingGEMM.multiply(m: outWidth, n: inWidth, k: rows, dOut, lda: outWidth, transposeA: true,
+                              input, ldb: inWidth, dWeight, ldc: inWidth, beta: 1)
+        if let dBias {
+            for r in 0..<rows {
+                let g = dOut + r * outWidth
+                for c in 0..<outWidth { dBias[c] += g[c] }
+            }
+        }
+        if let dInput {
+            TrainingGEMM.multiply(m: rows, n: inWidth, k: outWidth, dOut, lda: outWidth,
+                                  weight, ldb: inWidth, dInput, ldc: inWidth, beta: accumulateInput ? 1 : 0)
+        }
+    }
+
+    // MARK: GELU (exact): y = x·Φ(x) = ½x(1 + erf(x/√2))
+
+    static func geluForward(out: Pointer, input: ReadPointer, count: Int) {
+        let invRoot2: Float = 0.70710678118654752
+        for i in 0..<count {
+            let x = input[i]
+            out[i] = 0.5 * x * (1 + erf(x * invRoot2))
+        }
+    }
+
+    /// dInput [n] = dOut ⊙ (Φ(x) + x·φ(x)).
+    static func geluBackward(dInput: Pointer, dOut: ReadPointer, input: ReadPointer, count: Int) {
+        let invRoot2: Float = 0.70710678118654752, invRoot2Pi: Float = 0.39894228040143268
+        for i in 0..<count {
+            let x = input[i]
+            let cdf = 0.5 * (1 + erf(x * invRoot2))
+            let pdf = invRoot2Pi * exp(-0.5 * x * x)
+            dInput[i] = dOut[i] * (cdf + x * pdf)
+        }
+    }
+
+    // MARK: LayerNorm over the last axis: y = (x − μ)/√(σ² + ε) · γ + β
+
+    /// in [N, d] → out [N, d], mean [N], rstd [N] (kept for the backward).
+    static func layerNormForward(out: Pointer, mean: Pointer, rstd: Pointer, input: ReadPointer,
+                                 gamma: ReadPointer, beta: ReadPointer, rows: Int, d: Int, eps: Float) {
+        for r in 0..<rows {
+            let x = input + r * d, y = out + r * d
+            var sum: Float = 0
+            for c in 0..<d { sum += x[c] }
+            let mu = sum / Float(d)
+            var variance: Float = 0
+            for c in 0..<d { let v = x[c] - mu; variance += v * v }
+            let s = 1 / (variance / Float(d) + eps).squareRoot()
+            for c in 0..<d { y[c] = (x[c] - mu) * s * gamma[c] + beta[c] }
+            mean[r] = mu
+            rstd[r] = s
+        }
+    }
+
+    /// dOut [N, d] → dInput [N, d] += rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ⊙x̂)) with ĝ = dOut⊙γ; dγ += Σ dOut⊙x̂, dβ += Σ dOut.
+    static func layerNormBackward(dInput: Pointer, dGamma: Pointer, dBeta: Pointer, dOut: ReadPointer,
+                                  input: ReadPointer, mean: ReadPointer, rstd: ReadPointer, gamma: ReadPointer,
+                                  rows: Int, d: Int) {
+        for r in 0..<rows {
+            let x = input + r * d, g = dOut + r * d, dx = dInput + r * d
+            let mu = mean[r], s = rstd[r]
+            var meanG: Float = 0, meanGX: Float = 0
+            for c in 0..<d {
+                let xhat = (x[c] - mu) * s
+                let gh = g[c] * gamma[c]
+                meanG += gh
+                meanGX += gh * xhat
+                dGamma[c] += g[c] * xhat
+                dBeta[c] += g[c]
+            }
+            meanG /= Float(d)
+            meanGX /= Float(d)
+            for c in 0..<d {
+                let xhat = (x[c] - mu) * s
+                dx[c] += s * (g[c] * gamma[c] - meanG - xhat * meanGX)
+            }
+        }
+    }
+
+    // MARK: Multi-head scaled dot-product attention with [PAD] keys masked
+
+    /// qkv [B·T, 3d] (Q | K | V, head h in columns h·dh..<(h+1)·dh of each) →
+    /// probabilities [B, H, T, T] (kept), out [B·T, d] = softmax(QKᵀ/√dh, [PAD] keys → 0) · V per head.
+    static func attentionForward(out: Pointer, probabilities: Pointer, qkv: ReadPointer, isPad: UnsafePointer<Bool>,
+                                 batch: Int, tokens: Int, d: Int, heads: Int) {
+        let dh = d / heads, T = tokens, stride = 3 * d
+        let scale = 1 / Float(dh).squareRoot()
+        for b in 0..<batch {
+            let pad = isPad + b * T
+            for h in 0..<heads {
+                let q = qkv + b * T * stride + h * dh, k = q + d, v = q + 2 * d
+                let p = probabilities + (b * heads + h) * T * T
+                TrainingGEMM.multiply(m: T, n: T, k: dh, q, lda: stride, k, ldb: stride, transposeB: true,
+                                      p, ldc: T, alpha: scale)
+                for i in 0..<T {
+                    let row = p + i * T
+                    var maximum = -Float.infinity
+                    for j in 0..<T where !pad[j] { maximum = max(maximum, row[j]) }
+                    var sum: Float = 0
+                    for j in 0..<T {
+                        let e: Float = pad[j] ? 0 : exp(row[j] - maximum)
+                        row[j] = e
+                        sum += e
+                    }
+                    let inverse = 1 / sum
+                    for j in 0..<T { row[j] *= inverse }
+                }
+                TrainingGEMM.multiply(m: T, n: dh, k: T, p, lda: T, v, ldb: stride,
+                                      out + b * T * d + h * dh, ldc: d)
+            }
+        }
+    }
+
+    /// dOut [B·T, d] → dQKV [B·T, 3d] (written), using the kept probabilities and a [T, T] scratch.
+    /// dP = dO·Vᵀ, dV = Pᵀ·dO, dS = P ⊙ (dP − Σⱼ dP⊙P), dQ = dS·K/√dh, dK = dSᵀ·Q/√dh.
+    static func attentionBackward(dQKV: Pointer, scratch: Pointer, dOut: ReadPointer, probabilities: ReadPointer,
+                                  qkv: ReadPointer, batch: Int, tokens: Int, d: Int, heads: Int) {
+        let dh = d / heads, T = tokens, stride = 3 * d
+        let scale = 1 / Float(dh).squareRoot()
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let q = qkv + b * T * stride + h * dh, k = q + d, v = q + 2 * d
+                let dq = dQKV + b * T * stride + h * dh, dk = dq + d, dv = dq + 2 * d
+                let p = probabilities + (b * heads + h) * T * T
+                let dO = dOut + b * T * d + h * dh
+                TrainingGEMM.multiply(m: T, n: T, k: dh, dO, lda: d, v, ldb: stride, transposeB: true, scratch, ldc: T)
+                TrainingGEMM.multiply(m: T, n: dh, k: T, p, lda: T, transposeA: true, dO, ldb: d, dv, ldc: stride)
+                for i in 0..<T {
+                    let pr = p + i * T, gr = scratch + i * T
+                    var dot: Float = 0
+                    for j in 0..<T { dot += pr[j] * gr[j] }
+                    for j in 0..<T { gr[j] = pr[j] * (gr[j] - dot) }
+                }
+                TrainingGEMM.multiply(m: T, n: dh, k: T, scratch, lda: T, k, ldb: stride, dq, ldc: stride, alpha: scale)
+                TrainingGEMM.multiply(m: T, n: dh, k: T, scratch, lda: T, transposeA: true, q, ldb: stride,
+                                      dk, ldc: stride, alpha: scale)
+            }
+        }
+    }
+
+    // MARK: Mean binary cross-entropy with logits
+
+    /// logits, labels [B, o] → Σ (max(z,0) − z·y + log(1 + e^−|z|)) / normaliser, and
+    /// dLogits [B, o] = (σ(z) − y) / normaliser. `normaliser` is the element count of the whole batch,
+    /// so per-shard gradients sum to the batch mean.
+    static func binaryCrossEntropy(logits: ReadPointer, labels: ReadPointer, dLogits: Pointer, count: Int,
+                                   normaliser: Float) -> Double {
+        var total: Double = 0
+        for i in 0..<count {
+            let z = Double(logits[i]), y = Double(labels[i])
+            total += max(z, 0) - z * y + log1p(exp(-abs(z)))
+            let sigmoid = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+            dLogits[i] = Float((sigmoid - y) / Double(normaliser))
+        }
+        return total / Double(normaliser)
+    }
+}
