@@ -46,8 +46,8 @@ final class TrainingBackwardTests: XCTestCase {
         }
         // GELU(1) = Φ(1) = 0.8413447460685429 (scipy.stats.norm.cdf(1)).
         XCTAssertEqual(forward([1])[0], 0.8413447, accuracy: 1e-6)
-        var dx = [Float](repeating: 0, count: 12)
-        TrainingOps.geluBackward(dInput: &dx, dOut: up, input: x, count: 12)
+        var dx = up
+        TrainingOps.geluBackward(gradient: &dx, input: x, count: 12)
         assertGradient(dx, at: x, "GELU input") { dot(up, forward($0)) }
     }
 
@@ -72,31 +72,33 @@ final class TrainingBackwardTests: XCTestCase {
         assertGradient(dbeta, at: beta, "LayerNorm bias") { dot(up, forward(x, gamma, $0)) }
     }
 
-    func testMaskedAttentionBackwardMatchesFiniteDifferences() {
+    func testMaskedAttentionBackwardMatchesFiniteDifferencesForAllQueriesAndForCLSOnly() {
         let batch = 2, tokens = 4, d = 4, heads = 2
         let qkv = GradientCheck.values(count: batch * tokens * 3 * d, seed: 11, scale: 1.5)
-        let up = GradientCheck.values(count: batch * tokens * d, seed: 12)
         // The second row ends with two [PAD] keys.
         let isPad = [false, false, false, false, false, false, true, true]
-        func forward(_ qkv: [Float]) -> ([Float], [Float]) {
-            var out = [Float](repeating: 0, count: batch * tokens * d)
-            var probabilities = [Float](repeating: 0, count: batch * heads * tokens * tokens)
-            TrainingOps.attentionForward(out: &out, probabilities: &probabilities, qkv: qkv, isPad: isPad,
-                                         batch: batch, tokens: tokens, d: d, heads: heads)
-            return (out, probabilities)
+        for queries in [tokens, 1] {
+            let up = GradientCheck.values(count: batch * queries * d, seed: 12)
+            func forward(_ qkv: [Float]) -> ([Float], [Float]) {
+                var out = [Float](repeating: 0, count: batch * queries * d)
+                var probabilities = [Float](repeating: 0, count: batch * heads * queries * tokens)
+                TrainingOps.attentionForward(out: &out, probabilities: &probabilities, qkv: qkv, isPad: isPad,
+                                             batch: batch, tokens: tokens, queries: queries, d: d, heads: heads)
+                return (out, probabilities)
+            }
+            let probabilities = forward(qkv).1
+            // [PAD] keys get probability exactly 0; every row sums to 1.
+            for h in 0..<heads { for i in 0..<queries {
+                let row = (1 * heads + h) * queries * tokens + i * tokens
+                XCTAssertEqual(probabilities[row + 2], 0)
+                XCTAssertEqual(probabilities[row + 3], 0)
+                XCTAssertEqual(probabilities[row] + probabilities[row + 1], 1, accuracy: 1e-6)
+            } }
+            var dqkv = [Float](repeating: 7, count: qkv.count), scratch = [Float](repeating: 0, count: queries * tokens)
+            TrainingOps.attentionBackward(dQKV: &dqkv, scratch: &scratch, dOut: up, probabilities: probabilities, qkv: qkv,
+                                          batch: batch, tokens: tokens, queries: queries, d: d, heads: heads)
+            assertGradient(dqkv, at: qkv, "attention Q, K, V with \(queries) queries") { dot(up, forward($0).0) }
         }
-        let probabilities = forward(qkv).1
-        // [PAD] keys get probability exactly 0; every row sums to 1.
-        for h in 0..<heads { for i in 0..<tokens {
-            let row = (1 * heads + h) * tokens * tokens + i * tokens
-            XCTAssertEqual(probabilities[row + 2], 0)
-            XCTAssertEqual(probabilities[row + 3], 0)
-            XCTAssertEqual(probabilities[row] + probabilities[row + 1], 1, accuracy: 1e-6)
-        } }
-        var dqkv = [Float](repeating: 0, count: qkv.count), scratch = [Float](repeating: 0, count: tokens * tokens)
-        TrainingOps.attentionBackward(dQKV: &dqkv, scratch: &scratch, dOut: up, probabilities: probabilities, qkv: qkv,
-                                      batch: batch, tokens: tokens, d: d, heads: heads)
-        assertGradient(dqkv, at: qkv, "attention Q, K, V") { dot(up, forward($0).0) }
     }
 
     func testConvStemBackwardMatchesFiniteDifferencesAndIgnoresPadRows() {

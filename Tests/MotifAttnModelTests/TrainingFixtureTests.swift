@@ -42,9 +42,10 @@ final class TrainingFixtureTests: XCTestCase {
                     io: io, grads: grads)
     }
 
-    func run(_ c: Case) -> (workspace: TrainingWorkspace, loss: Double, gradients: ParameterStore) {
+    func run(_ c: Case, everyQuery: Bool) -> (workspace: TrainingWorkspace, loss: Double, gradients: ParameterStore) {
         let workspace = TrainingWorkspace(architecture: c.architecture, batchCapacity: c.rows.count,
                                           tokenCapacity: c.rows[0].count)
+        workspace.computesEveryQueryInLastLayer = everyQuery
         workspace.load(rows: c.rows)
         var gradients = ParameterStore(architecture: c.architecture)
         var loss = 0.0
@@ -58,10 +59,10 @@ final class TrainingFixtureTests: XCTestCase {
         return (workspace, loss, gradients)
     }
 
-    func testLogitsMatchPyTorchWithin1e4() throws {
-        for name in Self.cases {
+    func testLogitsMatchPyTorchWithin1e4WithAndWithoutTheCLSOnlyLastLayer() throws {
+        for name in Self.cases { for everyQuery in [false, true] {
             let c = try Self.load(name)
-            let (workspace, loss, _) = run(c)
+            let (workspace, loss, _) = run(c, everyQuery: everyQuery)
             let expected = try c.io.floats("logits")
             let logits = workspace.logits
             XCTAssertEqual(logits.count, expected.count)
@@ -69,13 +70,13 @@ final class TrainingFixtureTests: XCTestCase {
             let caseJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: TestPaths.repositoryRoot
                 .appendingPathComponent("Tests/Fixtures/model-v1/\(name)/case.json"))) as! [String: Any]
             XCTAssertEqual(loss, caseJSON["loss"] as! Double, accuracy: 1e-5, "\(name): mean BCE loss")
-        }
+        } }
     }
 
     func testAttentionProbabilitiesMatchPyTorchAtNonPadQueries() throws {
         for name in Self.cases {
             let c = try Self.load(name)
-            let (workspace, _, _) = run(c)
+            let (workspace, _, _) = run(c, everyQuery: true)
             let B = c.rows.count, T = c.rows[0].count, H = c.architecture.nHeads
             for layer in 0..<c.architecture.nLayers {
                 let mine = workspace.attentionProbabilities(layer: layer)
@@ -90,10 +91,10 @@ final class TrainingFixtureTests: XCTestCase {
         }
     }
 
-    func testEveryGradientTensorMatchesPyTorchWithinRelativeError1e3() throws {
-        for name in Self.cases {
+    func testEveryGradientTensorMatchesPyTorchWithinRelativeError1e3WithAndWithoutTheCLSOnlyLastLayer() throws {
+        for name in Self.cases { for everyQuery in [false, true] {
             let c = try Self.load(name)
-            let (_, _, gradients) = run(c)
+            let (_, _, gradients) = run(c, everyQuery: everyQuery)
             XCTAssertEqual(Set(c.grads.names), Set(gradients.slots.map(\.name)), "\(name): gradient tensor names")
             for slot in gradients.slots {
                 let expected = try c.grads.floats(slot.name)
@@ -106,6 +107,6 @@ final class TrainingFixtureTests: XCTestCase {
                 let relative = difference.squareRoot() / max(reference.squareRoot(), 1e-12)
                 XCTAssertLessThanOrEqual(relative, 1e-3, "\(name): gradient of \(slot.name), ‖g‖=\(reference.squareRoot())")
             }
-        }
+        } }
     }
 }

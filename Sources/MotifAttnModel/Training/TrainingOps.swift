@@ -120,18 +120,18 @@ enum TrainingOps {
         let invRoot2: Float = 0.70710678118654752
         for i in 0..<count {
             let x = input[i]
-            out[i] = 0.5 * x * (1 + erf(x * invRoot2))
+            out[i] = 0.5 * x * (1 + fastErf(x * invRoot2))
         }
     }
 
-    /// dInput [n] = dOut ⊙ (Φ(x) + x·φ(x)).
-    static func geluBackward(dInput: Pointer, dOut: ReadPointer, input: ReadPointer, count: Int) {
+    /// In place: gradient [n] ← gradient ⊙ (Φ(x) + x·φ(x)) (one pointer in, one out, so the loop vectorises).
+    static func geluBackward(gradient: Pointer, input: ReadPointer, count: Int) {
         let invRoot2: Float = 0.70710678118654752, invRoot2Pi: Float = 0.39894228040143268
         for i in 0..<count {
             let x = input[i]
-            let cdf = 0.5 * (1 + erf(x * invRoot2))
-            let pdf = invRoot2Pi * exp(-0.5 * x * x)
-            dInput[i] = dOut[i] * (cdf + x * pdf)
+            let cdf = 0.5 * (1 + fastErf(x * invRoot2))
+            let pdf = invRoot2Pi * fastExp(-0.5 * x * x)
+            gradient[i] *= cdf + x * pdf
         }
     }
 
@@ -182,62 +182,98 @@ enum TrainingOps {
     // MARK: Multi-head scaled dot-product attention with [PAD] keys masked
 
     /// qkv [B·T, 3d] (Q | K | V, head h in columns h·dh..<(h+1)·dh of each) →
-    /// probabilities [B, H, T, T] (kept), out [B·T, d] = softmax(QKᵀ/√dh, [PAD] keys → 0) · V per head.
+    /// probabilities [B, H, Tq, T] (kept), out [B·Tq, d] = softmax(QKᵀ/√dh, [PAD] keys → 0) · V per head,
+    /// for the first Tq = `queries` query positions of each row (all T, or 1 when only [CLS] is needed).
     static func attentionForward(out: Pointer, probabilities: Pointer, qkv: ReadPointer, isPad: UnsafePointer<Bool>,
-                                 batch: Int, tokens: Int, d: Int, heads: Int) {
-        let dh = d / heads, T = tokens, stride = 3 * d
+                                 batch: Int, tokens: Int, queries: Int, d: Int, heads: Int) {
+        let dh = d / heads, T = tokens, Q = queries, stride = 3 * d
         let scale = 1 / Float(dh).squareRoot()
+        // keep[j] = 1 for real keys and 0 for [PAD] keys; lowered[j] = 0 or −∞ likewise.
+        let keep = UnsafeMutablePointer<Float>.allocate(capacity: 2 * T)
+        defer { keep.deallocate() }
+        let lowered = keep + T
         for b in 0..<batch {
-            let pad = isPad + b * T
+            for j in 0..<T { keep[j] = isPad[b * T + j] ? 0 : 1; lowered[j] = isPad[b * T + j] ? -.infinity : 0 }
             for h in 0..<heads {
                 let q = qkv + b * T * stride + h * dh, k = q + d, v = q + 2 * d
-                let p = probabilities + (b * heads + h) * T * T
-                TrainingGEMM.multiply(m: T, n: T, k: dh, q, lda: stride, k, ldb: stride, transposeB: true,
+                let p = probabilities + (b * heads + h) * Q * T
+                TrainingGEMM.multiply(m: Q, n: T, k: dh, q, lda: stride, k, ldb: stride, transposeB: true,
                                       p, ldc: T, alpha: scale)
-                for i in 0..<T {
-                    let row = p + i * T
-                    var maximum = -Float.infinity
-                    for j in 0..<T where !pad[j] { maximum = max(maximum, row[j]) }
-                    var sum: Float = 0
-                    for j in 0..<T {
-                        let e: Float = pad[j] ? 0 : exp(row[j] - maximum)
-                        row[j] = e
-                        sum += e
-                    }
-                    let inverse = 1 / sum
-                    for j in 0..<T { row[j] *= inverse }
-                }
-                TrainingGEMM.multiply(m: T, n: dh, k: T, p, lda: T, v, ldb: stride,
-                                      out + b * T * d + h * dh, ldc: d)
+                for i in 0..<Q { maskedSoftmax(p + i * T, keep: keep, lowered: lowered, count: T) }
+                TrainingGEMM.multiply(m: Q, n: dh, k: T, p, lda: T, v, ldb: stride,
+                                      out + b * Q * d + h * dh, ldc: d)
             }
         }
     }
 
-    /// dOut [B·T, d] → dQKV [B·T, 3d] (written), using the kept probabilities and a [T, T] scratch.
-    /// dP = dO·Vᵀ, dV = Pᵀ·dO, dS = P ⊙ (dP − Σⱼ dP⊙P), dQ = dS·K/√dh, dK = dSᵀ·Q/√dh.
+    /// dOut [B·Tq, d] → dQKV [B·T, 3d] (written; Q rows past Tq are zero), using the kept probabilities
+    /// and a [Tq, T] scratch. dP = dO·Vᵀ, dV = Pᵀ·dO, dS = P ⊙ (dP − Σⱼ dP⊙P), dQ = dS·K/√dh, dK = dSᵀ·Q/√dh.
     static func attentionBackward(dQKV: Pointer, scratch: Pointer, dOut: ReadPointer, probabilities: ReadPointer,
-                                  qkv: ReadPointer, batch: Int, tokens: Int, d: Int, heads: Int) {
-        let dh = d / heads, T = tokens, stride = 3 * d
+                                  qkv: ReadPointer, batch: Int, tokens: Int, queries: Int, d: Int, heads: Int) {
+        let dh = d / heads, T = tokens, Q = queries, stride = 3 * d
         let scale = 1 / Float(dh).squareRoot()
         for b in 0..<batch {
+            for t in Q..<T { (dQKV + (b * T + t) * stride).update(repeating: 0, count: d) }
             for h in 0..<heads {
                 let q = qkv + b * T * stride + h * dh, k = q + d, v = q + 2 * d
                 let dq = dQKV + b * T * stride + h * dh, dk = dq + d, dv = dq + 2 * d
-                let p = probabilities + (b * heads + h) * T * T
-                let dO = dOut + b * T * d + h * dh
-                TrainingGEMM.multiply(m: T, n: T, k: dh, dO, lda: d, v, ldb: stride, transposeB: true, scratch, ldc: T)
-                TrainingGEMM.multiply(m: T, n: dh, k: T, p, lda: T, transposeA: true, dO, ldb: d, dv, ldc: stride)
-                for i in 0..<T {
-                    let pr = p + i * T, gr = scratch + i * T
-                    var dot: Float = 0
-                    for j in 0..<T { dot += pr[j] * gr[j] }
-                    for j in 0..<T { gr[j] = pr[j] * (gr[j] - dot) }
-                }
-                TrainingGEMM.multiply(m: T, n: dh, k: T, scratch, lda: T, k, ldb: stride, dq, ldc: stride, alpha: scale)
-                TrainingGEMM.multiply(m: T, n: dh, k: T, scratch, lda: T, transposeA: true, q, ldb: stride,
+                let p = probabilities + (b * heads + h) * Q * T
+                let dO = dOut + b * Q * d + h * dh
+                TrainingGEMM.multiply(m: Q, n: T, k: dh, dO, lda: d, v, ldb: stride, transposeB: true, scratch, ldc: T)
+                TrainingGEMM.multiply(m: T, n: dh, k: Q, p, lda: T, transposeA: true, dO, ldb: d, dv, ldc: stride)
+                for i in 0..<Q { softmaxBackward(UnsafePointer(p + i * T), scratch + i * T, count: T) }
+                TrainingGEMM.multiply(m: Q, n: dh, k: T, scratch, lda: T, k, ldb: stride, dq, ldc: stride, alpha: scale)
+                TrainingGEMM.multiply(m: T, n: dh, k: Q, scratch, lda: T, transposeA: true, q, ldb: stride,
                                       dk, ldc: stride, alpha: scale)
             }
         }
+    }
+
+    /// One attention row in place: scores → softmax over keys with keep = 1, exactly 0 where keep = 0.
+    /// `lowered` is 0 for real keys and −∞ for [PAD] keys. Eight partial maxima and sums keep the loops vectorisable.
+    @inline(__always)
+    static func maskedSoftmax(_ row: Pointer, keep: ReadPointer, lowered: ReadPointer, count: Int) {
+        var m = (Float(-Float.infinity), Float(-Float.infinity), Float(-Float.infinity), Float(-Float.infinity))
+        var j = 0
+        while j + 4 <= count {
+            m.0 = max(m.0, row[j] + lowered[j]); m.1 = max(m.1, row[j + 1] + lowered[j + 1])
+            m.2 = max(m.2, row[j + 2] + lowered[j + 2]); m.3 = max(m.3, row[j + 3] + lowered[j + 3])
+            j += 4
+        }
+        while j < count { m.0 = max(m.0, row[j] + lowered[j]); j += 1 }
+        let maximum = max(max(m.0, m.1), max(m.2, m.3))
+        for j in 0..<count { row[j] = fastExp(row[j] - maximum) * keep[j] }
+        let inverse = 1 / sum(row, count)
+        for j in 0..<count { row[j] *= inverse }
+    }
+
+    /// Σ values[0..<count] with eight partial sums (a fixed order, so results are reproducible).
+    @inline(__always)
+    static func sum(_ values: ReadPointer, _ count: Int) -> Float {
+        var s = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+        var j = 0
+        while j + 8 <= count {
+            s.0 += values[j]; s.1 += values[j + 1]; s.2 += values[j + 2]; s.3 += values[j + 3]
+            s.4 += values[j + 4]; s.5 += values[j + 5]; s.6 += values[j + 6]; s.7 += values[j + 7]
+            j += 8
+        }
+        while j < count { s.0 += values[j]; j += 1 }
+        return ((s.0 + s.1) + (s.2 + s.3)) + ((s.4 + s.5) + (s.6 + s.7))
+    }
+
+    /// Softmax backward of one row in place: g ← p ⊙ (g − Σ p⊙g).
+    @inline(__always)
+    static func softmaxBackward(_ p: ReadPointer, _ g: Pointer, count: Int) {
+        var s = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+        var j = 0
+        while j + 8 <= count {
+            s.0 += p[j] * g[j]; s.1 += p[j + 1] * g[j + 1]; s.2 += p[j + 2] * g[j + 2]; s.3 += p[j + 3] * g[j + 3]
+            s.4 += p[j + 4] * g[j + 4]; s.5 += p[j + 5] * g[j + 5]; s.6 += p[j + 6] * g[j + 6]; s.7 += p[j + 7] * g[j + 7]
+            j += 8
+        }
+        while j < count { s.0 += p[j] * g[j]; j += 1 }
+        let dot = ((s.0 + s.1) + (s.2 + s.3)) + ((s.4 + s.5) + (s.6 + s.7))
+        for j in 0..<count { g[j] = p[j] * (g[j] - dot) }
     }
 
     // MARK: Mean binary cross-entropy with logits
@@ -255,5 +291,45 @@ enum TrainingOps {
             dLogits[i] = Float((sigmoid - y) / Double(normaliser))
         }
         return total / Double(normaliser)
+    }
+}
+
+// MARK: Branch-free exp and erf, written so the compiler vectorises the loops that call them
+
+extension TrainingOps {
+    /// e^x: x = n·ln2 + r, |r| ≤ ln2/2, degree-7 Taylor polynomial for e^r (relative error < 2e-7),
+    /// then scaling by 2ⁿ through the exponent bits. Inputs below −87 give ~e^−87 (callers mask exact zeros).
+    @inline(__always)
+    static func fastExp(_ x: Float) -> Float {
+        let clamped = min(max(x, -87), 88)
+        // Round to nearest by adding 1.5·2²³: the integer lands in the low mantissa bits.
+        let shifted = clamped * 1.44269504088896341 + 12582912
+        let n = shifted - 12582912
+        let r = clamped - n * 0.693145751953125 - n * 1.42860682030941723212e-6
+        var p: Float = 1.0 / 5040
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let exponent = (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23
+        return p * Float(bitPattern: exponent)
+    }
+
+    /// erf(x) (Abramowitz & Stegun 7.1.26, absolute error < 1.5e-7).
+    @inline(__always)
+    static func fastErf(_ x: Float) -> Float {
+        let a = Float(bitPattern: x.bitPattern & 0x7FFF_FFFF)
+        let t = 1 / (1 + 0.3275911 * a)
+        var poly: Float = 1.061405429
+        poly = poly * t - 1.453152027
+        poly = poly * t + 1.421413741
+        poly = poly * t - 0.284496736
+        poly = poly * t + 0.254829592
+        poly = poly * t
+        let magnitude = 1 - poly * fastExp(-a * a)
+        return Float(bitPattern: magnitude.bitPattern | (x.bitPattern & 0x8000_0000))
     }
 }

@@ -17,6 +17,10 @@ public final class TrainingWorkspace {
     public private(set) var batch = 0
     /// Tokens per row in the loaded batch (rows are right-padded with [PAD] to this length).
     public private(set) var tokens = 0
+    /// Whether the last layer computes every query position. Only [CLS] reaches the logits, so by
+    /// default the last layer attends from [CLS] alone and runs its feed-forward block on [CLS] rows
+    /// (same logits and gradients, less work); set it to read the last layer's full attention maps.
+    public var computesEveryQueryInLastLayer = false
 
     private struct LayerOffsets {
         var inWeight = 0, inBias = 0, outWeight = 0, outBias = 0
@@ -39,7 +43,8 @@ public final class TrainingWorkspace {
     private let stemColumnsWeight, dStemColumnsWeight: UnsafeMutablePointer<Float>
     private let layers: [LayerActivations]
     private let encoded, clsInput, clsNormed, clsMean, clsRstd, logitBuffer, labelBuffer, dLogits, dCLS: UnsafeMutablePointer<Float>
-    private let dX, dNorm, dQKV, dAttention, dHidden, dColumns, dStemPre, attentionScratch: UnsafeMutablePointer<Float>
+    private var dX, dXSpare: UnsafeMutablePointer<Float>
+    private let dNorm, dQKV, dAttention, dHidden, dColumns, dStemPre, attentionScratch: UnsafeMutablePointer<Float>
 
     /// Plans all buffers for batches of up to `batchCapacity` rows of up to `tokenCapacity` tokens.
     public init(architecture: TrainingArchitecture, batchCapacity: Int, tokenCapacity: Int) {
@@ -107,6 +112,7 @@ public final class TrainingWorkspace {
         dLogits = floats(batchCapacity * o)
         dCLS = floats(batchCapacity * d)
         dX = floats(n * d)
+        dXSpare = floats(n * d)
         dNorm = floats(n * d)
         dQKV = floats(n * 3 * d)
         dAttention = floats(n * d)
@@ -142,9 +148,15 @@ public final class TrainingWorkspace {
     /// Logits of the loaded batch after `forward`, row by row ([batch, nOutputs]).
     public var logits: [Float] { Array(UnsafeBufferPointer(start: logitBuffer, count: batch * architecture.nOutputs)) }
 
-    /// Attention probabilities of `layer` after `forward`, [batch, heads, tokens, tokens].
+    /// Query positions computed in `layer`: all tokens, or 1 ([CLS]) in the last layer unless asked otherwise.
+    private func queries(inLayer layer: Int) -> Int {
+        layer == architecture.nLayers - 1 && !computesEveryQueryInLastLayer ? 1 : tokens
+    }
+
+    /// Attention probabilities of `layer` after `forward`, [batch, heads, queries, tokens], where queries
+    /// is `tokens` except in the last layer when ``computesEveryQueryInLastLayer`` is false (then 1: [CLS]).
     public func attentionProbabilities(layer: Int) -> [Float] {
-        let count = batch * architecture.nHeads * tokens * tokens
+        let count = batch * architecture.nHeads * queries(inLayer: layer) * tokens
         return Array(UnsafeBufferPointer(start: layers[layer].probabilities, count: count))
     }
 
@@ -165,8 +177,11 @@ public final class TrainingWorkspace {
             for i in 0..<(n * d) { stemOut[i] += embedded[i] }
             x = UnsafePointer(stemOut)
         }
+        var xQueries = tokens
         for (l, act) in layers.enumerated() {
-            let off = layerOffsets[l]
+            // Rows past the attention are the first `q` positions of each sequence: [B·q, d].
+            let off = layerOffsets[l], q = queries(inLayer: l), nq = batch * q
+            precondition(xQueries == tokens, "only the last layer may drop query positions")
             act.input.update(from: x, count: n * d)
             TrainingOps.layerNormForward(out: act.norm1, mean: act.mean1, rstd: act.rstd1, input: act.input,
                                          gamma: parameters + off.norm1Weight, beta: parameters + off.norm1Bias,
@@ -174,25 +189,29 @@ public final class TrainingWorkspace {
             TrainingOps.linearForward(out: act.qkv, input: act.norm1, weight: parameters + off.inWeight,
                                       bias: parameters + off.inBias, rows: n, inWidth: d, outWidth: 3 * d)
             TrainingOps.attentionForward(out: act.attention, probabilities: act.probabilities, qkv: act.qkv, isPad: isPad,
-                                         batch: batch, tokens: tokens, d: d, heads: a.nHeads)
+                                         batch: batch, tokens: tokens, queries: q, d: d, heads: a.nHeads)
             // residual = input + out_proj(attention)
             TrainingOps.linearForward(out: act.residual, input: act.attention, weight: parameters + off.outWeight,
-                                      bias: parameters + off.outBias, rows: n, inWidth: d, outWidth: d)
-            for i in 0..<(n * d) { act.residual[i] += act.input[i] }
+                                      bias: parameters + off.outBias, rows: nq, inWidth: d, outWidth: d)
+            for b in 0..<batch {
+                let r = act.residual + b * q * d, input = act.input + b * tokens * d
+                for i in 0..<(q * d) { r[i] += input[i] }
+            }
             TrainingOps.layerNormForward(out: act.norm2, mean: act.mean2, rstd: act.rstd2, input: act.residual,
                                          gamma: parameters + off.norm2Weight, beta: parameters + off.norm2Bias,
-                                         rows: n, d: d, eps: a.layerNormEps)
+                                         rows: nq, d: d, eps: a.layerNormEps)
             TrainingOps.linearForward(out: act.hidden, input: act.norm2, weight: parameters + off.w1,
-                                      bias: parameters + off.b1, rows: n, inWidth: d, outWidth: ff)
-            TrainingOps.geluForward(out: act.activated, input: act.hidden, count: n * ff)
+                                      bias: parameters + off.b1, rows: nq, inWidth: d, outWidth: ff)
+            TrainingOps.geluForward(out: act.activated, input: act.hidden, count: nq * ff)
             // output = residual + linear2(GELU(linear1(norm2)))
             TrainingOps.linearForward(out: encoded, input: act.activated, weight: parameters + off.w2,
-                                      bias: parameters + off.b2, rows: n, inWidth: ff, outWidth: d)
-            for i in 0..<(n * d) { encoded[i] += act.residual[i] }
+                                      bias: parameters + off.b2, rows: nq, inWidth: ff, outWidth: d)
+            for i in 0..<(nq * d) { encoded[i] += act.residual[i] }
             x = UnsafePointer(encoded)
+            xQueries = q
         }
         // Only the [CLS] rows reach the loss: final LayerNorm and the head on them alone.
-        for b in 0..<batch { (clsInput + b * d).update(from: x + b * tokens * d, count: d) }
+        for b in 0..<batch { (clsInput + b * d).update(from: x + b * xQueries * d, count: d) }
         TrainingOps.layerNormForward(out: clsNormed, mean: clsMean, rstd: clsRstd, input: clsInput,
                                      gamma: parameters + finalNormWeight, beta: parameters + finalNormBias,
                                      rows: batch, d: d, eps: a.layerNormEps)
@@ -219,37 +238,44 @@ public final class TrainingWorkspace {
         TrainingOps.linearBackward(dInput: dCLS, accumulateInput: false, dWeight: gradients + headWeight,
                                    dBias: gradients + headBias, dOut: dLogits, input: clsNormed,
                                    weight: parameters + headWeight, rows: batch, inWidth: d, outWidth: a.nOutputs)
-        dX.update(repeating: 0, count: n * d)
+        // dX holds d(loss)/d(layer output) in the output's row layout [B·q, d].
+        let lastQueries = layers.isEmpty ? tokens : queries(inLayer: layers.count - 1)
+        dX.update(repeating: 0, count: batch * lastQueries * d)
         for b in 0..<batch {
-            TrainingOps.layerNormBackward(dInput: dX + b * T * d, dGamma: gradients + finalNormWeight,
+            TrainingOps.layerNormBackward(dInput: dX + b * lastQueries * d, dGamma: gradients + finalNormWeight,
                                           dBeta: gradients + finalNormBias, dOut: dCLS + b * d, input: clsInput + b * d,
                                           mean: clsMean + b, rstd: clsRstd + b, gamma: parameters + finalNormWeight,
                                           rows: 1, d: d)
         }
-        // dX holds d(loss)/d(layer output); walk the layers back.
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
-            let act = layers[l], off = layerOffsets[l]
+            let act = layers[l], off = layerOffsets[l], q = queries(inLayer: l), nq = batch * q
             // output = residual + linear2(GELU(linear1(norm2(residual))))
             TrainingOps.linearBackward(dInput: dHidden, accumulateInput: false, dWeight: gradients + off.w2,
                                        dBias: gradients + off.b2, dOut: dX, input: act.activated,
-                                       weight: parameters + off.w2, rows: n, inWidth: ff, outWidth: d)
-            TrainingOps.geluBackward(dInput: dHidden, dOut: dHidden, input: act.hidden, count: n * ff)
+                                       weight: parameters + off.w2, rows: nq, inWidth: ff, outWidth: d)
+            TrainingOps.geluBackward(gradient: dHidden, input: act.hidden, count: nq * ff)
             TrainingOps.linearBackward(dInput: dNorm, accumulateInput: false, dWeight: gradients + off.w1,
                                        dBias: gradients + off.b1, dOut: dHidden, input: act.norm2,
-                                       weight: parameters + off.w1, rows: n, inWidth: d, outWidth: ff)
+                                       weight: parameters + off.w1, rows: nq, inWidth: d, outWidth: ff)
             TrainingOps.layerNormBackward(dInput: dX, dGamma: gradients + off.norm2Weight, dBeta: gradients + off.norm2Bias,
                                           dOut: dNorm, input: act.residual, mean: act.mean2, rstd: act.rstd2,
-                                          gamma: parameters + off.norm2Weight, rows: n, d: d)
+                                          gamma: parameters + off.norm2Weight, rows: nq, d: d)
             // residual = input + out_proj(attention(in_proj(norm1(input))))
             TrainingOps.linearBackward(dInput: dAttention, accumulateInput: false, dWeight: gradients + off.outWeight,
                                        dBias: gradients + off.outBias, dOut: dX, input: act.attention,
-                                       weight: parameters + off.outWeight, rows: n, inWidth: d, outWidth: d)
+                                       weight: parameters + off.outWeight, rows: nq, inWidth: d, outWidth: d)
             TrainingOps.attentionBackward(dQKV: dQKV, scratch: attentionScratch, dOut: dAttention,
                                           probabilities: act.probabilities, qkv: act.qkv,
-                                          batch: batch, tokens: T, d: d, heads: a.nHeads)
+                                          batch: batch, tokens: T, queries: q, d: d, heads: a.nHeads)
             TrainingOps.linearBackward(dInput: dNorm, accumulateInput: false, dWeight: gradients + off.inWeight,
                                        dBias: gradients + off.inBias, dOut: dQKV, input: act.norm1,
                                        weight: parameters + off.inWeight, rows: n, inWidth: d, outWidth: 3 * d)
+            if q < T {
+                // Spread the residual gradient of the kept rows back over all T positions.
+                dXSpare.update(repeating: 0, count: n * d)
+                for b in 0..<batch { (dXSpare + b * T * d).update(from: dX + b * q * d, count: q * d) }
+                swap(&dX, &dXSpare)
+            }
             TrainingOps.layerNormBackward(dInput: dX, dGamma: gradients + off.norm1Weight, dBeta: gradients + off.norm1Bias,
                                           dOut: dNorm, input: act.input, mean: act.mean1, rstd: act.rstd1,
                                           gamma: parameters + off.norm1Weight, rows: n, d: d)
@@ -257,7 +283,8 @@ public final class TrainingWorkspace {
         if a.convWidth > 0 {
             // x1 = x0 + GELU(conv(mask(x0))): dX passes through the residual and through the conv.
             let w = a.convWidth
-            TrainingOps.geluBackward(dInput: dStemPre, dOut: dX, input: stemPre, count: n * d)
+            dStemPre.update(from: dX, count: n * d)
+            TrainingOps.geluBackward(gradient: dStemPre, input: stemPre, count: n * d)
             dStemColumnsWeight.update(repeating: 0, count: d * w * d)
             TrainingOps.linearBackward(dInput: dColumns, accumulateInput: false, dWeight: dStemColumnsWeight,
                                        dBias: gradients + stemBiasOffset, dOut: dStemPre, input: columns,
