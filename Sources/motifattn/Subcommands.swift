@@ -3,4 +3,5 @@ import ArgumentParser
 /// Every subcommand, in the order `motifattn --help` lists them.
 let allSubcommands: [ParsableCommand.Type] = [
     WindowsCommand.self,
+    BenchTrainCommand.self,
 ]

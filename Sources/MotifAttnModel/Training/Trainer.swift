@@ -1,0 +1,296 @@
+import Foundation
+import Dispatch
+import MotifAttnIO
+import MotifAttnKernels
+
+/// One labelled sequence ready for training: its token row and one 0/1 label per output.
+public struct TrainingExample: Sendable, Equatable {
+    /// Token ids, `[CLS]` first and `[SEP]` last, no padding.
+    public var tokenIDs: [Int32]
+    /// One label per model output (0 or 1).
+    public var labels: [Float]
+
+    /// Creates an example from its tokens and labels.
+    public init(tokenIDs: [Int32], labels: [Float]) {
+        self.tokenIDs = tokenIDs
+        self.labels = labels
+    }
+}
+
+/// How to train: batch size, epochs, optimiser, schedule, clipping, early stopping, seed and threads.
+public struct TrainerSettings: Sendable, Equatable {
+    /// Sequences per optimisation step.
+    public var batchSize: Int = 64
+    /// Passes over the training set (at most; early stopping may end sooner).
+    public var epochs: Int = 4
+    /// Seeds initialisation and the order of examples.
+    public var seed: UInt64 = 1
+    /// Worker threads; the result is the same for any count (fixed shards, fixed reduction order).
+    public var threads: Int = 1
+    /// Sequences per shard: a batch is cut into shards of this size whatever the thread count,
+    /// and their gradients are summed in shard order, so results do not depend on `threads`.
+    public var shardSize: Int = 8
+    /// AdamW settings; `learningRate` is the schedule's peak.
+    public var optimiser = AdamWSettings()
+    /// Fraction of all steps spent in linear warm-up.
+    public var warmupFraction: Double = 0.05
+    /// Final learning rate of the cosine decay, as a fraction of the peak.
+    public var floorFraction: Float = 0.01
+    /// Clip the global gradient norm to this value (0: no clipping).
+    public var maxGradientNorm: Float = 1
+    /// Stop after this many epochs without a better validation AUROC (0: never stop early).
+    public var patience: Int = 2
+
+    /// Creates settings; unspecified values take the defaults above.
+    public init(batchSize: Int = 64, epochs: Int = 4, seed: UInt64 = 1, threads: Int = 1, shardSize: Int = 8,
+                optimiser: AdamWSettings = AdamWSettings(), warmupFraction: Double = 0.05, floorFraction: Float = 0.01,
+                maxGradientNorm: Float = 1, patience: Int = 2) {
+        self.batchSize = batchSize
+        self.epochs = epochs
+        self.seed = seed
+        self.threads = threads
+        self.shardSize = shardSize
+        self.optimiser = optimiser
+        self.warmupFraction = warmupFraction
+        self.floorFraction = floorFraction
+        self.maxGradientNorm = maxGradientNorm
+        self.patience = patience
+    }
+}
+
+/// What happened in one epoch, handed to the progress callback.
+public struct EpochSummary: Sendable, Equatable {
+    /// Epoch number, from 1.
+    public var epoch: Int
+    /// Optimisation steps in this epoch.
+    public var steps: Int
+    /// Steps per second of wall time (training only, validation excluded).
+    public var stepsPerSecond: Double
+    /// Training sequences per second of wall time.
+    public var sequencesPerSecond: Double
+    /// Mean training loss over the epoch's batches.
+    public var trainingLoss: Double
+    /// Mean validation loss, when there is a validation set.
+    public var validationLoss: Double?
+    /// Validation AUROC (mean over outputs), when both classes are present.
+    public var validationAUROC: Double?
+    /// Validation AUPRC (mean over outputs), when positives are present.
+    public var validationAUPRC: Double?
+}
+
+/// The outcome of `Trainer.train`.
+public struct TrainingReport: Sendable, Equatable {
+    /// Every epoch that ran.
+    public var epochs: [EpochSummary]
+    /// The epoch whose parameters were kept (best validation AUROC; the last epoch without validation).
+    public var bestEpoch: Int
+    /// Whether training stopped before `settings.epochs` for lack of improvement.
+    public var stoppedEarly: Bool
+}
+
+/// Trains the encoder with the hand-written backward pass: seeded mini-batches, AdamW with
+/// warm-up and cosine decay, gradient clipping, validation AUROC/AUPRC each epoch, early stopping.
+///
+/// Owns its per-thread workspaces and per-shard gradient buffers (planned once), so it is a class.
+/// With the same seed the parameters are bit-identical whatever the thread count.
+public final class Trainer {
+    /// The encoder's shape.
+    public let architecture: TrainingArchitecture
+    /// Training settings.
+    public let settings: TrainerSettings
+    /// Current parameters (after `train`, those of the best epoch).
+    public private(set) var parameters: ParameterStore
+    /// Optimisation steps taken so far.
+    public private(set) var stepCount = 0
+
+    private var gradients: ParameterStore
+    private var moments: AdamWMoments
+    private var workspaces: [TrainingWorkspace] = []
+    private var shardGradients: [UnsafeMutablePointer<Float>] = []
+    private var schedule: LearningRateSchedule
+
+    /// A trainer starting from `initialParameters`, or from PyTorch-style initialisation seeded by `settings.seed`.
+    public init(architecture: TrainingArchitecture, settings: TrainerSettings, initialParameters: ParameterStore? = nil) {
+        precondition(architecture.problem() == nil, architecture.problem() ?? "")
+        precondition(settings.batchSize >= 1 && settings.shardSize >= 1 && settings.threads >= 1)
+        self.architecture = architecture
+        self.settings = settings
+        parameters = initialParameters ?? ParameterStore.initialised(for: architecture, seed: settings.seed)
+        gradients = ParameterStore(architecture: architecture)
+        moments = AdamWMoments(count: gradients.values.count, decays: true)
+        schedule = LearningRateSchedule(peak: settings.optimiser.learningRate, warmupSteps: 0, totalSteps: 1,
+                                        floorFraction: settings.floorFraction)
+        let shards = (settings.batchSize + settings.shardSize - 1) / settings.shardSize
+        shardGradients = (0..<shards).map { _ in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: gradients.values.count)
+            p.initialize(repeating: 0, count: gradients.values.count)
+            return p
+        }
+    }
+
+    deinit {
+        for p in shardGradients { p.deallocate() }
+    }
+
+    /// Makes sure every thread has a workspace for shards of rows up to `tokens` long.
+    private func planWorkspaces(tokens: Int) {
+        let threads = min(settings.threads, shardGradients.count)
+        if workspaces.count == threads, let first = workspaces.first, first.tokenCapacity >= tokens { return }
+        TrainingGEMM.useSingleThreadedLibrary()
+        workspaces = (0..<threads).map { _ in
+            TrainingWorkspace(architecture: architecture, batchCapacity: settings.shardSize, tokenCapacity: tokens)
+        }
+    }
+
+    /// Runs `body(shard, workspace)` for `shardCount` shards on the worker threads; shard s goes to thread s mod threads.
+    private func forEachShard(_ shardCount: Int, _ body: (Int, TrainingWorkspace) -> Void) {
+        let threads = min(workspaces.count, shardCount)
+        if threads <= 1 {
+            for s in 0..<shardCount { body(s, workspaces[0]) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            for s in stride(from: t, to: shardCount, by: threads) { body(s, workspaces[t]) }
+        }
+    }
+
+    /// One optimisation step on `batch` at learning rate `learningRate`; returns the batch's mean loss.
+    @discardableResult
+    public func step(on batch: [TrainingExample], learningRate: Float) -> Double {
+        precondition(!batch.isEmpty && batch.count <= settings.batchSize)
+        planWorkspaces(tokens: batch.map(\.tokenIDs.count).max()!)
+        let shardSize = settings.shardSize
+        let shardCount = (batch.count + shardSize - 1) / shardSize
+        let normaliser = Float(batch.count * architecture.nOutputs)
+        let count = parameters.values.count
+        var shardLosses = [Double](repeating: 0, count: shardCount)
+        let gradientBuffers = shardGradients
+        parameters.values.withUnsafeBufferPointer { p in
+            shardLosses.withUnsafeMutableBufferPointer { losses in
+                forEachShard(shardCount) { s, workspace in
+                    let examples = batch[(s * shardSize)..<min(batch.count, (s + 1) * shardSize)]
+                    workspace.load(rows: examples.map(\.tokenIDs))
+                    workspace.forward(parameters: p.baseAddress!)
+                    losses[s] = workspace.loss(labels: examples.flatMap(\.labels), normaliser: normaliser)
+                    gradientBuffers[s].update(repeating: 0, count: count)
+                    workspace.backward(parameters: p.baseAddress!, gradients: gradientBuffers[s])
+                }
+            }
+        }
+        // Reduce in shard order: the sum is the same whatever thread computed each shard.
+        gradients.values.withUnsafeMutableBufferPointer { g in
+            g.baseAddress!.update(from: gradientBuffers[0], count: count)
+            for s in 1..<max(1, shardCount) {
+                let source = gradientBuffers[s]
+                for i in 0..<count { g[i] += source[i] }
+            }
+            if settings.maxGradientNorm > 0 { GradientClipping.clip([g], maxNorm: settings.maxGradientNorm) }
+            stepCount += 1
+            parameters.values.withUnsafeMutableBufferPointer { p in
+                moments.update(parameters: p, gradients: UnsafeBufferPointer(g), step: stepCount,
+                               learningRate: learningRate, settings: settings.optimiser)
+            }
+        }
+        return shardLosses.reduce(0, +)
+    }
+
+    /// Logits of `examples` with the current parameters, one row of `nOutputs` per example.
+    public func logits(of examples: [TrainingExample]) -> [[Float]] {
+        guard !examples.isEmpty else { return [] }
+        planWorkspaces(tokens: examples.map(\.tokenIDs.count).max()!)
+        let shardSize = settings.shardSize
+        let shardCount = (examples.count + shardSize - 1) / shardSize
+        var results = [[Float]](repeating: [], count: examples.count)
+        parameters.values.withUnsafeBufferPointer { p in
+            results.withUnsafeMutableBufferPointer { out in
+                forEachShard(shardCount) { s, workspace in
+                    let range = (s * shardSize)..<min(examples.count, (s + 1) * shardSize)
+                    workspace.load(rows: examples[range].map(\.tokenIDs))
+                    workspace.forward(parameters: p.baseAddress!)
+                    let flat = workspace.logits, o = architecture.nOutputs
+                    for (i, e) in range.enumerated() { out[e] = Array(flat[(i * o)..<((i + 1) * o)]) }
+                }
+            }
+        }
+        return results
+    }
+
+    /// Mean BCE loss, AUROC and AUPRC (each a mean over outputs) of the current parameters on `examples`.
+    public func evaluate(_ examples: [TrainingExample]) -> (loss: Double, auroc: Double?, auprc: Double?) {
+        let scores = logits(of: examples)
+        var loss = 0.0
+        for (row, example) in zip(scores, examples) {
+            for (z32, y32) in zip(row, example.labels) {
+                let z = Double(z32), y = Double(y32)
+                loss += max(z, 0) - z * y + log1p(exp(-abs(z)))
+            }
+        }
+        loss /= Double(max(1, examples.count * architecture.nOutputs))
+        var aurocs: [Double] = [], auprcs: [Double] = []
+        for o in 0..<architecture.nOutputs {
+            let s = scores.map { $0[o] }, labels = examples.map { $0.labels[o] >= 0.5 }
+            if let a = ClassificationMetrics.auroc(scores: s, labels: labels) { aurocs.append(a) }
+            if let a = ClassificationMetrics.auprc(scores: s, labels: labels) { auprcs.append(a) }
+        }
+        return (loss, aurocs.isEmpty ? nil : aurocs.reduce(0, +) / Double(aurocs.count),
+                auprcs.isEmpty ? nil : auprcs.reduce(0, +) / Double(auprcs.count))
+    }
+
+    /// Trains on `training` for up to `settings.epochs` epochs, validating on `validation` after each,
+    /// and keeps the parameters of the epoch with the best validation AUROC.
+    public func train(training: [TrainingExample], validation: [TrainingExample] = [],
+                      progress: (EpochSummary) -> Void = { _ in }) -> TrainingReport {
+        precondition(!training.isEmpty, "no training examples")
+        let tooLong = (training + validation).first { $0.tokenIDs.count > architecture.maxLen }
+        precondition(tooLong == nil, "a token row is longer than max_len \(architecture.maxLen)")
+        precondition((training + validation).allSatisfy { $0.labels.count == architecture.nOutputs },
+                     "every example needs \(architecture.nOutputs) labels")
+        let stepsPerEpoch = (training.count + settings.batchSize - 1) / settings.batchSize
+        let totalSteps = stepsPerEpoch * settings.epochs
+        schedule = LearningRateSchedule(peak: settings.optimiser.learningRate,
+                                        warmupSteps: Int((settings.warmupFraction * Double(totalSteps)).rounded()),
+                                        totalSteps: totalSteps, floorFraction: settings.floorFraction)
+        planWorkspaces(tokens: (training + validation).map(\.tokenIDs.count).max()!)
+        var order = Array(training.indices)
+        var shuffler = SeededGenerator(seed: settings.seed ^ 0x5348_5546_464C_4521)
+        var summaries: [EpochSummary] = []
+        var best: (epoch: Int, auroc: Double, parameters: ParameterStore)?
+        var sinceImprovement = 0
+        var stoppedEarly = false
+        for epoch in 1...max(1, settings.epochs) {
+            shuffler.shuffle(&order)
+            let start = DispatchTime.now().uptimeNanoseconds
+            var lossSum = 0.0
+            for s in 0..<stepsPerEpoch {
+                let batch = order[(s * settings.batchSize)..<min(order.count, (s + 1) * settings.batchSize)].map { training[$0] }
+                lossSum += step(on: batch, learningRate: schedule.learningRate(atStep: stepCount + 1))
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            var summary = EpochSummary(epoch: epoch, steps: stepsPerEpoch, stepsPerSecond: Double(stepsPerEpoch) / seconds,
+                                       sequencesPerSecond: Double(training.count) / seconds,
+                                       trainingLoss: lossSum / Double(stepsPerEpoch))
+            if !validation.isEmpty {
+                let result = evaluate(validation)
+                summary.validationLoss = result.loss
+                summary.validationAUROC = result.auroc
+                summary.validationAUPRC = result.auprc
+            }
+            summaries.append(summary)
+            progress(summary)
+            if let auroc = summary.validationAUROC {
+                if best == nil || auroc > best!.auroc {
+                    best = (epoch, auroc, parameters)
+                    sinceImprovement = 0
+                } else {
+                    sinceImprovement += 1
+                    if settings.patience > 0 && sinceImprovement >= settings.patience && epoch < settings.epochs {
+                        stoppedEarly = true
+                        break
+                    }
+                }
+            }
+        }
+        if let best { parameters = best.parameters }
+        return TrainingReport(epochs: summaries, bestEpoch: best?.epoch ?? summaries.count, stoppedEarly: stoppedEarly)
+    }
+}

@@ -1,0 +1,335 @@
+import Foundation
+import MotifAttnKernels
+
+/// The operations of the encoder, each forward next to its backward (llm.c style).
+///
+/// All tensors are row-major Float buffers; shapes are written as `[rows, columns]` with
+/// `N = batch · tokens` rows when every token of a batch is stacked. Backward functions
+/// *accumulate* (`+=`) into parameter gradients, so one buffer can collect a whole batch;
+/// gradients with respect to activations are written or accumulated as each comment says.
+enum TrainingOps {
+    typealias Pointer = UnsafeMutablePointer<Float>
+    typealias ReadPointer = UnsafePointer<Float>
+
+    // MARK: Embedding: out[b,t,:] = tok[ids[b,t],:] + pos[t,:]
+
+    /// ids [B·T], tok [V, d], pos [maxLen, d] → out [B·T, d].
+    static func embeddingForward(out: Pointer, ids: UnsafePointer<Int32>, batch: Int, tokens: Int, d: Int,
+                                 tokenTable: ReadPointer, positionTable: ReadPointer) {
+        for b in 0..<batch {
+            for t in 0..<tokens {
+                let row = b * tokens + t
+                let tok = tokenTable + Int(ids[row]) * d, pos = positionTable + t * d, o = out + row * d
+                for c in 0..<d { o[c] = tok[c] + pos[c] }
+            }
+        }
+    }
+
+    /// dOut [B·T, d] → dTok [V, d] += scatter, dPos [maxLen, d] += sum over the batch.
+    static func embeddingBackward(dOut: ReadPointer, ids: UnsafePointer<Int32>, batch: Int, tokens: Int, d: Int,
+                                  dTokenTable: Pointer, dPositionTable: Pointer) {
+        for b in 0..<batch {
+            for t in 0..<tokens {
+                let row = b * tokens + t
+                let g = dOut + row * d, tok = dTokenTable + Int(ids[row]) * d, pos = dPositionTable + t * d
+                for c in 0..<d { tok[c] += g[c]; pos[c] += g[c] }
+            }
+        }
+    }
+
+    // MARK: Conv1d stem over tokens, same padding, [PAD] rows zeroed first (via im2col)
+
+    /// PyTorch weight W [dOut, dIn, w] → rearranged R [dOut, w·dIn] with R[o, j·dIn + i] = W[o, i, j].
+    static func convWeightToColumns(_ weight: ReadPointer, _ rearranged: Pointer, d: Int, width: Int) {
+        for o in 0..<d { for i in 0..<d { for j in 0..<width { rearranged[o * width * d + j * d + i] = weight[(o * d + i) * width + j] } } }
+    }
+
+    /// dR [dOut, w·dIn] → dW [dOut, dIn, w] += (the inverse rearrangement).
+    static func convColumnsToWeightGradient(_ dRearranged: ReadPointer, _ dWeight: Pointer, d: Int, width: Int) {
+        for o in 0..<d { for i in 0..<d { for j in 0..<width { dWeight[(o * d + i) * width + j] += dRearranged[o * width * d + j * d + i] } } }
+    }
+
+    /// x [B·T, d] (rows with isPad set read as zero) → columns [B·T, w·d],
+    /// columns[(b,t), j·d + i] = x[b, t + j − w/2, i] (zero outside the row).
+    static func im2col(columns: Pointer, input: ReadPointer, isPad: UnsafePointer<Bool>, batch: Int, tokens: Int, d: Int, width: Int) {
+        let half = width / 2
+        for b in 0..<batch {
+            for t in 0..<tokens {
+                let out = columns + (b * tokens + t) * width * d
+                for j in 0..<width {
+                    let source = t + j - half
+                    let dst = out + j * d
+                    if source < 0 || source >= tokens || isPad[b * tokens + source] {
+                        dst.update(repeating: 0, count: d)
+                    } else {
+                        dst.update(from: input + (b * tokens + source) * d, count: d)
+                    }
+                }
+            }
+        }
+    }
+
+    /// dColumns [B·T, w·d] → dInput [B·T, d] += (gather back; [PAD] rows receive nothing).
+    static func col2im(dInput: Pointer, dColumns: ReadPointer, isPad: UnsafePointer<Bool>, batch: Int, tokens: Int, d: Int, width: Int) {
+        let half = width / 2
+        for b in 0..<batch {
+            for t in 0..<tokens {
+                let g = dColumns + (b * tokens + t) * width * d
+                for j in 0..<width {
+                    let source = t + j - half
+                    if source < 0 || source >= tokens || isPad[b * tokens + source] { continue }
+                    let dst = dInput + (b * tokens + source) * d, src = g + j * d
+                    for c in 0..<d { dst[c] += src[c] }
+                }
+            }
+        }
+    }
+
+    // MARK: Linear: out [N, m] = in [N, n] · Wᵀ + b, W [m, n]
+
+    static func linearForward(out: Pointer, input: ReadPointer, weight: ReadPointer, bias: ReadPointer?,
+                              rows: Int, inWidth: Int, outWidth: Int) {
+        if let bias {
+            for r in 0..<rows { (out + r * outWidth).update(from: bias, count: outWidth) }
+        }
+        TrainingGEMM.multiply(m: rows, n: outWidth, k: inWidth, input, lda: inWidth,
+                              weight, ldb: inWidth, transposeB: true, out, ldc: outWidth, beta: bias == nil ? 0 : 1)
+    }
+
+    /// dOut [N, m] → dWeight [m, n] += dOutᵀ·in, dBias [m] += Σ rows, dInput [N, n] = (or += when accumulating) dOut·W.
+    static func linearBackward(dInput: Pointer?, accumulateInput: Bool, dWeight: Pointer, dBias: Pointer?,
+                               dOut: ReadPointer, input: ReadPointer, weight: ReadPointer,
+                               rows: Int, inWidth: Int, outWidth: Int) {
+        TrainingGEMM.multiply(m: outWidth, n: inWidth, k: rows, dOut, lda: outWidth, transposeA: true,
+                              input, ldb: inWidth, dWeight, ldc: inWidth, beta: 1)
+        if let dBias {
+            for r in 0..<rows {
+                let g = dOut + r * outWidth
+                for c in 0..<outWidth { dBias[c] += g[c] }
+            }
+        }
+        if let dInput {
+            TrainingGEMM.multiply(m: rows, n: inWidth, k: outWidth, dOut, lda: outWidth,
+                                  weight, ldb: inWidth, dInput, ldc: inWidth, beta: accumulateInput ? 1 : 0)
+        }
+    }
+
+    // MARK: GELU (exact): y = x·Φ(x) = ½x(1 + erf(x/√2))
+
+    static func geluForward(out: Pointer, input: ReadPointer, count: Int) {
+        let invRoot2: Float = 0.70710678118654752
+        for i in 0..<count {
+            let x = input[i]
+            out[i] = 0.5 * x * (1 + fastErf(x * invRoot2))
+        }
+    }
+
+    /// In place: gradient [n] ← gradient ⊙ (Φ(x) + x·φ(x)) (one pointer in, one out, so the loop vectorises).
+    static func geluBackward(gradient: Pointer, input: ReadPointer, count: Int) {
+        let invRoot2: Float = 0.70710678118654752, invRoot2Pi: Float = 0.39894228040143268
+        for i in 0..<count {
+            let x = input[i]
+            let cdf = 0.5 * (1 + fastErf(x * invRoot2))
+            let pdf = invRoot2Pi * fastExp(-0.5 * x * x)
+            gradient[i] *= cdf + x * pdf
+        }
+    }
+
+    // MARK: LayerNorm over the last axis: y = (x − μ)/√(σ² + ε) · γ + β
+
+    /// in [N, d] → out [N, d], mean [N], rstd [N] (kept for the backward).
+    static func layerNormForward(out: Pointer, mean: Pointer, rstd: Pointer, input: ReadPointer,
+                                 gamma: ReadPointer, beta: ReadPointer, rows: Int, d: Int, eps: Float) {
+        for r in 0..<rows {
+            let x = input + r * d, y = out + r * d
+            var sum: Float = 0
+            for c in 0..<d { sum += x[c] }
+            let mu = sum / Float(d)
+            var variance: Float = 0
+            for c in 0..<d { let v = x[c] - mu; variance += v * v }
+            let s = 1 / (variance / Float(d) + eps).squareRoot()
+            for c in 0..<d { y[c] = (x[c] - mu) * s * gamma[c] + beta[c] }
+            mean[r] = mu
+            rstd[r] = s
+        }
+    }
+
+    /// dOut [N, d] → dInput [N, d] += rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ⊙x̂)) with ĝ = dOut⊙γ; dγ += Σ dOut⊙x̂, dβ += Σ dOut.
+    static func layerNormBackward(dInput: Pointer, dGamma: Pointer, dBeta: Pointer, dOut: ReadPointer,
+                                  input: ReadPointer, mean: ReadPointer, rstd: ReadPointer, gamma: ReadPointer,
+                                  rows: Int, d: Int) {
+        for r in 0..<rows {
+            let x = input + r * d, g = dOut + r * d, dx = dInput + r * d
+            let mu = mean[r], s = rstd[r]
+            var meanG: Float = 0, meanGX: Float = 0
+            for c in 0..<d {
+                let xhat = (x[c] - mu) * s
+                let gh = g[c] * gamma[c]
+                meanG += gh
+                meanGX += gh * xhat
+                dGamma[c] += g[c] * xhat
+                dBeta[c] += g[c]
+            }
+            meanG /= Float(d)
+            meanGX /= Float(d)
+            for c in 0..<d {
+                let xhat = (x[c] - mu) * s
+                dx[c] += s * (g[c] * gamma[c] - meanG - xhat * meanGX)
+            }
+        }
+    }
+
+    // MARK: Multi-head scaled dot-product attention with [PAD] keys masked
+
+    /// qkv [B·T, 3d] (Q | K | V, head h in columns h·dh..<(h+1)·dh of each) →
+    /// probabilities [B, H, Tq, T] (kept), out [B·Tq, d] = softmax(QKᵀ/√dh, [PAD] keys → 0) · V per head,
+    /// for the first Tq = `queries` query positions of each row (all T, or 1 when only [CLS] is needed).
+    static func attentionForward(out: Pointer, probabilities: Pointer, qkv: ReadPointer, isPad: UnsafePointer<Bool>,
+                                 batch: Int, tokens: Int, queries: Int, d: Int, heads: Int) {
+        let dh = d / heads, T = tokens, Q = queries, stride = 3 * d
+        let scale = 1 / Float(dh).squareRoot()
+        // keep[j] = 1 for real keys and 0 for [PAD] keys; lowered[j] = 0 or −∞ likewise.
+        let keep = UnsafeMutablePointer<Float>.allocate(capacity: 2 * T)
+        defer { keep.deallocate() }
+        let lowered = keep + T
+        for b in 0..<batch {
+            for j in 0..<T { keep[j] = isPad[b * T + j] ? 0 : 1; lowered[j] = isPad[b * T + j] ? -.infinity : 0 }
+            for h in 0..<heads {
+                let q = qkv + b * T * stride + h * dh, k = q + d, v = q + 2 * d
+                let p = probabilities + (b * heads + h) * Q * T
+                TrainingGEMM.multiply(m: Q, n: T, k: dh, q, lda: stride, k, ldb: stride, transposeB: true,
+                                      p, ldc: T, alpha: scale)
+                for i in 0..<Q { maskedSoftmax(p + i * T, keep: keep, lowered: lowered, count: T) }
+                TrainingGEMM.multiply(m: Q, n: dh, k: T, p, lda: T, v, ldb: stride,
+                                      out + b * Q * d + h * dh, ldc: d)
+            }
+        }
+    }
+
+    /// dOut [B·Tq, d] → dQKV [B·T, 3d] (written; Q rows past Tq are zero), using the kept probabilities
+    /// and a [Tq, T] scratch. dP = dO·Vᵀ, dV = Pᵀ·dO, dS = P ⊙ (dP − Σⱼ dP⊙P), dQ = dS·K/√dh, dK = dSᵀ·Q/√dh.
+    static func attentionBackward(dQKV: Pointer, scratch: Pointer, dOut: ReadPointer, probabilities: ReadPointer,
+                                  qkv: ReadPointer, batch: Int, tokens: Int, queries: Int, d: Int, heads: Int) {
+        let dh = d / heads, T = tokens, Q = queries, stride = 3 * d
+        let scale = 1 / Float(dh).squareRoot()
+        for b in 0..<batch {
+            for t in Q..<T { (dQKV + (b * T + t) * stride).update(repeating: 0, count: d) }
+            for h in 0..<heads {
+                let q = qkv + b * T * stride + h * dh, k = q + d, v = q + 2 * d
+                let dq = dQKV + b * T * stride + h * dh, dk = dq + d, dv = dq + 2 * d
+                let p = probabilities + (b * heads + h) * Q * T
+                let dO = dOut + b * Q * d + h * dh
+                TrainingGEMM.multiply(m: Q, n: T, k: dh, dO, lda: d, v, ldb: stride, transposeB: true, scratch, ldc: T)
+                TrainingGEMM.multiply(m: T, n: dh, k: Q, p, lda: T, transposeA: true, dO, ldb: d, dv, ldc: stride)
+                for i in 0..<Q { softmaxBackward(UnsafePointer(p + i * T), scratch + i * T, count: T) }
+                TrainingGEMM.multiply(m: Q, n: dh, k: T, scratch, lda: T, k, ldb: stride, dq, ldc: stride, alpha: scale)
+                TrainingGEMM.multiply(m: T, n: dh, k: Q, scratch, lda: T, transposeA: true, q, ldb: stride,
+                                      dk, ldc: stride, alpha: scale)
+            }
+        }
+    }
+
+    /// One attention row in place: scores → softmax over keys with keep = 1, exactly 0 where keep = 0.
+    /// `lowered` is 0 for real keys and −∞ for [PAD] keys. Eight partial maxima and sums keep the loops vectorisable.
+    @inline(__always)
+    static func maskedSoftmax(_ row: Pointer, keep: ReadPointer, lowered: ReadPointer, count: Int) {
+        var m = (Float(-Float.infinity), Float(-Float.infinity), Float(-Float.infinity), Float(-Float.infinity))
+        var j = 0
+        while j + 4 <= count {
+            m.0 = max(m.0, row[j] + lowered[j]); m.1 = max(m.1, row[j + 1] + lowered[j + 1])
+            m.2 = max(m.2, row[j + 2] + lowered[j + 2]); m.3 = max(m.3, row[j + 3] + lowered[j + 3])
+            j += 4
+        }
+        while j < count { m.0 = max(m.0, row[j] + lowered[j]); j += 1 }
+        let maximum = max(max(m.0, m.1), max(m.2, m.3))
+        for j in 0..<count { row[j] = fastExp(row[j] - maximum) * keep[j] }
+        let inverse = 1 / sum(row, count)
+        for j in 0..<count { row[j] *= inverse }
+    }
+
+    /// Σ values[0..<count] with eight partial sums (a fixed order, so results are reproducible).
+    @inline(__always)
+    static func sum(_ values: ReadPointer, _ count: Int) -> Float {
+        var s = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+        var j = 0
+        while j + 8 <= count {
+            s.0 += values[j]; s.1 += values[j + 1]; s.2 += values[j + 2]; s.3 += values[j + 3]
+            s.4 += values[j + 4]; s.5 += values[j + 5]; s.6 += values[j + 6]; s.7 += values[j + 7]
+            j += 8
+        }
+        while j < count { s.0 += values[j]; j += 1 }
+        return ((s.0 + s.1) + (s.2 + s.3)) + ((s.4 + s.5) + (s.6 + s.7))
+    }
+
+    /// Softmax backward of one row in place: g ← p ⊙ (g − Σ p⊙g).
+    @inline(__always)
+    static func softmaxBackward(_ p: ReadPointer, _ g: Pointer, count: Int) {
+        var s = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+        var j = 0
+        while j + 8 <= count {
+            s.0 += p[j] * g[j]; s.1 += p[j + 1] * g[j + 1]; s.2 += p[j + 2] * g[j + 2]; s.3 += p[j + 3] * g[j + 3]
+            s.4 += p[j + 4] * g[j + 4]; s.5 += p[j + 5] * g[j + 5]; s.6 += p[j + 6] * g[j + 6]; s.7 += p[j + 7] * g[j + 7]
+            j += 8
+        }
+        while j < count { s.0 += p[j] * g[j]; j += 1 }
+        let dot = ((s.0 + s.1) + (s.2 + s.3)) + ((s.4 + s.5) + (s.6 + s.7))
+        for j in 0..<count { g[j] = p[j] * (g[j] - dot) }
+    }
+
+    // MARK: Mean binary cross-entropy with logits
+
+    /// logits, labels [B, o] → Σ (max(z,0) − z·y + log(1 + e^−|z|)) / normaliser, and
+    /// dLogits [B, o] = (σ(z) − y) / normaliser. `normaliser` is the element count of the whole batch,
+    /// so per-shard gradients sum to the batch mean.
+    static func binaryCrossEntropy(logits: ReadPointer, labels: ReadPointer, dLogits: Pointer, count: Int,
+                                   normaliser: Float) -> Double {
+        var total: Double = 0
+        for i in 0..<count {
+            let z = Double(logits[i]), y = Double(labels[i])
+            total += max(z, 0) - z * y + log1p(exp(-abs(z)))
+            let sigmoid = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+            dLogits[i] = Float((sigmoid - y) / Double(normaliser))
+        }
+        return total / Double(normaliser)
+    }
+}
+
+// MARK: Branch-free exp and erf, written so the compiler vectorises the loops that call them
+
+extension TrainingOps {
+    /// e^x: x = n·ln2 + r, |r| ≤ ln2/2, degree-7 Taylor polynomial for e^r (relative error < 2e-7),
+    /// then scaling by 2ⁿ through the exponent bits. Inputs below −87 give ~e^−87 (callers mask exact zeros).
+    @inline(__always)
+    static func fastExp(_ x: Float) -> Float {
+        let clamped = min(max(x, -87), 88)
+        // Round to nearest by adding 1.5·2²³: the integer lands in the low mantissa bits.
+        let shifted = clamped * 1.44269504088896341 + 12582912
+        let n = shifted - 12582912
+        let r = clamped - n * 0.693145751953125 - n * 1.42860682030941723212e-6
+        var p: Float = 1.0 / 5040
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let exponent = (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23
+        return p * Float(bitPattern: exponent)
+    }
+
+    /// erf(x) (Abramowitz & Stegun 7.1.26, absolute error < 1.5e-7).
+    @inline(__always)
+    static func fastErf(_ x: Float) -> Float {
+        let a = Float(bitPattern: x.bitPattern & 0x7FFF_FFFF)
+        let t = 1 / (1 + 0.3275911 * a)
+        var poly: Float = 1.061405429
+        poly = poly * t - 1.453152027
+        poly = poly * t + 1.421413741
+        poly = poly * t - 0.284496736
+        poly = poly * t + 0.254829592
+        poly = poly * t
+        let magnitude = 1 - poly * fastExp(-a * a)
+        return Float(bitPattern: magnitude.bitPattern | (x.bitPattern & 0x8000_0000))
+    }
+}
