@@ -27,8 +27,11 @@ public final class WindowReader {
     public private(set) var windowsSkipped = 0
     /// Sequences (FASTA records or regions) tiled so far.
     public private(set) var sequencesRead = 0
-    /// Called with a one-line warning (for example a region clipped at the end of its contig).
-    public var warningHandler: (String) -> Void = { message in
+    /// Receives one-line warnings (for example a region clipped at the end of its contig).
+    public let warningHandler: (String) -> Void
+
+    /// Writes a warning to standard error as `motifattn: message`.
+    public static let warnOnStandardError: (String) -> Void = { message in
         FileHandle.standardError.write(Data("motifattn: \(message)\n".utf8))
     }
 
@@ -59,7 +62,12 @@ public final class WindowReader {
     private var sawAnything = false
 
     /// Opens `path` and prepares to read all of it (`regions` empty) or only `regions`.
-    public init(path: String, regions: [Region] = [], options: WindowOptions = WindowOptions()) throws {
+    ///
+    /// Every region is checked here: an unknown contig throws at once, and a region
+    /// reaching past its contig's end is clipped and reported to `warningHandler`.
+    public init(path: String, regions: [Region] = [], options: WindowOptions = WindowOptions(),
+                warningHandler: @escaping (String) -> Void = WindowReader.warnOnStandardError) throws {
+        self.warningHandler = warningHandler
         precondition(options.window > 0 && options.stride > 0, "window and stride must be positive")
         self.path = path
         self.options = options
@@ -82,6 +90,9 @@ public final class WindowReader {
     }
 
     deinit { buffer.deallocate() }
+
+    /// Bytes currently reserved for bases of the current sequence (for checking that memory stays bounded).
+    var bufferCapacity: Int { buffer.capacity }
 
     /// Checks every region against the input's contigs before any window is produced,
     /// so that a bad region fails at once; regions past a contig's end are clipped with a warning.

@@ -36,8 +36,8 @@ struct WindowsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors("windows") {
-            let reader = try WindowReader(path: input, regions: try windowing.regions(), options: windowing.options(threads: threads))
-            reader.warningHandler = { printError("motifattn windows: \($0)") }
+            let reader = try WindowReader(path: input, regions: try windowing.regions(), options: windowing.options(threads: threads),
+                                          warningHandler: { printError("motifattn windows: \($0)") })
             let out = try OutputFile(path: output)
             if format == .tsv {
                 try out.write("##motifattn version=\(motifattnVersion) command=\(CommandLine.arguments.joined(separator: " "))\n")
