@@ -73,6 +73,7 @@ public final class WindowReader {
         self.options = options
         self.regions = regions
         hasRegions = !regions.isEmpty
+        if hasRegions && path == "-" { throw ReaderError.regionsNeedAFile(path: path) }
         let input = try InputFile.open(path)
         switch input.kind {
         case .alignments:
@@ -82,7 +83,6 @@ public final class WindowReader {
         case .fasta:
             let plainGzip = input.isPlainGzip
             _ = hclose(input.file)
-            if path == "-" { throw ReaderError.regionsNeedAFile(path: path) }
             if plainGzip { throw ReaderError.gzipNeedsBgzip(path: path) }
             source = .indexed(try FastaIndex(path: path))
         }
