@@ -15,4 +15,7 @@ static inline char *motifattn_bam_get_qname(const bam1_t *b) { return bam_get_qn
 static inline int motifattn_bam_seqi(const uint8_t *s, int i) { return bam_seqi(s, i); }
 static inline int motifattn_bam_is_rev(const bam1_t *b) { return bam_is_rev(b) ? 1 : 0; }
 
+// hopen is variadic in C, which Swift cannot call.
+static inline hFILE *motifattn_hopen(const char *path, const char *mode) { return hopen(path, mode); }
+
 #endif

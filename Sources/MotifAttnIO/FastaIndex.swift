@@ -1,0 +1,73 @@
+import CHTSlib
+import Foundation
+
+/// Random access to an indexed FASTA (plain or bgzip) through htslib's faidx.
+///
+/// The `.fai` (and `.gzi`) are built when missing: next to the file, or, when
+/// that folder is not writable, in `$XDG_CACHE_HOME/motifattn` (default
+/// `~/.cache/motifattn`), in a folder keyed by the file's path, size and time.
+final class FastaIndex {
+    let path: String
+    private let fai: OpaquePointer
+
+    init(path: String) throws {
+        self.path = path
+        _ = InputFile.silenceHTSlibOnce
+        if let fai = fai_load3(path, nil, nil, Int32(FAI_CREATE.rawValue)) {
+            self.fai = fai
+            return
+        }
+        let folder = try Self.cacheFolder(for: path)
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        if let fai = fai_load3(path, "\(folder)/\(name).fai", "\(folder)/\(name).gzi", Int32(FAI_CREATE.rawValue)) {
+            self.fai = fai
+            return
+        }
+        throw ReaderError.indexFailed(path: path, reason: "htslib could not index it (is it FASTA, and bgzip rather than gzip if compressed?)")
+    }
+
+    deinit { fai_destroy(fai) }
+
+    /// Length of `contig`, or `nil` when the file has no such sequence.
+    func length(of contig: String) -> Int? {
+        guard faidx_has_seq(fai, contig) != 0 else { return nil }
+        let n = faidx_seq_len(fai, contig)
+        return n < 0 ? nil : Int(n)
+    }
+
+    /// Appends the bases of `contig[start..<end]` (upper-cased) to `buffer`.
+    func append(contig: String, start: Int, end: Int, to buffer: inout ByteBuffer) throws {
+        var length: hts_pos_t = 0
+        guard let bases = faidx_fetch_seq64(fai, contig, hts_pos_t(start), hts_pos_t(end - 1), &length), length >= 0 else {
+            throw ReaderError.fetchFailed(path: path, region: "\(contig):\(start + 1)-\(end)")
+        }
+        defer { free(bases) }
+        let n = Int(length)
+        let destination = buffer.reserveTail(n)
+        let kept = bases.withMemoryRebound(to: UInt8.self, capacity: n) { copyBases($0, n, to: destination) }
+        buffer.commitTail(kept)
+        if n != end - start {
+            throw ReaderError.truncated(path: path, detail: "\(contig):\(start + 1)-\(end) returned \(n) bases")
+        }
+    }
+
+    private static func cacheFolder(for path: String) throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache")
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var status = stat()
+        _ = stat(path, &status)
+        let key = "\(absolute)|\(status.st_size)|\(status.st_mtim.tv_sec)"
+        // FNV-1a: a stable name for the file's cache folder.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let folder = "\(base)/motifattn/\(String(hash, radix: 16))"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ReaderError.indexFailed(path: path, reason: "its folder is read-only and the cache folder \(folder) cannot be created")
+        }
+        return folder
+    }
+}

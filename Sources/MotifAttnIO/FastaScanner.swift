@@ -1,0 +1,255 @@
+import CHTSlib
+import Foundation
+
+/// A growable byte buffer that can drop bytes from its front cheaply.
+struct ByteBuffer {
+    private(set) var storage: UnsafeMutablePointer<UInt8>
+    private(set) var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    func deallocate() { storage.deallocate() }
+
+    /// Makes room for `extra` more bytes and returns where they go.
+    mutating func reserveTail(_ extra: Int) -> UnsafeMutablePointer<UInt8> {
+        if count + extra > capacity {
+            var newCapacity = capacity * 2
+            while newCapacity < count + extra { newCapacity *= 2 }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            grown.update(from: storage, count: count)
+            storage.deallocate()
+            storage = grown
+            capacity = newCapacity
+        }
+        return storage + count
+    }
+
+    /// Counts `n` bytes written after `reserveTail` as part of the buffer.
+    mutating func commitTail(_ n: Int) { count += n }
+
+    /// Drops the first `n` bytes.
+    mutating func removeFirst(_ n: Int) {
+        precondition(n <= count)
+        if n == count { count = 0; return }
+        (storage).update(from: storage + n, count: count - n)
+        count -= n
+    }
+
+    mutating func removeAll() { count = 0 }
+}
+
+/// Copies `n` bytes from `source` to `destination`, upper-casing letters and
+/// dropping whitespace (`\r`, spaces, tabs); returns how many bytes were kept.
+@inline(__always)
+func copyBases(_ source: UnsafePointer<UInt8>, _ n: Int, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+    var kept = 0
+    for i in 0..<n {
+        let byte = source[i]
+        if byte <= 32 { continue }
+        // Soft-masked (lowercase) bases are read as bases.
+        destination[kept] = (byte >= 97 && byte <= 122) ? byte &- 32 : byte
+        kept &+= 1
+    }
+    return kept
+}
+
+/// Streams FASTA records through htslib (plain, gzip or bgzip; `-` for stdin),
+/// never holding more than a chunk of the file plus what the caller keeps.
+final class FastaScanner {
+    let path: String
+    private let bgzf: UnsafeMutablePointer<BGZF>
+    private let raw: UnsafeMutablePointer<UInt8>
+    private static let chunk = 1 << 18
+    private var rawCount = 0
+    private var rawPos = 0
+    private var atLineStart = true
+    private var seenHeader = false
+    private var linesBeforeHeader = 0
+
+    /// Takes over the detected input's hFILE (closed in `deinit`).
+    init(input: DetectedInput, path: String, threads: Int) throws {
+        self.path = path
+        guard let bgzf = bgzf_hopen(input.file, "r") else {
+            _ = hclose(input.file)
+            throw ReaderError.cannotOpen(path: path, reason: "cannot start decompression")
+        }
+        self.bgzf = bgzf
+        raw = .allocate(capacity: Self.chunk)
+        if input.format.compression == CHTSlib.bgzf {
+            // A BGZF file cut at a block boundary decompresses cleanly but lacks the end marker.
+            if bgzf_check_EOF(bgzf) == 0 {
+                throw ReaderError.truncated(path: path, detail: "the BGZF end-of-file marker is missing")
+            }
+            if threads > 1 { _ = bgzf_mt(bgzf, Int32(threads), 256) }
+        }
+    }
+
+    deinit {
+        _ = bgzf_close(bgzf)
+        raw.deallocate()
+    }
+
+    private func refill() throws -> Bool {
+        let n = bgzf_read(bgzf, raw, Self.chunk)
+        if n < 0 { throw ReaderError.truncated(path: path, detail: "decompression failed") }
+        rawCount = n
+        rawPos = 0
+        return n > 0
+    }
+
+    /// Skips what is left of the current record and reads the next header line.
+    /// Returns the record name (up to the first whitespace) and the rest of the line, or `nil` at the end.
+    func nextHeader() throws -> (name: String, description: String)? {
+        while true {
+            if rawPos == rawCount, try !refill() { return nil }
+            if atLineStart && raw[rawPos] == UInt8(ascii: ">") {
+                rawPos += 1
+                let line = try readLine()
+                seenHeader = true
+                return Self.splitHeader(line)
+            }
+            if !seenHeader && atLineStart { linesBeforeHeader += 1 }
+            let available = rawCount - rawPos
+            let lineEnd: Int
+            let hasNewline: Bool
+            if let newline = memchr(raw + rawPos, 10, available) {
+                lineEnd = raw.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+                hasNewline = true
+            } else {
+                lineEnd = rawCount
+                hasNewline = false
+            }
+            if !seenHeader {
+                for i in rawPos..<lineEnd where raw[i] > 32 {
+                    throw ReaderError.notFasta(path: path, line: linesBeforeHeader)
+                }
+            }
+            rawPos = hasNewline ? lineEnd + 1 : lineEnd
+            atLineStart = hasNewline
+        }
+    }
+
+    private func readLine() throws -> [UInt8] {
+        var line: [UInt8] = []
+        while true {
+            if rawPos == rawCount, try !refill() { atLineStart = true; return line }
+            let available = rawCount - rawPos
+            if let newline = memchr(raw + rawPos, 10, available) {
+                let end = raw.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+                line.append(contentsOf: UnsafeBufferPointer(start: raw + rawPos, count: end - rawPos))
+                rawPos = end + 1
+                atLineStart = true
+                return line
+            }
+            line.append(contentsOf: UnsafeBufferPointer(start: raw + rawPos, count: available))
+            rawPos = rawCount
+        }
+    }
+
+    private static func splitHeader(_ line: [UInt8]) -> (name: String, description: String) {
+        var text = String(decoding: line, as: UTF8.self)
+        if text.hasSuffix("\r") { text.removeLast() }
+        guard let space = text.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return (text, "") }
+        let rest = text[text.index(after: space)...].drop(while: { $0 == " " || $0 == "\t" })
+        return (String(text[..<space]), String(rest))
+    }
+
+    /// Appends at least `minimum` bases of the current record to `buffer` (upper-cased,
+    /// line breaks removed) unless the record ends first. Returns `false` once the record has ended.
+    func appendBases(to buffer: inout ByteBuffer, minimum: Int) throws -> Bool {
+        var appended = 0
+        while appended < minimum {
+            if rawPos == rawCount, try !refill() { return false }
+            if atLineStart && raw[rawPos] == UInt8(ascii: ">") { return false }
+            let available = rawCount - rawPos
+            let lineEnd: Int
+            let hasNewline: Bool
+            if let newline = memchr(raw + rawPos, 10, available) {
+                lineEnd = raw.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+                hasNewline = true
+            } else {
+                lineEnd = rawCount
+                hasNewline = false
+            }
+            let n = lineEnd - rawPos
+            let destination = buffer.reserveTail(n)
+            let kept = copyBases(raw + rawPos, n, to: destination)
+            buffer.commitTail(kept)
+            appended += kept
+            rawPos = hasNewline ? lineEnd + 1 : lineEnd
+            atLineStart = hasNewline
+        }
+        return true
+    }
+}
+
+/// One FASTA record read whole: its name, the rest of its header line and its bases.
+public struct FastaRecord: Sendable, Hashable {
+    /// The record name: the header up to the first space.
+    public var name: String
+    /// The rest of the header line (for example `label=1`), without the leading space.
+    public var description: String
+    /// Upper-cased bases, line breaks removed.
+    public var bases: [UInt8]
+
+    /// Creates a record.
+    public init(name: String, description: String, bases: [UInt8]) {
+        self.name = name
+        self.description = description
+        self.bases = bases
+    }
+
+    /// The whole record as one plus-strand window named by the record.
+    public var window: Window {
+        Window(sourceName: name, start: 0, end: bases.count, strand: .plus, bases: bases, name: name)
+    }
+}
+
+/// Reads FASTA records one at a time, each whole (for labelled or short sequences).
+///
+/// Plain, gzip and bgzip files and standard input (`-`) are read through htslib.
+/// Unlike `WindowReader`, a record is held in memory whole, so this is meant for
+/// sequences of reads' or peaks' length, not chromosomes.
+public final class FastaRecordReader {
+    /// The path as given (`-` for standard input).
+    public let path: String
+    private let scanner: FastaScanner
+    private var buffer = ByteBuffer(capacity: 1 << 12)
+    private var pendingHeader: (name: String, description: String)?
+    private var started = false
+    /// Number of records returned so far.
+    public private(set) var recordCount = 0
+
+    /// Opens `path`; `threads` > 1 decompresses BGZF in parallel.
+    public init(path: String, threads: Int = 1) throws {
+        self.path = path
+        let input = try InputFile.open(path)
+        guard input.kind == .fasta else {
+            _ = hclose(input.file)
+            throw ReaderError.unsupportedFormat(path: path, detected: "alignments (SAM/BAM/CRAM)")
+        }
+        scanner = try FastaScanner(input: input, path: path, threads: threads)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The next record, or `nil` after the last one.
+    public func next() throws -> FastaRecord? {
+        if !started {
+            started = true
+            pendingHeader = try scanner.nextHeader()
+            if pendingHeader == nil { throw ReaderError.emptyInput(path: path) }
+        }
+        guard let header = pendingHeader else { return nil }
+        buffer.removeAll()
+        while try scanner.appendBases(to: &buffer, minimum: Int.max) {}
+        let bases = Array(UnsafeBufferPointer(start: buffer.storage, count: buffer.count))
+        pendingHeader = try scanner.nextHeader()
+        recordCount += 1
+        return FastaRecord(name: header.name, description: header.description, bases: bases)
+    }
+}

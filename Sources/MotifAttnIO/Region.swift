@@ -1,0 +1,115 @@
+import CHTSlib
+import Foundation
+
+/// A stretch of a contig asked for by the user: 0-based, half-open.
+///
+/// `end == nil` means "to the end of the contig" (a region string `chr` or
+/// `chr:start`); the reader resolves it against the input's contig lengths.
+public struct Region: Sendable, Hashable {
+    /// Contig (chromosome) name as in the input's header or index.
+    public var contig: String
+    /// 0-based first base (inclusive).
+    public var start: Int
+    /// 0-based end (exclusive), or `nil` for the end of the contig.
+    public var end: Int?
+    /// Where the region came from, for messages (`regions.bed line 12`, `--region chr1:1-100`).
+    public var origin: String
+
+    /// Creates a region from 0-based, half-open coordinates.
+    public init(contig: String, start: Int, end: Int?, origin: String = "a region") {
+        self.contig = contig
+        self.start = start
+        self.end = end
+        self.origin = origin
+    }
+}
+
+/// Parses samtools-style region strings (`chr`, `chr:start`, `chr:start-end`).
+///
+/// Positions in the string are 1-based and inclusive, as in samtools; the
+/// result is 0-based half-open (`chr1:1-100` → start 0, end 100). Commas in
+/// numbers are allowed (`chr1:1,000-2,000`).
+public enum RegionParser {
+    /// Parses one region string.
+    public static func parse(_ text: String) throws -> Region {
+        let origin = "--region \(text)"
+        guard !text.isEmpty else { throw ReaderError.badRegion(text: text, reason: "empty region") }
+        guard let colon = text.lastIndex(of: ":") else {
+            return Region(contig: text, start: 0, end: nil, origin: origin)
+        }
+        let contig = String(text[..<colon])
+        let range = text[text.index(after: colon)...].replacingOccurrences(of: ",", with: "")
+        guard !contig.isEmpty else { throw ReaderError.badRegion(text: text, reason: "no contig name before ':'") }
+        let parts = range.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let first = Int(parts[0]) else {
+            throw ReaderError.badRegion(text: text, reason: "start '\(parts[0])' is not a whole number")
+        }
+        guard first >= 1 else { throw ReaderError.badRegion(text: text, reason: "positions start at 1") }
+        if parts.count == 1 || parts[1].isEmpty {
+            return Region(contig: contig, start: first - 1, end: nil, origin: origin)
+        }
+        guard let last = Int(parts[1]) else {
+            throw ReaderError.badRegion(text: text, reason: "end '\(parts[1])' is not a whole number")
+        }
+        guard last >= first else {
+            throw ReaderError.badRegion(text: text, reason: "end \(last) is before start \(first)")
+        }
+        return Region(contig: contig, start: first - 1, end: last, origin: origin)
+    }
+}
+
+/// Reads regions from a BED file (BED3 and up; plain, gzip or bgzip).
+///
+/// Coordinates are taken as written (0-based, half-open). Blank lines and
+/// lines starting with `#`, `track` or `browser` are skipped; any other line
+/// must have a contig, a start and an end, separated by tabs.
+public enum BEDReader {
+    /// Reads every region of the file at `path` (`-` for standard input).
+    public static func read(path: String) throws -> [Region] {
+        guard let file = motifattn_hopen(path, "r") else {
+            throw ReaderError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard let bgzf = bgzf_hopen(file, "r") else {
+            _ = hclose(file)
+            throw ReaderError.cannotOpen(path: path, reason: "cannot read as text, gzip or bgzip")
+        }
+        defer { _ = bgzf_close(bgzf) }
+        var line = kstring_t(l: 0, m: 0, s: nil)
+        defer { free(line.s) }
+        var regions: [Region] = []
+        var lineNumber = 0
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        while true {
+            let status = bgzf_getline(bgzf, Int32(UInt8(ascii: "\n")), &line)
+            if status == -1 { break }
+            if status < -1 { throw ReaderError.truncated(path: path, detail: "read failed after line \(lineNumber)") }
+            lineNumber += 1
+            var text = String(cString: line.s)
+            if text.hasSuffix("\r") { text.removeLast() }
+            if text.allSatisfy({ $0 == " " || $0 == "\t" }) || text.hasPrefix("#")
+                || text.hasPrefix("track") || text.hasPrefix("browser") { continue }
+            let fields = text.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count >= 3 else {
+                throw ReaderError.malformedBED(path: path, line: lineNumber,
+                                               reason: "expected at least 3 tab-separated columns (contig, start, end), found \(fields.count)")
+            }
+            guard !fields[0].isEmpty else {
+                throw ReaderError.malformedBED(path: path, line: lineNumber, reason: "empty contig name")
+            }
+            guard let start = Int(fields[1]) else {
+                throw ReaderError.malformedBED(path: path, line: lineNumber, reason: "start '\(fields[1])' is not a whole number")
+            }
+            guard let end = Int(fields[2]) else {
+                throw ReaderError.malformedBED(path: path, line: lineNumber, reason: "end '\(fields[2])' is not a whole number")
+            }
+            guard start >= 0 else {
+                throw ReaderError.malformedBED(path: path, line: lineNumber, reason: "negative start \(start)")
+            }
+            guard end >= start else {
+                throw ReaderError.malformedBED(path: path, line: lineNumber, reason: "end \(end) is before start \(start)")
+            }
+            regions.append(Region(contig: String(fields[0]), start: start, end: end, origin: "\(name) line \(lineNumber)"))
+        }
+        return regions
+    }
+}

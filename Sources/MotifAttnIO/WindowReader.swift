@@ -1,0 +1,290 @@
+import CHTSlib
+import Foundation
+
+/// Streams the windows of a FASTA, SAM, BAM or CRAM file, one at a time.
+///
+/// - FASTA (plain, gzip, bgzip, or `-` for standard input), no regions: every
+///   record is tiled while it is read, so memory does not grow with chromosome length.
+/// - FASTA with regions: each region is read through faidx and tiled; coordinates
+///   stay those of the contig. The index is built when missing (see `docs/reader.md`).
+/// - Alignments: each read passing the flag and mapping-quality filters is one
+///   window named by the read, with its reference coordinates and bases as stored
+///   (SEQ as in the file); reads are neither tiled nor filtered for N.
+///
+/// Tiling: windows of `window` bases start every `stride` bases; after the last full
+/// window, one shorter window reaching the end of the sequence is kept when it is at
+/// least half a window long and holds bases no earlier window covered. Windows with
+/// more than `maxN` N are skipped and counted. With `.both`, each window is followed
+/// by its reverse complement (strand `-`, same coordinates).
+public final class WindowReader {
+    /// The input path as given (`-` for standard input).
+    public let path: String
+    /// The options in use.
+    public let options: WindowOptions
+    /// Windows returned so far (both strands, and reads for alignments).
+    public private(set) var windowsProduced = 0
+    /// Windows skipped so far for holding more than `maxN` N (each strand counts once).
+    public private(set) var windowsSkipped = 0
+    /// Sequences (FASTA records or regions) tiled so far.
+    public private(set) var sequencesRead = 0
+    /// Receives one-line warnings (for example a region clipped at the end of its contig).
+    public let warningHandler: (String) -> Void
+
+    /// Writes a warning to standard error as `motifattn: message`.
+    public static let warnOnStandardError: (String) -> Void = { message in
+        FileHandle.standardError.write(Data("motifattn: \(message)\n".utf8))
+    }
+
+    private enum Source {
+        case stream(FastaScanner)
+        case indexed(FastaIndex)
+        case alignments(AlignmentSource)
+    }
+
+    private let source: Source
+    private var regions: [Region]
+    private let hasRegions: Bool
+    private var regionCursor = 0
+    private var regionsActive = false
+
+    // Tiling state of the current sequence, in coordinates local to it.
+    private var buffer = ByteBuffer(capacity: 1 << 16)
+    private var sequenceName: String?
+    private var offset = 0            // contig coordinate of local position 0
+    private var bufferStart = 0       // local position of buffer[0]
+    private var nextStart = 0         // local start of the next window
+    private var lastEnd = 0           // local end of the last full window
+    private var sequenceEnded = false
+    private var sequenceLength = 0
+    private var fetched = 0           // indexed mode: local bases fetched so far
+    private var regionLength = 0
+    private var pendingMinus: Window?
+    private var sawAnything = false
+
+    /// Opens `path` and prepares to read all of it (`regions` empty) or only `regions`.
+    ///
+    /// Every region is checked here: an unknown contig throws at once, and a region
+    /// reaching past its contig's end is clipped and reported to `warningHandler`.
+    public init(path: String, regions: [Region] = [], options: WindowOptions = WindowOptions(),
+                warningHandler: @escaping (String) -> Void = WindowReader.warnOnStandardError) throws {
+        self.warningHandler = warningHandler
+        precondition(options.window > 0 && options.stride > 0, "window and stride must be positive")
+        self.path = path
+        self.options = options
+        self.regions = regions
+        hasRegions = !regions.isEmpty
+        if hasRegions && path == "-" { throw ReaderError.regionsNeedAFile(path: path) }
+        let input = try InputFile.open(path)
+        switch input.kind {
+        case .alignments:
+            source = .alignments(try AlignmentSource(input: input, path: path, options: options))
+        case .fasta where regions.isEmpty:
+            source = .stream(try FastaScanner(input: input, path: path, threads: options.threads))
+        case .fasta:
+            let plainGzip = input.isPlainGzip
+            _ = hclose(input.file)
+            if plainGzip { throw ReaderError.gzipNeedsBgzip(path: path) }
+            source = .indexed(try FastaIndex(path: path))
+        }
+        try resolveRegions()
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Bytes currently reserved for bases of the current sequence (for checking that memory stays bounded).
+    var bufferCapacity: Int { buffer.capacity }
+
+    /// Checks every region against the input's contigs before any window is produced,
+    /// so that a bad region fails at once; regions past a contig's end are clipped with a warning.
+    private func resolveRegions() throws {
+        guard hasRegions else { return }
+        let lengthOf: (String) -> Int?
+        switch source {
+        case .indexed(let index): lengthOf = index.length(of:)
+        case .alignments(let alignments): lengthOf = alignments.length(of:)
+        case .stream: return
+        }
+        var resolved: [Region] = []
+        resolved.reserveCapacity(regions.count)
+        var lengths: [String: Int] = [:]
+        for var region in regions {
+            let length: Int
+            if let known = lengths[region.contig] {
+                length = known
+            } else {
+                guard let found = lengthOf(region.contig) else {
+                    throw ReaderError.unknownContig(path: path, contig: region.contig, origin: region.origin)
+                }
+                lengths[region.contig] = found
+                length = found
+            }
+            let end = region.end ?? length
+            if end > length || region.start >= length {
+                let clippedStart = min(region.start, length)
+                warningHandler("\(region.origin): \(region.contig):\(region.start + 1)-\(end) goes past the end of \(region.contig) (\(length) bp); clipped to \(region.contig):\(clippedStart + 1)-\(length)")
+                region.start = clippedStart
+            }
+            region.end = min(end, length)
+            if region.end! > region.start { resolved.append(region) }
+        }
+        regions = resolved
+    }
+
+    /// The next window, or `nil` after the last one.
+    public func next() throws -> Window? {
+        if let minus = pendingMinus {
+            pendingMinus = nil
+            windowsProduced += 1
+            return minus
+        }
+        if case .alignments(let alignments) = source { return try nextRead(alignments) }
+        while true {
+            if sequenceName == nil {
+                guard try startNextSequence() else { return nil }
+            }
+            if let window = try nextTile() { return window }
+        }
+    }
+
+    private func nextRead(_ alignments: AlignmentSource) throws -> Window? {
+        while true {
+            if hasRegions && !regionsActive {
+                guard regionCursor < regions.count else { return nil }
+                let region = regions[regionCursor]
+                regionCursor += 1
+                try alignments.seek(contig: region.contig, start: region.start, end: region.end!)
+                regionsActive = true
+            }
+            if let read = try alignments.next() {
+                windowsProduced += 1
+                return read
+            }
+            guard hasRegions else { return nil }
+            regionsActive = false
+        }
+    }
+
+    private func startNextSequence() throws -> Bool {
+        buffer.removeAll()
+        bufferStart = 0
+        nextStart = 0
+        lastEnd = 0
+        sequenceEnded = false
+        fetched = 0
+        switch source {
+        case .stream(let scanner):
+            guard let header = try scanner.nextHeader() else {
+                if !sawAnything { throw ReaderError.emptyInput(path: path) }
+                return false
+            }
+            sequenceName = header.name
+            offset = 0
+        case .indexed:
+            guard regionCursor < regions.count else { return false }
+            let region = regions[regionCursor]
+            regionCursor += 1
+            sequenceName = region.contig
+            offset = region.start
+            regionLength = region.end! - region.start
+        case .alignments:
+            return false
+        }
+        sawAnything = true
+        sequencesRead += 1
+        return true
+    }
+
+    /// Reads more bases of the current sequence; marks its end when there are none.
+    private func readMore(atLeast minimum: Int) throws {
+        switch source {
+        case .stream(let scanner):
+            if try !scanner.appendBases(to: &buffer, minimum: minimum) { sequenceEnded = true }
+        case .indexed(let index):
+            let n = min(max(minimum, 1 << 16), regionLength - fetched)
+            if n > 0 {
+                try index.append(contig: sequenceName!, start: offset + fetched, end: offset + fetched + n, to: &buffer)
+                fetched += n
+            }
+            if fetched == regionLength { sequenceEnded = true }
+        case .alignments:
+            sequenceEnded = true
+        }
+        if sequenceEnded { sequenceLength = bufferStart + buffer.count }
+    }
+
+    /// The next window of the current sequence, or `nil` (with `sequenceName` cleared) when it is done.
+    private func nextTile() throws -> Window? {
+        let window = options.window
+        while true {
+            let available = bufferStart + buffer.count
+            if nextStart + window <= available {
+                let start = nextStart
+                nextStart += options.stride
+                lastEnd = start + window
+                if let tile = emit(start: start, end: start + window) { return tile }
+                continue
+            }
+            if !sequenceEnded {
+                // Drop bases no later window needs, keeping memory at about one window.
+                let dead = min(nextStart - bufferStart, buffer.count)
+                if dead > 0 && (dead >= 1 << 16 || dead * 2 >= buffer.count) {
+                    buffer.removeFirst(dead)
+                    bufferStart += dead
+                }
+                try readMore(atLeast: nextStart + window - (bufferStart + buffer.count))
+                continue
+            }
+            // The sequence has ended: at most one shorter window reaching its end.
+            let start = nextStart
+            let end = sequenceLength
+            nextStart = Int.max / 2
+            if start < end && (end - start) * 2 >= window && end > lastEnd {
+                if let tile = emit(start: start, end: end) { return tile }
+            }
+            sequenceName = nil
+            return nil
+        }
+    }
+
+    /// Builds the window `start..<end` (local coordinates) unless it holds too many N.
+    private func emit(start: Int, end: Int) -> Window? {
+        let length = end - start
+        let first = buffer.storage + (start - bufferStart)
+        var nCount = 0
+        for i in 0..<length where first[i] == UInt8(ascii: "N") { nCount += 1 }
+        let strands = options.strand == .both ? 2 : 1
+        if Double(nCount) > options.maxN * Double(length) {
+            windowsSkipped += strands
+            return nil
+        }
+        let bases = Array(UnsafeBufferPointer(start: first, count: length))
+        let plus = Window(sourceName: sequenceName!, start: offset + start, end: offset + end, strand: .plus, bases: bases)
+        if options.strand == .both {
+            pendingMinus = Window(sourceName: plus.sourceName, start: plus.start, end: plus.end, strand: .minus,
+                                  bases: reverseComplement(bases))
+        }
+        windowsProduced += 1
+        return plus
+    }
+}
+
+/// The reverse complement of upper-case bases (IUPAC codes complemented, other bytes kept).
+public func reverseComplement(_ bases: [UInt8]) -> [UInt8] {
+    var result = [UInt8](repeating: 0, count: bases.count)
+    let n = bases.count
+    for i in 0..<n { result[n - 1 - i] = complementTable[Int(bases[i])] }
+    return result
+}
+
+private let complementTable: [UInt8] = {
+    var table = (0..<256).map { UInt8($0) }
+    let pairs: [(Character, Character)] = [("A", "T"), ("C", "G"), ("R", "Y"), ("K", "M"), ("B", "V"), ("D", "H"),
+                                           ("S", "S"), ("W", "W"), ("N", "N")]
+    for (a, b) in pairs {
+        table[Int(a.asciiValue!)] = b.asciiValue!
+        table[Int(b.asciiValue!)] = a.asciiValue!
+        table[Int(a.asciiValue!) + 32] = b.asciiValue! + 32
+        table[Int(b.asciiValue!) + 32] = a.asciiValue! + 32
+    }
+    return table
+}()
