@@ -348,9 +348,14 @@ public struct MotifAnnotations: Sendable {
         return MotifAnnotations(entries)
     }
 
-    /// Whether two matrices belong to the same TF family (false when either is unknown).
+    /// Whether two matrices share a TF family (false when either is unknown).
+    ///
+    /// Dimers list one family per partner separated by `;` (`Jun-related;Maf-related`
+    /// for Bach1::Mafk); sharing any one counts, so MAFK and Bach1::Mafk share a family.
     public func sameFamily(_ a: String, _ b: String) -> Bool {
-        guard let fa = byID[a]?.tfFamily, let fb = byID[b]?.tfFamily, !fa.isEmpty else { return false }
-        return fa == fb
+        guard let fa = byID[a]?.tfFamily, let fb = byID[b]?.tfFamily else { return false }
+        let familiesA = Set(fa.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        let familiesB = Set(fb.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        return !familiesA.isDisjoint(with: familiesB)
     }
 }

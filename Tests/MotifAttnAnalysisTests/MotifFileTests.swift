@@ -33,6 +33,9 @@ final class MotifFileTests: XCTestCase {
         XCTAssertEqual(annotations.byID["MA0004.1"]?.tfClass, "Basic helix-loop-helix factors (bHLH)")
         XCTAssertTrue(annotations.sameFamily("MA0004.1", "MA0006.2"))
         XCTAssertFalse(annotations.sameFamily("MA0002.3", "MA0004.1"))
+        // Bach1::Mafk lists "Jun-related;Maf-related": it shares a family with MAFK ("Maf-related").
+        XCTAssertTrue(annotations.sameFamily("MA0591.2", "MA0496.4"))
+        XCTAssertFalse(annotations.sameFamily("MA0591.2", "unknown"))
     }
 
     func testWrittenMEMEReadsBackToTheSameMotifs() throws {
