@@ -85,7 +85,7 @@ public final class CoAttentionAccumulator {
     public let heads: Int
 
     private struct PairState {
-        var bound: [[UInt16: UInt32]]          // per head slot: score bin → count
+        var bound: [UInt32: UInt32] = [:]      // slot << 16 | score bin → count (one table per pair keeps the overhead small)
         var boundSum: [Double]
         var ownBackground: [UInt32]             // per head slot
         var ownBackgroundSum: [Double]
@@ -101,6 +101,8 @@ public final class CoAttentionAccumulator {
 
     /// Creates an empty accumulator for instances of `motifs` in an encoder of `layers × heads`.
     public init(motifs: [Motif], layers: Int, heads: Int, settings: CoAttentionSettings = CoAttentionSettings()) {
+        precondition(settings.scoreBins > 0 && settings.scoreBins <= 65_536 && layers * heads < 65_535 && settings.maxDistance < 65_536,
+                     "co-attention histograms are indexed with 16 bits")
         self.motifs = motifs
         self.layers = layers
         self.heads = heads
@@ -113,7 +115,7 @@ public final class CoAttentionAccumulator {
 
     /// Histogram cells holding a count, over all pairs (the null's fixed histograms excluded).
     public var storedCount: Int {
-        pairs.values.reduce(0) { total, state in total + state.bound.reduce(0) { $0 + $1.count } + state.distances.count }
+        pairs.values.reduce(0) { total, state in total + state.bound.count + state.distances.count }
     }
 
     /// Most cells `storedCount` can reach for the motif pairs seen so far: pairs × (heads + 1) × bins + pairs × (maxDistance + 1).
@@ -161,14 +163,14 @@ public final class CoAttentionAccumulator {
         let distance = Int(abs(a.center - b.center).rounded())
         let distanceBin = min(distance, settings.maxDistance) / settings.distanceBinWidth
         let key = a.motifIndex * motifs.count + b.motifIndex
-        var state = pairs[key] ?? PairState(bound: Array(repeating: [:], count: slots), boundSum: Array(repeating: 0, count: slots),
+        var state = pairs[key] ?? PairState(boundSum: Array(repeating: 0, count: slots),
                                             ownBackground: Array(repeating: 0, count: slots), ownBackgroundSum: Array(repeating: 0, count: slots))
         let combined = scores.max() ?? 0
         for slot in 0..<slots {
             let score = slot < slots - 1 ? scores[slot] : combined
             let bin = scoreBin(score)
             if label == .bound {
-                state.bound[slot][UInt16(bin), default: 0] += 1
+                state.bound[UInt32(slot) << 16 | UInt32(bin), default: 0] += 1
                 state.boundSum[slot] += Double(score)
             } else {
                 state.ownBackground[slot] += 1
@@ -191,7 +193,9 @@ public final class CoAttentionAccumulator {
         for key in pairs.keys.sorted() {
             let state = pairs[key]!
             let a = motifs[key / motifs.count], b = motifs[key % motifs.count]
-            let boundTotal = state.bound[0].values.reduce(0) { $0 + Int($1) }
+            var boundCounts = [[Int]](repeating: [Int](repeating: 0, count: bins), count: slots)
+            for (key, count) in state.bound { boundCounts[Int(key >> 16)][Int(key & 0xFFFF)] += Int(count) }
+            let boundTotal = boundCounts[0].reduce(0, +)
             guard boundTotal >= settings.minimumBound else { continue }
             let usedBins = Set(state.distances.keys.map { Int($0) / settings.distanceBinWidth })
             let distances = state.distances.sorted { $0.key < $1.key }
@@ -200,8 +204,6 @@ public final class CoAttentionAccumulator {
             let orientation = orientationNames[state.orientations.indices.max { state.orientations[$0] < state.orientations[$1] }!]
             var pairRows: [Interaction] = []
             for slot in 0..<slots {
-                var boundCounts = [Int](repeating: 0, count: bins)
-                for (bin, count) in state.bound[slot] { boundCounts[Int(bin)] += Int(count) }
                 var nullCounts = [Int](repeating: 0, count: bins)
                 var nullTotalSum = 0.0
                 for d in usedBins.sorted() {
@@ -210,7 +212,7 @@ public final class CoAttentionAccumulator {
                     nullTotalSum += nullSum[slot * distanceBins + d]
                 }
                 let nullTotal = nullCounts.reduce(0, +)
-                let test = Statistics.mannWhitneyGreater(firstCounts: boundCounts, secondCounts: nullCounts)
+                let test = Statistics.mannWhitneyGreater(firstCounts: boundCounts[slot], secondCounts: nullCounts)
                 let head = slot < slots - 1 ? HeadIndex(layer: slot / heads, head: slot % heads) : nil
                 pairRows.append(Interaction(motifA: a.id, nameA: a.displayName, motifB: b.id, nameB: b.displayName, head: head,
                                             boundCount: boundTotal, backgroundCount: nullTotal, ownBackgroundCount: Int(state.ownBackground[slot]),
