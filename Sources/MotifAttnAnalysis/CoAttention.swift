@@ -1,0 +1,249 @@
+import Foundation
+import MotifAttnIO
+
+/// The test of one motif pair in one head (or all heads together): a row of `interactions.tsv`.
+public struct Interaction: Sendable {
+    /// Identifier of the first motif (the smaller id).
+    public var motifA: String
+    /// Name of the first motif.
+    public var nameA: String
+    /// Identifier of the second motif.
+    public var motifB: String
+    /// Name of the second motif.
+    public var nameB: String
+    /// The head, or nil for the combined row (`all`: per instance pair, the maximum over heads).
+    public var head: HeadIndex?
+    /// Co-attention scores of the pair in bound windows.
+    public var boundCount: Int
+    /// Scores in the null (background pairs at the same distances).
+    public var backgroundCount: Int
+    /// Scores of the pair itself in background windows (part of the null).
+    public var ownBackgroundCount: Int
+    /// Mean co-attention of the pair in bound windows.
+    public var meanBound: Double
+    /// Mean co-attention in the null.
+    public var meanBackground: Double
+    /// Common-language effect size: chance that a bound score beats a null score (`U / (n1·n2)`).
+    public var effect: Double
+    /// One-sided Mann–Whitney p-value (bound greater than null).
+    public var pValue: Double
+    /// Benjamini–Hochberg q-value over every pair and head tested (combined rows included).
+    public var qValue: Double
+    /// Median distance in bases between the centres of the two sites, in bound windows.
+    public var medianDistance: Double
+    /// Most frequent strands of the two sites in bound windows (`++`, `+-`, `-+`, `--`).
+    public var orientation: String
+    /// The pair's head with the smallest p-value (then largest effect).
+    public var bestHead: HeadIndex?
+
+    /// `L{layer}H{head}` or `all`.
+    public var headLabel: String { head?.description ?? "all" }
+}
+
+/// Settings of the co-attention statistics.
+public struct CoAttentionSettings: Sendable {
+    /// Score histogram bins over [0, 1]; scores are binned by their square root, which resolves small attention weights.
+    public var scoreBins: Int = 1024
+    /// Width in bases of the distance bins of the null.
+    public var distanceBinWidth: Int = 10
+    /// Longest centre-to-centre distance counted (longer ones fall in the last bin).
+    public var maxDistance: Int = 1000
+    /// Pairs with fewer bound scores are not tested.
+    public var minimumBound: Int = 5
+
+    /// Default settings.
+    public init() {}
+}
+
+/// Co-attention of motif instance pairs, accumulated window by window in bounded memory.
+///
+/// For each window, each pair of instances of different motifs whose sites do
+/// not overlap, and each head, the score is the largest attention weight from a
+/// token covering one site to a token covering the other, in either direction.
+/// The combined score (`all`) of an instance pair is its largest score over heads.
+///
+/// Scores are stored as exact counts over fixed histograms (`scoreBins` bins of
+/// the square root of the score), so memory is bounded by the number of motif
+/// pairs × heads × bins, never by the number of windows; rank statistics on the
+/// histograms are exact for the binned values (ties within a bin). Means are exact.
+///
+/// Null: a truly interacting pair may never co-occur in background windows, so
+/// it is compared with the co-attention of all co-occurring instance pairs (of
+/// any motifs) in background windows, per head, taken from the distance bins
+/// where the pair occurs in bound windows. The pair's own background scores are
+/// part of that null when they exist. Per pair and head: one-sided Mann–Whitney
+/// U (bound greater than null), effect `U / (n1·n2)`, BH q-values over every
+/// pair × head tested and the combined rows.
+public final class CoAttentionAccumulator {
+    /// Motifs the instances refer to (`MotifInstance.motifIndex`).
+    public let motifs: [Motif]
+    /// Settings.
+    public let settings: CoAttentionSettings
+    /// Layers of the encoder.
+    public let layers: Int
+    /// Heads per layer.
+    public let heads: Int
+
+    private struct PairState {
+        var bound: [UInt32: UInt32] = [:]      // slot << 16 | score bin → count (one table per pair keeps the overhead small)
+        var boundSum: [Double]
+        var ownBackground: [UInt32]             // per head slot
+        var ownBackgroundSum: [Double]
+        var distances: [UInt16: UInt32] = [:]   // centre distance (bases) → count, bound windows
+        var orientations = [0, 0, 0, 0]
+    }
+
+    private var pairs: [Int: PairState] = [:]   // key a * motifCount + b, a < b
+    private var null: [UInt32]                  // [slot][distanceBin][scoreBin]
+    private var nullSum: [Double]               // [slot][distanceBin]
+    private let slots: Int
+    private let distanceBins: Int
+
+    /// Creates an empty accumulator for instances of `motifs` in an encoder of `layers × heads`.
+    public init(motifs: [Motif], layers: Int, heads: Int, settings: CoAttentionSettings = CoAttentionSettings()) {
+        precondition(settings.scoreBins > 0 && settings.scoreBins <= 65_536 && layers * heads < 65_535 && settings.maxDistance < 65_536,
+                     "co-attention histograms are indexed with 16 bits")
+        self.motifs = motifs
+        self.layers = layers
+        self.heads = heads
+        self.settings = settings
+        slots = layers * heads + 1
+        distanceBins = settings.maxDistance / settings.distanceBinWidth + 1
+        null = [UInt32](repeating: 0, count: slots * distanceBins * settings.scoreBins)
+        nullSum = [Double](repeating: 0, count: slots * distanceBins)
+    }
+
+    /// Histogram cells holding a count, over all pairs (the null's fixed histograms excluded).
+    public var storedCount: Int {
+        pairs.values.reduce(0) { total, state in total + state.bound.count + state.distances.count }
+    }
+
+    /// Most cells `storedCount` can reach for the motif pairs seen so far: pairs × (heads + 1) × bins + pairs × (maxDistance + 1).
+    public var storageBound: Int { pairs.count * (slots * settings.scoreBins + settings.maxDistance + 1) }
+
+    /// Motif pairs seen so far.
+    public var pairCount: Int { pairs.count }
+
+    private func scoreBin(_ score: Float) -> Int {
+        let x = max(0, min(1, Double(score)))
+        return min(settings.scoreBins - 1, Int(x.squareRoot() * Double(settings.scoreBins)))
+    }
+
+    /// Adds one window and the motif instances found in its bases.
+    public func add(_ window: WindowAttention, instances: [MotifInstance]) {
+        precondition(window.layers == layers && window.heads == heads, "window attention has another shape than the accumulator")
+        let sites = instances.map { window.tokens(covering: $0.start..<$0.end) }
+        let n = window.tokens
+        let headCount = layers * heads
+        var scores = [Float](repeating: 0, count: headCount)
+        window.attention.withUnsafeBufferPointer { weights in
+            for i in 0..<instances.count {
+                for j in (i + 1)..<max(i + 1, instances.count) {
+                    let x = instances[i], y = instances[j]
+                    guard x.motifIndex != y.motifIndex, x.end <= y.start || y.end <= x.start,
+                          !sites[i].isEmpty, !sites[j].isEmpty else { continue }
+                    for h in 0..<headCount {
+                        let base = h * n * n
+                        var best: Float = 0
+                        for q in sites[i] {
+                            for k in sites[j] {
+                                best = max(best, weights[base + q * n + k], weights[base + k * n + q])
+                            }
+                        }
+                        scores[h] = best
+                    }
+                    let (first, second) = x.motifIndex < y.motifIndex ? (x, y) : (y, x)
+                    record(first, second, scores, label: window.label)
+                }
+            }
+        }
+    }
+
+    private func record(_ a: MotifInstance, _ b: MotifInstance, _ scores: [Float], label: WindowLabel) {
+        let distance = Int(abs(a.center - b.center).rounded())
+        let distanceBin = min(distance, settings.maxDistance) / settings.distanceBinWidth
+        let key = a.motifIndex * motifs.count + b.motifIndex
+        var state = pairs[key] ?? PairState(boundSum: Array(repeating: 0, count: slots),
+                                            ownBackground: Array(repeating: 0, count: slots), ownBackgroundSum: Array(repeating: 0, count: slots))
+        let combined = scores.max() ?? 0
+        for slot in 0..<slots {
+            let score = slot < slots - 1 ? scores[slot] : combined
+            let bin = scoreBin(score)
+            if label == .bound {
+                state.bound[UInt32(slot) << 16 | UInt32(bin), default: 0] += 1
+                state.boundSum[slot] += Double(score)
+            } else {
+                state.ownBackground[slot] += 1
+                state.ownBackgroundSum[slot] += Double(score)
+                null[(slot * distanceBins + distanceBin) * settings.scoreBins + bin] += 1
+                nullSum[slot * distanceBins + distanceBin] += Double(score)
+            }
+        }
+        if label == .bound {
+            state.distances[UInt16(min(distance, settings.maxDistance)), default: 0] += 1
+            state.orientations[(a.strand == .plus ? 0 : 2) + (b.strand == .plus ? 0 : 1)] += 1
+        }
+        pairs[key] = state
+    }
+
+    /// Tests every pair and head with enough bound scores; rows sorted by q, then effect (descending), then pair and head.
+    public func interactions() -> [Interaction] {
+        var rows: [Interaction] = []
+        let bins = settings.scoreBins
+        for key in pairs.keys.sorted() {
+            let state = pairs[key]!
+            let a = motifs[key / motifs.count], b = motifs[key % motifs.count]
+            var boundCounts = [[Int]](repeating: [Int](repeating: 0, count: bins), count: slots)
+            for (key, count) in state.bound { boundCounts[Int(key >> 16)][Int(key & 0xFFFF)] += Int(count) }
+            let boundTotal = boundCounts[0].reduce(0, +)
+            guard boundTotal >= settings.minimumBound else { continue }
+            let usedBins = Set(state.distances.keys.map { Int($0) / settings.distanceBinWidth })
+            let distances = state.distances.sorted { $0.key < $1.key }
+            let medianDistance = Self.median(distances.map { (Double($0.key), Int($0.value)) })
+            let orientationNames = ["++", "+-", "-+", "--"]
+            let orientation = orientationNames[state.orientations.indices.max { state.orientations[$0] < state.orientations[$1] }!]
+            var pairRows: [Interaction] = []
+            for slot in 0..<slots {
+                var nullCounts = [Int](repeating: 0, count: bins)
+                var nullTotalSum = 0.0
+                for d in usedBins.sorted() {
+                    let offset = (slot * distanceBins + d) * bins
+                    for bin in 0..<bins { nullCounts[bin] += Int(null[offset + bin]) }
+                    nullTotalSum += nullSum[slot * distanceBins + d]
+                }
+                let nullTotal = nullCounts.reduce(0, +)
+                let test = Statistics.mannWhitneyGreater(firstCounts: boundCounts[slot], secondCounts: nullCounts)
+                let head = slot < slots - 1 ? HeadIndex(layer: slot / heads, head: slot % heads) : nil
+                pairRows.append(Interaction(motifA: a.id, nameA: a.displayName, motifB: b.id, nameB: b.displayName, head: head,
+                                            boundCount: boundTotal, backgroundCount: nullTotal, ownBackgroundCount: Int(state.ownBackground[slot]),
+                                            meanBound: state.boundSum[slot] / Double(boundTotal),
+                                            meanBackground: nullTotal > 0 ? nullTotalSum / Double(nullTotal) : .nan,
+                                            effect: nullTotal > 0 ? test.effect : .nan, pValue: nullTotal > 0 ? test.p : 1, qValue: 1,
+                                            medianDistance: medianDistance, orientation: orientation, bestHead: nil))
+            }
+            let best = pairRows.filter { $0.head != nil }.min { ($0.pValue, -$0.effect) < ($1.pValue, -$1.effect) }?.head
+            for i in pairRows.indices { pairRows[i].bestHead = best }
+            rows += pairRows
+        }
+        let q = Statistics.benjaminiHochberg(rows.map(\.pValue))
+        for i in rows.indices { rows[i].qValue = q[i] }
+        return rows.enumerated().sorted { x, y in
+            let a = x.element, b = y.element
+            if a.qValue != b.qValue { return a.qValue < b.qValue }
+            let ea = a.effect.isNaN ? -1 : a.effect, eb = b.effect.isNaN ? -1 : b.effect
+            if ea != eb { return ea > eb }
+            return x.offset < y.offset
+        }.map(\.element)
+    }
+
+    static func median(_ weighted: [(value: Double, count: Int)]) -> Double {
+        let total = weighted.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return .nan }
+        func value(at rank: Int) -> Double {
+            var seen = 0
+            for entry in weighted { seen += entry.count; if seen > rank { return entry.value } }
+            return weighted.last!.value
+        }
+        return total % 2 == 1 ? value(at: total / 2) : (value(at: total / 2 - 1) + value(at: total / 2)) / 2
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+
+/// What one head's attention looks like over all windows: a row of `heads.tsv`.
+public struct HeadDiagnostic: Sendable {
+    /// The head.
+    public var head: HeadIndex
+    /// Mean entropy of a query's attention over keys, in bits.
+    public var meanEntropy: Double
+    /// Mean entropy divided by its maximum `log2(tokens)`: 1 is uniform attention.
+    public var normalizedEntropy: Double
+    /// Highest mean similarity (cosine of the attention maps) to another head of the same layer; 0 for a lone head.
+    public var redundancy: Double
+    /// The other head of the layer it is most similar to.
+    public var mostSimilar: HeadIndex?
+    /// Near-uniform attention (normalised entropy ≥ the collapse threshold): the head looks at nothing in particular.
+    public var collapsed: Bool
+    /// A candidate for pruning: focused (normalised entropy below the focus threshold) yet a near-copy of another head.
+    public var prune: Bool
+    /// Mean change in bound-window logits when the head's output is zeroed; needs the model, so filled in by the pipeline.
+    public var importance: Double?
+}
+
+/// Head diagnostics accumulated window by window (memory: a few numbers per head pair).
+public final class HeadDiagnosticsAccumulator {
+    /// Normalised entropy at or above which a head counts as collapsed.
+    public let collapseThreshold: Double
+    /// Similarity at or above which a head counts as redundant.
+    public let redundancyThreshold: Double
+    /// Normalised entropy below which a head counts as focused.
+    public let focusThreshold: Double
+    private var entropySum: [HeadIndex: Double] = [:]
+    private var normalizedSum: [HeadIndex: Double] = [:]
+    private var similaritySum: [HeadIndex: [Int: Double]] = [:]
+    private var windows = 0
+    private var layers = 0, heads = 0
+
+    /// Creates an empty accumulator.
+    public init(collapseThreshold: Double = 0.95, redundancyThreshold: Double = 0.9, focusThreshold: Double = 0.5) {
+        self.collapseThreshold = collapseThreshold
+        self.redundancyThreshold = redundancyThreshold
+        self.focusThreshold = focusThreshold
+    }
+
+    /// Adds one window's attention maps.
+    public func add(_ window: WindowAttention) {
+        windows += 1
+        layers = window.layers; heads = window.heads
+        let n = window.tokens
+        let maxEntropy = n > 1 ? log2(Double(n)) : 1
+        window.attention.withUnsafeBufferPointer { weights in
+            var norms = [Double](repeating: 0, count: window.layers * window.heads)
+            for head in window.allHeads {
+                let base = window.mapOffset(head)
+                var entropy = 0.0, norm = 0.0
+                for i in 0..<(n * n) {
+                    let w = Double(weights[base + i])
+                    if w > 0 { entropy -= w * log2(w) }
+                    norm += w * w
+                }
+                entropy /= Double(n)
+                entropySum[head, default: 0] += entropy
+                normalizedSum[head, default: 0] += entropy / maxEntropy
+                norms[head.layer * window.heads + head.head] = norm.squareRoot()
+            }
+            for layer in 0..<window.layers {
+                for a in 0..<window.heads {
+                    for b in (a + 1)..<max(a + 1, window.heads) {
+                        let x = window.mapOffset(HeadIndex(layer: layer, head: a)), y = window.mapOffset(HeadIndex(layer: layer, head: b))
+                        var dot = 0.0
+                        for i in 0..<(n * n) { dot += Double(weights[x + i]) * Double(weights[y + i]) }
+                        let cosine = dot / max(1e-30, norms[layer * window.heads + a] * norms[layer * window.heads + b])
+                        similaritySum[HeadIndex(layer: layer, head: a), default: [:]][b, default: 0] += cosine
+                        similaritySum[HeadIndex(layer: layer, head: b), default: [:]][a, default: 0] += cosine
+                    }
+                }
+            }
+        }
+    }
+
+    /// One diagnostic per head, layer by layer.
+    public func diagnostics() -> [HeadDiagnostic] {
+        guard windows > 0 else { return [] }
+        var result: [HeadDiagnostic] = []
+        for layer in 0..<layers {
+            for h in 0..<heads {
+                let head = HeadIndex(layer: layer, head: h)
+                let mean = entropySum[head, default: 0] / Double(windows)
+                let normalized = normalizedSum[head, default: 0] / Double(windows)
+                let others = (similaritySum[head] ?? [:]).map { ($0.key, $0.value / Double(windows)) }.sorted { $0.0 < $1.0 }
+                let top = others.max { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 > $1.0) }
+                let redundancy = top?.1 ?? 0
+                result.append(HeadDiagnostic(head: head, meanEntropy: mean, normalizedEntropy: normalized, redundancy: redundancy,
+                                             mostSimilar: top.map { HeadIndex(layer: layer, head: $0.0) },
+                                             collapsed: normalized >= collapseThreshold,
+                                             prune: normalized < focusThreshold && redundancy >= redundancyThreshold,
+                                             importance: nil))
+            }
+        }
+        return result
+    }
+}

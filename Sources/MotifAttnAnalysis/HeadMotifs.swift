@@ -1,0 +1,222 @@
+import Foundation
+import MotifAttnIO
+
+/// A motif one head attends to, discovered from its high-attention regions.
+public struct HeadMotif: Sendable {
+    /// The head.
+    public var head: HeadIndex
+    /// The motif, named `L{layer}H{head}_{n}` (n from 1, in order of significance).
+    public var motif: Motif
+    /// Windows (bound and background) holding the seed word in a high-attention region of this head.
+    public var sites: Int
+    /// Fraction of bound windows where the seed word lies in a high-attention region.
+    public var boundFraction: Double
+    /// Fraction of background windows where the seed word lies in a high-attention region.
+    public var backgroundFraction: Double
+    /// Hypergeometric p-value of the seed word's enrichment in bound windows.
+    public var pValue: Double
+    /// Benjamini–Hochberg q-value of the seed word over all words and heads tested.
+    public var qValue: Double
+    /// The best database match, if a comparator was given.
+    public var bestMatch: MotifMatch?
+}
+
+/// Discovers, per head, the motifs attended to in bound windows, in memory bounded by the word length.
+///
+/// For every window and head, the high-attention regions of the attention
+/// profile (`AttentionRegions.find`) are cut into words of `wordLength` bases;
+/// a word and its reverse complement count as one. Per head, each word keeps two
+/// counters: bound and background windows where it lies in a high-attention
+/// region (so memory is at most `4^k / 2` counter pairs per head, whatever the
+/// number of windows). A word's enrichment in bound windows is a hypergeometric
+/// upper tail (population: all windows; marked: bound windows; drawn: windows
+/// with the word in a region), q-values by Benjamini–Hochberg over every word of
+/// every head. Significant words of a head are merged greedily, most significant
+/// first: the seed starts a group, and a word (either strand) joins the group
+/// when it matches the group's consensus with no mismatch over at least k − 1
+/// positions (sticking out by at most one, so overlapping words of one site
+/// chain into the whole site) or with one mismatch over k positions; this repeats
+/// until no word joins. Each group becomes a frequency matrix from its aligned
+/// words weighted by their window counts; edge positions covered by under 30 %
+/// of the best-covered position are trimmed. A group's statistics are those of its seed word.
+public final class HeadMotifDiscovery {
+    /// Word length k.
+    public let wordLength: Int
+    /// Relative threshold of `AttentionRegions.find`.
+    public let relativeThreshold: Double
+    /// Shortest high-attention region.
+    public let minLength: Int
+    /// Widest motif grown from chained words.
+    public let maxMotifWidth: Int
+    private var counts: [HeadIndex: [UInt32: (bound: Int, background: Int)]] = [:]
+    /// Bound windows seen.
+    public private(set) var boundWindows = 0
+    /// Background windows seen.
+    public private(set) var backgroundWindows = 0
+
+    /// Creates an empty accumulator.
+    public init(wordLength: Int = 6, relativeThreshold: Double = 0.5, minLength: Int = 5, maxMotifWidth: Int = 25) {
+        self.maxMotifWidth = maxMotifWidth
+        precondition(wordLength >= 3 && wordLength <= 15, "word length must be 3...15")
+        self.wordLength = wordLength
+        self.relativeThreshold = relativeThreshold
+        self.minLength = minLength
+    }
+
+    /// Number of word counters held (at most `heads · 4^k / 2`).
+    public var storedCount: Int { counts.values.reduce(0) { $0 + $1.count } }
+
+    /// Adds one window's attention.
+    public func add(_ window: WindowAttention) {
+        if window.label == .bound { boundWindows += 1 } else { backgroundWindows += 1 }
+        let codes = window.window.bases.map { MotifScanner.codeOrNil($0) }
+        for head in window.allHeads {
+            var words = Set<UInt32>()
+            for region in AttentionRegions.find(in: window.profile(head), relativeThreshold: relativeThreshold, minLength: minLength) {
+                guard region.count >= wordLength else { continue }
+                for start in region.lowerBound...(region.upperBound - wordLength) {
+                    if let word = Self.canonicalWord(codes, start, wordLength) { words.insert(word) }
+                }
+            }
+            var table = counts[head, default: [:]]
+            for word in words {
+                var entry = table[word, default: (0, 0)]
+                if window.label == .bound { entry.bound += 1 } else { entry.background += 1 }
+                table[word] = entry
+            }
+            counts[head] = table
+        }
+    }
+
+    /// Smaller of a word's code and its reverse complement's; nil if it holds a base other than ACGT.
+    static func canonicalWord(_ codes: [UInt8?], _ start: Int, _ k: Int) -> UInt32? {
+        var forward: UInt32 = 0, reverse: UInt32 = 0
+        for j in 0..<k {
+            guard let c = codes[start + j] else { return nil }
+            forward = forward << 2 | UInt32(c)
+            reverse |= UInt32(3 - c) << (2 * UInt32(j))
+        }
+        return min(forward, reverse)
+    }
+
+    static func decode(_ word: UInt32, _ k: Int) -> [Int] {
+        (0..<k).map { Int((word >> (2 * UInt32(k - 1 - $0))) & 3) }
+    }
+
+    /// One enrichment test of a word in a head.
+    struct WordTest { var head: HeadIndex; var word: UInt32; var bound: Int; var background: Int; var p: Double; var q: Double }
+
+    /// Discovered motifs of every head, sorted by head then significance.
+    ///
+    /// - Parameters:
+    ///   - maxQValue: words with a larger q-value are not used.
+    ///   - maxMotifsPerHead: at most this many motifs per head.
+    ///   - comparator: when given, each motif's best database match is filled in.
+    public func motifs(maxQValue: Double = 0.05, maxMotifsPerHead: Int = 10, comparator: MotifComparator? = nil) -> [HeadMotif] {
+        let total = boundWindows + backgroundWindows
+        guard total > 0 else { return [] }
+        var tests: [WordTest] = []
+        for head in counts.keys.sorted() {
+            for (word, entry) in counts[head]!.sorted(by: { $0.key < $1.key }) {
+                let p = Statistics.hypergeometricUpperTail(observed: entry.bound, population: total, marked: boundWindows,
+                                                           draws: entry.bound + entry.background)
+                tests.append(WordTest(head: head, word: word, bound: entry.bound, background: entry.background, p: p, q: 1))
+            }
+        }
+        let q = Statistics.benjaminiHochberg(tests.map(\.p))
+        for i in tests.indices { tests[i].q = q[i] }
+        let boundTotal = Double(max(1, boundWindows)), backgroundTotal = Double(max(1, backgroundWindows))
+        var result: [HeadMotif] = []
+        for head in counts.keys.sorted() {
+            var pool = tests.filter {
+                $0.head == head && $0.q <= maxQValue && Double($0.bound) / boundTotal > Double($0.background) / backgroundTotal
+            }
+            pool.sort { ($0.p, $0.word) < ($1.p, $1.word) }
+            var number = 0
+            while let seed = pool.first, number < maxMotifsPerHead {
+                pool.removeFirst()
+                var group = WordGroup(seed: Self.decode(seed.word, wordLength), weight: seed.bound + seed.background)
+                var grew = true
+                while grew {
+                    grew = false
+                    var rest: [WordTest] = []
+                    for test in pool {
+                        if group.absorb(Self.decode(test.word, wordLength), weight: test.bound + test.background, maxWidth: maxMotifWidth) {
+                            grew = true
+                        } else {
+                            rest.append(test)
+                        }
+                    }
+                    pool = rest
+                }
+                number += 1
+                let motif = group.motif(id: "\(head)_\(number)")
+                var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
+                                      boundFraction: Double(seed.bound) / boundTotal, backgroundFraction: Double(seed.background) / backgroundTotal,
+                                      pValue: seed.p, qValue: seed.q, bestMatch: nil)
+                if let comparator { found.bestMatch = comparator.compare(motif).first }
+                result.append(found)
+            }
+        }
+        return result
+    }
+}
+
+/// Words merged into one motif: base counts per position, grown as words chain onto it.
+struct WordGroup {
+    var counts: [[Double]]
+    let k: Int
+
+    init(seed: [Int], weight: Int) {
+        k = seed.count
+        counts = seed.map { base in (0..<4).map { $0 == base ? Double(weight) : 0 } }
+    }
+
+    var consensus: [Int] { counts.map { column in column.indices.max { column[$0] < column[$1] }! } }
+
+    /// Adds the word (or its reverse complement) if it agrees with the consensus
+    /// with no mismatch over at least k − 1 positions (it may stick out by one),
+    /// or with one mismatch over all k positions; returns whether it was added.
+    mutating func absorb(_ word: [Int], weight: Int, maxWidth: Int) -> Bool {
+        let current = consensus
+        let reverse = word.reversed().map { 3 - $0 }
+        for candidate in [word, reverse] {
+            for position in -1...(current.count - k + 1) {
+                let overlap = (0..<k).filter { position + $0 >= 0 && position + $0 < current.count }
+                guard overlap.count >= k - 1 else { continue }
+                let mismatches = overlap.filter { candidate[$0] != current[position + $0] }.count
+                let full = overlap.count == k
+                guard mismatches == 0 || (full && mismatches == 1) else { continue }
+                if !full && counts.count >= maxWidth { continue }
+                if position < 0 { counts.insert([0, 0, 0, 0], at: 0) }
+                let shift = max(0, position)
+                if shift + k > counts.count { counts.append([0, 0, 0, 0]) }
+                for j in 0..<k { counts[shift + j][candidate[j]] += Double(weight) }
+                return true
+            }
+        }
+        return false
+    }
+
+    /// The frequency matrix, edge positions with under 30 % of the best coverage trimmed.
+    func motif(id: String) -> Motif {
+        let coverage = counts.map { $0.reduce(0, +) }
+        let best = coverage.max() ?? 1
+        let kept = coverage.indices.filter { coverage[$0] >= 0.3 * best }
+        let probabilities = (kept.first!...kept.last!).map { i in counts[i].map { $0 / coverage[i] } }
+        return Motif(id: id, probabilities: probabilities, sites: Int(best.rounded()))
+    }
+}
+
+extension MotifScanner {
+    /// 0...3 for `A C G T` (either case), nil for anything else.
+    static func codeOrNil(_ base: UInt8) -> UInt8? {
+        switch base {
+        case UInt8(ascii: "A"), UInt8(ascii: "a"): return 0
+        case UInt8(ascii: "C"), UInt8(ascii: "c"): return 1
+        case UInt8(ascii: "G"), UInt8(ascii: "g"): return 2
+        case UInt8(ascii: "T"), UInt8(ascii: "t"): return 3
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import MotifAttnIO
+
+/// One occurrence of a motif in a window, as found by a PWM scan.
+public struct MotifInstance: Sendable, Hashable {
+    /// Index of the motif in the scanner's motif list.
+    public var motifIndex: Int
+    /// Identifier of the motif (`MA0139.2`).
+    public var motifID: String
+    /// 0-based first base of the site in the window's bases.
+    public var start: Int
+    /// 0-based end (exclusive) of the site in the window's bases.
+    public var end: Int
+    /// Strand of the window's bases the motif reads on.
+    public var strand: Strand
+    /// Log-odds score of the site in bits.
+    public var score: Double
+    /// Probability that a random site of the window's composition scores at least as high.
+    public var pValue: Double
+
+    /// Creates an instance.
+    public init(motifIndex: Int, motifID: String, start: Int, end: Int, strand: Strand, score: Double, pValue: Double) {
+        self.motifIndex = motifIndex
+        self.motifID = motifID
+        self.start = start
+        self.end = end
+        self.strand = strand
+        self.score = score
+        self.pValue = pValue
+    }
+
+    /// Base position halfway through the site (in window coordinates, may end in .5).
+    public var center: Double { Double(start + end) / 2 }
+}
+
+/// A motif turned into a log-odds scoring matrix against one background, with its exact score distribution.
+///
+/// As FIMO: probabilities get a pseudocount spread by the background,
+/// `p' = (p·n + a·bg) / (n + a)` with `n` the motif's site count and `a` the
+/// pseudocount (0.1); the score of base `b` at position `j` is `log2(p'[j][b] / bg[b])`.
+/// Scores are scaled to integers (`round((s − min)·R/(max − min))`, `R` = 100 per
+/// position) and the exact distribution of the summed integer score of a random
+/// site drawn from the background is computed by dynamic programming; p-values
+/// are its upper tail.
+public struct ScoringMatrix: Sendable {
+    /// Log-odds scores in bits, `[position][A C G T]`.
+    public var logOdds: [[Double]]
+    /// Integer-scaled scores, `[position][A C G T]`, each in `0...R`.
+    public var integerScores: [[Int]]
+    /// `survival[s]` = probability that a background site's integer score is at least `s`.
+    public var survival: [Double]
+    /// Background probabilities of `A C G T` used.
+    public var background: [Double]
+
+    /// Builds the matrix of `motif` against `background` (probabilities of `A C G T`).
+    public init(motif: Motif, background: [Double], pseudocount: Double = 0.1, range: Int = 100) {
+        self.background = background
+        let n = Double(motif.sites)
+        logOdds = motif.probabilities.map { column in
+            (0..<4).map { b in log2(((column[b] * n + pseudocount * background[b]) / (n + pseudocount)) / background[b]) }
+        }
+        let low = logOdds.joined().min()!, high = logOdds.joined().max()!
+        let factor = high > low ? Double(range) / (high - low) : 0
+        integerScores = logOdds.map { column in column.map { Int((($0 - low) * factor).rounded()) } }
+        // Exact distribution of the integer score by dynamic programming over positions.
+        var distribution = [Double](repeating: 0, count: integerScores.count * range + 1)
+        distribution[0] = 1
+        var reach = 0
+        for column in integerScores {
+            var next = [Double](repeating: 0, count: distribution.count)
+            for s in 0...reach where distribution[s] > 0 {
+                for b in 0..<4 { next[s + column[b]] += distribution[s] * background[b] }
+            }
+            reach += column.max()!
+            distribution = next
+        }
+        survival = [Double](repeating: 0, count: distribution.count + 1)
+        for s in stride(from: distribution.count - 1, through: 0, by: -1) { survival[s] = survival[s + 1] + distribution[s] }
+    }
+
+    /// P-value of an integer score (probability a background site scores at least that).
+    public func pValue(integerScore: Int) -> Double {
+        if integerScore <= 0 { return 1 }
+        if integerScore >= survival.count { return 0 }
+        return min(1, survival[integerScore])
+    }
+
+    /// Smallest integer score whose p-value is at most `p` (beyond the maximum if none is).
+    public func threshold(pValue p: Double) -> Int {
+        for s in 0..<survival.count where survival[s] <= p { return s }
+        return survival.count
+    }
+}
+
+/// Scans windows for motif instances as FIMO does: both strands, exact p-values, p ≤ threshold.
+///
+/// The background of each window is its own base composition, made
+/// strand-symmetric (A = T, C = G, since both strands are scanned), with one
+/// pseudocount per base, and rounded to 1 % GC so that matrices and their score
+/// distributions are built once per motif and GC level and reused. Sites holding
+/// a base other than `A C G T` are skipped. Owns a cache, so use one scanner per thread.
+public final class MotifScanner {
+    /// The motifs scanned for, in the order of `MotifInstance.motifIndex`.
+    public let motifs: [Motif]
+    /// Largest p-value reported (FIMO's default 1e-4).
+    public let pValueThreshold: Double
+    /// Pseudocount added to motif probabilities.
+    public let pseudocount: Double
+    private var cache: [Int: [Prepared]] = [:]
+
+    private struct Prepared {
+        var matrix: ScoringMatrix
+        var threshold: Int
+        var flatForward: [Int]   // [position * 4 + base]
+        var flatReverse: [Int]   // reverse complement, same layout
+    }
+
+    /// Creates a scanner for `motifs`.
+    public init(motifs: [Motif], pValueThreshold: Double = 1e-4, pseudocount: Double = 0.1) {
+        self.motifs = motifs
+        self.pValueThreshold = pValueThreshold
+        self.pseudocount = pseudocount
+    }
+
+    /// Strand-symmetric background of `bases` with one pseudocount per base, rounded to 1 % GC.
+    public static func background(of bases: [UInt8]) -> [Double] {
+        var gc = 1, at = 1 // one pseudocount for each of the four bases, paired
+        for base in bases {
+            switch base {
+            case UInt8(ascii: "C"), UInt8(ascii: "G"), UInt8(ascii: "c"), UInt8(ascii: "g"): gc += 1
+            case UInt8(ascii: "A"), UInt8(ascii: "T"), UInt8(ascii: "a"), UInt8(ascii: "t"): at += 1
+            default: break
+            }
+        }
+        let percent = (100 * Double(gc) / Double(gc + at)).rounded()
+        let g = percent / 200
+        return [0.5 - g, g, g, 0.5 - g]
+    }
+
+    private func prepared(for background: [Double]) -> [Prepared] {
+        let key = Int((background[1] * 200).rounded())
+        if let hit = cache[key] { return hit }
+        let built = motifs.map { motif -> Prepared in
+            let matrix = ScoringMatrix(motif: motif, background: background, pseudocount: pseudocount)
+            let forward = matrix.integerScores.flatMap { $0 }
+            let reverse = matrix.integerScores.reversed().flatMap { Array($0.reversed()) }
+            return Prepared(matrix: matrix, threshold: matrix.threshold(pValue: pValueThreshold), flatForward: forward, flatReverse: reverse)
+        }
+        cache[key] = built
+        return built
+    }
+
+    /// The scoring matrix used for motif `index` on windows of this composition.
+    public func scoringMatrix(motifIndex index: Int, for bases: [UInt8]) -> ScoringMatrix {
+        prepared(for: Self.background(of: bases))[index].matrix
+    }
+
+    /// All instances with p ≤ the threshold, sorted by start, strand and motif.
+    public func scan(_ bases: [UInt8]) -> [MotifInstance] {
+        let tables = prepared(for: Self.background(of: bases))
+        let codes: [Int] = bases.map { base in
+            switch base {
+            case UInt8(ascii: "A"), UInt8(ascii: "a"): return 0
+            case UInt8(ascii: "C"), UInt8(ascii: "c"): return 1
+            case UInt8(ascii: "G"), UInt8(ascii: "g"): return 2
+            case UInt8(ascii: "T"), UInt8(ascii: "t"): return 3
+            default: return -1
+            }
+        }
+        // Length of the run of valid bases starting at each position, to skip sites with N.
+        var validRun = [Int](repeating: 0, count: codes.count + 1)
+        for i in stride(from: codes.count - 1, through: 0, by: -1) { validRun[i] = codes[i] < 0 ? 0 : validRun[i + 1] + 1 }
+        var found: [MotifInstance] = []
+        codes.withUnsafeBufferPointer { code in
+            for (index, table) in tables.enumerated() {
+                let width = table.matrix.integerScores.count
+                guard width <= code.count else { continue }
+                table.flatForward.withUnsafeBufferPointer { forward in
+                    table.flatReverse.withUnsafeBufferPointer { reverse in
+                        for start in 0...(code.count - width) where validRun[start] >= width {
+                            var plus = 0, minus = 0
+                            for j in 0..<width {
+                                let c = code[start + j]
+                                plus += forward[j * 4 + c]
+                                minus += reverse[j * 4 + c]
+                            }
+                            if plus >= table.threshold {
+                                found.append(instance(index, table, start, width, .plus, plus, bases))
+                            }
+                            if minus >= table.threshold {
+                                found.append(instance(index, table, start, width, .minus, minus, bases))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        found.sort { ($0.start, $0.strand == .plus ? 0 : 1, $0.motifIndex) < ($1.start, $1.strand == .plus ? 0 : 1, $1.motifIndex) }
+        return found
+    }
+
+    private func instance(_ index: Int, _ table: Prepared, _ start: Int, _ width: Int, _ strand: Strand, _ integer: Int, _ bases: [UInt8]) -> MotifInstance {
+        var score = 0.0
+        for j in 0..<width {
+            let base = Int(Self.code(bases[start + j]))
+            score += strand == .plus ? table.matrix.logOdds[j][base] : table.matrix.logOdds[width - 1 - j][3 - base]
+        }
+        return MotifInstance(motifIndex: index, motifID: motifs[index].id, start: start, end: start + width, strand: strand,
+                             score: score, pValue: table.matrix.pValue(integerScore: integer))
+    }
+
+    static func code(_ base: UInt8) -> UInt8 {
+        switch base {
+        case UInt8(ascii: "A"), UInt8(ascii: "a"): return 0
+        case UInt8(ascii: "C"), UInt8(ascii: "c"): return 1
+        case UInt8(ascii: "G"), UInt8(ascii: "g"): return 2
+        default: return 3
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// Statistical tests used by the analysis, written for tiny p-values (log space where it matters).
+public enum Statistics {
+    /// Natural logarithm of the gamma function, `ln Γ(x)` for `x > 0`.
+    public static func logGamma(_ x: Double) -> Double { lgamma(x) }
+
+    /// Natural logarithm of the binomial coefficient `n choose k` (`-inf` outside `0...n`).
+    public static func logChoose(_ n: Int, _ k: Int) -> Double {
+        guard k >= 0, k <= n else { return -.infinity }
+        return lgamma(Double(n) + 1) - lgamma(Double(k) + 1) - lgamma(Double(n - k) + 1)
+    }
+
+    /// `ln(exp(a) + exp(b))` without overflow.
+    public static func logAdd(_ a: Double, _ b: Double) -> Double {
+        if a == -.infinity { return b }
+        if b == -.infinity { return a }
+        let high = max(a, b), low = min(a, b)
+        return high + log1p(exp(low - high))
+    }
+
+    /// Natural log of the hypergeometric upper tail `P(X ≥ observed)`.
+    ///
+    /// `X` counts marked items among `draws` items drawn without replacement from
+    /// `population` items of which `marked` are marked. Same as
+    /// `scipy.stats.hypergeom.logsf(observed - 1, population, marked, draws)`.
+    public static func logHypergeometricUpperTail(observed: Int, population: Int, marked: Int, draws: Int) -> Double {
+        precondition(population >= 0 && marked >= 0 && draws >= 0 && marked <= population && draws <= population,
+                     "hypergeometric counts out of range")
+        let low = max(0, draws - (population - marked))
+        let high = min(marked, draws)
+        if observed <= low { return 0 }
+        if observed > high { return -.infinity }
+        let denominator = logChoose(population, draws)
+        var total = -Double.infinity
+        // Terms fall off fast above the mode; summing from the far end keeps precision.
+        for x in stride(from: high, through: observed, by: -1) {
+            total = logAdd(total, logChoose(marked, x) + logChoose(population - marked, draws - x) - denominator)
+        }
+        return min(0, total)
+    }
+
+    /// Hypergeometric upper tail `P(X ≥ observed)` (see `logHypergeometricUpperTail`).
+    public static func hypergeometricUpperTail(observed: Int, population: Int, marked: Int, draws: Int) -> Double {
+        exp(logHypergeometricUpperTail(observed: observed, population: population, marked: marked, draws: draws))
+    }
+
+    /// Upper tail of the standard normal distribution, `P(Z ≥ z)`, accurate far into the tail.
+    public static func normalUpperTail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
+
+    /// Result of a one-sided Mann–Whitney U test.
+    public struct MannWhitneyResult: Sendable, Hashable {
+        /// U statistic of the first sample (pairs where the first sample's value is larger, ties count ½).
+        public var u: Double
+        /// One-sided p-value for "the first sample tends to be larger".
+        public var p: Double
+        /// Common-language effect size `U / (n1·n2)`: the chance a first-sample value beats a second-sample one.
+        public var effect: Double
+    }
+
+    /// One-sided Mann–Whitney U test that `first` tends to be larger than `second`.
+    ///
+    /// Normal approximation with tie correction and continuity correction, as
+    /// `scipy.stats.mannwhitneyu(first, second, alternative='greater', method='asymptotic')`.
+    public static func mannWhitneyGreater(_ first: [Double], _ second: [Double]) -> MannWhitneyResult {
+        var values = first.map { ($0, 0) } + second.map { ($0, 1) }
+        values.sort { $0.0 < $1.0 }
+        var rankSumFirst = 0.0
+        var tieTerm = 0.0
+        var i = 0
+        while i < values.count {
+            var j = i
+            while j + 1 < values.count && values[j + 1].0 == values[i].0 { j += 1 }
+            let midRank = Double(i + j + 2) / 2
+            let tied = Double(j - i + 1)
+            tieTerm += tied * tied * tied - tied
+            for k in i...j where values[k].1 == 0 { rankSumFirst += midRank }
+            i = j + 1
+        }
+        return mannWhitneyFromRanks(rankSumFirst: rankSumFirst, n1: first.count, n2: second.count, tieTerm: tieTerm)
+    }
+
+    /// Mann–Whitney U from the first sample's rank sum and `Σ (t³ − t)` over tie groups.
+    static func mannWhitneyFromRanks(rankSumFirst: Double, n1: Int, n2: Int, tieTerm: Double) -> MannWhitneyResult {
+        guard n1 > 0, n2 > 0 else { return MannWhitneyResult(u: 0, p: 1, effect: 0.5) }
+        let a = Double(n1), b = Double(n2), n = a + b
+        let u = rankSumFirst - a * (a + 1) / 2
+        let mean = a * b / 2
+        let variance = a * b / 12 * ((n + 1) - tieTerm / (n * (n - 1)))
+        let p: Double
+        if variance <= 0 {
+            p = 1 // every value tied: no evidence either way
+        } else {
+            p = min(1, normalUpperTail((u - mean - 0.5) / variance.squareRoot()))
+        }
+        return MannWhitneyResult(u: u, p: p, effect: u / (a * b))
+    }
+
+    /// One-sided Mann–Whitney U test on two histograms over the same ordered bins.
+    ///
+    /// Values in one bin count as ties, so this is exact for the binned values
+    /// and needs memory proportional to the number of bins, not of values.
+    public static func mannWhitneyGreater(firstCounts: [Int], secondCounts: [Int]) -> MannWhitneyResult {
+        precondition(firstCounts.count == secondCounts.count, "histograms must share bins")
+        var rankBefore = 0.0, rankSumFirst = 0.0, tieTerm = 0.0
+        var n1 = 0, n2 = 0
+        for bin in 0..<firstCounts.count {
+            let a = firstCounts[bin], b = secondCounts[bin]
+            let tied = Double(a + b)
+            if tied == 0 { continue }
+            let midRank = rankBefore + (tied + 1) / 2
+            rankSumFirst += Double(a) * midRank
+            tieTerm += tied * tied * tied - tied
+            rankBefore += tied
+            n1 += a; n2 += b
+        }
+        return mannWhitneyFromRanks(rankSumFirst: rankSumFirst, n1: n1, n2: n2, tieTerm: tieTerm)
+    }
+
+    /// Benjamini–Hochberg q-values, in the input order.
+    ///
+    /// Same as `scipy.stats.false_discovery_control(p, method='bh')`: `p(i)·m/i`
+    /// made monotone from the largest p down and capped at 1.
+    public static func benjaminiHochberg(_ pValues: [Double]) -> [Double] {
+        let m = pValues.count
+        guard m > 0 else { return [] }
+        let order = pValues.indices.sorted { pValues[$0] < pValues[$1] || (pValues[$0] == pValues[$1] && $0 < $1) }
+        var q = [Double](repeating: 1, count: m)
+        var running = 1.0
+        for rank in stride(from: m, through: 1, by: -1) {
+            let index = order[rank - 1]
+            running = min(running, pValues[index] * Double(m) / Double(rank))
+            q[index] = min(1, running)
+        }
+        return q
+    }
+
+    /// Median of values (mean of the two middle ones for an even count); `nan` when empty.
+    public static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
+}

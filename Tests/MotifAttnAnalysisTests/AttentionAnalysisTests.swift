@@ -1,0 +1,145 @@
+import XCTest
+import MotifAttnIO
+@testable import MotifAttnAnalysis
+
+final class AttentionAnalysisTests: XCTestCase {
+    func testProfileSpreadsReceivedAttentionOverCoveredBases() {
+        // Two tokens of 2 bases and [CLS]; hand computation: every query gives key 1 weight 0.6,
+        // key 2 weight 0.3 and [CLS] 0.1, so base 0 and 1 get 0.3 each, bases 2 and 3 get 0.15 each.
+        let row: [Float] = [0.1, 0.6, 0.3]
+        let window = Window(sourceName: "w", start: 0, end: 4, strand: .plus, bases: Array("ACGT".utf8))
+        let attention = WindowAttention(window: window, label: .bound, tokenSpans: [0..<0, 0..<2, 2..<4], layers: 1, heads: 1,
+                                        attention: row + row + row)
+        let profile = attention.profile(HeadIndex(layer: 0, head: 0))
+        for (value, expected) in zip(profile, [0.3, 0.3, 0.15, 0.15]) { XCTAssertEqual(value, expected, accuracy: 1e-6) }
+    }
+
+    func testHighAttentionRegionsAreRunsAboveMeanAndThreshold() {
+        var profile = [Double](repeating: 1, count: 40)
+        for i in 10..<17 { profile[i] = 5 }   // 7 bases: a region
+        for i in 25..<28 { profile[i] = 5 }   // 3 bases: too short
+        XCTAssertEqual(AttentionRegions.find(in: profile, relativeThreshold: 0.5, minLength: 5), [10..<17])
+        XCTAssertEqual(AttentionRegions.find(in: [Double](repeating: 2, count: 30)), [])
+        XCTAssertEqual(AttentionRegions.find(in: profile, relativeThreshold: 0.5, minLength: 5, maxLength: 5).first?.count, 5)
+    }
+
+    func testPlantedInteractingPairIsTopInItsHead() throws {
+        var synthetic = SyntheticAttention()
+        synthetic.pairHead = 1
+        var generator = TestData.Generator(seed: 21)
+        let motifs = [synthetic.motifA, synthetic.motifB, synthetic.motifC]
+        let scanner = MotifScanner(motifs: motifs)
+        let accumulator = CoAttentionAccumulator(motifs: motifs, layers: 1, heads: synthetic.heads)
+        for number in 0..<240 {
+            let (window, _) = synthetic.window(number, bound: number % 2 == 0, using: &generator)
+            accumulator.add(window, instances: scanner.scan(window.window.bases))
+        }
+        let rows = accumulator.interactions()
+        let top = try XCTUnwrap(rows.first)
+        XCTAssertEqual([top.motifA, top.motifB], [synthetic.motifA.id, synthetic.motifB.id])
+        let topHead = try XCTUnwrap(rows.first { $0.head != nil })
+        XCTAssertEqual(topHead.motifA, synthetic.motifA.id)
+        XCTAssertEqual(topHead.motifB, synthetic.motifB.id)
+        XCTAssertEqual(topHead.head, HeadIndex(layer: 0, head: 1))
+        XCTAssertLessThanOrEqual(topHead.qValue, 0.05)
+        XCTAssertGreaterThan(topHead.meanBound, 3 * topHead.meanBackground)
+        XCTAssertEqual(topHead.bestHead, HeadIndex(layer: 0, head: 1))
+        XCTAssertEqual(topHead.ownBackgroundCount, 0)  // A and B never meet in background windows
+        XCTAssertGreaterThan(topHead.backgroundCount, 0)
+        // Site centres are 55..95 minus 2..40 apart: the median lies well inside.
+        XCTAssertGreaterThan(topHead.medianDistance, 30)
+        XCTAssertLessThan(topHead.medianDistance, 90)
+        // Nothing else is significant: other heads of the pair and the bystander pairs.
+        for row in rows where !(row.motifA == synthetic.motifA.id && row.motifB == synthetic.motifB.id && (row.head == topHead.head || row.head == nil)) {
+            XCTAssertGreaterThan(row.qValue, 0.05, "\(row.motifA) \(row.motifB) \(row.headLabel)")
+        }
+    }
+
+    func testCoAttentionMemoryStaysWithinItsBound() {
+        var synthetic = SyntheticAttention()
+        synthetic.pairHead = 1
+        var generator = TestData.Generator(seed: 3)
+        let motifs = [synthetic.motifA, synthetic.motifB, synthetic.motifC]
+        let scanner = MotifScanner(motifs: motifs)
+        var settings = CoAttentionSettings()
+        settings.scoreBins = 64
+        settings.maxDistance = 200
+        let accumulator = CoAttentionAccumulator(motifs: motifs, layers: 1, heads: synthetic.heads, settings: settings)
+        // Score the same few windows many times: the histograms must stop growing, only their counts rise.
+        let windows = (0..<20).map { synthetic.window($0, bound: $0 % 2 == 0, using: &generator).0 }
+        let instances = windows.map { scanner.scan($0.window.bases) }
+        var storedAfterFirstRound = 0
+        for round in 0..<30 {
+            for (window, found) in zip(windows, instances) { accumulator.add(window, instances: found) }
+            XCTAssertLessThanOrEqual(accumulator.storedCount, accumulator.storageBound)
+            if round == 0 { storedAfterFirstRound = accumulator.storedCount }
+        }
+        XCTAssertEqual(accumulator.storedCount, storedAfterFirstRound)
+        XCTAssertLessThanOrEqual(accumulator.pairCount, 3)
+        XCTAssertLessThanOrEqual(accumulator.storageBound, 3 * (4 * 64 + 201))
+        let top = accumulator.interactions().first { $0.head != nil }
+        XCTAssertEqual((top?.boundCount ?? 1) % 30, 0)
+    }
+
+    func testUniformHeadIsFlaggedCollapsedAndOthersNot() {
+        var synthetic = SyntheticAttention()
+        synthetic.focusHead = 0
+        var generator = TestData.Generator(seed: 8)
+        let diagnostics = HeadDiagnosticsAccumulator()
+        for number in 0..<10 { diagnostics.add(synthetic.window(number, bound: true, using: &generator).0) }
+        let rows = diagnostics.diagnostics()
+        XCTAssertEqual(rows.count, 3)
+        // Uniform attention over 151 tokens has entropy log2(151) bits.
+        XCTAssertEqual(rows[2].meanEntropy, log2(151), accuracy: 1e-4)
+        XCTAssertTrue(rows[2].collapsed)
+        XCTAssertFalse(rows[0].collapsed)
+        XCTAssertLessThan(rows[0].meanEntropy, rows[1].meanEntropy)
+        XCTAssertNil(rows[0].importance)
+    }
+
+    func testRedundantCopyOfAFocusedHeadIsFlaggedForPruning() {
+        // Two heads with the same sharp attention (each query looks at one key), a third different.
+        let n = 20
+        var attention = [Float](repeating: 0, count: 3 * n * n)
+        for q in 0..<n {
+            attention[0 * n * n + q * n + (q + 1) % n] = 1
+            attention[1 * n * n + q * n + (q + 1) % n] = 1
+            attention[2 * n * n + q * n + (q + 7) % n] = 1
+        }
+        let window = Window(sourceName: "w", start: 0, end: n, strand: .plus, bases: [UInt8](repeating: UInt8(ascii: "A"), count: n))
+        let diagnostics = HeadDiagnosticsAccumulator()
+        diagnostics.add(WindowAttention(window: window, label: .bound, tokenSpans: (0..<n).map { $0..<($0 + 1) }, layers: 1, heads: 3, attention: attention))
+        let rows = diagnostics.diagnostics()
+        XCTAssertEqual(rows[0].redundancy, 1, accuracy: 1e-9)
+        XCTAssertEqual(rows[0].mostSimilar, HeadIndex(layer: 0, head: 1))
+        XCTAssertEqual(rows[0].meanEntropy, 0, accuracy: 1e-12)
+        XCTAssertTrue(rows[0].prune && rows[1].prune)
+        XCTAssertEqual(rows[2].redundancy, 0, accuracy: 1e-9)
+        XCTAssertFalse(rows[2].prune)
+    }
+
+    func testFocusedHeadYieldsTheAttendedMotifMatchedToItsSource() throws {
+        var synthetic = SyntheticAttention()
+        synthetic.focusHead = 0
+        var generator = TestData.Generator(seed: 17)
+        let discovery = HeadMotifDiscovery()
+        for number in 0..<200 {
+            discovery.add(synthetic.window(number, bound: number % 2 == 0, using: &generator).0)
+        }
+        XCTAssertLessThanOrEqual(discovery.storedCount, 3 * 4096 / 2 + 3 * 32)
+        let comparator = MotifComparator(targets: TestData.jaspar.motifs)
+        let found = discovery.motifs(comparator: comparator)
+        let first = try XCTUnwrap(found.first { $0.head == HeadIndex(layer: 0, head: 0) })
+        XCTAssertEqual(first.motif.id, "L0H0_1")
+        XCTAssertLessThanOrEqual(first.qValue, 0.05)
+        XCTAssertGreaterThan(first.boundFraction, 0.5)
+        XCTAssertLessThan(first.backgroundFraction, 0.1)
+        let match = try XCTUnwrap(first.bestMatch)
+        let source = synthetic.motifA.id
+        XCTAssertTrue(match.targetID == source || TestData.annotations.sameFamily(match.targetID, source),
+                      "best match \(match.targetID) \(match.targetName), consensus \(first.motif.consensus)")
+        XCTAssertLessThanOrEqual(match.qValue, 0.05)
+        // The uniform head focuses on nothing.
+        XCTAssertFalse(found.contains { $0.head == HeadIndex(layer: 0, head: 2) })
+    }
+}

@@ -1,0 +1,82 @@
+import XCTest
+import MotifAttnIO
+@testable import MotifAttnAnalysis
+
+final class MotifScanTests: XCTestCase {
+    /// Exact distribution by enumerating all 4^w sites, independent of the dynamic programme.
+    private func bruteForceTail(_ matrix: ScoringMatrix) -> [Int: Double] {
+        let width = matrix.integerScores.count
+        var probabilityOfScore: [Int: Double] = [:]
+        for code in 0..<(1 << (2 * width)) {
+            var score = 0, probability = 1.0
+            for j in 0..<width {
+                let base = (code >> (2 * j)) & 3
+                score += matrix.integerScores[j][base]
+                probability *= matrix.background[base]
+            }
+            probabilityOfScore[score, default: 0] += probability
+        }
+        var tail: [Int: Double] = [:]
+        for s in probabilityOfScore.keys { tail[s] = probabilityOfScore.filter { $0.key >= s }.values.reduce(0, +) }
+        return tail
+    }
+
+    func testScoreDistributionEqualsBruteForceEnumeration() throws {
+        let database = TestData.jaspar
+        let shortMotifs = database.motifs.filter { $0.width <= 6 }.prefix(6)
+        XCTAssertGreaterThanOrEqual(shortMotifs.count, 3)
+        for motif in shortMotifs {
+            for background in [[0.25, 0.25, 0.25, 0.25], [0.3, 0.2, 0.2, 0.3], [0.1, 0.4, 0.4, 0.1]] {
+                let matrix = ScoringMatrix(motif: motif, background: background)
+                for (score, tail) in bruteForceTail(matrix) {
+                    XCTAssertEqual(matrix.pValue(integerScore: score), tail, accuracy: 1e-12 + 1e-9 * tail, "\(motif.id) \(score)")
+                }
+                XCTAssertEqual(matrix.pValue(integerScore: matrix.survival.count), 0)
+            }
+        }
+    }
+
+    func testLogOddsFollowFIMOPseudocounts() {
+        // p' = (0.9*10 + 0.1*0.3)/(10.1) for A, score log2(p'/0.3); hand computation.
+        let motif = Motif(id: "m", probabilities: [[0.9, 0.1, 0, 0]], sites: 10)
+        let matrix = ScoringMatrix(motif: motif, background: [0.3, 0.2, 0.2, 0.3])
+        XCTAssertEqual(matrix.logOdds[0][0], log2((9.0 + 0.03) / 10.1 / 0.3), accuracy: 1e-12)
+        XCTAssertEqual(matrix.logOdds[0][2], log2((0.02) / 10.1 / 0.2), accuracy: 1e-12)
+    }
+
+    func testPlantedSitesAreFoundOnBothStrands() throws {
+        let ctcf = try XCTUnwrap(TestData.jaspar.motifs.first { $0.name == "CTCF" })
+        let gata = try XCTUnwrap(TestData.jaspar.motifs.first { $0.id.hasPrefix("MA0766") })
+        var generator = TestData.Generator(seed: 7)
+        var bases = TestData.randomBases(200, using: &generator)
+        let ctcfSite = TestData.strongestSite(ctcf)
+        let gataSite = TestData.strongestSite(gata.reverseComplement)
+        bases.replaceSubrange(40..<(40 + ctcfSite.count), with: ctcfSite)
+        bases.replaceSubrange(130..<(130 + gataSite.count), with: gataSite)
+        let scanner = MotifScanner(motifs: [ctcf, gata])
+        let instances = scanner.scan(bases)
+        XCTAssertTrue(instances.contains { $0.motifID == ctcf.id && $0.start == 40 && $0.end == 40 + ctcf.width && $0.strand == .plus && $0.pValue < 1e-6 }, "\(instances)")
+        XCTAssertTrue(instances.contains { $0.motifID == gata.id && $0.start == 130 && $0.strand == .minus && $0.pValue <= 1e-4 }, "\(instances)")
+        for instance in instances { XCTAssertLessThanOrEqual(instance.pValue, 1e-4) }
+        // A site with an N is not reported.
+        var masked = bases
+        masked[45] = UInt8(ascii: "N")
+        XCTAssertFalse(scanner.scan(masked).contains { $0.motifID == ctcf.id && $0.start == 40 })
+    }
+
+    func testHitRateOnRandomSequenceMatchesThreshold() throws {
+        // On uniform random DNA the number of sites with p ≤ 1e-4 is about 1e-4 per position and strand.
+        let motifs = Array(TestData.jaspar.motifs.filter { $0.width >= 8 && $0.width <= 12 }.prefix(20))
+        var generator = TestData.Generator(seed: 11)
+        let scanner = MotifScanner(motifs: motifs)
+        var hits = 0, trials = 0
+        for _ in 0..<50 {
+            let bases = TestData.randomBases(1000, using: &generator)
+            hits += scanner.scan(bases).count
+            trials += motifs.reduce(0) { $0 + 2 * (1000 - $1.width + 1) }
+        }
+        let rate = Double(hits) / Double(trials)
+        XCTAssertLessThan(rate, 2e-4)
+        XCTAssertGreaterThan(rate, 2e-5)
+    }
+}
