@@ -152,6 +152,45 @@ final class TrainingBackwardTests: XCTestCase {
     }
 
     func testWholeNetworkGradientMatchesFiniteDifferencesOfTheLoss() {
+        checkWholeNetwork(headDiversity: 0)
+    }
+
+    func testWholeNetworkGradientWithHeadDiversityPenaltyMatchesFiniteDifferences() {
+        checkWholeNetwork(headDiversity: 0.8)
+    }
+
+    func testHeadDiversityIsTheMeanPairwiseCosineOfMapsAtNonPadQueries() {
+        // Three heads over two tokens; by hand: cos(P0, P1) = 1, cos(P0, P2) = cos(P1, P2) = 1/(√2·√2) = 0.5.
+        let maps: [Float] = [1, 0, 0, 1,   1, 0, 0, 1,   1, 0, 1, 0]
+        var coefficients = [Float](repeating: 0, count: 9)
+        let all = TrainingOps.headDiversity(probabilities: maps, isPad: [false, false], heads: 3, tokens: 2,
+                                            weight: 1, coefficients: &coefficients)
+        XCTAssertEqual(all, (1 + 0.5 + 0.5) / 3, accuracy: 1e-12)
+        // With query 1 at [PAD], only row 0 counts, and there all three heads agree.
+        let first = TrainingOps.headDiversity(probabilities: maps, isPad: [false, true], heads: 3, tokens: 2,
+                                              weight: 1, coefficients: &coefficients)
+        XCTAssertEqual(first, 1, accuracy: 1e-12)
+    }
+
+    func testHeadDiversityCoefficientsGiveTheGradientOfThePenalty() {
+        let heads = 3, tokens = 4, weight: Float = 0.7
+        let isPad = [false, false, false, true]
+        let maps = GradientCheck.values(count: heads * tokens * tokens, seed: 21).map { abs($0) + 0.05 }
+        func penalty(_ p: [Float]) -> Double {
+            var c = [Float](repeating: 0, count: heads * heads)
+            return Double(weight) * TrainingOps.headDiversity(probabilities: p, isPad: isPad, heads: heads, tokens: tokens,
+                                                              weight: weight, coefficients: &c)
+        }
+        var a = [Float](repeating: 0, count: heads * heads)
+        _ = TrainingOps.headDiversity(probabilities: maps, isPad: isPad, heads: heads, tokens: tokens, weight: weight, coefficients: &a)
+        var analytic = [Float](repeating: 0, count: maps.count)
+        for h in 0..<heads { for other in 0..<heads { for i in 0..<tokens where !isPad[i] { for j in 0..<tokens {
+            analytic[(h * tokens + i) * tokens + j] += a[h * heads + other] * maps[(other * tokens + i) * tokens + j]
+        } } } }
+        assertGradient(analytic, at: maps, "head-diversity penalty", objective: penalty)
+    }
+
+    func checkWholeNetwork(headDiversity: Float) {
         let architecture = TrainingArchitecture(k: 1, stride: 1, dModel: 4, nHeads: 2, nLayers: 2, dFF: 6, maxLen: 8,
                                                 nOutputs: 2, convWidth: 3)
         var parameters = ParameterStore.initialised(for: architecture, seed: 42)
@@ -161,6 +200,7 @@ final class TrainingBackwardTests: XCTestCase {
         let rows: [[Int32]] = [[2, 5, 7, 8, 6, 3], [2, 6, 1, 3]]
         let labels: [Float] = [1, 0, 0, 1]
         let workspace = TrainingWorkspace(architecture: architecture, batchCapacity: 2, tokenCapacity: 6)
+        workspace.headDiversityWeight = headDiversity
         workspace.load(rows: rows)
         func loss(_ values: [Float]) -> Double {
             values.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!) }
@@ -174,7 +214,7 @@ final class TrainingBackwardTests: XCTestCase {
         let numeric = GradientCheck.centralDifferences(at: parameters.values, step: 1e-2, objective: loss)
         for slot in gradients.slots {
             let error = GradientCheck.relativeError(Array(gradients.values[slot.range]), Array(numeric[slot.range]), floor: 1e-4)
-            XCTAssertLessThan(error, 2e-2, "\(slot.name): relative error \(error)")
+            XCTAssertLessThan(error, 2e-2, "\(slot.name) (λ = \(headDiversity)): relative error \(error)")
         }
         // [PAD] (id 0) never reaches the loss, so its embedding row gets no gradient.
         XCTAssertEqual(Array(gradients.tensor("tok_emb.weight")![0..<4]), [0, 0, 0, 0])

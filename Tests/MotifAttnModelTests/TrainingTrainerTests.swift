@@ -72,6 +72,20 @@ final class TrainingTrainerTests: XCTestCase {
         XCTAssertNotEqual(first.values, run(threads: 2, seed: 10).values, "another seed gives another model")
     }
 
+    func testHeadDiversityPenaltyLowersSimilarityBetweenHeads() {
+        let training = Self.examples(count: 320, seed: 8), validation = Self.examples(count: 64, seed: 9)
+        func similarity(penalty: Float) -> Double {
+            let settings = TrainerSettings(batchSize: 32, epochs: 3, seed: 4, threads: 2,
+                                           optimiser: AdamWSettings(learningRate: 3e-3), patience: 0, headDiversity: penalty)
+            let trainer = Trainer(architecture: Self.architecture, settings: settings)
+            let report = trainer.train(training: training, validation: validation)
+            XCTAssertEqual(report.epochs.last!.headSimilarity == nil, penalty == 0)
+            return trainer.headSimilarity(of: validation)
+        }
+        let plain = similarity(penalty: 0), penalised = similarity(penalty: 2)
+        XCTAssertLessThan(penalised, plain - 0.05, "cosine similarity between heads: \(penalised) with the penalty, \(plain) without")
+    }
+
     func testEarlyStoppingEndsAfterPatienceEpochsWithoutImprovement() {
         // A learning rate of zero never improves validation AUROC after epoch 1.
         let training = Self.examples(count: 64, seed: 6), validation = Self.examples(count: 32, seed: 7)

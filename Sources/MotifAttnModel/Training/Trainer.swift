@@ -40,11 +40,13 @@ public struct TrainerSettings: Sendable, Equatable {
     public var maxGradientNorm: Float = 1
     /// Stop after this many epochs without a better validation AUROC (0: never stop early).
     public var patience: Int = 2
+    /// Weight λ of the head-diversity penalty (mean pairwise cosine similarity of heads' attention maps; 0: off).
+    public var headDiversity: Float = 0
 
     /// Creates settings; unspecified values take the defaults above.
     public init(batchSize: Int = 64, epochs: Int = 4, seed: UInt64 = 1, threads: Int = 1, shardSize: Int = 8,
                 optimiser: AdamWSettings = AdamWSettings(), warmupFraction: Double = 0.05, floorFraction: Float = 0.01,
-                maxGradientNorm: Float = 1, patience: Int = 2) {
+                maxGradientNorm: Float = 1, patience: Int = 2, headDiversity: Float = 0) {
         self.batchSize = batchSize
         self.epochs = epochs
         self.seed = seed
@@ -55,6 +57,7 @@ public struct TrainerSettings: Sendable, Equatable {
         self.floorFraction = floorFraction
         self.maxGradientNorm = maxGradientNorm
         self.patience = patience
+        self.headDiversity = headDiversity
     }
 }
 
@@ -68,8 +71,10 @@ public struct EpochSummary: Sendable, Equatable {
     public var stepsPerSecond: Double
     /// Training sequences per second of wall time.
     public var sequencesPerSecond: Double
-    /// Mean training loss over the epoch's batches.
+    /// Mean training loss over the epoch's batches (head-diversity penalty included).
     public var trainingLoss: Double
+    /// Mean pairwise cosine similarity between heads' attention maps over the epoch (only with a penalty weight > 0).
+    public var headSimilarity: Double?
     /// Mean validation loss, when there is a validation set.
     public var validationLoss: Double?
     /// Validation AUROC (mean over outputs), when both classes are present.
@@ -102,6 +107,8 @@ public final class Trainer {
     public private(set) var parameters: ParameterStore
     /// Optimisation steps taken so far.
     public private(set) var stepCount = 0
+    /// Mean pairwise cosine similarity between heads' attention maps in the last step (with a penalty weight > 0).
+    public private(set) var lastHeadSimilarity = 0.0
 
     private var gradients: ParameterStore
     private var moments: AdamWMoments
@@ -138,7 +145,9 @@ public final class Trainer {
         if workspaces.count == threads, let first = workspaces.first, first.tokenCapacity >= tokens { return }
         TrainingGEMM.useSingleThreadedLibrary()
         workspaces = (0..<threads).map { _ in
-            TrainingWorkspace(architecture: architecture, batchCapacity: settings.shardSize, tokenCapacity: tokens)
+            let workspace = TrainingWorkspace(architecture: architecture, batchCapacity: settings.shardSize, tokenCapacity: tokens)
+            workspace.headDiversityWeight = settings.headDiversity
+            return workspace
         }
     }
 
@@ -164,19 +173,24 @@ public final class Trainer {
         let normaliser = Float(batch.count * architecture.nOutputs)
         let count = parameters.values.count
         var shardLosses = [Double](repeating: 0, count: shardCount)
+        var shardSimilarities = [Double](repeating: 0, count: shardCount)
         let gradientBuffers = shardGradients
         parameters.values.withUnsafeBufferPointer { p in
             shardLosses.withUnsafeMutableBufferPointer { losses in
-                forEachShard(shardCount) { s, workspace in
-                    let examples = batch[(s * shardSize)..<min(batch.count, (s + 1) * shardSize)]
-                    workspace.load(rows: examples.map(\.tokenIDs))
-                    workspace.forward(parameters: p.baseAddress!)
-                    losses[s] = workspace.loss(labels: examples.flatMap(\.labels), normaliser: normaliser)
-                    gradientBuffers[s].update(repeating: 0, count: count)
-                    workspace.backward(parameters: p.baseAddress!, gradients: gradientBuffers[s])
+                shardSimilarities.withUnsafeMutableBufferPointer { similarities in
+                    forEachShard(shardCount) { s, workspace in
+                        let examples = batch[(s * shardSize)..<min(batch.count, (s + 1) * shardSize)]
+                        workspace.load(rows: examples.map(\.tokenIDs))
+                        workspace.forward(parameters: p.baseAddress!)
+                        losses[s] = workspace.loss(labels: examples.flatMap(\.labels), normaliser: normaliser)
+                        similarities[s] = workspace.headSimilarity * Double(examples.count)
+                        gradientBuffers[s].update(repeating: 0, count: count)
+                        workspace.backward(parameters: p.baseAddress!, gradients: gradientBuffers[s])
+                    }
                 }
             }
         }
+        lastHeadSimilarity = shardSimilarities.reduce(0, +) / Double(batch.count)
         // Reduce in shard order: the sum is the same whatever thread computed each shard.
         gradients.values.withUnsafeMutableBufferPointer { g in
             g.baseAddress!.update(from: gradientBuffers[0], count: count)
@@ -213,6 +227,29 @@ public final class Trainer {
             }
         }
         return results
+    }
+
+    /// Mean pairwise cosine similarity between the heads' attention maps of each layer, averaged over
+    /// layers and `examples`: 1 when all heads attend alike (head redundancy).
+    public func headSimilarity(of examples: [TrainingExample]) -> Double {
+        guard !examples.isEmpty else { return 0 }
+        planWorkspaces(tokens: examples.map(\.tokenIDs.count).max()!)
+        let shardSize = settings.shardSize
+        let shardCount = (examples.count + shardSize - 1) / shardSize
+        var sums = [Double](repeating: 0, count: shardCount)
+        for w in workspaces { w.computesEveryQueryInLastLayer = true }
+        defer { for w in workspaces { w.computesEveryQueryInLastLayer = false } }
+        parameters.values.withUnsafeBufferPointer { p in
+            sums.withUnsafeMutableBufferPointer { out in
+                forEachShard(shardCount) { s, workspace in
+                    let range = (s * shardSize)..<min(examples.count, (s + 1) * shardSize)
+                    workspace.load(rows: examples[range].map(\.tokenIDs))
+                    workspace.forward(parameters: p.baseAddress!)
+                    out[s] = workspace.meanHeadSimilarity() * Double(range.count)
+                }
+            }
+        }
+        return sums.reduce(0, +) / Double(examples.count)
     }
 
     /// Mean BCE loss, AUROC and AUPRC (each a mean over outputs) of the current parameters on `examples`.
@@ -260,15 +297,17 @@ public final class Trainer {
         for epoch in 1...max(1, settings.epochs) {
             shuffler.shuffle(&order)
             let start = DispatchTime.now().uptimeNanoseconds
-            var lossSum = 0.0
+            var lossSum = 0.0, similaritySum = 0.0
             for s in 0..<stepsPerEpoch {
                 let batch = order[(s * settings.batchSize)..<min(order.count, (s + 1) * settings.batchSize)].map { training[$0] }
                 lossSum += step(on: batch, learningRate: schedule.learningRate(atStep: stepCount + 1))
+                similaritySum += lastHeadSimilarity
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             var summary = EpochSummary(epoch: epoch, steps: stepsPerEpoch, stepsPerSecond: Double(stepsPerEpoch) / seconds,
                                        sequencesPerSecond: Double(training.count) / seconds,
-                                       trainingLoss: lossSum / Double(stepsPerEpoch))
+                                       trainingLoss: lossSum / Double(stepsPerEpoch),
+                                       headSimilarity: settings.headDiversity > 0 ? similaritySum / Double(stepsPerEpoch) : nil)
             if !validation.isEmpty {
                 let result = evaluate(validation)
                 summary.validationLoss = result.loss

@@ -208,8 +208,11 @@ enum TrainingOps {
 
     /// dOut [B·Tq, d] → dQKV [B·T, 3d] (written; Q rows past Tq are zero), using the kept probabilities
     /// and a [Tq, T] scratch. dP = dO·Vᵀ, dV = Pᵀ·dO, dS = P ⊙ (dP − Σⱼ dP⊙P), dQ = dS·K/√dh, dK = dSᵀ·Q/√dh.
+    /// With `diversity` ([B, H, H] coefficients from ``headDiversity``), dP_h also receives
+    /// Σ_h' A[h, h']·P_h' at non-[PAD] query rows: the gradient of the head-diversity penalty.
     static func attentionBackward(dQKV: Pointer, scratch: Pointer, dOut: ReadPointer, probabilities: ReadPointer,
-                                  qkv: ReadPointer, batch: Int, tokens: Int, queries: Int, d: Int, heads: Int) {
+                                  qkv: ReadPointer, batch: Int, tokens: Int, queries: Int, d: Int, heads: Int,
+                                  diversity: ReadPointer? = nil, isPad: UnsafePointer<Bool>? = nil) {
         let dh = d / heads, T = tokens, Q = queries, stride = 3 * d
         let scale = 1 / Float(dh).squareRoot()
         for b in 0..<batch {
@@ -221,12 +224,67 @@ enum TrainingOps {
                 let dO = dOut + b * Q * d + h * dh
                 TrainingGEMM.multiply(m: Q, n: T, k: dh, dO, lda: d, v, ldb: stride, transposeB: true, scratch, ldc: T)
                 TrainingGEMM.multiply(m: T, n: dh, k: Q, p, lda: T, transposeA: true, dO, ldb: d, dv, ldc: stride)
+                if let diversity, let isPad {
+                    for other in 0..<heads {
+                        let a = diversity[(b * heads + h) * heads + other]
+                        let po = probabilities + (b * heads + other) * Q * T
+                        for i in 0..<Q where !isPad[b * T + i] {
+                            let g = scratch + i * T, pr = po + i * T
+                            for j in 0..<T { g[j] += a * pr[j] }
+                        }
+                    }
+                }
                 for i in 0..<Q { softmaxBackward(UnsafePointer(p + i * T), scratch + i * T, count: T) }
                 TrainingGEMM.multiply(m: Q, n: dh, k: T, scratch, lda: T, k, ldb: stride, dq, ldc: stride, alpha: scale)
                 TrainingGEMM.multiply(m: T, n: dh, k: Q, scratch, lda: T, transposeA: true, q, ldb: stride,
                                       dk, ldc: stride, alpha: scale)
             }
         }
+    }
+
+    // MARK: Head-diversity penalty: mean pairwise cosine similarity between the heads' attention maps
+
+    /// For one sequence's maps P [H, T, T] (query rows at [PAD] excluded): returns the mean over head
+    /// pairs of cos(P_h, P_h') and writes coefficients A [H, H] with
+    /// dR/dP_h = Σ_h' A[h, h']·P_h' for R = `weight` · mean cosine:
+    /// A[h, h'] = w/(‖P_h‖‖P_h'‖) for h' ≠ h, A[h, h] = −w·Σ_{h'≠h} c_hh'/‖P_h‖², w = weight / pairs.
+    static func headDiversity(probabilities: ReadPointer, isPad: UnsafePointer<Bool>, heads: Int, tokens: Int,
+                              weight: Float, coefficients: Pointer) -> Double {
+        let T = tokens, size = T * T
+        var gram = [Double](repeating: 0, count: heads * heads)
+        for h in 0..<heads {
+            for other in h..<heads {
+                var total = 0.0
+                for i in 0..<T where !isPad[i] {
+                    let a = probabilities + h * size + i * T, b = probabilities + other * size + i * T
+                    var rowSum: Float = 0
+                    for j in 0..<T { rowSum += a[j] * b[j] }
+                    total += Double(rowSum)
+                }
+                gram[h * heads + other] = total
+                gram[other * heads + h] = total
+            }
+        }
+        let pairs = heads * (heads - 1) / 2
+        guard pairs > 0 else {
+            coefficients.update(repeating: 0, count: heads * heads)
+            return 0
+        }
+        let w = Double(weight) / Double(pairs)
+        var cosineSum = 0.0
+        for h in 0..<heads {
+            let nh = gram[h * heads + h].squareRoot()
+            var diagonal = 0.0
+            for other in 0..<heads where other != h {
+                let no = gram[other * heads + other].squareRoot()
+                let cosine = gram[h * heads + other] / (nh * no)
+                if other > h { cosineSum += cosine }
+                coefficients[h * heads + other] = Float(w / (nh * no))
+                diagonal -= w * cosine / (nh * nh)
+            }
+            coefficients[h * heads + h] = Float(diagonal)
+        }
+        return cosineSum / Double(pairs)
     }
 
     /// One attention row in place: scores → softmax over keys with keep = 1, exactly 0 where keep = 0.

@@ -21,6 +21,11 @@ public final class TrainingWorkspace {
     /// default the last layer attends from [CLS] alone and runs its feed-forward block on [CLS] rows
     /// (same logits and gradients, less work); set it to read the last layer's full attention maps.
     public var computesEveryQueryInLastLayer = false
+    /// Weight λ of the head-diversity penalty added to the loss: λ × the mean, over layers and sequences,
+    /// of the mean pairwise cosine similarity between the heads' attention maps (0: off).
+    public var headDiversityWeight: Float = 0
+    /// Mean pairwise cosine similarity between heads' attention maps in the last `loss` (when λ > 0).
+    public private(set) var headSimilarity: Double = 0
 
     private struct LayerOffsets {
         var inWeight = 0, inBias = 0, outWeight = 0, outBias = 0
@@ -44,6 +49,7 @@ public final class TrainingWorkspace {
     private let layers: [LayerActivations]
     private let encoded, clsInput, clsNormed, clsMean, clsRstd, logitBuffer, labelBuffer, dLogits, dCLS: UnsafeMutablePointer<Float>
     private var dX, dXSpare: UnsafeMutablePointer<Float>
+    private let diversityCoefficients: UnsafeMutablePointer<Float>
     private let dNorm, dQKV, dAttention, dHidden, dColumns, dStemPre, attentionScratch: UnsafeMutablePointer<Float>
 
     /// Plans all buffers for batches of up to `batchCapacity` rows of up to `tokenCapacity` tokens.
@@ -111,6 +117,7 @@ public final class TrainingWorkspace {
         labelBuffer = floats(batchCapacity * o)
         dLogits = floats(batchCapacity * o)
         dCLS = floats(batchCapacity * d)
+        diversityCoefficients = floats(architecture.nLayers * batchCapacity * h * h)
         dX = floats(n * d)
         dXSpare = floats(n * d)
         dNorm = floats(n * d)
@@ -150,7 +157,7 @@ public final class TrainingWorkspace {
 
     /// Query positions computed in `layer`: all tokens, or 1 ([CLS]) in the last layer unless asked otherwise.
     private func queries(inLayer layer: Int) -> Int {
-        layer == architecture.nLayers - 1 && !computesEveryQueryInLastLayer ? 1 : tokens
+        layer == architecture.nLayers - 1 && !computesEveryQueryInLastLayer && headDiversityWeight == 0 ? 1 : tokens
     }
 
     /// Attention probabilities of `layer` after `forward`, [batch, heads, queries, tokens], where queries
@@ -158,6 +165,24 @@ public final class TrainingWorkspace {
     public func attentionProbabilities(layer: Int) -> [Float] {
         let count = batch * architecture.nHeads * queries(inLayer: layer) * tokens
         return Array(UnsafeBufferPointer(start: layers[layer].probabilities, count: count))
+    }
+
+    /// Mean over layers and loaded sequences of the mean pairwise cosine similarity between the heads'
+    /// attention maps (non-[PAD] query rows), after a `forward` that computed every query position.
+    public func meanHeadSimilarity() -> Double {
+        precondition(layers.isEmpty || queries(inLayer: layers.count - 1) == tokens,
+                     "set computesEveryQueryInLastLayer before forward to measure head similarity")
+        let heads = architecture.nHeads
+        var scratch = [Float](repeating: 0, count: heads * heads)
+        var total = 0.0
+        for act in layers {
+            for b in 0..<batch {
+                total += TrainingOps.headDiversity(probabilities: act.probabilities + b * heads * tokens * tokens,
+                                                   isPad: isPad + b * tokens, heads: heads, tokens: tokens,
+                                                   weight: 0, coefficients: &scratch)
+            }
+        }
+        return layers.isEmpty ? 0 : total / Double(layers.count * batch)
     }
 
     /// Runs the encoder on the loaded batch with `parameters` (a ``ParameterStore``'s values), keeping activations.
@@ -220,14 +245,32 @@ public final class TrainingWorkspace {
     }
 
     /// Mean binary cross-entropy of the loaded batch against `labels` ([batch, nOutputs], 0 or 1),
-    /// divided by `normaliser` (the element count of the whole batch this shard belongs to);
-    /// also seeds the backward pass.
+    /// divided by `normaliser` (the element count of the whole batch this shard belongs to),
+    /// plus the head-diversity penalty when ``headDiversityWeight`` > 0; also seeds the backward pass.
     public func loss(labels: [Float], normaliser: Float) -> Double {
         let count = batch * architecture.nOutputs
         precondition(labels.count == count, "expected \(count) labels")
         labelBuffer.update(from: labels, count: count)
-        return TrainingOps.binaryCrossEntropy(logits: logitBuffer, labels: labelBuffer, dLogits: dLogits,
-                                              count: count, normaliser: normaliser)
+        var total = TrainingOps.binaryCrossEntropy(logits: logitBuffer, labels: labelBuffer, dLogits: dLogits,
+                                                   count: count, normaliser: normaliser)
+        if headDiversityWeight > 0 && !layers.isEmpty {
+            // Each sequence and layer weighs λ / (layers · sequences in the whole batch).
+            let heads = architecture.nHeads, sequences = normaliser / Float(architecture.nOutputs)
+            let weight = headDiversityWeight / (Float(layers.count) * sequences)
+            var similarity = 0.0
+            for (l, act) in layers.enumerated() {
+                for b in 0..<batch {
+                    let s = TrainingOps.headDiversity(
+                        probabilities: act.probabilities + b * heads * tokens * tokens, isPad: isPad + b * tokens,
+                        heads: heads, tokens: tokens, weight: weight,
+                        coefficients: diversityCoefficients + (l * batch + b) * heads * heads)
+                    total += Double(weight) * s
+                    similarity += s
+                }
+            }
+            headSimilarity = similarity / Double(layers.count * batch)
+        }
+        return total
     }
 
     /// Adds the gradient of the last `loss` with respect to every parameter to `gradients`
@@ -266,7 +309,9 @@ public final class TrainingWorkspace {
                                        weight: parameters + off.outWeight, rows: nq, inWidth: d, outWidth: d)
             TrainingOps.attentionBackward(dQKV: dQKV, scratch: attentionScratch, dOut: dAttention,
                                           probabilities: act.probabilities, qkv: act.qkv,
-                                          batch: batch, tokens: T, queries: q, d: d, heads: a.nHeads)
+                                          batch: batch, tokens: T, queries: q, d: d, heads: a.nHeads,
+                                          diversity: headDiversityWeight > 0 ? UnsafePointer(diversityCoefficients + l * batch * a.nHeads * a.nHeads) : nil,
+                                          isPad: isPad)
             TrainingOps.linearBackward(dInput: dNorm, accumulateInput: false, dWeight: gradients + off.inWeight,
                                        dBias: gradients + off.inBias, dOut: dQKV, input: act.norm1,
                                        weight: parameters + off.inWeight, rows: n, inWidth: d, outWidth: 3 * d)
