@@ -5,7 +5,7 @@
 /// Only the first `validTokens` rows are real tokens; [PAD] keys are left out and [PAD] query rows
 /// get a zero context. `scores` is `[T, T]` scratch (row stride `T`) that stays in cache; when it
 /// is the caller's attention output it holds the probabilities afterwards (pad rows and columns 0).
-/// `context` receives `[T, dHead]` at row stride `dModel` (the head's column block of `[T, dModel]`).
+/// `context` is the window's `[T, dModel]` context; this head fills its column block `head·dHead ..< (head+1)·dHead`.
 public func attentionHeadForward(qkv: UnsafePointer<Float>, tokens: Int, validTokens n: Int,
                                  dModel: Int, dHead: Int, head: Int,
                                  scores: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>) {
@@ -14,6 +14,7 @@ public func attentionHeadForward(qkv: UnsafePointer<Float>, tokens: Int, validTo
     let k = q + dModel
     let v = q + 2 * dModel
     let scale = 1 / Float(dHead).squareRoot()
+    let context = context + head * dHead
     if n > 0 {
         matrixProduct(.asStored, .transposed, m: n, n: n, k: dHead, alpha: scale,
                       a: q, lda: ld, b: k, ldb: ld, beta: 0, c: scores, ldc: tokens)
@@ -34,6 +35,7 @@ public func attentionHeadForwardReference(qkv: UnsafePointer<Float>, tokens: Int
                                           scores: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>) {
     let ld = 3 * dModel
     let scale = 1 / Double(dHead).squareRoot()
+    let context = context + head * dHead
     for i in 0..<tokens {
         guard i < n else {
             for j in 0..<tokens { scores[i * tokens + j] = 0 }
