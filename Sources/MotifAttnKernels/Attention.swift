@@ -1,0 +1,65 @@
+/// Fused multi-head self-attention of one window and one head: scores, key mask, softmax and the product with V.
+///
+/// Shapes (row-major): `qkv` holds the window's rows `[T, 3·dModel]` with Q, K, V stacked along
+/// columns as PyTorch's `in_proj` (head `h` uses columns `h·dHead ..< (h+1)·dHead` of each third).
+/// Only the first `validTokens` rows are real tokens; [PAD] keys are left out and [PAD] query rows
+/// get a zero context. `scores` is `[T, T]` scratch (row stride `T`) that stays in cache; when it
+/// is the caller's attention output it holds the probabilities afterwards (pad rows and columns 0).
+/// `context` is the window's `[T, dModel]` context; this head fills its column block `head·dHead ..< (head+1)·dHead`.
+public func attentionHeadForward(qkv: UnsafePointer<Float>, tokens: Int, validTokens n: Int,
+                                 dModel: Int, dHead: Int, head: Int,
+                                 scores: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>) {
+    let ld = 3 * dModel
+    let q = qkv + head * dHead
+    let k = q + dModel
+    let v = q + 2 * dModel
+    let scale = 1 / Float(dHead).squareRoot()
+    let context = context + head * dHead
+    if n > 0 {
+        matrixProduct(.asStored, .transposed, m: n, n: n, k: dHead, alpha: scale,
+                      a: q, lda: ld, b: k, ldb: ld, beta: 0, c: scores, ldc: tokens)
+        softmaxRows(scores, rows: n, columns: tokens, validColumns: n, ld: tokens)
+        matrixProduct(.asStored, .asStored, m: n, n: dHead, k: n,
+                      a: scores, lda: tokens, b: v, ldb: ld, beta: 0, c: context, ldc: dModel)
+    }
+    for r in n..<tokens {
+        (scores + r * tokens).update(repeating: 0, count: tokens)
+        (context + r * dModel).update(repeating: 0, count: dHead)
+    }
+    // backward (issue 4): dP = dCtx·Vᵀ, dV = Pᵀ·dCtx, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = s·dS·K, dK = s·dSᵀ·Q.
+}
+
+/// Plain-loop twin of `attentionHeadForward` (Double accumulation, explicit -inf mask on [PAD] keys).
+public func attentionHeadForwardReference(qkv: UnsafePointer<Float>, tokens: Int, validTokens n: Int,
+                                          dModel: Int, dHead: Int, head: Int,
+                                          scores: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>) {
+    let ld = 3 * dModel
+    let scale = 1 / Double(dHead).squareRoot()
+    let context = context + head * dHead
+    for i in 0..<tokens {
+        guard i < n else {
+            for j in 0..<tokens { scores[i * tokens + j] = 0 }
+            for c in 0..<dHead { context[i * dModel + c] = 0 }
+            continue
+        }
+        var row = [Double](repeating: -.infinity, count: tokens)
+        for j in 0..<n {
+            var dot = 0.0
+            for c in 0..<dHead {
+                dot += Double(qkv[i * ld + head * dHead + c]) * Double(qkv[j * ld + dModel + head * dHead + c])
+            }
+            row[j] = dot * scale
+        }
+        let m = row.max()!
+        let e = row.map { $0 == -.infinity ? 0 : Foundation.exp($0 - m) }
+        let sum = e.reduce(0, +)
+        for j in 0..<tokens { scores[i * tokens + j] = Float(e[j] / sum) }
+        for c in 0..<dHead {
+            var acc = 0.0
+            for j in 0..<n { acc += e[j] / sum * Double(qkv[j * ld + 2 * dModel + head * dHead + c]) }
+            context[i * dModel + c] = Float(acc)
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,214 @@
+import Foundation
+import MotifAttnKernels
+import MotifAttnTokenizers
+
+/// Why a batch of token rows cannot be encoded.
+public enum EncoderError: Error, CustomStringConvertible, Equatable {
+    /// A row is longer than the model's position table.
+    case rowTooLong(row: Int, tokens: Int, maxLen: Int)
+    /// A row holds no token.
+    case emptyRow(row: Int)
+    /// A token id outside the vocabulary.
+    case tokenOutOfVocabulary(row: Int, position: Int, id: Int32, vocabularySize: Int)
+    /// A [PAD] token before a real token (rows are right-padded only).
+    case padInsideRow(row: Int, position: Int)
+
+    public var description: String {
+        switch self {
+        case .rowTooLong(let r, let t, let m): return "window \(r + 1): \(t) tokens exceed the model's max_len \(m); use shorter windows"
+        case .emptyRow(let r): return "window \(r + 1): no tokens"
+        case .tokenOutOfVocabulary(let r, let p, let id, let v): return "window \(r + 1), token \(p + 1): id \(id) is outside the model's vocabulary of \(v)"
+        case .padInsideRow(let r, let p): return "window \(r + 1), token \(p + 1): [PAD] before the end of the row (rows must be right-padded)"
+        }
+    }
+}
+
+/// The attention probabilities of one window: every layer and head, for its real tokens only.
+///
+/// Layout: `probabilities[((layer · heads + head) · tokens + query) · tokens + key]`, i.e. `[layer][head][query][key]`,
+/// each row a softmax over the window's real keys ([PAD] excluded).
+public struct WindowAttention: Sendable {
+    /// Real tokens of the window ([CLS] and [SEP] included, [PAD] excluded).
+    public var tokens: Int
+    /// Encoder layers.
+    public var layers: Int
+    /// Heads per layer.
+    public var heads: Int
+    /// All maps, `[layer][head][query][key]`.
+    public var probabilities: [Float]
+
+    /// The `tokens × tokens` map of one layer and head (row = query token).
+    public func map(layer: Int, head: Int) -> ArraySlice<Float> {
+        let size = tokens * tokens, start = (layer * heads + head) * size
+        return probabilities[start..<(start + size)]
+    }
+}
+
+/// What `Encoder.forward` returns for a list of windows, in input order.
+public struct EncoderOutput: Sendable {
+    /// Logits, `[window][output]` flattened: `logits[w · nOutputs + o]`.
+    public var logits: [Float]
+    /// Logits per window.
+    public var nOutputs: Int
+    /// Attention maps per window, when asked.
+    public var attention: [WindowAttention]?
+    /// Final hidden states (after the final LayerNorm) per window, `[token][d_model]` over its real tokens, when asked.
+    public var hidden: [[Float]]?
+
+    /// The logits of window `w`.
+    public func logits(window w: Int) -> ArraySlice<Float> { logits[(w * nOutputs)..<((w + 1) * nOutputs)] }
+}
+
+/// Runs a v1 model over windows of tokens: batched, multi-threaded, with the same result for any thread count.
+///
+/// Windows are cut into batches of `batchSize` in input order (independent of the thread count); each
+/// batch runs on one pool thread with single-threaded OpenBLAS and that thread's own activation buffers.
+public final class Encoder: @unchecked Sendable {
+    /// The model being run.
+    public let config: ModelConfig
+    /// Threads running batches.
+    public var threadCount: Int { pool.threadCount }
+    /// Windows per batch.
+    public let batchSize: Int
+    private let weights: EncoderWeights
+    private let pool: ThreadPool
+    private let workspaces: [EncoderWorkspace]
+    private let lock = NSLock()
+
+    /// An encoder for `model` on `threads` threads (default: all cores), `batchSize` windows per batch.
+    public init(model: MotifAttnModel, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 32) {
+        useSingleThreadedBLAS()
+        config = model.config
+        self.batchSize = max(1, batchSize)
+        weights = EncoderWeights(model: model)
+        pool = ThreadPool(threads: threads)
+        workspaces = (0..<pool.threadCount).map { _ in EncoderWorkspace() }
+    }
+
+    /// The logits of each window, `[window][output]`.
+    public func score(tokenRows: [[Int32]]) throws -> [[Float]] {
+        let out = try forward(tokenRows: tokenRows, keepAttention: false)
+        return (0..<tokenRows.count).map { Array(out.logits(window: $0)) }
+    }
+
+    /// Runs the model; keeps attention maps and final hidden states only when asked.
+    ///
+    /// Rows are token ids ([CLS] … [SEP]) of any length up to `max_len`; trailing [PAD] ids are allowed and ignored.
+    public func forward(tokenRows: [[Int32]], keepAttention: Bool, keepHidden: Bool = false) throws -> EncoderOutput {
+        let c = config
+        var lengths = [Int](repeating: 0, count: tokenRows.count)
+        for (r, row) in tokenRows.enumerated() {
+            var n = row.count
+            while n > 0 && row[n - 1] == 0 { n -= 1 }
+            guard n > 0 else { throw EncoderError.emptyRow(row: r) }
+            guard n <= c.maxLen else { throw EncoderError.rowTooLong(row: r, tokens: n, maxLen: c.maxLen) }
+            for p in 0..<n {
+                let id = row[p]
+                guard id >= 0, Int(id) < c.vocabularySize else {
+                    throw EncoderError.tokenOutOfVocabulary(row: r, position: p, id: id, vocabularySize: c.vocabularySize)
+                }
+                guard id != 0 else { throw EncoderError.padInsideRow(row: r, position: p) }
+            }
+            lengths[r] = n
+        }
+        let count = tokenRows.count
+        // Outputs are laid out before the batch loop; batches write disjoint parts.
+        var attentionOffsets = [Int](repeating: 0, count: count + 1)
+        var hiddenOffsets = [Int](repeating: 0, count: count + 1)
+        let perMap = c.nLayers * c.nHeads
+        for r in 0..<count {
+            attentionOffsets[r + 1] = attentionOffsets[r] + (keepAttention ? perMap * lengths[r] * lengths[r] : 0)
+            hiddenOffsets[r + 1] = hiddenOffsets[r] + (keepHidden ? lengths[r] * c.dModel : 0)
+        }
+        let logits = FloatBuffer(count: count * c.nOutputs)
+        let attention = FloatBuffer(count: attentionOffsets[count])
+        let hidden = FloatBuffer(count: hiddenOffsets[count])
+        let batches = (count + batchSize - 1) / batchSize
+        let ids = UnsafeMutablePointer<Int32>.allocate(capacity: pool.threadCount * batchSize * c.maxLen)
+        let valid = UnsafeMutablePointer<Int>.allocate(capacity: pool.threadCount * batchSize)
+        defer { ids.deallocate(); valid.deallocate() }
+        lock.lock()
+        defer { lock.unlock() }
+        tokenRows.withUnsafeBufferPointer { rowsPointer in
+            let rows = rowsPointer
+            pool.run(count: batches) { [self] worker, batch in
+                let first = batch * batchSize, windows = min(batchSize, count - first)
+                var tokens = 0
+                for b in 0..<windows { tokens = max(tokens, lengths[first + b]) }
+                let ws = workspaces[worker]
+                ws.reserve(windows: windows, tokens: tokens, config: c)
+                let batchIDs = ids + worker * batchSize * c.maxLen
+                let batchValid = valid + worker * batchSize
+                for b in 0..<windows {
+                    let n = lengths[first + b]
+                    batchValid[b] = n
+                    rows[first + b].withUnsafeBufferPointer { (batchIDs + b * tokens).update(from: $0.baseAddress!, count: n) }
+                    (batchIDs + b * tokens + n).update(repeating: 0, count: tokens - n)
+                }
+                let attentionBase = attention.pointer
+                runBatch(ws: ws, ids: batchIDs, windows: windows, tokens: tokens, validTokens: batchValid,
+                         logits: logits.pointer + first * c.nOutputs,
+                         attentionOut: keepAttention ? { layer, b, head in
+                             let n = batchValid[b]
+                             return attentionBase + attentionOffsets[first + b] + (layer * c.nHeads + head) * n * n
+                         } : nil,
+                         keepHidden: keepHidden)
+                if keepHidden {
+                    for b in 0..<windows {
+                        (hidden.pointer + hiddenOffsets[first + b]).update(from: ws.normed.pointer + b * tokens * c.dModel,
+                                                                            count: batchValid[b] * c.dModel)
+                    }
+                }
+            }
+        }
+        var output = EncoderOutput(logits: logits.array(count: count * c.nOutputs), nOutputs: c.nOutputs)
+        if keepAttention {
+            output.attention = (0..<count).map { r in
+                WindowAttention(tokens: lengths[r], layers: c.nLayers, heads: c.nHeads,
+                                probabilities: Array(UnsafeBufferPointer(start: attention.pointer + attentionOffsets[r],
+                                                                         count: attentionOffsets[r + 1] - attentionOffsets[r])))
+            }
+        }
+        if keepHidden {
+            output.hidden = (0..<count).map { r in
+                Array(UnsafeBufferPointer(start: hidden.pointer + hiddenOffsets[r], count: hiddenOffsets[r + 1] - hiddenOffsets[r]))
+            }
+        }
+        return output
+    }
+
+    /// One batch through every layer. ids [B, T]; logits [B, n_outputs]; final hidden states left in `ws.normed`.
+    private func runBatch(ws: EncoderWorkspace, ids: UnsafePointer<Int32>, windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
+                          logits: UnsafeMutablePointer<Float>,
+                          attentionOut: ((Int, Int, Int) -> UnsafeMutablePointer<Float>)?, keepHidden: Bool) {
+        let c = config, rows = windows * tokens
+        let x = ws.residual.pointer
+        embeddingForward(x: x, ids: ids, rows: rows, tokens: tokens, weights: weights, d: c.dModel)
+        if c.convWidth > 0 {
+            convStemForward(x: x, windows: windows, tokens: tokens, validTokens: validTokens, padded: ws.padded.pointer,
+                            out: ws.hidden.pointer, weights: weights, d: c.dModel, width: c.convWidth)
+        }
+        for (l, layer) in weights.layers.enumerated() {
+            attentionBlockForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
+                                  scores: ws.scores.pointer, windows: windows, tokens: tokens, validTokens: validTokens,
+                                  layer: layer, config: c,
+                                  attentionOut: attentionOut.map { f in { b, head in f(l, b, head) } })
+            feedForwardBlockForward(x: x, h: ws.normed.pointer, hidden: ws.hidden.pointer, rows: rows, layer: layer, config: c)
+        }
+        headForward(x: x, h: ws.normed.pointer, logits: logits, windows: windows, tokens: tokens, allRows: keepHidden,
+                    weights: weights, config: c)
+    }
+}
+
+extension Encoder {
+    /// Tokenizes `windows` (bases) with `tokenizer` and returns the rows ready for `forward`, reusing buffers.
+    public static func tokenRows<T: Tokenizer>(_ windows: [[UInt8]], tokenizer: T) -> [[Int32]] {
+        var ids: [Int32] = []
+        var spans: [TokenSpan] = []
+        return windows.map { bases in
+            bases.withUnsafeBufferPointer { tokenizer.encode($0, ids: &ids, spans: &spans) }
+            return ids
+        }
+    }
+}
+

@@ -1,0 +1,168 @@
+import MotifAttnKernels
+
+// The layers of the v1 encoder, llm.c-style: each forward works on activation buffers planned
+// once per batch (see `EncoderWorkspace`) and says its shapes; the matching backward (issue 4)
+// goes right after each forward, reading the activations the forward left behind.
+//
+// Notation: B windows per batch, T tokens per row (padded), R = B·T rows, d = d_model,
+// H heads, dh = d / H, F = d_ff, V = vocabulary, W = conv width, p = W / 2.
+
+/// The weights of one encoder layer, as pointers into buffers the encoder owns.
+struct LayerWeights {
+    var inProjWeight, inProjBias, outProjWeight, outProjBias: FloatBuffer      // [3d, d] [3d] [d, d] [d]
+    var norm1Weight, norm1Bias, norm2Weight, norm2Bias: FloatBuffer            // [d] each
+    var linear1Weight, linear1Bias, linear2Weight, linear2Bias: FloatBuffer    // [F, d] [F] [d, F] [d]
+}
+
+/// All weights of a model in owned, aligned buffers.
+struct EncoderWeights {
+    var tokenEmbedding, positionEmbedding: FloatBuffer   // [V, d] [maxLen, d]
+    var stemByTap: FloatBuffer?, stemBias: FloatBuffer?  // [W, d, d] regrouped from PyTorch [d, d, W]; [d]
+    var layers: [LayerWeights]
+    var finalNormWeight, finalNormBias: FloatBuffer       // [d]
+    var headWeight, headBias: FloatBuffer                 // [n_outputs, d] [n_outputs]
+
+    init(model: MotifAttnModel) {
+        let t = model.tensors
+        func buffer(_ name: String) -> FloatBuffer { FloatBuffer(t[name]!.values) }
+        let c = model.config
+        tokenEmbedding = buffer("tok_emb.weight")
+        positionEmbedding = buffer("pos_emb.weight")
+        if c.convWidth > 0 {
+            let w = t["stem.weight"]!.values, d = c.dModel, width = c.convWidth
+            var byTap = [Float](repeating: 0, count: w.count)
+            for o in 0..<d { for i in 0..<d { for j in 0..<width { byTap[(j * d + o) * d + i] = w[(o * d + i) * width + j] } } }
+            stemByTap = FloatBuffer(byTap)
+            stemBias = buffer("stem.bias")
+        }
+        layers = (0..<c.nLayers).map { l in
+            let p = "encoder.layers.\(l)."
+            return LayerWeights(
+                inProjWeight: buffer(p + "self_attn.in_proj_weight"), inProjBias: buffer(p + "self_attn.in_proj_bias"),
+                outProjWeight: buffer(p + "self_attn.out_proj.weight"), outProjBias: buffer(p + "self_attn.out_proj.bias"),
+                norm1Weight: buffer(p + "norm1.weight"), norm1Bias: buffer(p + "norm1.bias"),
+                norm2Weight: buffer(p + "norm2.weight"), norm2Bias: buffer(p + "norm2.bias"),
+                linear1Weight: buffer(p + "linear1.weight"), linear1Bias: buffer(p + "linear1.bias"),
+                linear2Weight: buffer(p + "linear2.weight"), linear2Bias: buffer(p + "linear2.bias"))
+        }
+        finalNormWeight = buffer("encoder.norm.weight")
+        finalNormBias = buffer("encoder.norm.bias")
+        headWeight = buffer("head.weight")
+        headBias = buffer("head.bias")
+    }
+}
+
+/// Activation memory of one worker, sized once for the largest batch and reused for every batch.
+final class EncoderWorkspace {
+    let residual = FloatBuffer(count: 1)   // x   [R, d]
+    let normed = FloatBuffer(count: 1)     // h   [R, d]  (LayerNorm output; final hidden states at the end)
+    let qkv = FloatBuffer(count: 1)        //     [R, 3d]
+    let context = FloatBuffer(count: 1)    //     [R, d]
+    let hidden = FloatBuffer(count: 1)     //     [R, F]  (also the conv stem's [B·(T+p), d] output)
+    let padded = FloatBuffer(count: 1)     //     [B·(T+p) + 2p, d]
+    let scores = FloatBuffer(count: 1)     //     [T, T] one head's attention, in cache
+
+    /// Grows the buffers for `windows` rows of `tokens` tokens (no-op once large enough).
+    func reserve(windows: Int, tokens: Int, config c: ModelConfig) {
+        let rows = windows * tokens
+        let p = c.convWidth / 2
+        residual.reserve(rows * c.dModel)
+        normed.reserve(rows * c.dModel)
+        qkv.reserve(rows * 3 * c.dModel)
+        context.reserve(rows * c.dModel)
+        hidden.reserve(max(rows * c.dFF, windows * (tokens + p) * c.dModel))
+        if c.convWidth > 0 { padded.reserve((windows * (tokens + p) + 2 * p) * c.dModel) }
+        scores.reserve(tokens * tokens)
+    }
+}
+
+/// x[b, t] = tok_emb[ids[b, t]] + pos_emb[t].  ids [B, T] (pad = 0 beyond each row), x [R, d].
+func embeddingForward(x: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int32>, rows: Int, tokens: Int,
+                      weights: EncoderWeights, d: Int) {
+    let tok = weights.tokenEmbedding.pointer, pos = weights.positionEmbedding.pointer
+    for r in 0..<rows {
+        let e = tok + Int(ids[r]) * d, q = pos + (r % tokens) * d, o = x + r * d
+        for j in 0..<d { o[j] = e[j] + q[j] }
+    }
+}
+// embeddingBackward (issue 4): dTok[ids[r]] += dx[r], dPos[r % T] += dx[r].
+
+/// x += GELU(Conv1d(x with [PAD] rows zeroed)), same padding along tokens.
+/// x [B·T, d]; scratch `padded` [B·(T+p) + 2p, d], `out` [B·(T+p), d]; validTokens[b] = real tokens of row b.
+func convStemForward(x: UnsafeMutablePointer<Float>, windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
+                     padded: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
+                     weights: EncoderWeights, d: Int, width: Int) {
+    let p = width / 2, segment = tokens + p
+    padded.update(repeating: 0, count: (windows * segment + 2 * p) * d)
+    for b in 0..<windows {
+        (padded + (p + b * segment) * d).update(from: x + b * tokens * d, count: validTokens[b] * d)
+    }
+    convolveTokens(output: out, padded: padded, weightByTap: weights.stemByTap!.pointer, bias: weights.stemBias!.pointer,
+                   rows: windows * segment, dim: d, width: width)
+    geluInPlace(out, count: windows * segment * d)
+    for b in 0..<windows { addInPlace(x + b * tokens * d, out + b * segment * d, count: tokens * d) }
+}
+// convStemBackward (issue 4): dConv = dx ⊙ GELU'(pre), then `convolveTokens` backward; pad rows get no gradient.
+
+/// Pre-norm self-attention block: x += out_proj(MHA(LN1(x))).
+/// x, h, context [R, d]; qkv [R, 3d]; scores [T, T] scratch, or the caller's attention output
+/// `attentionOut(b, head)` → [n_b, n_b] for layer-wise maps.
+func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, qkv: UnsafeMutablePointer<Float>,
+                           context: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+                           windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
+                           layer w: LayerWeights, config c: ModelConfig,
+                           attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>)?) {
+    let d = c.dModel, rows = windows * tokens, dh = c.dHead
+    layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: Float(c.layerNormEps))
+    linearForward(output: qkv, input: h, weight: w.inProjWeight.pointer, bias: w.inProjBias.pointer, rows: rows, inDim: d, outDim: 3 * d)
+    for b in 0..<windows {
+        let n = validTokens[b]
+        for head in 0..<c.nHeads {
+            let target = attentionOut?(b, head) ?? scores
+            attentionHeadForward(qkv: qkv + b * tokens * 3 * d, tokens: n, validTokens: n, dModel: d, dHead: dh, head: head,
+                                 scores: target, context: context + b * tokens * d)
+        }
+        if n < tokens { (context + (b * tokens + n) * d).update(repeating: 0, count: (tokens - n) * d) }
+    }
+    linearForward(output: x, input: context, weight: w.outProjWeight.pointer, bias: w.outProjBias.pointer,
+                  rows: rows, inDim: d, outDim: d, accumulate: true)
+}
+// attentionBlockBackward (issue 4): out_proj backward → per-head attention backward (needs P: recompute or keep) →
+// in_proj backward → LayerNorm backward, adding into dx.
+
+/// Pre-norm feed-forward block: x += linear2(GELU(linear1(LN2(x)))).  x, h [R, d]; hidden [R, F].
+func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
+                             rows: Int, layer w: LayerWeights, config c: ModelConfig) {
+    let d = c.dModel
+    layerNorm(output: h, input: x, weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer, rows: rows, dim: d, eps: Float(c.layerNormEps))
+    linearForward(output: hidden, input: h, weight: w.linear1Weight.pointer, bias: w.linear1Bias.pointer, rows: rows, inDim: d, outDim: c.dFF)
+    geluInPlace(hidden, count: rows * c.dFF)
+    linearForward(output: x, input: hidden, weight: w.linear2Weight.pointer, bias: w.linear2Bias.pointer,
+                  rows: rows, inDim: c.dFF, outDim: d, accumulate: true)
+}
+// feedForwardBlockBackward (issue 4): linear2 backward → GELU' (keep pre-activation) → linear1 backward → LayerNorm backward.
+
+/// Final LayerNorm (every row with `allRows`, else the [CLS] rows only) and the head on each [CLS] row: logits[b] = head(LN(x)[b·T]).  x, h [R, d]; logits [B, n_outputs].
+func headForward(x: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
+                 windows: Int, tokens: Int, allRows: Bool, weights: EncoderWeights, config c: ModelConfig) {
+    let d = c.dModel
+    if allRows {
+        layerNorm(output: h, input: x, weight: weights.finalNormWeight.pointer, bias: weights.finalNormBias.pointer,
+                  rows: windows * tokens, dim: d, eps: Float(c.layerNormEps))
+    } else {
+        for b in 0..<windows {
+            layerNorm(output: h + b * tokens * d, input: x + b * tokens * d, weight: weights.finalNormWeight.pointer,
+                      bias: weights.finalNormBias.pointer, rows: 1, dim: d, eps: Float(c.layerNormEps))
+        }
+    }
+    for b in 0..<windows {
+        let cls = h + b * tokens * d
+        for o in 0..<c.nOutputs {
+            let wrow = weights.headWeight.pointer + o * d
+            var acc: Float = weights.headBias.pointer[o]
+            for j in 0..<d { acc += cls[j] * wrow[j] }
+            logits[b * c.nOutputs + o] = acc
+        }
+    }
+}
+// headBackward (issue 4): dHeadW += dlogitsᵀ·cls, dcls = dlogits·W → final LayerNorm backward on the [CLS] rows.

@@ -1,0 +1,257 @@
+import Foundation
+import MotifAttnTokenizers
+
+/// How a v1 model tokenizes its input (the `tokenizer` object of the config).
+public struct TokenizerConfig: Codable, Sendable, Hashable {
+    /// Tokenizer kind; v1 knows only `"kmer"`.
+    public var kind: String
+    /// k-mer length.
+    public var k: Int
+    /// Step between k-mer starts.
+    public var stride: Int
+
+    /// A k-mer tokenizer setting.
+    public init(kind: String = "kmer", k: Int, stride: Int = 1) {
+        self.kind = kind; self.k = k; self.stride = stride
+    }
+}
+
+/// The shape and settings of a motifattn v1 model, stored as JSON under the safetensors metadata key `motifattn`.
+///
+/// Keys as in `motifattn_torch.py`: format, version, tokenizer{kind,k,stride}, d_model, n_heads,
+/// n_layers, d_ff, max_len, layer_norm_eps, n_outputs, activation, norm_first, positional,
+/// pooling and the optional conv_width (0 or absent: no convolutional stem).
+public struct ModelConfig: Codable, Sendable, Hashable {
+    /// Always `"motifattn-model"`.
+    public var format: String = "motifattn-model"
+    /// Format version; 1.
+    public var version: Int = 1
+    /// The tokenizer the model was trained with.
+    public var tokenizer: TokenizerConfig
+    /// Width of every token vector.
+    public var dModel: Int
+    /// Attention heads per layer (divides `dModel`).
+    public var nHeads: Int
+    /// Encoder layers.
+    public var nLayers: Int
+    /// Hidden width of the feed-forward block.
+    public var dFF: Int
+    /// Longest token row (size of the position table).
+    public var maxLen: Int
+    /// LayerNorm epsilon.
+    public var layerNormEps: Double
+    /// Number of logits (tasks) the head produces.
+    public var nOutputs: Int
+    /// Feed-forward activation; v1: `"gelu"` (exact, erf).
+    public var activation: String = "gelu"
+    /// Pre-norm layers; v1: `true`.
+    public var normFirst: Bool = true
+    /// Position encoding; v1: `"learned"`.
+    public var positional: String = "learned"
+    /// Which vector feeds the head; v1: `"cls"`.
+    public var pooling: String = "cls"
+    /// Width of the convolutional stem over tokens (odd), 0 for none.
+    public var convWidth: Int = 0
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case format, version, tokenizer, activation, positional, pooling
+        case dModel = "d_model", nHeads = "n_heads", nLayers = "n_layers", dFF = "d_ff", maxLen = "max_len"
+        case layerNormEps = "layer_norm_eps", nOutputs = "n_outputs", normFirst = "norm_first", convWidth = "conv_width"
+    }
+
+    /// A v1 config; the fixed v1 settings take their only values.
+    public init(tokenizer: TokenizerConfig, dModel: Int, nHeads: Int, nLayers: Int, dFF: Int, maxLen: Int,
+                layerNormEps: Double = 1e-5, nOutputs: Int = 1, convWidth: Int = 0) {
+        self.tokenizer = tokenizer; self.dModel = dModel; self.nHeads = nHeads; self.nLayers = nLayers
+        self.dFF = dFF; self.maxLen = maxLen; self.layerNormEps = layerNormEps; self.nOutputs = nOutputs
+        self.convWidth = convWidth
+    }
+
+    public init(from decoder: Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        format = try c.decode(String.self, forKey: .format)
+        version = try c.decode(Int.self, forKey: .version)
+        tokenizer = try c.decode(TokenizerConfig.self, forKey: .tokenizer)
+        dModel = try c.decode(Int.self, forKey: .dModel)
+        nHeads = try c.decode(Int.self, forKey: .nHeads)
+        nLayers = try c.decode(Int.self, forKey: .nLayers)
+        dFF = try c.decode(Int.self, forKey: .dFF)
+        maxLen = try c.decode(Int.self, forKey: .maxLen)
+        layerNormEps = try c.decode(Double.self, forKey: .layerNormEps)
+        nOutputs = try c.decode(Int.self, forKey: .nOutputs)
+        activation = try c.decode(String.self, forKey: .activation)
+        normFirst = try c.decode(Bool.self, forKey: .normFirst)
+        positional = try c.decode(String.self, forKey: .positional)
+        pooling = try c.decode(String.self, forKey: .pooling)
+        convWidth = try c.decodeIfPresent(Int.self, forKey: .convWidth) ?? 0
+    }
+
+    public func encode(to encoder: Swift.Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(format, forKey: .format); try c.encode(version, forKey: .version)
+        try c.encode(tokenizer, forKey: .tokenizer); try c.encode(dModel, forKey: .dModel)
+        try c.encode(nHeads, forKey: .nHeads); try c.encode(nLayers, forKey: .nLayers)
+        try c.encode(dFF, forKey: .dFF); try c.encode(maxLen, forKey: .maxLen)
+        try c.encode(layerNormEps, forKey: .layerNormEps); try c.encode(nOutputs, forKey: .nOutputs)
+        try c.encode(activation, forKey: .activation); try c.encode(normFirst, forKey: .normFirst)
+        try c.encode(positional, forKey: .positional); try c.encode(pooling, forKey: .pooling)
+        if convWidth > 0 { try c.encode(convWidth, forKey: .convWidth) }
+    }
+
+    /// Width of one attention head.
+    public var dHead: Int { dModel / nHeads }
+
+    /// Number of token ids (5 specials + 4^k k-mers).
+    public var vocabularySize: Int { 5 + (1 << (2 * tokenizer.k)) }
+
+    /// The tokenizer this config describes.
+    public func makeTokenizer() throws -> KmerTokenizer {
+        try KmerTokenizer(k: tokenizer.k, stride: tokenizer.stride)
+    }
+
+    /// The config stored in metadata JSON, checking keys and values; errors name `file`.
+    public static func parse(json: String, file: String) throws -> ModelConfig {
+        let bytes = Data(json.utf8)
+        guard let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any] else {
+            throw ModelFileError.badConfigValue(file: file, key: "motifattn", reason: "metadata is not a JSON object")
+        }
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        for key in object.keys.sorted() where !known.contains(key) {
+            throw ModelFileError.unknownConfigKey(file: file, key: key)
+        }
+        if let tok = object["tokenizer"] as? [String: Any] {
+            for key in tok.keys.sorted() where !["kind", "k", "stride"].contains(key) {
+                throw ModelFileError.unknownConfigKey(file: file, key: "tokenizer.\(key)")
+            }
+        }
+        let config: ModelConfig
+        do { config = try JSONDecoder().decode(ModelConfig.self, from: bytes) } catch let DecodingError.keyNotFound(key, _) {
+            throw ModelFileError.badConfigValue(file: file, key: key.stringValue, reason: "missing")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw ModelFileError.badConfigValue(file: file, key: context.codingPath.map(\.stringValue).joined(separator: "."), reason: "wrong type")
+        } catch {
+            throw ModelFileError.badConfigValue(file: file, key: "motifattn", reason: "cannot be decoded")
+        }
+        try config.validate(file: file)
+        return config
+    }
+
+    /// Rejects values motifattn v1 does not support; errors name `file` and the key.
+    public func validate(file: String) throws {
+        func bad(_ key: String, _ reason: String) -> ModelFileError { .badConfigValue(file: file, key: key, reason: reason) }
+        guard format == "motifattn-model" else { throw bad("format", "\"\(format)\" is not \"motifattn-model\"") }
+        guard version == 1 else { throw bad("version", "\(version) is not supported (only 1)") }
+        guard tokenizer.kind == "kmer" else { throw bad("tokenizer.kind", "\"\(tokenizer.kind)\" is not supported (only \"kmer\")") }
+        guard (1...12).contains(tokenizer.k) else { throw bad("tokenizer.k", "\(tokenizer.k) is outside 1...12") }
+        guard tokenizer.stride >= 1 else { throw bad("tokenizer.stride", "must be at least 1") }
+        guard dModel > 0 else { throw bad("d_model", "must be positive") }
+        guard nHeads > 0, dModel % nHeads == 0 else { throw bad("n_heads", "\(nHeads) does not divide d_model \(dModel)") }
+        guard nLayers >= 0 else { throw bad("n_layers", "must not be negative") }
+        guard dFF > 0 else { throw bad("d_ff", "must be positive") }
+        guard maxLen >= 2 else { throw bad("max_len", "must be at least 2") }
+        guard layerNormEps > 0 else { throw bad("layer_norm_eps", "must be positive") }
+        guard nOutputs > 0 else { throw bad("n_outputs", "must be positive") }
+        guard activation == "gelu" else { throw bad("activation", "\"\(activation)\" is not supported (only \"gelu\")") }
+        guard normFirst else { throw bad("norm_first", "only pre-norm (true) is supported") }
+        guard positional == "learned" else { throw bad("positional", "\"\(positional)\" is not supported (only \"learned\")") }
+        guard pooling == "cls" else { throw bad("pooling", "\"\(pooling)\" is not supported (only \"cls\")") }
+        guard convWidth == 0 || (convWidth > 0 && convWidth % 2 == 1) else { throw bad("conv_width", "\(convWidth) must be 0 or odd") }
+    }
+
+    /// The config as the metadata JSON (sorted keys, as the reference writes it).
+    public func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// Name and shape of every tensor of a model with this config (PyTorch `state_dict` names).
+    public var expectedTensorShapes: [String: [Int]] {
+        var shapes: [String: [Int]] = [
+            "tok_emb.weight": [vocabularySize, dModel], "pos_emb.weight": [maxLen, dModel],
+            "encoder.norm.weight": [dModel], "encoder.norm.bias": [dModel],
+            "head.weight": [nOutputs, dModel], "head.bias": [nOutputs],
+        ]
+        if convWidth > 0 {
+            shapes["stem.weight"] = [dModel, dModel, convWidth]
+            shapes["stem.bias"] = [dModel]
+        }
+        for l in 0..<nLayers {
+            let p = "encoder.layers.\(l)."
+            shapes[p + "self_attn.in_proj_weight"] = [3 * dModel, dModel]
+            shapes[p + "self_attn.in_proj_bias"] = [3 * dModel]
+            shapes[p + "self_attn.out_proj.weight"] = [dModel, dModel]
+            shapes[p + "self_attn.out_proj.bias"] = [dModel]
+            shapes[p + "linear1.weight"] = [dFF, dModel]
+            shapes[p + "linear1.bias"] = [dFF]
+            shapes[p + "linear2.weight"] = [dModel, dFF]
+            shapes[p + "linear2.bias"] = [dModel]
+            for n in ["norm1", "norm2"] {
+                shapes[p + n + ".weight"] = [dModel]
+                shapes[p + n + ".bias"] = [dModel]
+            }
+        }
+        return shapes
+    }
+}
+
+/// A motifattn v1 model: its config and every weight tensor under its PyTorch name.
+public struct MotifAttnModel: Sendable {
+    /// Shape and settings.
+    public var config: ModelConfig
+    /// Weights by PyTorch `state_dict` name.
+    public var tensors: [String: NamedTensor]
+
+    /// A model from a config and its tensors, checked against the config.
+    public init(config: ModelConfig, tensors: [String: NamedTensor], file: String = "model") throws {
+        try config.validate(file: file)
+        let expected = config.expectedTensorShapes
+        for name in expected.keys.sorted() {
+            guard let t = tensors[name] else { throw ModelFileError.missingTensor(file: file, tensor: name) }
+            guard t.shape == expected[name]! else {
+                throw ModelFileError.wrongShape(file: file, tensor: name, expected: expected[name]!, found: t.shape)
+            }
+        }
+        for name in tensors.keys.sorted() where expected[name] == nil {
+            throw ModelFileError.unexpectedTensor(file: file, tensor: name)
+        }
+        self.config = config
+        self.tensors = tensors
+    }
+
+    /// Loads a v1 model from a safetensors file, checking config, names, shapes, dtypes and offsets.
+    public init(contentsOf path: String) throws {
+        let (tensors, metadata) = try Safetensors.read(path: path)
+        guard let json = metadata["motifattn"] else { throw ModelFileError.missingConfig(file: path) }
+        let config = try ModelConfig.parse(json: json, file: path)
+        try self.init(config: config, tensors: tensors, file: path)
+    }
+
+    /// A model with the given config and seeded random weights (normal-ish, std 0.02; LayerNorm 1/0).
+    public init(randomWeightsFor config: ModelConfig, seed: UInt64) throws {
+        var state = seed &* 6364136223846793005 &+ 1442695040888963407
+        func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let u = Float(state >> 40) / Float(1 << 24)
+            return (u - 0.5) * 0.0693  // uniform with std 0.02
+        }
+        var tensors: [String: NamedTensor] = [:]
+        for (name, shape) in config.expectedTensorShapes.sorted(by: { $0.key < $1.key }) {
+            let count = shape.reduce(1, *)
+            let values: [Float]
+            if name.contains("norm") && name.hasSuffix(".weight") { values = .init(repeating: 1, count: count) }
+            else if name.contains("norm") { values = .init(repeating: 0, count: count) }
+            else { values = (0..<count).map { _ in next() } }
+            tensors[name] = NamedTensor(shape: shape, values: values)
+        }
+        try self.init(config: config, tensors: tensors)
+    }
+
+    /// Saves the model as safetensors that `motifattn_torch.load_motifattn` reads (same names, F32, contiguous).
+    public func save(to path: String) throws {
+        try Safetensors.write(tensors: tensors, metadata: ["motifattn": try config.jsonString()], path: path)
+    }
+
+    /// The tokenizer the model reads.
+    public func makeTokenizer() throws -> KmerTokenizer { try config.makeTokenizer() }
+}

@@ -1,0 +1,104 @@
+import XCTest
+import Foundation
+import MotifAttnKernels
+
+/// Fast kernels agree with their plain-loop twins (Double accumulation, Foundation math).
+final class KernelTwinTests: XCTestCase {
+    /// Seeded values in [-scale, scale).
+    func randomValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * scale
+        }
+    }
+
+    func testFastExpAgreesWithFoundationExpToRelative2e7() {
+        for x in stride(from: Float(-87), through: 80, by: 0.0137) {
+            let exact = Foundation.exp(Double(x))
+            XCTAssertEqual(Double(fastExp(x)), exact, accuracy: exact * 2e-7, "x = \(x)")
+        }
+    }
+
+    func testGeluAgreesWithErfFormWithin1e6() {
+        let x = randomValues(4096, seed: 1, scale: 8)
+        var fast = x, plain = x
+        fast.withUnsafeMutableBufferPointer { geluInPlace($0.baseAddress!, count: $0.count) }
+        plain.withUnsafeMutableBufferPointer { geluInPlaceReference($0.baseAddress!, count: $0.count) }
+        for (a, b) in zip(fast, plain) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+    }
+
+    func testMaskedSoftmaxAgreesWithTwinAndZeroesMaskedKeys() {
+        let rows = 7, columns = 13, valid = 9
+        let x = randomValues(rows * columns, seed: 2, scale: 20)
+        var fast = x, plain = x
+        fast.withUnsafeMutableBufferPointer { softmaxRows($0.baseAddress!, rows: rows, columns: columns, validColumns: valid, ld: columns) }
+        plain.withUnsafeMutableBufferPointer { softmaxRowsReference($0.baseAddress!, rows: rows, columns: columns, validColumns: valid, ld: columns) }
+        for (a, b) in zip(fast, plain) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        for r in 0..<rows {
+            XCTAssertEqual(fast[(r * columns)..<(r * columns + valid)].reduce(0, +), 1, accuracy: 1e-5)
+            for j in valid..<columns { XCTAssertEqual(fast[r * columns + j], 0) }
+        }
+    }
+
+    func testLayerNormAgreesWithTwin() {
+        let rows = 5, dim = 48
+        let x = randomValues(rows * dim, seed: 3, scale: 3), w = randomValues(dim, seed: 4), b = randomValues(dim, seed: 5)
+        var fast = [Float](repeating: 0, count: rows * dim), plain = fast
+        layerNorm(output: &fast, input: x, weight: w, bias: b, rows: rows, dim: dim, eps: 1e-5)
+        layerNormReference(output: &plain, input: x, weight: w, bias: b, rows: rows, dim: dim, eps: 1e-5)
+        for (a, c) in zip(fast, plain) { XCTAssertEqual(a, c, accuracy: 1e-5) }
+    }
+
+    func testMatrixProductAgreesWithTwinForEveryTransposition() {
+        let m = 9, n = 11, k = 7
+        for ta in [MatrixLayout.asStored, .transposed] {
+            for tb in [MatrixLayout.asStored, .transposed] {
+                let a = randomValues(m * k, seed: 6), b = randomValues(k * n, seed: 7), c0 = randomValues(m * n, seed: 8)
+                let lda = ta == .asStored ? k : m, ldb = tb == .asStored ? n : k
+                var fast = c0, plain = c0
+                matrixProduct(ta, tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: 2, c: &fast, ldc: n)
+                matrixProductReference(ta, tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: 2, c: &plain, ldc: n)
+                for (x, y) in zip(fast, plain) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+            }
+        }
+    }
+
+    func testConvolutionAsTapProductsAgreesWithDirectConvolution() {
+        let rows = 10, dim = 6, width = 5
+        let padded = randomValues((rows + width - 1) * dim, seed: 9)
+        let torchWeight = randomValues(dim * dim * width, seed: 10), bias = randomValues(dim, seed: 11)
+        var byTap = [Float](repeating: 0, count: torchWeight.count)
+        for o in 0..<dim { for i in 0..<dim { for j in 0..<width { byTap[(j * dim + o) * dim + i] = torchWeight[(o * dim + i) * width + j] } } }
+        var fast = [Float](repeating: 0, count: rows * dim), plain = fast
+        convolveTokens(output: &fast, padded: padded, weightByTap: byTap, bias: bias, rows: rows, dim: dim, width: width)
+        convolveTokensReference(output: &plain, padded: padded, torchWeight: torchWeight, bias: bias, rows: rows, dim: dim, width: width)
+        for (a, b) in zip(fast, plain) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    func testFusedAttentionHeadAgreesWithPlainAttentionWithPaddedKeys() {
+        let tokens = 12, valid = 9, dModel = 16, dHead = 4
+        let qkv = randomValues(tokens * 3 * dModel, seed: 12, scale: 2)
+        for head in 0..<(dModel / dHead) {
+            var fastScores = [Float](repeating: 7, count: tokens * tokens), plainScores = fastScores
+            var fastContext = [Float](repeating: 7, count: tokens * dModel), plainContext = fastContext
+            attentionHeadForward(qkv: qkv, tokens: tokens, validTokens: valid, dModel: dModel, dHead: dHead, head: head,
+                                 scores: &fastScores, context: &fastContext)
+            attentionHeadForwardReference(qkv: qkv, tokens: tokens, validTokens: valid, dModel: dModel, dHead: dHead, head: head,
+                                          scores: &plainScores, context: &plainContext)
+            for (a, b) in zip(fastScores, plainScores) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+            for r in 0..<tokens { for c in 0..<dHead {
+                XCTAssertEqual(fastContext[r * dModel + head * dHead + c], plainContext[r * dModel + head * dHead + c], accuracy: 1e-5)
+            } }
+        }
+    }
+
+    func testThreadPoolRunsEveryItemExactlyOnce() {
+        let pool = ThreadPool(threads: 3)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 1000)
+        counts.initialize(repeating: 0, count: 1000)
+        defer { counts.deallocate() }
+        for _ in 0..<20 { pool.run(count: 1000) { _, item in counts[item] += 1 } }
+        for i in 0..<1000 { XCTAssertEqual(counts[i], 20) }
+    }
+}
