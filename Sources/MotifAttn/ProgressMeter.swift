@@ -72,7 +72,7 @@ public final class ProgressMeter: @unchecked Sendable {
             }
             if !final && rate > 0 { text += ", ETA \(Self.clock(Double(total - done) / rate))" }
         }
-        text += String(format: ", %.0f %@/s", rate, unit)
+        text += rate >= 10 ? String(format: ", %.0f %@/s", rate, unit) : (rate >= 1 / 60.0 ? String(format: ", %.2g %@/min", rate * 60, unit) : "")
         if final { text += ", \(Self.clock(elapsed))" }
         if isTerminal { write("\r\u{1B}[K" + text + (final ? "\n" : "")) } else { write(text + "\n") }
     }

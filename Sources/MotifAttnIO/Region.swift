@@ -14,13 +14,16 @@ public struct Region: Sendable, Hashable {
     public var end: Int?
     /// Where the region came from, for messages (`regions.bed line 12`, `--region chr1:1-100`).
     public var origin: String
+    /// Peak summit as an offset from `start` (narrowPeak column 10), when known.
+    public var summit: Int?
 
     /// Creates a region from 0-based, half-open coordinates.
-    public init(contig: String, start: Int, end: Int?, origin: String = "a region") {
+    public init(contig: String, start: Int, end: Int?, origin: String = "a region", summit: Int? = nil) {
         self.contig = contig
         self.start = start
         self.end = end
         self.origin = origin
+        self.summit = summit
     }
 }
 
@@ -108,7 +111,10 @@ public enum BEDReader {
             guard end >= start else {
                 throw ReaderError.malformedBED(path: path, line: lineNumber, reason: "end \(end) is before start \(start)")
             }
-            regions.append(Region(contig: String(fields[0]), start: start, end: end, origin: "\(name) line \(lineNumber)"))
+            // narrowPeak: column 10 is the summit's offset from the start, -1 when not called.
+            var summit: Int?
+            if fields.count >= 10, let offset = Int(fields[9]), offset >= 0, offset < end - start { summit = offset }
+            regions.append(Region(contig: String(fields[0]), start: start, end: end, origin: "\(name) line \(lineNumber)", summit: summit))
         }
         return regions
     }

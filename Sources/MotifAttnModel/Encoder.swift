@@ -27,7 +27,7 @@ public enum EncoderError: Error, CustomStringConvertible, Equatable {
 ///
 /// Layout: `probabilities[((layer · heads + head) · tokens + query) · tokens + key]`, i.e. `[layer][head][query][key]`,
 /// each row a softmax over the window's real keys ([PAD] excluded).
-public struct WindowAttention: Sendable {
+public struct AttentionMaps: Sendable {
     /// Real tokens of the window ([CLS] and [SEP] included, [PAD] excluded).
     public var tokens: Int
     /// Encoder layers.
@@ -51,7 +51,7 @@ public struct EncoderOutput: Sendable {
     /// Logits per window.
     public var nOutputs: Int
     /// Attention maps per window, when asked.
-    public var attention: [WindowAttention]?
+    public var attention: [AttentionMaps]?
     /// Final hidden states (after the final LayerNorm) per window, `[token][d_model]` over its real tokens, when asked.
     public var hidden: [[Float]]?
 
@@ -164,7 +164,7 @@ public final class Encoder: @unchecked Sendable {
         var output = EncoderOutput(logits: logits.array(count: count * c.nOutputs), nOutputs: c.nOutputs)
         if keepAttention {
             output.attention = (0..<count).map { r in
-                WindowAttention(tokens: lengths[r], layers: c.nLayers, heads: c.nHeads,
+                AttentionMaps(tokens: lengths[r], layers: c.nLayers, heads: c.nHeads,
                                 probabilities: Array(UnsafeBufferPointer(start: attention.pointer + attentionOffsets[r],
                                                                          count: attentionOffsets[r + 1] - attentionOffsets[r])))
             }

@@ -3,5 +3,7 @@ import ArgumentParser
 /// Every subcommand, in the order `motifattn --help` lists them.
 let allSubcommands: [ParsableCommand.Type] = [
     WindowsCommand.self,
+    ScoreCommand.self,
+    TrainCommand.self,
     BenchTrainCommand.self,
 ]

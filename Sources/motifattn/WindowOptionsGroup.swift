@@ -11,8 +11,14 @@ struct WindowOptionsGroup: ParsableArguments {
     @Option(name: .customLong("region"), help: ArgumentHelp("A region chr, chr:start or chr:start-end (1-based inclusive, as samtools); repeatable.", valueName: "R"))
     var regionStrings: [String] = []
 
-    @Option(help: "Window length in bases.")
-    var window: Int = 200
+    @Option(name: .customLong("window"), help: "Window length in bases (default: 200).")
+    var windowLength: Int?
+
+    /// Window length in bases.
+    var window: Int { windowLength ?? 200 }
+
+    /// Whether any option asked for tiling into windows or for regions (`score` then scores windows, not whole records).
+    var tilingRequested: Bool { windowLength != nil || stride != nil || regionsFile != nil || !regionStrings.isEmpty }
 
     @Option(help: "Distance between window starts in bases (default: the window length).")
     var stride: Int?

@@ -1,0 +1,80 @@
+import Foundation
+import MotifAttnIO
+import MotifAttnModel
+import MotifAttnTokenizers
+
+/// Errors while scoring sequences.
+public enum ScoringError: Error, CustomStringConvertible {
+    case recordTooLong(path: String, record: String, bases: Int, tokens: Int, maxLen: Int)
+    case noSequences(path: String)
+
+    public var description: String {
+        switch self {
+        case let .recordTooLong(path, record, bases, tokens, maxLen):
+            return "\(path): record '\(record)' (\(bases) bp) gives \(tokens) tokens, more than the model's max_len \(maxLen); give windowing options (e.g. --window 200 --stride 100) to score it in windows"
+        case let .noSequences(path): return "\(path): no sequence to score"
+        }
+    }
+}
+
+/// One scored window or record.
+public struct ScoredWindow: Sendable {
+    /// The window (coordinates, strand, name).
+    public var window: Window
+    /// Logit of each model output.
+    public var logits: [Float]
+}
+
+/// Scores windows with a model in fixed-size batches, so memory stays at a few batches whatever the input size
+/// and results do not depend on the thread count.
+public final class WindowScorer {
+    /// The model's encoder.
+    public let encoder: Encoder
+    /// The model's tokenizer.
+    public let tokenizer: KmerTokenizer
+    /// Windows per scoring batch (a multiple of the encoder's batch, so every encoder batch is full).
+    public let windowsPerBatch: Int
+
+    /// A scorer for `model` on `threads` threads.
+    public init(model: MotifAttnModel, threads: Int) throws {
+        encoder = Encoder(model: model, threads: threads, batchSize: 32)
+        tokenizer = try model.config.makeTokenizer()
+        windowsPerBatch = 32 * 16
+    }
+
+    /// Logits of each window, in order; a window with more tokens than `max_len` is an error naming it.
+    public func score(_ windows: [Window], source: String) throws -> [ScoredWindow] {
+        let maxLen = encoder.config.maxLen
+        var rows: [[Int32]] = []
+        rows.reserveCapacity(windows.count)
+        for w in windows {
+            let ids = tokenizer.encode(w.bases).ids
+            guard ids.count <= maxLen else {
+                throw ScoringError.recordTooLong(path: source, record: w.label, bases: w.bases.count, tokens: ids.count, maxLen: maxLen)
+            }
+            rows.append(ids)
+        }
+        let logits = try encoder.score(tokenRows: rows)
+        return zip(windows, logits).map { ScoredWindow(window: $0, logits: $1) }
+    }
+
+    /// Streams windows from `next` in batches, handing each batch's scores to `consume` in input order.
+    public func scoreAll(source: String, next: () throws -> Window?, consume: ([ScoredWindow]) throws -> Void) throws {
+        var batch: [Window] = []
+        batch.reserveCapacity(windowsPerBatch)
+        while let w = try next() {
+            batch.append(w)
+            if batch.count == windowsPerBatch {
+                try consume(try score(batch, source: source))
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try consume(try score(batch, source: source)) }
+    }
+}
+
+/// The logistic function, computed stably for large |x|.
+public func logistic(_ x: Float) -> Double {
+    let z = Double(x)
+    return z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+}
