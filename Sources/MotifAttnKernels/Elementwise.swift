@@ -4,35 +4,42 @@ import Foundation
 // them into SIMD code. Each keeps a plain twin (Foundation's expf/erff, Double sums)
 // that the tests compare against.
 
-/// e^x for x in [-87.3, 88], written so the loop vectorises (Cephes polynomial, ~1 ulp).
+/// e^x, written so the loops that call it vectorise (no calls, no branches).
+///
+/// x = n·ln2 + r with |r| ≤ ln2/2 (n rounded by the 1.5·2²³ trick), a degree-7 Taylor polynomial for
+/// e^r (relative error < 2e-7), then scaling by 2ⁿ through the exponent bits. Inputs are clamped to
+/// [−87, 88]; below −87 it gives ~e^−87 (callers that need exact zeros mask them).
 @inline(__always)
-public func fastExp(_ value: Float) -> Float {
-    let x = min(max(value, -87.3), 88.0)
-    let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
-    let r = x - n * 0.693359375 + n * 2.12194440e-4
-    var p: Float = 1.9875691500E-4
-    p = p * r + 1.3981999507E-3
-    p = p * r + 8.3334519073E-3
-    p = p * r + 4.1665795894E-2
-    p = p * r + 1.6666665459E-1
-    p = p * r + 5.0000001201E-1
-    let y = p * r * r + r + 1
-    let scale = Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) + 127) << 23)
-    return y * scale
+public func fastExp(_ x: Float) -> Float {
+    let clamped = min(max(x, -87), 88)
+    let shifted = clamped * 1.44269504088896341 + 12582912
+    let n = shifted - 12582912
+    let r = clamped - n * 0.693145751953125 - n * 1.42860682030941723212e-6
+    var p: Float = 1.0 / 5040
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let exponent = (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23
+    return p * Float(bitPattern: exponent)
 }
 
-/// The error function, |error| < 2e-7 (Abramowitz & Stegun 7.1.26 with `fastExp`), vectorisable.
+/// The error function, |error| < 2e-7 (Abramowitz & Stegun 7.1.26 with `fastExp`), branch-free so loops vectorise.
 @inline(__always)
 public func fastErf(_ value: Float) -> Float {
-    let a = abs(value)
+    let a = Float(bitPattern: value.bitPattern & 0x7FFF_FFFF)
     let t = 1 / (1 + 0.3275911 * a)
     var p: Float = 1.061405429
     p = p * t - 1.453152027
     p = p * t + 1.421413741
     p = p * t - 0.284496736
     p = p * t + 0.254829592
-    let y = 1 - p * t * fastExp(-a * a)
-    return value < 0 ? -y : y
+    p = p * t
+    let magnitude = 1 - p * fastExp(-a * a)
+    return Float(bitPattern: magnitude.bitPattern | (value.bitPattern & 0x8000_0000))
 }
 
 /// GELU with the exact (erf) form, `x · ½ (1 + erf(x / √2))`, in place on `count` floats.
@@ -57,18 +64,44 @@ public func geluInPlaceReference(_ x: UnsafeMutablePointer<Float>, count: Int) {
 public func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, columns: Int, validColumns: Int, ld: Int) {
     for r in 0..<rows {
         let row = s + r * ld
-        var m = -Float.greatestFiniteMagnitude
-        for j in 0..<validColumns { m = max(m, row[j]) }
-        var sum: Float = 0
-        for j in 0..<validColumns {
-            let e = fastExp(row[j] - m)
-            row[j] = e
-            sum += e
-        }
-        let inv = 1 / sum
+        let m = maximum(row, count: validColumns)
+        // Three separate loops: the exp loop has no reduction, so it vectorises; the sum uses SIMD lanes.
+        for j in 0..<validColumns { row[j] = fastExp(row[j] - m) }
+        let inv = 1 / sum(row, count: validColumns)
         for j in 0..<validColumns { row[j] *= inv }
         for j in validColumns..<columns { row[j] = 0 }
     }
+}
+
+/// Sum of `count` floats in eight SIMD lanes (a fixed order for a given count, so results are reproducible).
+@inline(__always)
+public func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    let raw = UnsafeRawPointer(x)
+    var lanes = SIMD8<Float>(repeating: 0)
+    var j = 0
+    while j + 8 <= count {
+        lanes += raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+        j += 8
+    }
+    var total = lanes.sum()
+    while j < count { total += x[j]; j += 1 }
+    return total
+}
+
+/// Largest of `count` floats (−greatestFiniteMagnitude when empty), in eight SIMD lanes.
+@inline(__always)
+public func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    let raw = UnsafeRawPointer(x)
+    var lanes = SIMD8<Float>(repeating: -.greatestFiniteMagnitude)
+    var j = 0
+    while j + 8 <= count {
+        let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+        lanes.replace(with: v, where: v .> lanes)
+        j += 8
+    }
+    var best = lanes.max()
+    while j < count { best = x[j] > best ? x[j] : best; j += 1 }
+    return best
 }
 
 /// Plain twin of `softmaxRows` (Double, Foundation `exp`).

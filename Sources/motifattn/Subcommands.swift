@@ -5,5 +5,6 @@ let allSubcommands: [ParsableCommand.Type] = [
     WindowsCommand.self,
     ScoreCommand.self,
     TrainCommand.self,
+    ScanCommand.self,
     BenchTrainCommand.self,
 ]

@@ -352,42 +352,14 @@ enum TrainingOps {
     }
 }
 
-// MARK: Branch-free exp and erf, written so the compiler vectorises the loops that call them
+// MARK: exp and erf
 
 extension TrainingOps {
-    /// e^x: x = n·ln2 + r, |r| ≤ ln2/2, degree-7 Taylor polynomial for e^r (relative error < 2e-7),
-    /// then scaling by 2ⁿ through the exponent bits. Inputs below −87 give ~e^−87 (callers mask exact zeros).
+    /// e^x (the kernels' branch-free `fastExp`, shared with inference so both compute the same numbers).
     @inline(__always)
-    static func fastExp(_ x: Float) -> Float {
-        let clamped = min(max(x, -87), 88)
-        // Round to nearest by adding 1.5·2²³: the integer lands in the low mantissa bits.
-        let shifted = clamped * 1.44269504088896341 + 12582912
-        let n = shifted - 12582912
-        let r = clamped - n * 0.693145751953125 - n * 1.42860682030941723212e-6
-        var p: Float = 1.0 / 5040
-        p = p * r + 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
-        let exponent = (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23
-        return p * Float(bitPattern: exponent)
-    }
+    static func fastExp(_ x: Float) -> Float { MotifAttnKernels.fastExp(x) }
 
-    /// erf(x) (Abramowitz & Stegun 7.1.26, absolute error < 1.5e-7).
+    /// erf(x) (the kernels' branch-free `fastErf`).
     @inline(__always)
-    static func fastErf(_ x: Float) -> Float {
-        let a = Float(bitPattern: x.bitPattern & 0x7FFF_FFFF)
-        let t = 1 / (1 + 0.3275911 * a)
-        var poly: Float = 1.061405429
-        poly = poly * t - 1.453152027
-        poly = poly * t + 1.421413741
-        poly = poly * t - 0.284496736
-        poly = poly * t + 0.254829592
-        poly = poly * t
-        let magnitude = 1 - poly * fastExp(-a * a)
-        return Float(bitPattern: magnitude.bitPattern | (x.bitPattern & 0x8000_0000))
-    }
+    static func fastErf(_ x: Float) -> Float { MotifAttnKernels.fastErf(x) }
 }

@@ -1,0 +1,207 @@
+import Dispatch
+import Foundation
+import MotifAttnAnalysis
+import MotifAttnIO
+import MotifAttnModel
+import MotifAttnTokenizers
+
+/// Settings of the attention analysis (per-head motifs, co-attention pairs, head diagnostics).
+public struct AnalysisOptions: Sendable {
+    /// Motif database in MEME format (default: the bundled JASPAR CORE vertebrates).
+    public var motifsPath: String
+    /// JASPAR-style TSV with names and TF families (optional).
+    public var annotationsPath: String?
+    /// Largest q-value of a reported head motif.
+    public var maxQValue: Double = 0.05
+    /// Most motifs reported per head.
+    public var maxMotifsPerHead = 10
+    /// Largest p-value of a motif instance (FIMO's 1e-4).
+    public var instancePValue = 1e-4
+    /// Settings of the co-attention statistics.
+    public var coAttention = CoAttentionSettings()
+    /// Threads for scanning motif instances.
+    public var threads = 1
+    /// Top-scoring bound windows kept for the report's heat maps.
+    public var reportWindows = 6
+
+    public init(motifsPath: String, annotationsPath: String? = nil) {
+        self.motifsPath = motifsPath
+        self.annotationsPath = annotationsPath
+    }
+}
+
+/// What the analysis found: the contents of `head_motifs.tsv`, `motifs.meme`, `motif_matches.tsv`,
+/// `interactions.tsv` and `heads.tsv`.
+public struct AnalysisResults: Sendable {
+    public var headMotifs: [HeadMotif]
+    public var matches: [MotifMatch]
+    public var interactions: [Interaction]
+    public var heads: [HeadDiagnostic]
+    public var boundWindows: Int
+    public var backgroundWindows: Int
+    /// Top-scoring bound windows with their attention and motif instances, for the report.
+    public var reportWindows: [ReportContent.WindowMap]
+
+    /// Writes the five result files into `folder` (which must exist).
+    public func write(to folder: String, provenance: Provenance) throws {
+        func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+        try ResultTables.writeHeadMotifs(headMotifs, to: path("head_motifs.tsv"), provenance: provenance)
+        try ResultTables.writeHeadMotifsMEME(headMotifs, to: path("motifs.meme"))
+        try ResultTables.writeMatches(matches, to: path("motif_matches.tsv"), provenance: provenance)
+        try ResultTables.writeInteractions(interactions, to: path("interactions.tsv"), provenance: provenance)
+        try ResultTables.writeHeads(heads, to: path("heads.tsv"), provenance: provenance)
+    }
+}
+
+/// Reads attention window by window into bounded running statistics, then tests them.
+///
+/// Windows are run through the encoder with attention kept, in batches; each batch's maps feed the
+/// motif discovery, head diagnostics and co-attention accumulators and are then dropped, so memory
+/// does not grow with the number of windows. Motif instances are found by PWM scanning of the window's
+/// bases (both strands, p ≤ 1e-4 against the window's composition) on several threads; the accumulators
+/// take windows in input order, so results do not depend on the thread count.
+public final class AttentionAnalysis {
+    /// The motif database scanned for instances and matched against head motifs.
+    public let database: MotifDatabase
+    /// Names and families of the database motifs, when given.
+    public let annotations: MotifAnnotations?
+    public let options: AnalysisOptions
+    private let encoder: Encoder
+    private let tokenizer: KmerTokenizer
+    private let config: ModelConfig
+    private let scanners: [MotifScanner]
+    private let discovery = HeadMotifDiscovery()
+    private let diagnostics = HeadDiagnosticsAccumulator()
+    private let coAttention: CoAttentionAccumulator
+    private var topWindows: [(probability: Double, map: ReportContent.WindowMap, attention: WindowAttention)] = []
+    private let motifNames: [String: String]
+
+    /// Prepares an analysis with `encoder` (its model's tokenizer) and the motifs in `options`.
+    public init(encoder: Encoder, options: AnalysisOptions) throws {
+        self.encoder = encoder
+        self.options = options
+        config = encoder.config
+        tokenizer = try config.makeTokenizer()
+        var database = try MEMEFormat.read(path: options.motifsPath)
+        let annotations = try options.annotationsPath.map { try MotifAnnotations.readJASPAR(path: $0) }
+        if let annotations {
+            for i in database.motifs.indices where database.motifs[i].name.isEmpty {
+                database.motifs[i].name = annotations.byID[database.motifs[i].id]?.name ?? ""
+            }
+        }
+        self.database = database
+        self.annotations = annotations
+        motifNames = Dictionary(database.motifs.map { ($0.id, $0.displayName) }, uniquingKeysWith: { a, _ in a })
+        scanners = (0..<max(1, options.threads)).map { _ in MotifScanner(motifs: database.motifs, pValueThreshold: options.instancePValue) }
+        coAttention = CoAttentionAccumulator(motifs: database.motifs, layers: config.nLayers, heads: config.nHeads, settings: options.coAttention)
+    }
+
+    /// Bound windows added so far.
+    public var boundWindows: Int { discovery.boundWindows }
+    /// Background windows added so far.
+    public var backgroundWindows: Int { discovery.backgroundWindows }
+
+    /// Adds a batch of windows with their labels; returns the model's logits of each window (`[window][output]`).
+    @discardableResult
+    public func add(_ windows: [Window], labels: [WindowLabel]) throws -> [[Float]] {
+        precondition(windows.count == labels.count)
+        guard !windows.isEmpty else { return [] }
+        let tokenized = windows.map { tokenizer.encode($0.bases) }
+        let output = try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true)
+        let logits = windows.indices.map { Array(output.logits(window: $0)) }
+        guard let maps = output.attention else { return logits }
+        let instances = scanInstances(windows)
+        for i in windows.indices {
+            let spans = tokenized[i].spans.map { Int($0.start)..<Int($0.end) }
+            let window = WindowAttention(window: windows[i], label: labels[i], tokenSpans: spans,
+                                         layers: maps[i].layers, heads: maps[i].heads, attention: maps[i].probabilities)
+            discovery.add(window)
+            diagnostics.add(window)
+            coAttention.add(window, instances: instances[i])
+            if labels[i] == .bound { keepForReport(window, probability: logistic(logits[i][0]), instances: instances[i]) }
+        }
+        return logits
+    }
+
+    /// Motif instances the analysis would find in `bases` (for re-embedding them in shuffled background).
+    public func instances(in bases: [UInt8]) -> [MotifInstance] { scanners[0].scan(bases) }
+
+    /// Motif instances of every window, scanned in parallel (one scanner per thread, windows in fixed chunks).
+    private func scanInstances(_ windows: [Window]) -> [[MotifInstance]] {
+        var results = [[MotifInstance]](repeating: [], count: windows.count)
+        let workers = scanners.count
+        let chunk = (windows.count + workers - 1) / workers
+        results.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let start = w * chunk, end = min(windows.count, start + chunk)
+                guard start < end else { return }
+                for i in start..<end { (base + i).pointee = scanners[w].scan(windows[i].bases) }
+            }
+        }
+        return results
+    }
+
+    private func keepForReport(_ window: WindowAttention, probability: Double, instances: [MotifInstance]) {
+        guard options.reportWindows > 0 else { return }
+        if topWindows.count == options.reportWindows, let worst = topWindows.last, worst.probability >= probability { return }
+        let placeholder = ReportContent.WindowMap(label: window.window.label, probability: probability, layer: 0, head: 0,
+                                                  tokenSpans: window.tokenSpans, attention: [],
+                                                  instances: instances.map { .init(name: motifNames[$0.motifID] ?? $0.motifID, start: $0.start, end: $0.end) })
+        topWindows.append((probability, placeholder, window))
+        topWindows.sort { $0.probability > $1.probability }
+        if topWindows.count > options.reportWindows { topWindows.removeLast() }
+    }
+
+    /// Tests everything accumulated; head motifs are matched against the database.
+    public func results() -> AnalysisResults {
+        let comparator = MotifComparator(targets: database.motifs)
+        let headMotifs = discovery.motifs(maxQValue: options.maxQValue, maxMotifsPerHead: options.maxMotifsPerHead, comparator: comparator)
+        var matches: [MotifMatch] = []
+        for motif in headMotifs { matches += comparator.compare(motif.motif) }
+        let interactions = coAttention.interactions()
+        // Heat maps show the head where the best interaction is strongest (else layer 0 head 0).
+        let shownHead = interactions.first?.bestHead ?? interactions.first?.head ?? HeadIndex(layer: 0, head: 0)
+        let windows = topWindows.map { entry -> ReportContent.WindowMap in
+            var map = entry.map
+            map.layer = shownHead.layer
+            map.head = shownHead.head
+            let n = entry.attention.tokens, size = n * n
+            let start = (shownHead.layer * entry.attention.heads + shownHead.head) * size
+            map.attention = Array(entry.attention.attention[start..<(start + size)])
+            return map
+        }
+        return AnalysisResults(headMotifs: headMotifs, matches: matches, interactions: interactions, heads: diagnostics.diagnostics(),
+                               boundWindows: boundWindows, backgroundWindows: backgroundWindows, reportWindows: windows)
+    }
+
+    /// The report page's content for `results`.
+    public func reportContent(_ results: AnalysisResults, title: String, summary: [(String, String)]) -> ReportContent {
+        let motifs = results.headMotifs.prefix(40).map { m -> ReportContent.HeadMotif in
+            var target: [[Double]]?
+            if let match = m.bestMatch {
+                let motif = database.motifs[match.targetIndex]
+                target = (match.orientation == .minus ? motif.reverseComplement : motif).probabilities
+            }
+            return ReportContent.HeadMotif(id: m.motif.id, layer: m.head.layer, head: m.head.head, consensus: m.motif.consensus,
+                                           sites: m.sites, qValue: m.qValue, matrix: m.motif.probabilities,
+                                           matchID: m.bestMatch?.targetID, matchName: m.bestMatch?.targetName,
+                                           matchQValue: m.bestMatch?.qValue, matchMatrix: target, matchOffset: m.bestMatch?.offset ?? 0)
+        }
+        let interactionRows = results.interactions.prefix(30).map { i in
+            [i.motifA, i.nameA, i.motifB, i.nameB, i.headLabel, "\(i.boundCount)", String(format: "%.3f", i.meanBound),
+             String(format: "%.3f", i.meanBackground), String(format: "%.3f", i.effect), String(format: "%.2e", i.qValue),
+             String(format: "%.0f", i.medianDistance), i.orientation]
+        }
+        let headRows = results.heads.map { h in
+            ["\(h.head.layer)", "\(h.head.head)", String(format: "%.2f", h.meanEntropy), String(format: "%.2f", h.redundancy),
+             h.collapsed ? "yes" : "no", h.prune ? "yes" : "no", h.importance.map { String(format: "%.4f", $0) } ?? "NA"]
+        }
+        return ReportContent(title: title, summary: summary, headMotifs: Array(motifs),
+                             interactionColumns: ["motif_a", "name_a", "motif_b", "name_b", "head", "n_bound", "mean_bound",
+                                                  "mean_background", "effect", "q_value", "median_distance", "orientation"],
+                             interactionRows: interactionRows,
+                             headColumns: ["layer", "head", "entropy_bits", "redundancy", "collapsed", "prune", "importance"],
+                             headRows: headRows, windows: results.reportWindows)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Errors finding the bundled default model and motif database.
+public enum BundledDataError: Error, CustomStringConvertible {
+    case notFound(file: String, searched: [String])
+
+    public var description: String {
+        switch self {
+        case let .notFound(file, searched):
+            return "cannot find the bundled \(file) (looked in \(searched.joined(separator: ", "))); set MOTIFATTN_DATA to the Reference folder or give the file explicitly"
+        }
+    }
+}
+
+/// The default model and motif database that ship with motifattn (the repository's `Reference/` folder).
+///
+/// Found at run time, wherever the binary is run from, in this order: the folder named by the
+/// `MOTIFATTN_DATA` environment variable; `PREFIX/share/motifattn` next to an installed binary
+/// (`make install PREFIX=...`); a `Reference` folder in any folder above the binary (a build inside
+/// the repository); the source tree this library was compiled from.
+public enum BundledData {
+    /// JASPAR 2026 CORE vertebrates, MEME format.
+    public static let motifsFile = "jaspar/jaspar_core_vertebrates.meme"
+    /// Names and TF families of the JASPAR motifs.
+    public static let annotationsFile = "jaspar/jaspar_core_vertebrates.tsv"
+    /// The default model, trained by `motifattn train` on the demo's training set.
+    public static let modelFile = "model/default.safetensors"
+
+    /// Folders searched for the bundled files, in order.
+    public static var searchFolders: [String] {
+        var folders: [String] = []
+        if let env = ProcessInfo.processInfo.environment["MOTIFATTN_DATA"], !env.isEmpty { folders.append(env) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        var folder = executable.deletingLastPathComponent()
+        folders.append(folder.deletingLastPathComponent().appendingPathComponent("share/motifattn").path)
+        for _ in 0..<6 {
+            folders.append(folder.appendingPathComponent("Reference").path)
+            folder = folder.deletingLastPathComponent()
+        }
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        folders.append(source.appendingPathComponent("Reference").path)
+        return folders
+    }
+
+    /// The path of a bundled file (`motifsFile`, `annotationsFile`, `modelFile`).
+    public static func path(of file: String) throws -> String {
+        let folders = searchFolders
+        for folder in folders {
+            let candidate = (folder as NSString).appendingPathComponent(file)
+            if FileManager.default.isReadableFile(atPath: candidate) { return candidate }
+        }
+        throw BundledDataError.notFound(file: file, searched: folders)
+    }
+}
