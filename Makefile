@@ -10,7 +10,7 @@ APT_PACKAGES := libhts-dev libopenblas-dev pkg-config zlib1g-dev samtools tabix
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/motifattn
 
-.PHONY: all deps build test demo install clean bench
+.PHONY: all deps build test demo results install clean bench
 
 all: build
 
@@ -29,14 +29,26 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+## demo: scan the bundled demo genome (Reference/demo) with the bundled default model into $(DEMO_OUT)/
 demo: build
-	@mkdir -p $(DEMO_OUT)
-	$(BIN) windows Reference/demo/genome.fa.gz --region chr1:1-1000 --window 200 --stride 100 -o $(DEMO_OUT)/windows.fa
-	@echo "demo: results in $(DEMO_OUT)/"
+	$(BIN) scan Reference/demo/genome.fa.gz --regions Reference/demo/peaks.bed --threads $(THREADS) --out $(DEMO_OUT)
+	@echo
+	@echo "Top candidate TF interactions (interactions.tsv, combined rows):"
+	@grep -v '^#' $(DEMO_OUT)/interactions.tsv | awk -F'\t' 'NR == 1 || $$6 == "all"' | head -11 | cut -f1-4,7,11,13,14
+	@echo
+	@$(BIN) evaluate $(DEMO_OUT) --truth-pairs Reference/demo/truth_pairs.tsv --truth-motifs Reference/demo/truth_motifs.tsv
+	@echo "demo: results in $(DEMO_OUT)/ (open $(DEMO_OUT)/report.html in a browser)"
 
+## results: regenerate Results/ (the reference run) and its README
+results: build
+	Results/regenerate.sh $(BIN)
+
+## install: the binary into PREFIX/bin and the bundled data into PREFIX/share/motifattn
 install: build
-	install -d $(PREFIX)/bin
+	install -d $(PREFIX)/bin $(PREFIX)/share/motifattn/model $(PREFIX)/share/motifattn/jaspar
 	install -m 755 $(BIN) $(PREFIX)/bin/motifattn
+	install -m 644 Reference/model/default.safetensors $(PREFIX)/share/motifattn/model/
+	install -m 644 Reference/jaspar/jaspar_core_vertebrates.meme Reference/jaspar/jaspar_core_vertebrates.tsv $(PREFIX)/share/motifattn/jaspar/
 
 clean:
 	rm -rf .build $(DEMO_OUT)

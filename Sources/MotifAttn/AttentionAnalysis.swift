@@ -23,6 +23,12 @@ public struct AnalysisOptions: Sendable {
     public var threads = 1
     /// Top-scoring bound windows kept for the report's heat maps.
     public var reportWindows = 6
+    /// Keep only the best-matching motif of overlapping instances (`MotifInstance.bestPerSite`).
+    public var oneMotifPerSite = true
+    /// Rows of `interactions.tsv` with a larger q-value are left out (1 writes every tested row).
+    public var interactionMaxQValue = 0.05
+    /// Most rows written to `interactions.tsv` (the most significant ones).
+    public var maxInteractionRows = 5000
 
     public init(motifsPath: String, annotationsPath: String? = nil) {
         self.motifsPath = motifsPath
@@ -36,6 +42,8 @@ public struct AnalysisResults: Sendable {
     public var headMotifs: [HeadMotif]
     public var matches: [MotifMatch]
     public var interactions: [Interaction]
+    /// Rows tested (pairs × heads, combined rows included) before `interactions` was cut to the significant ones.
+    public var interactionsTested: Int
     public var heads: [HeadDiagnostic]
     public var boundWindows: Int
     public var backgroundWindows: Int
@@ -110,7 +118,8 @@ public final class AttentionAnalysis {
         let output = try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true)
         let logits = windows.indices.map { Array(output.logits(window: $0)) }
         guard let maps = output.attention else { return logits }
-        let instances = scanInstances(windows)
+        var instances = scanInstances(windows)
+        if options.oneMotifPerSite { instances = instances.map(MotifInstance.bestPerSite) }
         for i in windows.indices {
             let spans = tokenized[i].spans.map { Int($0.start)..<Int($0.end) }
             let window = WindowAttention(window: windows[i], label: labels[i], tokenSpans: spans,
@@ -159,7 +168,8 @@ public final class AttentionAnalysis {
         let headMotifs = discovery.motifs(maxQValue: options.maxQValue, maxMotifsPerHead: options.maxMotifsPerHead, comparator: comparator)
         var matches: [MotifMatch] = []
         for motif in headMotifs { matches += comparator.compare(motif.motif) }
-        let interactions = coAttention.interactions()
+        let tested = coAttention.interactions()
+        let interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))
         // Heat maps show the head where the best interaction is strongest (else layer 0 head 0).
         let shownHead = interactions.first?.bestHead ?? interactions.first?.head ?? HeadIndex(layer: 0, head: 0)
         let windows = topWindows.map { entry -> ReportContent.WindowMap in
@@ -171,7 +181,7 @@ public final class AttentionAnalysis {
             map.attention = Array(entry.attention.attention[start..<(start + size)])
             return map
         }
-        return AnalysisResults(headMotifs: headMotifs, matches: matches, interactions: interactions, heads: diagnostics.diagnostics(),
+        return AnalysisResults(headMotifs: headMotifs, matches: matches, interactions: interactions, interactionsTested: tested.count, heads: diagnostics.diagnostics(),
                                boundWindows: boundWindows, backgroundWindows: backgroundWindows, reportWindows: windows)
     }
 

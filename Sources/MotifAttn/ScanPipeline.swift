@@ -27,9 +27,9 @@ public struct ScanSettings: Sendable {
     /// Fraction of windows called bound when no regions are given.
     public var boundFraction = 0.01
     /// Most bound windows analysed (sampled deterministically beyond).
-    public var maxBound = 20_000
+    public var maxBound = 5_000
     /// Most background windows analysed (sampled deterministically beyond).
-    public var maxBackground = 20_000
+    public var maxBackground = 5_000
     /// Background: genomic windows or shuffled bound windows.
     public var background = BackgroundChoice.genomic
     /// Threads.
@@ -169,7 +169,7 @@ public final class ScanPipeline {
         let summary: [(String, String)] = [
             ("genome", s.genome), ("model", s.modelPath), ("regions", s.regionsPath ?? "none: top \(s.boundFraction * 100)% of windows by score are bound"),
             ("windows scored", "\(locations.count)"), ("bound / background windows analysed", "\(results.boundWindows) / \(results.backgroundWindows)"),
-            ("head motifs", "\(results.headMotifs.count)"), ("pairs tested", "\(results.interactions.count)"),
+            ("head motifs", "\(results.headMotifs.count)"), ("motif pair × head rows tested / significant", "\(results.interactionsTested) / \(results.interactions.count)"),
         ]
         let page = HTMLReport.render(analysis.reportContent(results, title: "motifattn scan of \((s.genome as NSString).lastPathComponent)", summary: summary))
         let report = try OutputFile(path: path("report.html"))
@@ -189,6 +189,7 @@ public final class ScanPipeline {
         record.parameters["max_q_value"] = "\(s.analysis.maxQValue)"
         record.counts["head_motifs"] = results.headMotifs.count
         record.counts["interaction_rows"] = results.interactions.count
+        record.counts["interaction_rows_tested"] = results.interactionsTested
         try record.write(to: path("run.json"))
         return record
     }

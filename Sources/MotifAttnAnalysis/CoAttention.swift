@@ -33,6 +33,14 @@ public struct Interaction: Sendable {
     public var medianDistance: Double
     /// Most frequent strands of the two sites in bound windows (`++`, `+-`, `-+`, `--`).
     public var orientation: String
+    /// Fraction of the pair's bound scores where each site was the other's strongest co-attention
+    /// partner in the window (among all instance pairs of the window, in this head).
+    public var mutualBestFraction: Double = 0
+    /// Binomial upper tail of the pair's mutual-best count against the rate of all instance pairs in
+    /// bound windows (same head): is the pair more specific than chance partners?
+    public var mutualBestPValue: Double = 1
+    /// Mann–Whitney p-value alone (elevated co-attention); `pValue` is the larger of this and `mutualBestPValue`.
+    public var elevationPValue: Double = 1
     /// The pair's head with the smallest p-value (then largest effect).
     public var bestHead: HeadIndex?
 
@@ -40,10 +48,23 @@ public struct Interaction: Sendable {
     public var headLabel: String { head?.description ?? "all" }
 }
 
+/// How the co-attention of two sites is scored from a head's attention map.
+public enum CoAttentionScore: String, Sendable, CaseIterable {
+    /// The largest attention weight from a token of one site to a token of the other, either direction.
+    case raw
+    /// The largest excess attention: a weight minus the mean weight its key receives from all queries
+    /// of the window, from a token of one site to a token of the other, either direction. A key that
+    /// every token attends to (a "hub", such as a strongly bound site) gets no credit for being
+    /// attended by an unrelated site; only attention beyond the key's usual share counts.
+    case excess
+}
+
 /// Settings of the co-attention statistics.
 public struct CoAttentionSettings: Sendable {
-    /// Score histogram bins over [0, 1]; scores are binned by their square root, which resolves small attention weights.
-    public var scoreBins: Int = 1024
+    /// How a pair of sites is scored.
+    public var score: CoAttentionScore = .excess
+    /// Score histogram bins over [−1, 1]; scores are binned by their signed square root, which resolves small weights.
+    public var scoreBins: Int = 2048
     /// Width in bases of the distance bins of the null.
     public var distanceBinWidth: Int = 10
     /// Longest centre-to-centre distance counted (longer ones fall in the last bin).
@@ -89,11 +110,14 @@ public final class CoAttentionAccumulator {
         var boundSum: [Double]
         var ownBackground: [UInt32]             // per head slot
         var ownBackgroundSum: [Double]
+        var mutualBest: [UInt32]                // per head slot, bound windows
         var distances: [UInt16: UInt32] = [:]   // centre distance (bases) → count, bound windows
         var orientations = [0, 0, 0, 0]
     }
 
     private var pairs: [Int: PairState] = [:]   // key a * motifCount + b, a < b
+    private var boundPairsPerSlot: [Int] = []   // instance pairs scored in bound windows
+    private var mutualBestPerSlot: [Int] = []   // of those, pairs that were mutual best partners
     private var null: [UInt32]                  // [slot][distanceBin][scoreBin]
     private var nullSum: [Double]               // [slot][distanceBin]
     private let slots: Int
@@ -111,6 +135,8 @@ public final class CoAttentionAccumulator {
         distanceBins = settings.maxDistance / settings.distanceBinWidth + 1
         null = [UInt32](repeating: 0, count: slots * distanceBins * settings.scoreBins)
         nullSum = [Double](repeating: 0, count: slots * distanceBins)
+        boundPairsPerSlot = [Int](repeating: 0, count: slots)
+        mutualBestPerSlot = [Int](repeating: 0, count: slots)
     }
 
     /// Histogram cells holding a count, over all pairs (the null's fixed histograms excluded).
@@ -125,8 +151,9 @@ public final class CoAttentionAccumulator {
     public var pairCount: Int { pairs.count }
 
     private func scoreBin(_ score: Float) -> Int {
-        let x = max(0, min(1, Double(score)))
-        return min(settings.scoreBins - 1, Int(x.squareRoot() * Double(settings.scoreBins)))
+        let x = max(-1, min(1, Double(score)))
+        let root = x < 0 ? -(-x).squareRoot() : x.squareRoot()
+        return min(settings.scoreBins - 1, Int((root + 1) / 2 * Double(settings.scoreBins)))
     }
 
     /// Adds one window and the motif instances found in its bases.
@@ -135,8 +162,21 @@ public final class CoAttentionAccumulator {
         let sites = instances.map { window.tokens(covering: $0.start..<$0.end) }
         let n = window.tokens
         let headCount = layers * heads
-        var scores = [Float](repeating: 0, count: headCount)
+        var scores = [Float](repeating: 0, count: slots)
+        var pairScores: [(Int, Int, [Float])] = []
+        // Mean weight each key receives, per head (subtracted for the `excess` score).
+        var keyMeans = [Float](repeating: 0, count: settings.score == .excess ? headCount * n : 0)
         window.attention.withUnsafeBufferPointer { weights in
+            if settings.score == .excess && instances.count > 1 {
+                let scale = 1 / Float(n)
+                for h in 0..<headCount {
+                    let base = h * n * n
+                    for q in 0..<n {
+                        for k in 0..<n { keyMeans[h * n + k] += weights[base + q * n + k] }
+                    }
+                    for k in 0..<n { keyMeans[h * n + k] *= scale }
+                }
+            }
             for i in 0..<instances.count {
                 for j in (i + 1)..<max(i + 1, instances.count) {
                     let x = instances[i], y = instances[j]
@@ -144,32 +184,61 @@ public final class CoAttentionAccumulator {
                           !sites[i].isEmpty, !sites[j].isEmpty else { continue }
                     for h in 0..<headCount {
                         let base = h * n * n
-                        var best: Float = 0
-                        for q in sites[i] {
-                            for k in sites[j] {
-                                best = max(best, weights[base + q * n + k], weights[base + k * n + q])
+                        var best: Float = -1
+                        if settings.score == .excess {
+                            let means = h * n
+                            for q in sites[i] {
+                                for k in sites[j] {
+                                    best = max(best, weights[base + q * n + k] - keyMeans[means + k],
+                                               weights[base + k * n + q] - keyMeans[means + q])
+                                }
+                            }
+                        } else {
+                            for q in sites[i] {
+                                for k in sites[j] {
+                                    best = max(best, weights[base + q * n + k], weights[base + k * n + q])
+                                }
                             }
                         }
                         scores[h] = best
                     }
-                    let (first, second) = x.motifIndex < y.motifIndex ? (x, y) : (y, x)
-                    record(first, second, scores, label: window.label)
+                    scores[headCount] = scores[0..<headCount].max() ?? 0
+                    pairScores.append((i, j, scores))
                 }
             }
         }
+        // Each instance's strongest partner score per slot, for the mutual-best flags.
+        var strongest = [Float](repeating: -.greatestFiniteMagnitude, count: instances.count * slots)
+        for (i, j, pairScore) in pairScores {
+            for slot in 0..<slots {
+                strongest[i * slots + slot] = max(strongest[i * slots + slot], pairScore[slot])
+                strongest[j * slots + slot] = max(strongest[j * slots + slot], pairScore[slot])
+            }
+        }
+        var mutual = [Bool](repeating: false, count: slots)
+        for (i, j, pairScore) in pairScores {
+            for slot in 0..<slots {
+                mutual[slot] = pairScore[slot] >= strongest[i * slots + slot] && pairScore[slot] >= strongest[j * slots + slot]
+            }
+            let x = instances[i], y = instances[j]
+            let (first, second) = x.motifIndex < y.motifIndex ? (x, y) : (y, x)
+            record(first, second, pairScore, mutualBest: mutual, label: window.label)
+        }
     }
 
-    private func record(_ a: MotifInstance, _ b: MotifInstance, _ scores: [Float], label: WindowLabel) {
+    private func record(_ a: MotifInstance, _ b: MotifInstance, _ scores: [Float], mutualBest: [Bool], label: WindowLabel) {
         let distance = Int(abs(a.center - b.center).rounded())
         let distanceBin = min(distance, settings.maxDistance) / settings.distanceBinWidth
         let key = a.motifIndex * motifs.count + b.motifIndex
         var state = pairs[key] ?? PairState(boundSum: Array(repeating: 0, count: slots),
-                                            ownBackground: Array(repeating: 0, count: slots), ownBackgroundSum: Array(repeating: 0, count: slots))
-        let combined = scores.max() ?? 0
+                                            ownBackground: Array(repeating: 0, count: slots), ownBackgroundSum: Array(repeating: 0, count: slots),
+                                            mutualBest: Array(repeating: 0, count: slots))
         for slot in 0..<slots {
-            let score = slot < slots - 1 ? scores[slot] : combined
+            let score = scores[slot]
             let bin = scoreBin(score)
             if label == .bound {
+                boundPairsPerSlot[slot] += 1
+                if mutualBest[slot] { state.mutualBest[slot] += 1; mutualBestPerSlot[slot] += 1 }
                 state.bound[UInt32(slot) << 16 | UInt32(bin), default: 0] += 1
                 state.boundSum[slot] += Double(score)
             } else {
@@ -213,13 +282,18 @@ public final class CoAttentionAccumulator {
                 }
                 let nullTotal = nullCounts.reduce(0, +)
                 let test = Statistics.mannWhitneyGreater(firstCounts: boundCounts[slot], secondCounts: nullCounts)
+                let elevation = nullTotal > 0 ? test.p : 1
+                let chanceRate = boundPairsPerSlot[slot] > 0 ? Double(mutualBestPerSlot[slot]) / Double(boundPairsPerSlot[slot]) : 1
+                let specificity = Statistics.binomialUpperTail(observed: Int(state.mutualBest[slot]), trials: boundTotal, probability: chanceRate)
                 let head = slot < slots - 1 ? HeadIndex(layer: slot / heads, head: slot % heads) : nil
                 pairRows.append(Interaction(motifA: a.id, nameA: a.displayName, motifB: b.id, nameB: b.displayName, head: head,
                                             boundCount: boundTotal, backgroundCount: nullTotal, ownBackgroundCount: Int(state.ownBackground[slot]),
                                             meanBound: state.boundSum[slot] / Double(boundTotal),
                                             meanBackground: nullTotal > 0 ? nullTotalSum / Double(nullTotal) : .nan,
-                                            effect: nullTotal > 0 ? test.effect : .nan, pValue: nullTotal > 0 ? test.p : 1, qValue: 1,
-                                            medianDistance: medianDistance, orientation: orientation, bestHead: nil))
+                                            effect: nullTotal > 0 ? test.effect : .nan, pValue: max(elevation, specificity), qValue: 1,
+                                            medianDistance: medianDistance, orientation: orientation,
+                                            mutualBestFraction: Double(state.mutualBest[slot]) / Double(boundTotal),
+                                            mutualBestPValue: specificity, elevationPValue: elevation, bestHead: nil))
             }
             let best = pairRows.filter { $0.head != nil }.min { ($0.pValue, -$0.effect) < ($1.pValue, -$1.effect) }?.head
             for i in pairRows.indices { pairRows[i].bestHead = best }

@@ -23,8 +23,10 @@ public struct HeadMotif: Sendable {
 
 /// Discovers, per head, the motifs attended to in bound windows, in memory bounded by the word length.
 ///
-/// For every window and head, the high-attention regions of the attention
-/// profile (`AttentionRegions.find`) are cut into words of `wordLength` bases;
+/// For every window and head, the attention profile is smoothed by a running
+/// mean over `smoothing` bases (attention often peaks on one or two tokens of a
+/// site; smoothing spreads the peak over the site), and its high-attention
+/// regions (`AttentionRegions.find`) are cut into words of `wordLength` bases;
 /// a word and its reverse complement count as one. Per head, each word keeps two
 /// counters: bound and background windows where it lies in a high-attention
 /// region (so memory is at most `4^k / 2` counter pairs per head, whatever the
@@ -48,6 +50,8 @@ public final class HeadMotifDiscovery {
     public let minLength: Int
     /// Widest motif grown from chained words.
     public let maxMotifWidth: Int
+    /// Width in bases of the running mean applied to each profile before regions are found (1: none).
+    public let smoothing: Int
     private var counts: [HeadIndex: [UInt32: (bound: Int, background: Int)]] = [:]
     /// Bound windows seen.
     public private(set) var boundWindows = 0
@@ -55,8 +59,10 @@ public final class HeadMotifDiscovery {
     public private(set) var backgroundWindows = 0
 
     /// Creates an empty accumulator.
-    public init(wordLength: Int = 6, relativeThreshold: Double = 0.5, minLength: Int = 5, maxMotifWidth: Int = 25) {
+    public init(wordLength: Int = 6, relativeThreshold: Double = 0.2, minLength: Int = 5, maxMotifWidth: Int = 25, smoothing: Int = 5) {
+        precondition(smoothing >= 1, "smoothing must be at least 1 base")
         self.maxMotifWidth = maxMotifWidth
+        self.smoothing = smoothing
         precondition(wordLength >= 3 && wordLength <= 15, "word length must be 3...15")
         self.wordLength = wordLength
         self.relativeThreshold = relativeThreshold
@@ -72,7 +78,7 @@ public final class HeadMotifDiscovery {
         let codes = window.window.bases.map { MotifScanner.codeOrNil($0) }
         for head in window.allHeads {
             var words = Set<UInt32>()
-            for region in AttentionRegions.find(in: window.profile(head), relativeThreshold: relativeThreshold, minLength: minLength) {
+            for region in AttentionRegions.find(in: Self.runningMean(window.profile(head), width: smoothing), relativeThreshold: relativeThreshold, minLength: minLength) {
                 guard region.count >= wordLength else { continue }
                 for start in region.lowerBound...(region.upperBound - wordLength) {
                     if let word = Self.canonicalWord(codes, start, wordLength) { words.insert(word) }
@@ -85,6 +91,18 @@ public final class HeadMotifDiscovery {
                 table[word] = entry
             }
             counts[head] = table
+        }
+    }
+
+    /// Centred running mean of `values` over `width` positions (fewer at the ends).
+    static func runningMean(_ values: [Double], width: Int) -> [Double] {
+        guard width > 1, !values.isEmpty else { return values }
+        var prefix = [Double](repeating: 0, count: values.count + 1)
+        for i in values.indices { prefix[i + 1] = prefix[i] + values[i] }
+        let half = width / 2
+        return values.indices.map { i in
+            let lo = max(0, i - half), hi = min(values.count, i - half + width)
+            return (prefix[hi] - prefix[lo]) / Double(hi - lo)
         }
     }
 

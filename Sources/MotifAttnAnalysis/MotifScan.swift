@@ -31,6 +31,31 @@ public struct MotifInstance: Sendable, Hashable {
 
     /// Base position halfway through the site (in window coordinates, may end in .5).
     public var center: Double { Double(start + end) / 2 }
+
+    /// One instance per site: instances sorted by p-value (then motif index, start) are kept greedily unless
+    /// they overlap an instance already kept by at least half of the shorter site.
+    ///
+    /// Databases such as JASPAR hold many similar motifs (a dozen bHLH E-boxes), so one site often
+    /// matches several of them; keeping only the best-matching motif per site stops a site's
+    /// co-attention from being counted once per look-alike motif. The result is in input order.
+    public static func bestPerSite(_ instances: [MotifInstance]) -> [MotifInstance] {
+        guard instances.count > 1 else { return instances }
+        let order = instances.indices.sorted {
+            let a = instances[$0], b = instances[$1]
+            return (a.pValue, a.motifIndex, a.start, $0) < (b.pValue, b.motifIndex, b.start, $1)
+        }
+        var kept: [Int] = []
+        for i in order {
+            let x = instances[i]
+            let clashes = kept.contains { k in
+                let y = instances[k]
+                let overlap = min(x.end, y.end) - max(x.start, y.start)
+                return 2 * overlap >= min(x.end - x.start, y.end - y.start)
+            }
+            if !clashes { kept.append(i) }
+        }
+        return kept.sorted().map { instances[$0] }
+    }
 }
 
 /// A motif turned into a log-odds scoring matrix against one background, with its exact score distribution.

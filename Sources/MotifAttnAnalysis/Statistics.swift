@@ -45,6 +45,24 @@ public enum Statistics {
         exp(logHypergeometricUpperTail(observed: observed, population: population, marked: marked, draws: draws))
     }
 
+    /// Binomial upper tail `P(X ≥ observed)` for `X ~ Binomial(trials, probability)`.
+    ///
+    /// Summed in log space from the far end, so tiny tails keep their precision. Same as
+    /// `scipy.stats.binom.sf(observed - 1, trials, probability)`.
+    public static func binomialUpperTail(observed: Int, trials: Int, probability: Double) -> Double {
+        precondition(trials >= 0 && probability >= 0 && probability <= 1, "binomial parameters out of range")
+        if observed <= 0 { return 1 }
+        if observed > trials { return 0 }
+        if probability == 0 { return 0 }
+        if probability == 1 { return 1 }
+        let logP = log(probability), logQ = log1p(-probability)
+        var total = -Double.infinity
+        for x in stride(from: trials, through: observed, by: -1) {
+            total = logAdd(total, logChoose(trials, x) + Double(x) * logP + Double(trials - x) * logQ)
+        }
+        return min(1, exp(total))
+    }
+
     /// Upper tail of the standard normal distribution, `P(Z ≥ z)`, accurate far into the tail.
     public static func normalUpperTail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
 

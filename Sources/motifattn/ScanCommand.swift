@@ -3,6 +3,7 @@ import Foundation
 import MotifAttn
 
 extension BackgroundChoice: ExpressibleByArgument {}
+extension CoAttentionScore: ExpressibleByArgument {}
 
 /// `motifattn scan`: the main job — score a genome and read motifs and TF pairs from the model's attention.
 struct ScanCommand: ParsableCommand {
@@ -32,10 +33,13 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .customLong("max-n"), help: "Skip windows whose fraction of N bases is above this.") var maxN = 0.1
     @Option(name: .customLong("bound-fraction"), help: "Without --regions: fraction of windows (top by score) called bound.")
     var boundFraction = 0.01
-    @Option(name: .customLong("max-bound"), help: "Most bound windows analysed (a seeded sample beyond).") var maxBound = 20_000
-    @Option(name: .customLong("max-background"), help: "Most background windows analysed (a seeded sample beyond).") var maxBackground = 20_000
+    @Option(name: .customLong("max-bound"), help: "Most bound windows analysed (a seeded sample beyond).") var maxBound = 5_000
+    @Option(name: .customLong("max-background"), help: "Most background windows analysed (a seeded sample beyond).") var maxBackground = 5_000
     @Option(help: "Background windows: genomic, or shuffle (dinucleotide-shuffled bound windows with their motif instances re-embedded).")
     var background: BackgroundChoice = .genomic
+    @Option(name: .customLong("co-attention"),
+            help: "Co-attention score of two sites: excess (attention beyond the key's mean share; default) or raw (largest weight).")
+    var coAttention: CoAttentionScore = .excess
     @Option(name: .customLong("instance-p"), help: "Largest p-value of a motif instance.") var instanceP = 1e-4
     @Option(name: .customLong("max-q"), help: "Largest q-value of a reported head motif.") var maxQ = 0.05
     @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = 1
@@ -57,6 +61,7 @@ struct ScanCommand: ParsableCommand {
             var analysis = AnalysisOptions(motifsPath: motifsPath, annotationsPath: table)
             analysis.instancePValue = instanceP
             analysis.maxQValue = maxQ
+            analysis.coAttention.score = coAttention
             var settings = ScanSettings(genome: genome, regionsPath: regions, modelPath: try model ?? BundledData.path(of: BundledData.modelFile),
                                         windowOptions: WindowOptions(window: window, stride: stride, strand: strand, maxN: maxN, threads: threads),
                                         analysis: analysis, outputFolder: out)

@@ -6,5 +6,6 @@ let allSubcommands: [ParsableCommand.Type] = [
     ScoreCommand.self,
     TrainCommand.self,
     ScanCommand.self,
+    EvaluateCommand.self,
     BenchTrainCommand.self,
 ]

@@ -55,6 +55,58 @@ final class AttentionAnalysisTests: XCTestCase {
         }
     }
 
+    /// A hub: in bound windows every token of one head looks at A's site, and A and B also look at each
+    /// other. The bystander C then gets high raw attention to A without interacting with it; the
+    /// mutual-best test must keep C–A out while A–B stays significant.
+    func testAttentionHubDoesNotMakeBystanderPairsSignificant() throws {
+        var synthetic = SyntheticAttention()
+        synthetic.pairHead = 1
+        synthetic.focusHead = 1
+        let motifs = [synthetic.motifA, synthetic.motifB, synthetic.motifC]
+        let scanner = MotifScanner(motifs: motifs)
+        func run(_ score: CoAttentionScore) -> [Interaction] {
+            var generator = TestData.Generator(seed: 33)
+            var settings = CoAttentionSettings()
+            settings.score = score
+            let accumulator = CoAttentionAccumulator(motifs: motifs, layers: 1, heads: synthetic.heads, settings: settings)
+            for number in 0..<240 {
+                let (window, _) = synthetic.window(number, bound: number % 2 == 0, using: &generator)
+                accumulator.add(window, instances: MotifInstance.bestPerSite(scanner.scan(window.window.bases)))
+            }
+            return accumulator.interactions()
+        }
+        let pairHead = HeadIndex(layer: 0, head: 1)
+        for score in CoAttentionScore.allCases {
+            let rows = run(score)
+            func row(_ x: Motif, _ y: Motif) throws -> Interaction {
+                let ids = [x.id, y.id].sorted()
+                return try XCTUnwrap(rows.first { [$0.motifA, $0.motifB] == ids && $0.head == pairHead }, "\(ids)")
+            }
+            let partners = try row(synthetic.motifA, synthetic.motifB)
+            XCTAssertLessThanOrEqual(partners.qValue, 1e-6, "\(score)")
+            XCTAssertGreaterThan(partners.mutualBestFraction, 0.9, "\(score)")
+            let bystander = try row(synthetic.motifA, synthetic.motifC)
+            XCTAssertGreaterThan(bystander.qValue, 0.05, "\(score)")
+            XCTAssertLessThan(bystander.mutualBestFraction, partners.mutualBestFraction / 2, "\(score)")
+            if score == .raw {
+                // The confound is real: by raw attention alone the bystander looks elevated.
+                XCTAssertLessThan(bystander.elevationPValue, 1e-6)
+            }
+        }
+    }
+
+    func testBestPerSiteKeepsTheStrongerOfOverlappingInstances() {
+        func instance(_ motif: Int, _ start: Int, _ end: Int, _ p: Double) -> MotifInstance {
+            MotifInstance(motifIndex: motif, motifID: "M\(motif)", start: start, end: end, strand: .plus, score: 0, pValue: p)
+        }
+        let found = [instance(0, 10, 20, 1e-5), instance(1, 12, 22, 1e-6), instance(2, 19, 29, 1e-5), instance(3, 40, 50, 1e-4),
+                     instance(4, 45, 47, 1e-5)]
+        // Motif 1 wins 10..<22 (overlaps 0 by 8 of 10); motif 2 overlaps motif 1 by 3 of 10 bases and stays;
+        // motif 4 (2 bases) lies inside motif 3: half of the shorter site, so the stronger one (4) stays.
+        XCTAssertEqual(MotifInstance.bestPerSite(found).map(\.motifIndex), [1, 2, 4])
+        XCTAssertEqual(MotifInstance.bestPerSite([]).count, 0)
+    }
+
     func testCoAttentionMemoryStaysWithinItsBound() {
         var synthetic = SyntheticAttention()
         synthetic.pairHead = 1

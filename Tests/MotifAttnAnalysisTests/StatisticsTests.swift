@@ -2,6 +2,16 @@ import XCTest
 @testable import MotifAttnAnalysis
 
 final class StatisticsTests: XCTestCase {
+    func testBinomialUpperTailMatchesScipy() {
+        // scipy 1.17.1: scipy.stats.binom.sf(k - 1, n, p)
+        XCTAssertEqual(Statistics.binomialUpperTail(observed: 35, trials: 88, probability: 0.1) / 1.8829724517775394e-13, 1, accuracy: 1e-9)
+        XCTAssertEqual(Statistics.binomialUpperTail(observed: 130, trials: 1000, probability: 0.1), 0.0013413983708734428, accuracy: 1e-12)
+        XCTAssertEqual(Statistics.binomialUpperTail(observed: 30, trials: 57, probability: 0.08) / 1.9773485155030166e-18, 1, accuracy: 1e-9)
+        XCTAssertEqual(Statistics.binomialUpperTail(observed: 10, trials: 10, probability: 0.5), 0.0009765625, accuracy: 1e-15)
+        XCTAssertEqual(Statistics.binomialUpperTail(observed: 0, trials: 20, probability: 0.3), 1)
+        XCTAssertEqual(Statistics.binomialUpperTail(observed: 21, trials: 20, probability: 0.3), 0)
+    }
+
     func testHypergeometricUpperTailMatchesScipy() {
         // scipy 1.17.1: scipy.stats.hypergeom.sf(29, 1000, 100, 50) = 1.3217037116365617e-19
         XCTAssertEqual(Statistics.hypergeometricUpperTail(observed: 30, population: 1000, marked: 100, draws: 50) / 1.3217037116365617e-19, 1, accuracy: 1e-9)

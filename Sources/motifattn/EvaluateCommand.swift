@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import MotifAttn
+
+/// `motifattn evaluate`: precision and recall of a result folder against a planted truth.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Compare the interactions and head motifs of a scan or analyze folder with a planted truth (simulate.py).",
+        discussion: """
+        Pairs: the first 2 × (planted pairs) distinct motif pairs with q ≤ --alpha in interactions.tsv \
+        (in the table's order) are the reported ones; a planted pair is found when it is among them. \
+        Motifs: a planted motif is found when it, or a motif of the same TF family (--families, a JASPAR \
+        TSV), is the best match with match q ≤ --alpha of a head motif in head_motifs.tsv. \
+        Prints one line: recall and precision of pairs and motifs, and what was missed.
+        """)
+
+    @Argument(help: ArgumentHelp("Result folder holding interactions.tsv and head_motifs.tsv.", valueName: "DIR")) var results: String
+    @Option(name: .customLong("truth-pairs"), help: ArgumentHelp("Planted pairs (jaspar_id_a, jaspar_id_b columns).", valueName: "TSV"))
+    var truthPairs: String
+    @Option(name: .customLong("truth-motifs"), help: ArgumentHelp("Planted motifs (jaspar_id column).", valueName: "TSV"))
+    var truthMotifs: String
+    @Option(help: ArgumentHelp("JASPAR TSV with matrix_id and tf_family; default: the bundled one.", valueName: "TSV")) var families: String?
+    @Option(help: "Largest q-value counted as found.") var alpha = 0.05
+
+    func validate() throws {
+        guard alpha > 0 && alpha <= 1 else { throw ValidationError("--alpha must be in (0, 1]") }
+    }
+
+    func run() throws {
+        try reportingErrors("evaluate") {
+            let table = try families ?? BundledData.path(of: BundledData.annotationsFile)
+            let folder = results as NSString
+            let evaluation = try TruthEvaluation.evaluate(
+                interactionsPath: folder.appendingPathComponent("interactions.tsv"),
+                headMotifsPath: folder.appendingPathComponent("head_motifs.tsv"),
+                truthPairsPath: truthPairs, truthMotifsPath: truthMotifs,
+                families: try TruthEvaluation.families(fromJasparTSV: table), alpha: alpha)
+            print(evaluation.description)
+        }
+    }
+}
