@@ -120,14 +120,21 @@ public final class AttentionAnalysis {
         guard let maps = output.attention else { return logits }
         var instances = scanInstances(windows)
         if options.oneMotifPerSite { instances = instances.map(MotifInstance.bestPerSite) }
-        for i in windows.indices {
-            let spans = tokenized[i].spans.map { Int($0.start)..<Int($0.end) }
-            let window = WindowAttention(window: windows[i], label: labels[i], tokenSpans: spans,
-                                         layers: maps[i].layers, heads: maps[i].heads, attention: maps[i].probabilities)
-            discovery.add(window)
-            diagnostics.add(window)
-            coAttention.add(window, instances: instances[i])
-            if labels[i] == .bound { keepForReport(window, probability: logistic(logits[i][0]), instances: instances[i]) }
+        let attended = windows.indices.map { i in
+            WindowAttention(window: windows[i], label: labels[i], tokenSpans: tokenized[i].spans.map { Int($0.start)..<Int($0.end) },
+                            layers: maps[i].layers, heads: maps[i].heads, attention: maps[i].probabilities)
+        }
+        // The three accumulators are independent: each runs on its own thread and takes the windows in
+        // input order, so the results are the same for any thread count.
+        DispatchQueue.concurrentPerform(iterations: 3) { task in
+            switch task {
+            case 0: for window in attended { discovery.add(window) }
+            case 1: for window in attended { diagnostics.add(window) }
+            default: for (window, found) in zip(attended, instances) { coAttention.add(window, instances: found) }
+            }
+        }
+        for i in windows.indices where labels[i] == .bound {
+            keepForReport(attended[i], probability: logistic(logits[i][0]), instances: instances[i])
         }
         return logits
     }
