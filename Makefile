@@ -25,9 +25,9 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product motifattn
 
+## test: the whole suite, optimised (-c release with testable imports) in its own build folder
 test: deps
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test -c release --scratch-path .build-test
 
 ## demo: scan the bundled demo genome (Reference/demo) with the bundled default model into $(DEMO_OUT)/
 demo: build

@@ -166,15 +166,6 @@ public final class ScanPipeline {
         try results.write(to: s.outputFolder, provenance: provenance)
 
         // Report and provenance.
-        let summary: [(String, String)] = [
-            ("genome", s.genome), ("model", s.modelPath), ("regions", s.regionsPath ?? "none: top \(s.boundFraction * 100)% of windows by score are bound"),
-            ("windows scored", "\(locations.count)"), ("bound / background windows analysed", "\(results.boundWindows) / \(results.backgroundWindows)"),
-            ("head motifs", "\(results.headMotifs.count)"), ("motif pair × head rows tested / significant", "\(results.interactionsTested) / \(results.interactions.count)"),
-        ]
-        let page = HTMLReport.render(analysis.reportContent(results, title: "motifattn scan of \((s.genome as NSString).lastPathComponent)", summary: summary))
-        let report = try OutputFile(path: path("report.html"))
-        try report.write(page)
-        try report.commit()
         record.parameters["window"] = "\(s.windowOptions.window)"
         record.parameters["stride"] = "\(s.windowOptions.stride)"
         record.parameters["strand"] = s.windowOptions.strand.rawValue
@@ -185,12 +176,11 @@ public final class ScanPipeline {
         record.parameters["background"] = s.background.rawValue
         record.parameters["seed"] = "\(s.seed)"
         record.parameters["threads"] = "\(s.threads)"
-        record.parameters["instance_p_value"] = "\(s.analysis.instancePValue)"
-        record.parameters["max_q_value"] = "\(s.analysis.maxQValue)"
-        record.counts["head_motifs"] = results.headMotifs.count
-        record.counts["interaction_rows"] = results.interactions.count
-        record.counts["interaction_rows_tested"] = results.interactionsTested
-        try record.write(to: path("run.json"))
+        try AnalysisReport.write(results, analysis: analysis, record: &record, folder: s.outputFolder,
+                                 title: "motifattn scan of \((s.genome as NSString).lastPathComponent)",
+                                 summary: [("genome", s.genome), ("model", s.modelPath),
+                                           ("regions", s.regionsPath ?? "none: top \(s.boundFraction * 100)% of windows by score are bound"),
+                                           ("windows scored", "\(locations.count)")])
         return record
     }
 

@@ -6,6 +6,7 @@ let allSubcommands: [ParsableCommand.Type] = [
     ScoreCommand.self,
     TrainCommand.self,
     ScanCommand.self,
+    AnalyzeCommand.self,
     EvaluateCommand.self,
     BenchTrainCommand.self,
 ]

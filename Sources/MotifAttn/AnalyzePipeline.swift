@@ -1,0 +1,130 @@
+import Foundation
+import MotifAttnAnalysis
+import MotifAttnIO
+import MotifAttnModel
+
+/// Errors of `motifattn analyze`.
+public enum AnalyzeError: Error, CustomStringConvertible {
+    /// The labelled FASTA holds no bound (label 1) record.
+    case noBound(path: String)
+    /// The labelled FASTA holds no background (label 0) record and no shuffled background was asked for.
+    case noBackground(path: String)
+
+    public var description: String {
+        switch self {
+        case .noBound(let path): return "\(path): no record has label=1 (bound); the analysis needs bound windows"
+        case .noBackground(let path):
+            return "\(path): no record has label=0 (background); add background records or use --background shuffle"
+        }
+    }
+}
+
+/// `motifattn analyze` on a labelled FASTA: the attention analysis of records labelled bound (1) and background (0).
+///
+/// Each record is one window (it must fit the model's `max_len`), read and analysed in batches in file
+/// order; its first label decides bound or background. With `.shuffle` background, the label-0 records are
+/// ignored and each bound record's dinucleotide-shuffled copy (motif instances re-embedded) is the background.
+public final class AnalyzePipeline {
+    /// Labelled FASTA (`label=1` bound, `label=0` background), as simulate.py writes it.
+    public let input: String
+    /// Model file.
+    public let modelPath: String
+    /// Analysis settings.
+    public let options: AnalysisOptions
+    /// Background choice.
+    public let background: BackgroundChoice
+    /// Output folder.
+    public let outputFolder: String
+    /// Threads, seed and progress.
+    public var threads = 1, seed: UInt64 = 1, quiet = false
+    private var record: RunRecord
+
+    /// An analysis of `input` with `modelPath`, written into `outputFolder`.
+    public init(input: String, modelPath: String, options: AnalysisOptions, background: BackgroundChoice,
+                outputFolder: String, record: RunRecord) {
+        self.input = input
+        self.modelPath = modelPath
+        self.options = options
+        self.background = background
+        self.outputFolder = outputFolder
+        self.record = record
+    }
+
+    /// Reads, encodes and analyses every record, then writes the result files, `report.html` and `run.json`.
+    @discardableResult
+    public func run() throws -> RunRecord {
+        try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
+        try record.addInput(role: "sequences", path: input)
+        try record.addInput(role: "model", path: modelPath)
+        try record.addInput(role: "motifs", path: options.motifsPath)
+        let model = try record.time("load") { try MotifAttnModel(contentsOf: modelPath) }
+        let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
+        var analysisOptions = options
+        analysisOptions.threads = threads
+        let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: analysisOptions)
+        let reader = try FastaRecordReader(path: input, threads: threads)
+        let progress = ProgressMeter(command: "analyze", unit: "windows analysed", quiet: quiet)
+        var generator = SeededGenerator(seed: seed ^ 0x5348_5546_464C_4521)
+        try record.time("analyse") {
+            var batch: [(Window, WindowLabel)] = []
+            func flush() throws {
+                guard !batch.isEmpty else { return }
+                var windows = batch.map(\.0), labels = batch.map(\.1)
+                if background == .shuffle {
+                    let shuffled = windows.map { ShuffledBackground.make(from: $0, instances: analysis.instances(in: $0.bases), using: &generator) }
+                    windows += shuffled
+                    labels += Array(repeating: .background, count: shuffled.count)
+                }
+                try analysis.add(windows, labels: labels)
+                progress.advance(by: windows.count)
+                batch.removeAll(keepingCapacity: true)
+            }
+            while let next = try reader.next() {
+                let labels = try SequenceLabels.parse(description: next.description, record: next.name)
+                let bound = (labels.first ?? 0) >= 0.5
+                if background == .shuffle && !bound { continue }
+                batch.append((next.window, bound ? .bound : .background))
+                if batch.count == 64 { try flush() }
+            }
+            try flush()
+        }
+        progress.finish()
+        guard analysis.boundWindows > 0 else { throw AnalyzeError.noBound(path: input) }
+        guard analysis.backgroundWindows > 0 else { throw AnalyzeError.noBackground(path: input) }
+        let results = try record.time("test") { analysis.results() }
+        try results.write(to: outputFolder, provenance: provenance)
+        record.parameters["background"] = background.rawValue
+        record.parameters["seed"] = "\(seed)"
+        record.parameters["threads"] = "\(threads)"
+        try AnalysisReport.write(results, analysis: analysis, record: &record, folder: outputFolder,
+                                 title: "motifattn analyze of \((input as NSString).lastPathComponent)",
+                                 summary: [("sequences", input), ("model", modelPath)])
+        return record
+    }
+}
+
+/// The last steps shared by `scan` and `analyze`: `report.html`, the analysis parameters and counts, `run.json`.
+enum AnalysisReport {
+    static func write(_ results: AnalysisResults, analysis: AttentionAnalysis, record: inout RunRecord, folder: String,
+                      title: String, summary: [(String, String)]) throws {
+        let options = analysis.options
+        let lines = summary + [
+            ("bound / background windows analysed", "\(results.boundWindows) / \(results.backgroundWindows)"),
+            ("head motifs", "\(results.headMotifs.count)"),
+            ("motif pair × head rows tested / significant", "\(results.interactionsTested) / \(results.interactions.count)"),
+        ]
+        let report = try OutputFile(path: (folder as NSString).appendingPathComponent("report.html"))
+        try report.write(HTMLReport.render(analysis.reportContent(results, title: title, summary: lines)))
+        try report.commit()
+        record.parameters["instance_p_value"] = "\(options.instancePValue)"
+        record.parameters["max_q_value"] = "\(options.maxQValue)"
+        record.parameters["co_attention_score"] = options.coAttention.score.rawValue
+        record.parameters["one_motif_per_site"] = "\(options.oneMotifPerSite)"
+        record.counts["bound_windows_analysed"] = results.boundWindows
+        record.counts["background_windows_analysed"] = results.backgroundWindows
+        record.counts["head_motifs"] = results.headMotifs.count
+        record.counts["interaction_rows"] = results.interactions.count
+        record.counts["interaction_rows_tested"] = results.interactionsTested
+        try record.write(to: (folder as NSString).appendingPathComponent("run.json"))
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import MotifAttn
+
+extension BackgroundChoice: ExpressibleByArgument {}
+extension CoAttentionScore: ExpressibleByArgument {}
+
+/// Options of the attention analysis shared by `scan` and `analyze`.
+struct AnalysisOptionsGroup: ParsableArguments {
+    @Option(help: ArgumentHelp("Model (safetensors); default: the bundled model.", valueName: "M")) var model: String?
+    @Option(help: ArgumentHelp("Motif database (MEME format); default: bundled JASPAR 2026 CORE vertebrates.", valueName: "MEME"))
+    var motifs: String?
+    @Option(name: .customLong("motif-table"),
+            help: ArgumentHelp("Motif names and families (JASPAR TSV); default: the bundled one with the bundled motifs.", valueName: "TSV"))
+    var motifTable: String?
+    @Option(help: "Background windows: genomic (label 0 / outside the regions), or shuffle (dinucleotide-shuffled bound windows with their motif instances re-embedded).")
+    var background: BackgroundChoice = .genomic
+    @Option(name: .customLong("co-attention"),
+            help: "Co-attention score of two sites: excess (attention beyond the key's mean share) or raw (largest weight).")
+    var coAttention: CoAttentionScore = .excess
+    @Option(name: .customLong("instance-p"), help: "Largest p-value of a motif instance (PWM scan).") var instanceP = 1e-4
+    @Option(name: .customLong("max-q"), help: "Largest q-value of a reported head motif.") var maxQ = 0.05
+    @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = 1
+    @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Output folder (created).", valueName: "DIR")) var out: String
+    @Flag(help: "No progress on standard error.") var quiet = false
+
+    func validate() throws {
+        guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+        guard instanceP > 0 && instanceP < 1, maxQ > 0 && maxQ <= 1 else { throw ValidationError("--instance-p and --max-q must be probabilities") }
+    }
+
+    /// The model path, or the bundled default model.
+    func modelPath() throws -> String { try model ?? BundledData.path(of: BundledData.modelFile) }
+
+    /// The analysis settings these options describe.
+    func analysisOptions() throws -> AnalysisOptions {
+        let motifsPath = try motifs ?? BundledData.path(of: BundledData.motifsFile)
+        let table = try motifTable ?? (motifs == nil ? BundledData.path(of: BundledData.annotationsFile) : nil)
+        var options = AnalysisOptions(motifsPath: motifsPath, annotationsPath: table)
+        options.instancePValue = instanceP
+        options.maxQValue = maxQ
+        options.coAttention.score = coAttention
+        options.threads = threads
+        return options
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import XCTest
+import _TestSupport
+
+/// Runs the built `motifattn` binary as a process, for tests of whole commands.
+enum CLIRunner {
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    /// The built `motifattn` next to the test bundle (or in `.build/debug`); skips the test when it is missing.
+    static func binary() throws -> URL {
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("motifattn"),
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("motifattn"),
+            TestPaths.repositoryRoot.appendingPathComponent(".build/debug/motifattn"),
+        ]
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw XCTSkip("motifattn is not built (looked in \(candidates.map(\.path))); run `swift build` first")
+        }
+        return found
+    }
+
+    /// Runs `motifattn arguments...` and collects its exit status and output.
+    static func motifattn(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = try binary()
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read standard error on another thread so neither pipe can fill up and block the child.
+        var stderr = Data()
+        let reader = Thread { stderr = err.fileHandleForReading.readDataToEndOfFile() }
+        let done = DispatchSemaphore(value: 0)
+        let wrapped = Thread { reader.main(); done.signal() }
+        wrapped.start()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        done.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// A new empty folder, removed when the test ends.
+    static func folder(for test: XCTestCase) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("motifattn-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    /// A file's lines without its `##` provenance lines (which hold the command line).
+    static func contentLines(_ url: URL) throws -> [String] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("##") }.map(String.init)
+    }
+}

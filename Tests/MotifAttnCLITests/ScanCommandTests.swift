@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+import _TestSupport
+@testable import MotifAttn
+
+/// `motifattn scan` end to end on the bundled demo genome, whose planted truth comes from simulate.py.
+final class ScanCommandTests: XCTestCase {
+    private static let reference = TestPaths.repositoryRoot.appendingPathComponent("Reference")
+    private static func demo(_ name: String) -> String { reference.appendingPathComponent("demo/\(name)").path }
+    private static let outputs = ["scores.tsv", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv",
+                                  "interactions.tsv", "heads.tsv", "report.html", "run.json"]
+
+    /// A fresh scan of the demo genome with the bundled default model recovers every planted pair
+    /// among the first 2 × 3 distinct significant pairs (simulate.py's truth_pairs.tsv).
+    func testScanOfTheDemoGenomeRecoversThePlantedPairs() throws {
+        let out = try CLIRunner.folder(for: self).appendingPathComponent("scan")
+        // Plus strand and 2,000 + 2,000 analysed windows keep the test to about a minute on 2 cores.
+        let result = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--regions", Self.demo("peaks.bed"),
+                                              "--strand", "plus", "--max-bound", "2000", "--max-background", "2000",
+                                              "--threads", "2", "--quiet", "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for name in Self.outputs {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name)
+        }
+        let families = try TruthEvaluation.families(fromJasparTSV: Self.reference.appendingPathComponent("jaspar/jaspar_core_vertebrates.tsv").path)
+        let evaluation = try TruthEvaluation.evaluate(
+            interactionsPath: out.appendingPathComponent("interactions.tsv").path,
+            headMotifsPath: out.appendingPathComponent("head_motifs.tsv").path,
+            truthPairsPath: Self.demo("truth_pairs.tsv"), truthMotifsPath: Self.demo("truth_motifs.tsv"), families: families)
+        XCTAssertEqual(evaluation.pairsFound, 3, evaluation.description)
+        XCTAssertGreaterThanOrEqual(evaluation.motifsFound, 2, evaluation.description)
+
+        // scores.tsv: one row per plus-strand window of the 4 chromosomes (stride 100, window 200, last partial kept
+        // when at least 100 bases), in genome order, 0-based half-open.
+        let rows = try CLIRunner.contentLines(out.appendingPathComponent("scores.tsv")).dropFirst().filter { !$0.isEmpty }
+        let lengths = [601_715, 594_984, 605_627, 609_096]
+        let expected = lengths.reduce(0) { total, length in total + (length - 100) / 100 + 1 }
+        XCTAssertEqual(rows.count, expected)
+        let first = rows.first!.split(separator: "\t")
+        XCTAssertEqual(Array(first.prefix(4)), ["chr1", "0", "200", "+"])
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
+        let counts = run["counts"] as! [String: Int]
+        XCTAssertEqual(counts["windows_scored"], expected)
+        XCTAssertEqual(counts["bound_windows"], 2000)
+    }
+
+    /// Outputs do not depend on the thread count (without regions: top-scoring windows are bound).
+    func testOutputsAreTheSameForOneAndTwoThreads() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let genome = TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/genomes/lambda_virus.fa.gz").path
+        for threads in ["1", "2"] {
+            let result = try CLIRunner.motifattn(["scan", genome, "--bound-fraction", "0.1", "--threads", threads, "--quiet",
+                                                  "--out", folder.appendingPathComponent("t\(threads)").path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        for name in ["scores.tsv", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv", "interactions.tsv", "heads.tsv"] {
+            let one = try CLIRunner.contentLines(folder.appendingPathComponent("t1/\(name)"))
+            let two = try CLIRunner.contentLines(folder.appendingPathComponent("t2/\(name)"))
+            XCTAssertGreaterThan(one.count, 1, name)
+            XCTAssertEqual(one, two, name)
+        }
+    }
+
+    func testMissingGenomeIsOneLineErrorWithExitOneAndNoOutputs() throws {
+        let out = try CLIRunner.folder(for: self).appendingPathComponent("scan")
+        let result = try CLIRunner.motifattn(["scan", "/nonexistent/genome.fa.gz", "--out", out.path])
+        XCTAssertEqual(result.status, 1)
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, result.stderr)
+        XCTAssertTrue(lines.first?.hasPrefix("motifattn scan: ") ?? false, result.stderr)
+        XCTAssertTrue(result.stderr.contains("/nonexistent/genome.fa.gz"), result.stderr)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+        XCTAssertEqual(left.filter { Self.outputs.contains($0) }, [])
+    }
+
+    func testBadOptionIsUsageErrorSixtyFour() throws {
+        let out = try CLIRunner.folder(for: self).appendingPathComponent("scan")
+        let result = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--window", "0", "--out", out.path])
+        XCTAssertEqual(result.status, 64, result.stderr)
+    }
+}
+
+/// `motifattn analyze` on simulate.py's labelled test set (label=1 bound, label=0 background).
+final class AnalyzeCommandTests: XCTestCase {
+    private static let reference = TestPaths.repositoryRoot.appendingPathComponent("Reference")
+
+    func testAnalyzeOfLabelledSequencesRecoversThePlantedPairs() throws {
+        let out = try CLIRunner.folder(for: self).appendingPathComponent("analyze")
+        let demo = Self.reference.appendingPathComponent("demo")
+        let result = try CLIRunner.motifattn(["analyze", demo.appendingPathComponent("test.fa.gz").path, "--threads", "2", "--quiet",
+                                              "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let evaluation = try TruthEvaluation.evaluate(
+            interactionsPath: out.appendingPathComponent("interactions.tsv").path,
+            headMotifsPath: out.appendingPathComponent("head_motifs.tsv").path,
+            truthPairsPath: demo.appendingPathComponent("truth_pairs.tsv").path,
+            truthMotifsPath: demo.appendingPathComponent("truth_motifs.tsv").path,
+            families: try TruthEvaluation.families(fromJasparTSV: Self.reference.appendingPathComponent("jaspar/jaspar_core_vertebrates.tsv").path))
+        XCTAssertEqual(evaluation.pairsFound, 3, evaluation.description)
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
+        let counts = run["counts"] as! [String: Int]
+        // simulate.py's test set: 2,000 positives and 2,000 negatives.
+        XCTAssertEqual(counts["bound_windows_analysed"], 2000)
+        XCTAssertEqual(counts["background_windows_analysed"], 2000)
+    }
+
+    func testRecordWithoutLabelIsOneLineErrorNamingTheRecord() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let input = folder.appendingPathComponent("unlabelled.fa")
+        try ">seq1 label=1\nACGTACGTAC\n>seq2\nACGTTTGACA\n".write(to: input, atomically: true, encoding: .utf8)
+        let result = try CLIRunner.motifattn(["analyze", input.path, "--quiet", "--out", folder.appendingPathComponent("out").path])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("motifattn analyze: ") && result.stderr.contains("seq2"), result.stderr)
+    }
+}
