@@ -9,10 +9,13 @@ public enum AnalyzeError: Error, CustomStringConvertible {
     case noBound(path: String)
     /// The labelled FASTA holds no background (label 0) record and no shuffled background was asked for.
     case noBackground(path: String)
+    /// A record's header has no usable `label=` field.
+    case badLabel(path: String, record: Int, detail: String)
 
     public var description: String {
         switch self {
         case .noBound(let path): return "\(path): no record has label=1 (bound); the analysis needs bound windows"
+        case .badLabel(let path, let record, let detail): return "\(path), record \(record): \(detail)"
         case .noBackground(let path):
             return "\(path): no record has label=0 (background); add background records or use --background shuffle"
         }
@@ -80,7 +83,10 @@ public final class AnalyzePipeline {
                 batch.removeAll(keepingCapacity: true)
             }
             while let next = try reader.next() {
-                let labels = try SequenceLabels.parse(description: next.description, record: next.name)
+                let labels: [Float]
+                do { labels = try SequenceLabels.parse(description: next.description, record: next.name) } catch {
+                    throw AnalyzeError.badLabel(path: input, record: reader.recordCount, detail: "\(error)")
+                }
                 let bound = (labels.first ?? 0) >= 0.5
                 if background == .shuffle && !bound { continue }
                 batch.append((next.window, bound ? .bound : .background))
