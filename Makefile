@@ -7,16 +7,24 @@ PREFIX ?= /usr/local
 DEMO_OUT ?= demo-out
 THREADS ?= $(shell nproc)
 APT_PACKAGES := libhts-dev libopenblas-dev pkg-config zlib1g-dev samtools tabix
+# The report test renders report.html in a real browser.
+TEST_APT_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/motifattn
 
-.PHONY: all deps build test demo results install clean bench
+.PHONY: all deps test-deps apt build test demo results install clean bench
 
 all: build
 
-## deps: install the Debian packages the build and the tests need (only the missing ones)
+## deps: install the Debian packages the build needs (only the missing ones); test-deps adds the tests' ones
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
+
+apt:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "make: installing$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -26,7 +34,7 @@ build: deps
 	$(SWIFT) build -c release --product motifattn
 
 ## test: the whole suite, optimised (-c release with testable imports) in its own build folder
-test: deps
+test: test-deps
 	$(SWIFT) test -c release --scratch-path .build-test
 
 ## demo: scan the bundled demo genome (Reference/demo) with the bundled default model into $(DEMO_OUT)/

@@ -41,6 +41,14 @@ public struct HeadMotif: Sendable {
 /// until no word joins. Each group becomes a frequency matrix from its aligned
 /// words weighted by their window counts; edge positions covered by under 30 %
 /// of the best-covered position are trimmed. A group's statistics are those of its seed word.
+///
+/// Refinement from sites: words are short, so a group's matrix covers only the core of a
+/// site and matches database motifs weakly. Each head also keeps a bounded, seeded reservoir
+/// (`siteReservoir` regions per head) of its high-attention regions in bound windows, with
+/// `siteFlank` bases on each side. A group's consensus is searched in them (both strands, at
+/// most one mismatch per 6 bases); the matching sites, extended by `siteFlank` bases, are aligned
+/// into the motif's frequency matrix, and flanking columns under 0.3 bits of information are
+/// trimmed. With fewer than 10 matching sites the word matrix is kept.
 public final class HeadMotifDiscovery {
     /// Word length k.
     public let wordLength: Int
@@ -52,15 +60,25 @@ public final class HeadMotifDiscovery {
     public let maxMotifWidth: Int
     /// Width in bases of the running mean applied to each profile before regions are found (1: none).
     public let smoothing: Int
+    /// High-attention regions kept per head (bound windows) for refining motifs from their sites.
+    public let siteReservoir: Int
+    /// Bases kept on each side of a region, and added around a refined motif's sites.
+    public let siteFlank: Int
     private var counts: [HeadIndex: [UInt32: (bound: Int, background: Int)]] = [:]
+    private var regions: [HeadIndex: [[UInt8]]] = [:]        // base codes 0...3, 4 for anything else
+    private var regionsSeen: [HeadIndex: Int] = [:]
+    private var reservoirGenerator = SeededGenerator(seed: 0x5245_5345_5256_4F49)
     /// Bound windows seen.
     public private(set) var boundWindows = 0
     /// Background windows seen.
     public private(set) var backgroundWindows = 0
 
     /// Creates an empty accumulator.
-    public init(wordLength: Int = 6, relativeThreshold: Double = 0.2, minLength: Int = 5, maxMotifWidth: Int = 25, smoothing: Int = 5) {
+    public init(wordLength: Int = 6, relativeThreshold: Double = 0.2, minLength: Int = 5, maxMotifWidth: Int = 25, smoothing: Int = 5,
+                siteReservoir: Int = 4000, siteFlank: Int = 6) {
         precondition(smoothing >= 1, "smoothing must be at least 1 base")
+        self.siteReservoir = siteReservoir
+        self.siteFlank = siteFlank
         self.maxMotifWidth = maxMotifWidth
         self.smoothing = smoothing
         precondition(wordLength >= 3 && wordLength <= 15, "word length must be 3...15")
@@ -78,7 +96,10 @@ public final class HeadMotifDiscovery {
         let codes = window.window.bases.map { MotifScanner.codeOrNil($0) }
         for head in window.allHeads {
             var words = Set<UInt32>()
-            for region in AttentionRegions.find(in: Self.runningMean(window.profile(head), width: smoothing), relativeThreshold: relativeThreshold, minLength: minLength) {
+            let found = AttentionRegions.find(in: Self.runningMean(window.profile(head), width: smoothing),
+                                              relativeThreshold: relativeThreshold, minLength: minLength)
+            if window.label == .bound && siteReservoir > 0 { keepRegions(found, of: codes, head: head) }
+            for region in found {
                 guard region.count >= wordLength else { continue }
                 for start in region.lowerBound...(region.upperBound - wordLength) {
                     if let word = Self.canonicalWord(codes, start, wordLength) { words.insert(word) }
@@ -92,6 +113,73 @@ public final class HeadMotifDiscovery {
             }
             counts[head] = table
         }
+    }
+
+    /// Adds regions (with flanks) to the head's reservoir: the first `siteReservoir` are kept, then
+    /// each new one replaces a random kept one with probability reservoir/seen (seeded, so the same
+    /// input order gives the same reservoir).
+    private func keepRegions(_ found: [Range<Int>], of codes: [UInt8?], head: HeadIndex) {
+        for region in found {
+            let lower = max(0, region.lowerBound - siteFlank), upper = min(codes.count, region.upperBound + siteFlank)
+            let sequence = codes[lower..<upper].map { $0 ?? 4 }
+            let seen = regionsSeen[head, default: 0] + 1
+            regionsSeen[head] = seen
+            if seen <= siteReservoir {
+                regions[head, default: []].append(sequence)
+            } else {
+                let slot = reservoirGenerator.uniform(below: seen)
+                if slot < siteReservoir { regions[head]![slot] = sequence }
+            }
+        }
+    }
+
+    /// The motif grown from `consensus` by aligning its matches in the head's kept regions, or nil
+    /// when fewer than `minimumSites` regions hold a match.
+    func refine(_ consensus: [Int], head: HeadIndex, id: String, minimumSites: Int = 10) -> Motif? {
+        let width = consensus.count
+        let allowed = max(1, width / 6)
+        let reverse = consensus.reversed().map { 3 - $0 }
+        let flank = siteFlank
+        var columns = [[Double]](repeating: [0, 0, 0, 0], count: width + 2 * flank)
+        var sites = 0
+        for sequence in regions[head] ?? [] where sequence.count >= width {
+            // Best match (fewest mismatches, then leftmost, forward before reverse) in this region.
+            var best: (mismatches: Int, start: Int, forward: Bool)?
+            for start in 0...(sequence.count - width) {
+                for (forward, pattern) in [(true, consensus), (false, reverse)] {
+                    var mismatches = 0
+                    for j in 0..<width where Int(sequence[start + j]) != pattern[j] {
+                        mismatches += 1
+                        if mismatches > allowed { break }
+                    }
+                    if mismatches <= allowed && (best == nil || mismatches < best!.mismatches) { best = (mismatches, start, forward) }
+                }
+            }
+            guard let match = best else { continue }
+            sites += 1
+            for offset in -flank..<(width + flank) {
+                let position = match.forward ? match.start + offset : match.start + width - 1 - offset
+                guard position >= 0 && position < sequence.count else { continue }
+                let code = Int(sequence[position])
+                guard code < 4 else { continue }
+                columns[offset + flank][match.forward ? code : 3 - code] += 1
+            }
+        }
+        guard sites >= minimumSites else { return nil }
+        // Trim flanking columns that carry little information (or too few sites).
+        func information(_ column: [Double]) -> Double {
+            let total = column.reduce(0, +)
+            guard total >= Double(sites) / 2 else { return 0 }
+            return 2 + column.reduce(0) { $0 + ($1 > 0 ? ($1 / total) * log2($1 / total) : 0) }
+        }
+        var first = 0, last = columns.count - 1
+        while first < flank && information(columns[first]) < 0.3 { first += 1 }
+        while last > columns.count - 1 - flank && information(columns[last]) < 0.3 { last -= 1 }
+        let probabilities = columns[first...last].map { column -> [Double] in
+            let total = column.reduce(0, +) + 0.01 * 4
+            return column.map { ($0 + 0.01) / total }
+        }
+        return Motif(id: id, probabilities: probabilities, sites: sites)
     }
 
     /// Centred running mean of `values` over `width` positions (fewer at the ends).
@@ -168,7 +256,8 @@ public final class HeadMotifDiscovery {
                     pool = rest
                 }
                 number += 1
-                let motif = group.motif(id: "\(head)_\(number)")
+                let id = "\(head)_\(number)"
+                let motif = refine(group.consensus, head: head, id: id) ?? group.motif(id: id)
                 var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
                                       boundFraction: Double(seed.bound) / boundTotal, backgroundFraction: Double(seed.background) / backgroundTotal,
                                       pValue: seed.p, qValue: seed.q, bestMatch: nil)
