@@ -159,14 +159,73 @@ public final class AttentionAnalysis {
     }
 
     private func keepForReport(_ window: WindowAttention, probability: Double, instances: [MotifInstance]) {
+        let map = ReportContent.WindowMap(label: window.window.label, probability: probability, layer: 0, head: 0,
+                                          tokenSpans: window.tokenSpans, attention: [],
+                                          instances: instances.map { .init(name: motifNames[$0.motifID] ?? $0.motifID, start: $0.start, end: $0.end) })
+        keepForReport((probability, map, window))
+    }
+
+    /// Keeps the `reportWindows` most probable bound windows; ties go to the smaller label (genome order
+    /// within a contig), so the choice does not depend on the order windows arrive in.
+    private func keepForReport(_ entry: (probability: Double, map: ReportContent.WindowMap, attention: WindowAttention)) {
         guard options.reportWindows > 0 else { return }
-        if topWindows.count == options.reportWindows, let worst = topWindows.last, worst.probability >= probability { return }
-        let placeholder = ReportContent.WindowMap(label: window.window.label, probability: probability, layer: 0, head: 0,
-                                                  tokenSpans: window.tokenSpans, attention: [],
-                                                  instances: instances.map { .init(name: motifNames[$0.motifID] ?? $0.motifID, start: $0.start, end: $0.end) })
-        topWindows.append((probability, placeholder, window))
-        topWindows.sort { $0.probability > $1.probability }
+        topWindows.append(entry)
+        topWindows.sort { a, b in
+            if a.probability != b.probability { return a.probability > b.probability }
+            let x = a.attention.window, y = b.attention.window
+            return (x.sourceName, x.start, x.strand.rawValue) < (y.sourceName, y.start, y.strand.rawValue)
+        }
         if topWindows.count > options.reportWindows { topWindows.removeLast() }
+    }
+
+    /// Writes everything accumulated so far (the `scan --partial` state): motif discovery, head
+    /// diagnostics, co-attention and the report's candidate windows.
+    public func encodeState(to writer: inout StateWriter) {
+        discovery.encode(to: &writer)
+        diagnostics.encode(to: &writer)
+        coAttention.encode(to: &writer)
+        writer.int(topWindows.count)
+        for entry in topWindows {
+            let w = entry.attention.window
+            writer.double(entry.probability)
+            writer.string(w.sourceName); writer.int(w.start); writer.int(w.end); writer.string(w.strand.rawValue)
+            writer.data(w.bases); writer.string(w.name ?? "")
+            writer.int(entry.attention.tokenSpans.count)
+            for span in entry.attention.tokenSpans { writer.int(span.lowerBound); writer.int(span.upperBound) }
+            writer.int(entry.attention.layers); writer.int(entry.attention.heads)
+            writer.floats(entry.attention.attention)
+            writer.int(entry.map.instances.count)
+            for instance in entry.map.instances { writer.string(instance.name); writer.int(instance.start); writer.int(instance.end) }
+        }
+    }
+
+    /// Adds a state written by `encodeState(to:)` (another shard of the same run).
+    public func mergeState(from reader: inout StateReader) throws {
+        try discovery.merge(from: &reader)
+        try diagnostics.merge(from: &reader)
+        try coAttention.merge(from: &reader)
+        for _ in 0..<(try reader.count()) {
+            let probability = try reader.double()
+            let sourceName = try reader.string(), start = try reader.int(), end = try reader.int()
+            guard let strand = Strand(rawValue: try reader.string()) else { throw PartialStateError.truncated(path: reader.path) }
+            let bases = try reader.data(), name = try reader.string()
+            var spans: [Range<Int>] = []
+            for _ in 0..<(try reader.count()) {
+                let lower = try reader.int(), upper = try reader.int()
+                guard lower <= upper else { throw PartialStateError.truncated(path: reader.path) }
+                spans.append(lower..<upper)
+            }
+            let layers = try reader.count(limit: 1 << 16), heads = try reader.count(limit: 1 << 16)
+            let attention = try reader.floats()
+            guard attention.count == layers * heads * spans.count * spans.count else { throw PartialStateError.truncated(path: reader.path) }
+            var instances: [ReportContent.Instance] = []
+            for _ in 0..<(try reader.count()) { instances.append(.init(name: try reader.string(), start: try reader.int(), end: try reader.int())) }
+            let window = Window(sourceName: sourceName, start: start, end: end, strand: strand, bases: bases, name: name.isEmpty ? nil : name)
+            let attended = WindowAttention(window: window, label: .bound, tokenSpans: spans, layers: layers, heads: heads, attention: attention)
+            let map = ReportContent.WindowMap(label: window.label, probability: probability, layer: 0, head: 0, tokenSpans: spans,
+                                              attention: [], instances: instances)
+            keepForReport((probability, map, attended))
+        }
     }
 
     /// Tests everything accumulated; head motifs are matched against the database.

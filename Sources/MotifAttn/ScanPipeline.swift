@@ -40,6 +40,10 @@ public struct ScanSettings: Sendable {
     public var outputFolder: String
     /// No progress on standard error.
     public var quiet = false
+    /// Write mergeable statistics (`scores.tsv` and `partial.state`) instead of final results (`motifattn merge` finishes).
+    public var partial = false
+    /// Only windows starting in this part of the genome (its start a multiple of the stride), for sharded runs.
+    public var shard: Region?
 
     public init(genome: String, regionsPath: String?, modelPath: String, windowOptions: WindowOptions,
                 analysis: AnalysisOptions, outputFolder: String) {
@@ -82,6 +86,7 @@ public final class ScanPipeline {
     @discardableResult
     public func run() throws -> RunRecord {
         let s = settings
+        if s.partial && s.regionsPath == nil { throw ScanError.partialNeedsRegions }
         try FileManager.default.createDirectory(atPath: s.outputFolder, withIntermediateDirectories: true)
         try record.addInput(role: "genome", path: s.genome)
         try record.addInput(role: "model", path: s.modelPath)
@@ -100,14 +105,23 @@ public final class ScanPipeline {
         let progress = ProgressMeter(command: "scan", unit: "windows", quiet: s.quiet)
         let scores = try OutputFile(path: path("scores.tsv"))
         try scores.write(provenance.line + "\n" + "chrom\tstart\tend\tstrand\tlogit\tprobability\n")
-        let reader = try WindowReader(path: s.genome, options: s.windowOptions, warningHandler: { progress.message($0) })
+        let reader = try WindowReader(path: s.genome, regions: try shardRegion().map { [$0] } ?? [], options: s.windowOptions,
+                                      warningHandler: { progress.message($0) })
+        let shardEnd = s.shard?.end ?? Int.max
+        let nextWindow = { () throws -> Window? in
+            // A shard's reader runs a little past the shard; windows starting beyond it belong to the next shard.
+            while let window = try reader.next() { if window.start < shardEnd { return window } }
+            return nil
+        }
         try record.time("score") {
-            try scorer.scoreAll(source: s.genome, next: reader.next) { batch in
+            try scorer.scoreAll(source: s.genome, next: nextWindow) { batch in
                 var text = ""
                 for scored in batch {
                     let w = scored.window
-                    let z = scored.logits[0]
-                    text += "\(w.sourceName)\t\(w.start)\t\(w.end)\t\(w.strand.rawValue)\t\(String(format: "%.6f", z))\t\(String(format: "%.6f", logistic(z)))\n"
+                    let written = String(format: "%.6f", scored.logits[0])
+                    // Later steps use the logit as written, so a merge of shards (which reads scores.tsv) sees the same numbers.
+                    let z = Float(written)!
+                    text += "\(w.sourceName)\t\(w.start)\t\(w.end)\t\(w.strand.rawValue)\t\(written)\t\(String(format: "%.6f", logistic(scored.logits[0])))\n"
                     let index: Int32
                     if let known = contigIndex[w.sourceName] { index = known } else {
                         index = Int32(contigs.count); contigIndex[w.sourceName] = index; contigs.append(w.sourceName)
@@ -123,10 +137,10 @@ public final class ScanPipeline {
         progress.finish()
         record.counts["windows_scored"] = locations.count
         record.counts["windows_skipped_for_n"] = reader.windowsSkipped
-        try writeBedGraph(locations, contigs: contigs, provenance: provenance)
+        if !s.partial { try Self.writeBedGraph(locations, contigs: contigs, stride: s.windowOptions.stride, to: path("scores.bedgraph")) }
 
         // Choose bound and background windows.
-        let (bound, background) = chooseWindows(locations, haveRegions: !regions.isEmpty)
+        let (bound, background) = try chooseWindows(locations, contigs: contigs, regions: regionIndex, haveRegions: !regions.isEmpty)
         record.counts["bound_windows"] = bound.count
         record.counts["background_windows"] = s.background == .shuffle ? bound.count : background.count
         progress.message("analysing \(bound.count) bound and \(s.background == .shuffle ? bound.count : background.count) background windows")
@@ -138,7 +152,6 @@ public final class ScanPipeline {
         let analysis = try AttentionAnalysis(encoder: encoder, options: analysisOptions)
         let analysed = ProgressMeter(command: "scan", unit: "windows analysed", total: bound.count * 2 + (s.background == .genomic ? background.count - bound.count : 0), quiet: s.quiet)
         try record.time("analyse") {
-            var generator = SeededGenerator(seed: s.seed ^ 0x5348_5546_464C_4521)
             let chosen = s.background == .genomic ? (bound + background) : bound
             let batchSize = 64
             var batch: [(Window, WindowLabel)] = []
@@ -146,7 +159,11 @@ public final class ScanPipeline {
                 guard !batch.isEmpty else { return }
                 var windows = batch.map(\.0), labels = batch.map(\.1)
                 if s.background == .shuffle {
-                    let shuffled = windows.map { ShuffledBackground.make(from: $0, instances: analysis.instances(in: $0.bases), using: &generator) }
+                    // Each window's shuffle is seeded by its position, so shards shuffle it as one run does.
+                    let shuffled = windows.map { window -> Window in
+                        var generator = SeededGenerator(seed: s.seed ^ 0x5348_5546_464C_4521 ^ Self.positionKey(window))
+                        return ShuffledBackground.make(from: window, instances: analysis.instances(in: window.bases), using: &generator)
+                    }
                     windows += shuffled
                     labels += Array(repeating: .background, count: shuffled.count)
                 }
@@ -162,6 +179,10 @@ public final class ScanPipeline {
             try flush()
         }
         analysed.finish()
+        if s.partial {
+            try writePartialState(analysis: analysis)
+            return record
+        }
         let results = try record.time("test") { analysis.results() }
         try results.write(to: s.outputFolder, provenance: provenance)
 
@@ -187,19 +208,93 @@ public final class ScanPipeline {
     private func path(_ name: String) -> String { (settings.outputFolder as NSString).appendingPathComponent(name) }
 
     /// Bound and background windows to analyse, each capped by deterministic sampling.
-    func chooseWindows(_ locations: [ScoredLocation], haveRegions: Bool) -> (bound: [ScoredLocation], background: [ScoredLocation]) {
-        var bound: [ScoredLocation], background: [ScoredLocation]
+    ///
+    /// With regions, each window is kept with probability min(1, cap / expected count), decided by a hash
+    /// of its seed, contig, start and strand; the expected counts come from tiling every sequence of the
+    /// genome's index. So a window's fate does not depend on which shard scans it, and a sharded run
+    /// (`--partial`, `merge`) analyses exactly the windows of a single run. Without regions bound windows
+    /// are the top fraction by score, a choice that needs every score (no sharding).
+    func chooseWindows(_ locations: [ScoredLocation], contigs: [String], regions: RegionIndex,
+                       haveRegions: Bool) throws -> (bound: [ScoredLocation], background: [ScoredLocation]) {
         if haveRegions {
-            bound = locations.filter(\.bound)
-            background = locations.filter { !$0.bound }
-        } else {
-            // Rank by logit, ties by genome order (the input order).
-            let order = locations.indices.sorted { (locations[$0].logit, -$0) > (locations[$1].logit, -$1) }
-            let top = max(1, Int((Double(locations.count) * settings.boundFraction).rounded()))
-            bound = order.prefix(top).map { var l = locations[$0]; l.bound = true; return l }
-            background = order.suffix(locations.count / 2).map { locations[$0] }
+            let expected = try expectedCounts(regions: regions)
+            let boundRate = min(1, Double(settings.maxBound) / Double(max(1, expected.bound)))
+            let backgroundRate = min(1, Double(settings.maxBackground) / Double(max(1, expected.background)))
+            let bound = locations.filter { $0.bound && keep($0, contig: contigs[Int($0.contig)], rate: boundRate, salt: 1) }
+            let background = locations.filter { !$0.bound && keep($0, contig: contigs[Int($0.contig)], rate: backgroundRate, salt: 2) }
+            return (bound, background)
         }
+        // Rank by logit, ties by genome order (the input order).
+        let order = locations.indices.sorted { (locations[$0].logit, -$0) > (locations[$1].logit, -$1) }
+        let top = max(1, Int((Double(locations.count) * settings.boundFraction).rounded()))
+        let bound = order.prefix(top).sorted().map { var l = locations[$0]; l.bound = true; return l }
+        let background = order.suffix(locations.count / 2).sorted().map { locations[$0] }
         return (sample(bound, to: settings.maxBound, salt: 1), sample(background, to: settings.maxBackground, salt: 2))
+    }
+
+    /// Windows a whole-genome scan would tile (both strands when asked), overlapping the regions or not.
+    private func expectedCounts(regions: RegionIndex) throws -> (bound: Int, background: Int) {
+        let options = settings.windowOptions
+        var bound = 0, total = 0
+        for (name, length) in try GenomeIndex.contigs(of: settings.genome) {
+            for range in GenomeIndex.windowRanges(length: length, window: options.window, stride: options.stride) {
+                total += 1
+                if regions.overlaps(contig: name, start: range.lowerBound, end: range.upperBound) { bound += 1 }
+            }
+        }
+        let strands = options.strand == .both ? 2 : 1
+        return (bound * strands, (total - bound) * strands)
+    }
+
+    /// The seeded, position-keyed coin of a window.
+    private func keep(_ location: ScoredLocation, contig: String, rate: Double, salt: UInt64) -> Bool {
+        guard rate < 1 else { return true }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in contig.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var generator = SeededGenerator(seed: hash ^ UInt64(bitPattern: Int64(location.start)) &* 0x9E37_79B9_7F4A_7C15
+                                        ^ (location.minus ? 0x5555 : 0) ^ settings.seed &* 0xD1B5_4A32_D192_ED03 ^ salt)
+        return Double(generator.next() >> 11) / Double(1 << 53) < rate
+    }
+
+    /// A hash of a window's sequence name, start and strand.
+    static func positionKey(_ window: Window) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in window.sourceName.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash ^ UInt64(bitPattern: Int64(window.start)) &* 0x9E37_79B9_7F4A_7C15 ^ (window.strand == .minus ? 0x5555 : 0)
+    }
+
+    /// The region a shard's reader covers: from the shard start to one window past the last start in it.
+    private func shardRegion() throws -> Region? {
+        guard let shard = settings.shard else { return nil }
+        let options = settings.windowOptions
+        guard shard.start % options.stride == 0 else {
+            throw ScanError.shardNotAligned(shard: shard.origin, stride: options.stride)
+        }
+        guard let length = try GenomeIndex.contigs(of: settings.genome).first(where: { $0.name == shard.contig })?.length else {
+            throw ScanError.unknownShardContig(shard: shard.origin, genome: settings.genome)
+        }
+        let end = min(length, (shard.end ?? length) - options.stride + options.window)
+        return Region(contig: shard.contig, start: shard.start, end: max(shard.start + 1, end), origin: shard.origin)
+    }
+
+    /// `partial.state`: what `motifattn merge` needs to finish this shard together with the others.
+    private func writePartialState(analysis: AttentionAnalysis) throws {
+        var writer = StateWriter()
+        writer.string(PartialScan.magic)
+        writer.string(try PartialScan.fingerprint(settings))
+        writer.string(settings.genome)
+        writer.string(settings.modelPath)
+        writer.string(settings.shard?.contig ?? "")
+        writer.int(settings.shard?.start ?? 0)
+        writer.int(record.counts["windows_scored"] ?? 0)
+        writer.int(record.counts["windows_skipped_for_n"] ?? 0)
+        writer.int(record.counts["bound_windows"] ?? 0)
+        writer.int(record.counts["background_windows"] ?? 0)
+        analysis.encodeState(to: &writer)
+        let out = try OutputFile(path: path(PartialScan.stateFile))
+        try out.write(bytes: writer.bytes)
+        try out.commit()
+        try record.write(to: path("run.json"))
     }
 
     /// At most `limit` locations, chosen by a seeded shuffle and returned in their original order.
@@ -242,10 +337,9 @@ public final class ScanPipeline {
     }
 
     /// `scores.bedgraph`: probability per stride-wide step around each window's centre (the higher strand where both are scored).
-    private func writeBedGraph(_ locations: [ScoredLocation], contigs: [String], provenance: Provenance) throws {
-        let out = try OutputFile(path: path("scores.bedgraph"))
+    static func writeBedGraph(_ locations: [ScoredLocation], contigs: [String], stride: Int, to file: String) throws {
+        let out = try OutputFile(path: file)
         try out.write("track type=bedGraph name=motifattn description=\"motifattn bound probability\" visibility=full\n")
-        let stride = settings.windowOptions.stride
         var i = 0
         var lastEnd: [Int32: Int] = [:]
         var text = ""

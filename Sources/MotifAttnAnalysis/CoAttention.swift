@@ -105,7 +105,7 @@ public final class CoAttentionAccumulator {
     /// Heads per layer.
     public let heads: Int
 
-    private struct PairState {
+    struct PairState {
         var bound: [UInt32: UInt32] = [:]      // slot << 16 | score bin → count (one table per pair keeps the overhead small)
         var boundSum: [Double]
         var ownBackground: [UInt32]             // per head slot
@@ -115,11 +115,11 @@ public final class CoAttentionAccumulator {
         var orientations = [0, 0, 0, 0]
     }
 
-    private var pairs: [Int: PairState] = [:]   // key a * motifCount + b, a < b
-    private var boundPairsPerSlot: [Int] = []   // instance pairs scored in bound windows
-    private var mutualBestPerSlot: [Int] = []   // of those, pairs that were mutual best partners
-    private var null: [UInt32]                  // [slot][distanceBin][scoreBin]
-    private var nullSum: [Double]               // [slot][distanceBin]
+    var pairs: [Int: PairState] = [:]   // key a * motifCount + b, a < b
+    var boundPairsPerSlot: [Int] = []   // instance pairs scored in bound windows
+    var mutualBestPerSlot: [Int] = []   // of those, pairs that were mutual best partners
+    var null: [UInt32]                  // [slot][distanceBin][scoreBin]
+    var nullSum: [Double]               // [slot][distanceBin]
     private let slots: Int
     private let distanceBins: Int
 

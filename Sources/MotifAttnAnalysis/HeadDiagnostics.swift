@@ -28,11 +28,11 @@ public final class HeadDiagnosticsAccumulator {
     public let redundancyThreshold: Double
     /// Normalised entropy below which a head counts as focused.
     public let focusThreshold: Double
-    private var entropySum: [HeadIndex: Double] = [:]
-    private var normalizedSum: [HeadIndex: Double] = [:]
-    private var similaritySum: [HeadIndex: [Int: Double]] = [:]
-    private var windows = 0
-    private var layers = 0, heads = 0
+    var entropySum: [HeadIndex: Double] = [:]
+    var normalizedSum: [HeadIndex: Double] = [:]
+    var similaritySum: [HeadIndex: [Int: Double]] = [:]
+    var windows = 0
+    var layers = 0, heads = 0
 
     /// Creates an empty accumulator.
     public init(collapseThreshold: Double = 0.95, redundancyThreshold: Double = 0.9, focusThreshold: Double = 0.5) {

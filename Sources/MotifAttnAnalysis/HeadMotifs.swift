@@ -43,8 +43,10 @@ public struct HeadMotif: Sendable {
 /// of the best-covered position are trimmed. A group's statistics are those of its seed word.
 ///
 /// Refinement from sites: words are short, so a group's matrix covers only the core of a
-/// site and matches database motifs weakly. Each head also keeps a bounded, seeded reservoir
-/// (`siteReservoir` regions per head) of its high-attention regions in bound windows, with
+/// site and matches database motifs weakly. Each head also keeps a bounded sample
+/// (`siteReservoir` regions per head: the regions with the smallest hashes of their window,
+/// head and position, a bottom-k sample that is the same whatever order or sharding the
+/// windows arrive in) of its high-attention regions in bound windows, with
 /// `siteFlank` bases on each side. A group's consensus is searched in them (both strands, at
 /// most one mismatch per 6 bases); the matching sites, extended by `siteFlank` bases, are aligned
 /// into the motif's frequency matrix, and flanking columns under 0.3 bits of information are
@@ -64,14 +66,12 @@ public final class HeadMotifDiscovery {
     public let siteReservoir: Int
     /// Bases kept on each side of a region, and added around a refined motif's sites.
     public let siteFlank: Int
-    private var counts: [HeadIndex: [UInt32: (bound: Int, background: Int)]] = [:]
-    private var regions: [HeadIndex: [[UInt8]]] = [:]        // base codes 0...3, 4 for anything else
-    private var regionsSeen: [HeadIndex: Int] = [:]
-    private var reservoirGenerator = SeededGenerator(seed: 0x5245_5345_5256_4F49)
+    var counts: [HeadIndex: [UInt32: (bound: Int, background: Int)]] = [:]
+    var regions: [HeadIndex: [(hash: UInt64, codes: [UInt8])]] = [:]   // base codes 0...3, 4 for anything else
     /// Bound windows seen.
-    public private(set) var boundWindows = 0
+    public internal(set) var boundWindows = 0
     /// Background windows seen.
-    public private(set) var backgroundWindows = 0
+    public internal(set) var backgroundWindows = 0
 
     /// Creates an empty accumulator.
     public init(wordLength: Int = 6, relativeThreshold: Double = 0.2, minLength: Int = 5, maxMotifWidth: Int = 25, smoothing: Int = 5,
@@ -98,7 +98,7 @@ public final class HeadMotifDiscovery {
             var words = Set<UInt32>()
             let found = AttentionRegions.find(in: Self.runningMean(window.profile(head), width: smoothing),
                                               relativeThreshold: relativeThreshold, minLength: minLength)
-            if window.label == .bound && siteReservoir > 0 { keepRegions(found, of: codes, head: head) }
+            if window.label == .bound && siteReservoir > 0 { keepRegions(found, of: codes, window: window.window, head: head) }
             for region in found {
                 guard region.count >= wordLength else { continue }
                 for start in region.lowerBound...(region.upperBound - wordLength) {
@@ -115,22 +115,32 @@ public final class HeadMotifDiscovery {
         }
     }
 
-    /// Adds regions (with flanks) to the head's reservoir: the first `siteReservoir` are kept, then
-    /// each new one replaces a random kept one with probability reservoir/seen (seeded, so the same
-    /// input order gives the same reservoir).
-    private func keepRegions(_ found: [Range<Int>], of codes: [UInt8?], head: HeadIndex) {
+    /// Adds regions (with flanks) to the head's bottom-k sample.
+    private func keepRegions(_ found: [Range<Int>], of codes: [UInt8?], window: Window, head: HeadIndex) {
+        var key: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in window.sourceName.utf8 { key = (key ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        key = Self.mix(key ^ UInt64(bitPattern: Int64(window.start)) ^ (window.strand == .minus ? 1 << 63 : 0))
+        key = Self.mix(key ^ UInt64(head.layer << 16 | head.head))
         for region in found {
             let lower = max(0, region.lowerBound - siteFlank), upper = min(codes.count, region.upperBound + siteFlank)
-            let sequence = codes[lower..<upper].map { $0 ?? 4 }
-            let seen = regionsSeen[head, default: 0] + 1
-            regionsSeen[head] = seen
-            if seen <= siteReservoir {
-                regions[head, default: []].append(sequence)
-            } else {
-                let slot = reservoirGenerator.uniform(below: seen)
-                if slot < siteReservoir { regions[head]![slot] = sequence }
-            }
+            let hash = Self.mix(key ^ UInt64(region.lowerBound))
+            regions[head, default: []].append((hash, codes[lower..<upper].map { $0 ?? 4 }))
+            if regions[head]!.count >= 2 * siteReservoir { pruneRegions(head) }
         }
+    }
+
+    /// Keeps the `siteReservoir` regions of `head` with the smallest hashes.
+    func pruneRegions(_ head: HeadIndex) {
+        guard let list = regions[head], list.count > siteReservoir else { return }
+        regions[head] = Array(list.sorted { $0.hash != $1.hash ? $0.hash < $1.hash : $0.codes.lexicographicallyPrecedes($1.codes) }.prefix(siteReservoir))
+    }
+
+    /// SplitMix64 finaliser.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     /// The motif grown from `consensus` by aligning its matches in the head's kept regions, or nil
@@ -142,7 +152,8 @@ public final class HeadMotifDiscovery {
         let flank = siteFlank
         var columns = [[Double]](repeating: [0, 0, 0, 0], count: width + 2 * flank)
         var sites = 0
-        for sequence in regions[head] ?? [] where sequence.count >= width {
+        pruneRegions(head)
+        for sequence in (regions[head] ?? []).map(\.codes) where sequence.count >= width {
             // Best match (fewest mismatches, then leftmost, forward before reverse) in this region.
             var best: (mismatches: Int, start: Int, forward: Bool)?
             for start in 0...(sequence.count - width) {

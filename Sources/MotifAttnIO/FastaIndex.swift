@@ -71,3 +71,39 @@ final class FastaIndex {
         return folder
     }
 }
+
+extension FastaIndex {
+    /// Every sequence of the index, in file order, with its length.
+    func contigs() -> [(name: String, length: Int)] {
+        (0..<faidx_nseq(fai)).compactMap { i in
+            guard let name = faidx_iseq(fai, i) else { return nil }
+            let contig = String(cString: name)
+            return (contig, Int(faidx_seq_len(fai, contig)))
+        }
+    }
+}
+
+/// The sequences of an indexable FASTA (plain or bgzip) and their lengths, from its `.fai`
+/// (built when missing, as for region access).
+public enum GenomeIndex {
+    /// Sequence names and lengths, in file order.
+    public static func contigs(of path: String) throws -> [(name: String, length: Int)] {
+        try FastaIndex(path: path).contigs()
+    }
+
+    /// The windows `WindowReader` makes of a sequence of `length` bases (plus strand): full windows every
+    /// `stride` bases, then a shorter one reaching the end when it is at least half a window and adds bases.
+    public static func windowRanges(length: Int, window: Int, stride: Int) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        while start + window <= length {
+            ranges.append(start..<(start + window))
+            start += stride
+        }
+        let covered = ranges.last?.upperBound ?? 0
+        if length > covered && start < length && 2 * (length - start) >= window {
+            ranges.append(start..<length)
+        }
+        return ranges
+    }
+}

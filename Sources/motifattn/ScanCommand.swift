@@ -28,6 +28,11 @@ struct ScanCommand: ParsableCommand {
     var boundFraction = 0.01
     @Option(name: .customLong("max-bound"), help: "Most bound windows analysed (a seeded sample beyond).") var maxBound = 5_000
     @Option(name: .customLong("max-background"), help: "Most background windows analysed (a seeded sample beyond).") var maxBackground = 5_000
+    @Flag(help: "Write mergeable statistics (scores.tsv, partial.state) for `motifattn merge` instead of final results; needs --regions.")
+    var partial = false
+    @Option(help: ArgumentHelp("Only windows starting in this part of the genome (chr:start-end, 1-based; start-1 a multiple of --stride).",
+                               valueName: "REGION"))
+    var shard: String?
     @OptionGroup var analysis: AnalysisOptionsGroup
 
     func validate() throws {
@@ -49,6 +54,8 @@ struct ScanCommand: ParsableCommand {
             settings.threads = analysis.threads
             settings.seed = analysis.seed
             settings.quiet = analysis.quiet
+            settings.partial = partial
+            settings.shard = try shard.map { try RegionParser.parse($0) }
             try ScanPipeline(settings: settings, record: RunRecord(command: "scan")).run()
             if !analysis.quiet { printError("motifattn scan: results in \(analysis.out)/") }
         }

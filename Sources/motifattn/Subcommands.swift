@@ -7,6 +7,7 @@ let allSubcommands: [ParsableCommand.Type] = [
     TrainCommand.self,
     ScanCommand.self,
     AnalyzeCommand.self,
+    MergeCommand.self,
     EvaluateCommand.self,
     BenchTrainCommand.self,
 ]

@@ -3,8 +3,8 @@
 # together are exactly the windows of one whole-genome scan.
 import os
 
-FINAL_FILES = ["scores.tsv", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv",
-               "interactions.tsv", "heads.tsv", "run.json"]
+FINAL_FILES = ["scores.tsv", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv",
+               "interactions.tsv", "heads.tsv", "report.html", "run.json"]
 
 
 def fai_path():

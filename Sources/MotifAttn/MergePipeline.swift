@@ -1,0 +1,197 @@
+import Foundation
+import MotifAttnAnalysis
+import MotifAttnIO
+import MotifAttnModel
+
+/// Errors of sharded scans.
+public enum ScanError: Error, CustomStringConvertible {
+    /// A shard must start where the whole-genome tiling starts a window.
+    case shardNotAligned(shard: String, stride: Int)
+    /// The shard names a sequence the genome does not have.
+    case unknownShardContig(shard: String, genome: String)
+    /// `--partial` without regions: bound windows would need every shard's scores.
+    case partialNeedsRegions
+    /// `merge` was given no parts.
+    case noParts
+
+    public var description: String {
+        switch self {
+        case .shardNotAligned(let shard, let stride): return "\(shard): a shard must start at a multiple of --stride (\(stride)) bases (0-based)"
+        case .unknownShardContig(let shard, let genome): return "\(shard): \(genome) has no such sequence"
+        case .partialNeedsRegions:
+            return "--partial needs --regions: without them bound windows are the top-scoring ones of the whole genome, which no shard can know"
+        case .noParts: return "no partial results given"
+        }
+    }
+}
+
+/// The format of `scan --partial` outputs.
+public enum PartialScan {
+    /// First string of `partial.state`.
+    static let magic = "motifattn-partial-scan-1"
+    /// The state file's name in a part's folder.
+    public static let stateFile = "partial.state"
+
+    /// Everything that must agree between parts for their merge to equal one scan: the version, the model,
+    /// motif database and regions (SHA-256) and every setting that changes which windows are analysed or how.
+    static func fingerprint(_ s: ScanSettings) throws -> String {
+        func hash(_ path: String?) throws -> String { try path.map { try SHA256.hex(ofFileAt: $0) } ?? "-" }
+        let o = s.windowOptions, a = s.analysis
+        let fields: [String] = [
+            motifattnVersion, try hash(s.modelPath), try hash(a.motifsPath), try hash(a.annotationsPath), try hash(s.regionsPath),
+            "window=\(o.window)", "stride=\(o.stride)", "strand=\(o.strand.rawValue)", "max_n=\(o.maxN)",
+            "max_bound=\(s.maxBound)", "max_background=\(s.maxBackground)", "background=\(s.background.rawValue)", "seed=\(s.seed)",
+            "instance_p=\(a.instancePValue)", "max_q=\(a.maxQValue)", "co_attention=\(a.coAttention.score.rawValue)",
+            "one_motif_per_site=\(a.oneMotifPerSite)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
+        ]
+        return fields.joined(separator: "|")
+    }
+}
+
+/// `motifattn merge`: finishes a sharded scan from its parts, into the same files as one `scan`.
+///
+/// Scores are concatenated in genome order (sequences in the genome's index order, shards by start);
+/// the analysis states are added up and tested once, so p- and q-values are those of all windows.
+public final class MergePipeline {
+    /// Folders written by `scan --partial`.
+    public let parts: [String]
+    /// Output folder.
+    public let outputFolder: String
+    /// Threads (for loading; results do not depend on it).
+    public var threads = 1
+    private var record: RunRecord
+
+    /// A merge of `parts` into `outputFolder`.
+    public init(parts: [String], outputFolder: String, record: RunRecord) {
+        self.parts = parts
+        self.outputFolder = outputFolder
+        self.record = record
+    }
+
+    private struct Part {
+        var folder: String
+        var reader: StateReader
+        var fingerprint: String
+        var genome: String
+        var model: String
+        var contig: String
+        var start: Int
+        var scored: Int, skipped: Int, bound: Int, background: Int
+    }
+
+    /// Reads the parts, writes every output; returns the provenance record.
+    @discardableResult
+    public func run() throws -> RunRecord {
+        guard !parts.isEmpty else { throw ScanError.noParts }
+        var loaded = try parts.map(readHeader)
+        let first = loaded[0]
+        for part in loaded.dropFirst() where part.fingerprint != first.fingerprint {
+            throw PartialStateError.mismatch(path: part.folder, detail: "made with another model, motif database, regions or settings")
+        }
+        let contigOrder = Dictionary(try GenomeIndex.contigs(of: first.genome).enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        loaded.sort { (contigOrder[$0.contig] ?? Int.max, $0.start, $0.folder) < (contigOrder[$1.contig] ?? Int.max, $1.start, $1.folder) }
+        try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
+        try record.addInput(role: "genome", path: first.genome)
+        try record.addInput(role: "model", path: first.model)
+        let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
+        let settings = Self.settings(fromFingerprint: first.fingerprint)
+
+        // Scores: concatenated in genome order; the bedgraph is made from them as a scan makes it.
+        var contigs: [String] = [], contigIndex: [String: Int32] = [:]
+        var locations: [ScoredLocation] = []
+        let scores = try OutputFile(path: path("scores.tsv"))
+        try scores.write(provenance.line + "\nchrom\tstart\tend\tstrand\tlogit\tprobability\n")
+        try record.time("scores") {
+            for part in loaded {
+                let file = (part.folder as NSString).appendingPathComponent("scores.tsv")
+                let reader = try TSVTable(path: file)
+                var text = ""
+                for row in reader.rows {
+                    guard row.count == 6, let start = Int(row[1]), let end = Int(row[2]), let logit = Float(row[4]) else {
+                        throw PartialStateError.truncated(path: file)
+                    }
+                    text += row.joined(separator: "\t") + "\n"
+                    let index: Int32
+                    if let known = contigIndex[row[0]] { index = known } else {
+                        index = Int32(contigs.count); contigIndex[row[0]] = index; contigs.append(row[0])
+                    }
+                    locations.append(ScoredLocation(contig: index, start: start, end: end, minus: row[3] == "-", logit: logit, bound: false))
+                    if text.utf8.count > 1 << 16 { try scores.write(text); text = "" }
+                }
+                try scores.write(text)
+            }
+        }
+        try scores.commit()
+        try ScanPipeline.writeBedGraph(locations, contigs: contigs, stride: settings.stride, to: path("scores.bedgraph"))
+
+        // Analysis: the states added up, then tested once.
+        let model = try MotifAttnModel(contentsOf: first.model)
+        var options = AnalysisOptions(motifsPath: settings.motifs, annotationsPath: settings.annotations)
+        options.instancePValue = settings.instanceP
+        options.maxQValue = settings.maxQ
+        options.coAttention.score = settings.coAttention
+        options.oneMotifPerSite = settings.oneMotifPerSite
+        let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: options)
+        for index in loaded.indices {
+            try analysis.mergeState(from: &loaded[index].reader)
+            guard loaded[index].reader.atEnd else { throw PartialStateError.truncated(path: loaded[index].folder) }
+        }
+        let results = try record.time("test") { analysis.results() }
+        try results.write(to: outputFolder, provenance: provenance)
+        record.counts["parts"] = loaded.count
+        record.counts["windows_scored"] = loaded.reduce(0) { $0 + $1.scored }
+        record.counts["windows_skipped_for_n"] = loaded.reduce(0) { $0 + $1.skipped }
+        record.counts["bound_windows"] = loaded.reduce(0) { $0 + $1.bound }
+        record.counts["background_windows"] = loaded.reduce(0) { $0 + $1.background }
+        for (key, value) in settings.parameters { record.parameters[key] = value }
+        try AnalysisReport.write(results, analysis: analysis, record: &record, folder: outputFolder,
+                                 title: "motifattn scan of \((first.genome as NSString).lastPathComponent) (\(loaded.count) parts)",
+                                 summary: [("genome", first.genome), ("model", first.model), ("parts", "\(loaded.count)"),
+                                           ("windows scored", "\(locations.count)")])
+        return record
+    }
+
+    private func path(_ name: String) -> String { (outputFolder as NSString).appendingPathComponent(name) }
+
+    private func readHeader(_ folder: String) throws -> Part {
+        let file = (folder as NSString).appendingPathComponent(PartialScan.stateFile)
+        guard let data = FileManager.default.contents(atPath: file) else { throw PartialStateError.notAPartialState(path: file) }
+        var reader = StateReader(bytes: Array(data), path: file)
+        guard (try? reader.string()) == PartialScan.magic else { throw PartialStateError.notAPartialState(path: file) }
+        let fingerprint = try reader.string(), genome = try reader.string(), model = try reader.string()
+        let contig = try reader.string(), start = try reader.int()
+        let scored = try reader.count(limit: Int.max), skipped = try reader.count(limit: Int.max)
+        let bound = try reader.count(limit: Int.max), background = try reader.count(limit: Int.max)
+        return Part(folder: folder, reader: reader, fingerprint: fingerprint, genome: genome, model: model, contig: contig, start: start,
+                    scored: scored, skipped: skipped, bound: bound, background: background)
+    }
+
+    /// The settings a merge needs back from the fingerprint.
+    private struct Settings {
+        var stride = 100, motifs = "", annotations: String?, instanceP = 1e-4, maxQ = 0.05
+        var coAttention = CoAttentionScore.excess, oneMotifPerSite = true
+        var parameters: [String: String] = [:]
+    }
+
+    private static func settings(fromFingerprint fingerprint: String) -> Settings {
+        var settings = Settings()
+        for field in fingerprint.split(separator: "|", omittingEmptySubsequences: false) {
+            guard let equals = field.firstIndex(of: "=") else { continue }
+            let key = String(field[..<equals]), value = String(field[field.index(after: equals)...])
+            settings.parameters[key] = value
+            switch key {
+            case "stride": settings.stride = Int(value) ?? 100
+            case "motifs": settings.motifs = value
+            case "annotations": settings.annotations = value == "-" ? nil : value
+            case "instance_p": settings.instanceP = Double(value) ?? 1e-4
+            case "max_q": settings.maxQ = Double(value) ?? 0.05
+            case "co_attention": settings.coAttention = CoAttentionScore(rawValue: value) ?? .excess
+            case "one_motif_per_site": settings.oneMotifPerSite = value == "true"
+            default: break
+            }
+        }
+        settings.parameters["motifs"] = nil
+        settings.parameters["annotations"] = nil
+        return settings
+    }
+}

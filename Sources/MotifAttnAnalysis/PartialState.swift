@@ -1,0 +1,274 @@
+import Foundation
+import MotifAttnIO
+
+/// Why a partial analysis state cannot be read or merged.
+public enum PartialStateError: Error, CustomStringConvertible {
+    /// The file ends before the state does, or a length in it is impossible.
+    case truncated(path: String)
+    /// The file is not a motifattn partial state (or of another version).
+    case notAPartialState(path: String)
+    /// Two parts were made with different settings, models or motif databases.
+    case mismatch(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .truncated(let path): return "\(path): partial state is truncated or corrupt"
+        case .notAPartialState(let path): return "\(path): not a motifattn partial state (made by `motifattn scan --partial` of this version?)"
+        case .mismatch(let path, let detail): return "\(path): cannot be merged with the first part: \(detail)"
+        }
+    }
+}
+
+/// Appends little-endian values to a byte buffer (the partial-state format).
+public struct StateWriter {
+    /// The bytes written so far.
+    public private(set) var bytes: [UInt8] = []
+
+    /// An empty writer.
+    public init() {}
+
+    /// Appends a 64-bit integer.
+    public mutating func int(_ value: Int) { withUnsafeBytes(of: Int64(value).littleEndian) { bytes += $0 } }
+    /// Appends a 64-bit unsigned integer.
+    public mutating func uint64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+    /// Appends a 32-bit unsigned integer.
+    public mutating func uint32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+    /// Appends a double (its IEEE bits).
+    public mutating func double(_ value: Double) { uint64(value.bitPattern) }
+    /// Appends a float (its IEEE bits).
+    public mutating func float(_ value: Float) { uint32(value.bitPattern) }
+    /// Appends a length-prefixed byte string.
+    public mutating func data(_ value: [UInt8]) { int(value.count); bytes += value }
+    /// Appends a length-prefixed UTF-8 string.
+    public mutating func string(_ value: String) { data(Array(value.utf8)) }
+    /// Appends a length-prefixed float array.
+    public mutating func floats(_ values: [Float]) {
+        int(values.count)
+        for value in values { float(value) }
+    }
+}
+
+/// Reads what `StateWriter` wrote, with bounds checks: a short or corrupt file is an error, never a crash.
+public struct StateReader {
+    private let bytes: [UInt8]
+    private var offset = 0
+    /// File name for messages.
+    public let path: String
+
+    /// A reader over `bytes` read from `path`.
+    public init(bytes: [UInt8], path: String) {
+        self.bytes = bytes
+        self.path = path
+    }
+
+    /// Whether every byte has been read.
+    public var atEnd: Bool { offset == bytes.count }
+
+    private mutating func take(_ count: Int) throws -> ArraySlice<UInt8> {
+        guard count >= 0, count <= bytes.count - offset else { throw PartialStateError.truncated(path: path) }
+        defer { offset += count }
+        return bytes[offset..<(offset + count)]
+    }
+
+    /// Reads a 64-bit unsigned integer.
+    public mutating func uint64() throws -> UInt64 {
+        try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
+    /// Reads a 32-bit unsigned integer.
+    public mutating func uint32() throws -> UInt32 {
+        try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
+    }
+    /// Reads a 64-bit integer.
+    public mutating func int() throws -> Int { Int(Int64(bitPattern: try uint64())) }
+    /// Reads a count: an integer between 0 and `limit` (default: what the rest of the file could hold).
+    public mutating func count(limit: Int? = nil) throws -> Int {
+        let value = try int()
+        guard value >= 0, value <= (limit ?? (bytes.count - offset)) else { throw PartialStateError.truncated(path: path) }
+        return value
+    }
+    /// Reads a double.
+    public mutating func double() throws -> Double { Double(bitPattern: try uint64()) }
+    /// Reads a float.
+    public mutating func float() throws -> Float { Float(bitPattern: try uint32()) }
+    /// Reads a length-prefixed byte string.
+    public mutating func data() throws -> [UInt8] { Array(try take(try count())) }
+    /// Reads a length-prefixed UTF-8 string.
+    public mutating func string() throws -> String { String(decoding: try data(), as: UTF8.self) }
+    /// Reads a length-prefixed float array.
+    public mutating func floats() throws -> [Float] {
+        let n = try count(limit: (bytes.count - offset) / 4)
+        var values = [Float](repeating: 0, count: n)
+        for i in 0..<n { values[i] = try float() }
+        return values
+    }
+}
+
+// Each accumulator writes its running statistics and adds a written state into itself. Adding the
+// states of shards gives the state of one run over all their windows: counts and histograms exactly,
+// sums of doubles up to rounding, samples exactly (they are bottom-k by hash, not by arrival order).
+
+extension HeadIndex {
+    func encode(to writer: inout StateWriter) { writer.int(layer); writer.int(head) }
+    static func decode(from reader: inout StateReader) throws -> HeadIndex {
+        HeadIndex(layer: try reader.count(limit: 1 << 16), head: try reader.count(limit: 1 << 16))
+    }
+}
+
+extension HeadMotifDiscovery {
+    /// Writes the word counters and the site samples.
+    public func encode(to writer: inout StateWriter) {
+        writer.int(boundWindows)
+        writer.int(backgroundWindows)
+        writer.int(counts.count)
+        for head in counts.keys.sorted() {
+            head.encode(to: &writer)
+            let table = counts[head]!
+            writer.int(table.count)
+            for word in table.keys.sorted() {
+                writer.uint32(word)
+                writer.int(table[word]!.bound)
+                writer.int(table[word]!.background)
+            }
+        }
+        for head in regions.keys { pruneRegions(head) }
+        writer.int(regions.count)
+        for head in regions.keys.sorted() {
+            head.encode(to: &writer)
+            writer.int(regions[head]!.count)
+            for region in regions[head]! {
+                writer.uint64(region.hash)
+                writer.data(region.codes)
+            }
+        }
+    }
+
+    /// Adds a state written by `encode(to:)`.
+    public func merge(from reader: inout StateReader) throws {
+        boundWindows += try reader.count(limit: Int.max)
+        backgroundWindows += try reader.count(limit: Int.max)
+        for _ in 0..<(try reader.count()) {
+            let head = try HeadIndex.decode(from: &reader)
+            var table = counts[head, default: [:]]
+            for _ in 0..<(try reader.count()) {
+                let word = try reader.uint32()
+                let bound = try reader.count(limit: Int.max), background = try reader.count(limit: Int.max)
+                var entry = table[word, default: (0, 0)]
+                entry.bound += bound
+                entry.background += background
+                table[word] = entry
+            }
+            counts[head] = table
+        }
+        for _ in 0..<(try reader.count()) {
+            let head = try HeadIndex.decode(from: &reader)
+            for _ in 0..<(try reader.count()) {
+                let hash = try reader.uint64()
+                regions[head, default: []].append((hash, try reader.data()))
+            }
+            pruneRegions(head)
+        }
+    }
+}
+
+extension HeadDiagnosticsAccumulator {
+    /// Writes the sums of entropies and similarities.
+    public func encode(to writer: inout StateWriter) {
+        writer.int(windows)
+        writer.int(layers)
+        writer.int(heads)
+        writer.int(entropySum.count)
+        for head in entropySum.keys.sorted() {
+            head.encode(to: &writer)
+            writer.double(entropySum[head]!)
+            writer.double(normalizedSum[head, default: 0])
+            let similar = similaritySum[head] ?? [:]
+            writer.int(similar.count)
+            for other in similar.keys.sorted() {
+                writer.int(other)
+                writer.double(similar[other]!)
+            }
+        }
+    }
+
+    /// Adds a state written by `encode(to:)`.
+    public func merge(from reader: inout StateReader) throws {
+        windows += try reader.count(limit: Int.max)
+        let stateLayers = try reader.count(limit: 1 << 16), stateHeads = try reader.count(limit: 1 << 16)
+        if stateLayers > 0 { layers = stateLayers; heads = stateHeads }
+        for _ in 0..<(try reader.count()) {
+            let head = try HeadIndex.decode(from: &reader)
+            entropySum[head, default: 0] += try reader.double()
+            normalizedSum[head, default: 0] += try reader.double()
+            for _ in 0..<(try reader.count()) {
+                let other = try reader.count(limit: 1 << 16)
+                similaritySum[head, default: [:]][other, default: 0] += try reader.double()
+            }
+        }
+    }
+}
+
+extension CoAttentionAccumulator {
+    /// Writes the per-pair histograms, the null histograms and the mutual-best counters.
+    public func encode(to writer: inout StateWriter) {
+        writer.int(motifs.count)
+        writer.int(null.count)
+        for value in null { writer.uint32(value) }
+        for value in nullSum { writer.double(value) }
+        for i in boundPairsPerSlot.indices {
+            writer.int(boundPairsPerSlot[i])
+            writer.int(mutualBestPerSlot[i])
+        }
+        writer.int(pairs.count)
+        for key in pairs.keys.sorted() {
+            let state = pairs[key]!
+            writer.int(key)
+            writer.int(state.bound.count)
+            for cell in state.bound.keys.sorted() { writer.uint32(cell); writer.uint32(state.bound[cell]!) }
+            for i in state.boundSum.indices {
+                writer.double(state.boundSum[i])
+                writer.uint32(state.ownBackground[i])
+                writer.double(state.ownBackgroundSum[i])
+                writer.uint32(state.mutualBest[i])
+            }
+            writer.int(state.distances.count)
+            for distance in state.distances.keys.sorted() { writer.uint32(UInt32(distance)); writer.uint32(state.distances[distance]!) }
+            for count in state.orientations { writer.int(count) }
+        }
+    }
+
+    /// Adds a state written by `encode(to:)`; it must come from an accumulator of the same shape.
+    public func merge(from reader: inout StateReader) throws {
+        guard try reader.int() == motifs.count, try reader.int() == null.count else {
+            throw PartialStateError.mismatch(path: reader.path, detail: "another motif database or model shape")
+        }
+        for i in null.indices { null[i] += try reader.uint32() }
+        for i in nullSum.indices { nullSum[i] += try reader.double() }
+        for i in boundPairsPerSlot.indices {
+            boundPairsPerSlot[i] += try reader.count(limit: Int.max)
+            mutualBestPerSlot[i] += try reader.count(limit: Int.max)
+        }
+        let slots = boundPairsPerSlot.count
+        for _ in 0..<(try reader.count()) {
+            let key = try reader.count(limit: motifs.count * motifs.count)
+            var state = pairs[key] ?? PairState(boundSum: Array(repeating: 0, count: slots), ownBackground: Array(repeating: 0, count: slots),
+                                                ownBackgroundSum: Array(repeating: 0, count: slots), mutualBest: Array(repeating: 0, count: slots))
+            for _ in 0..<(try reader.count()) {
+                let cell = try reader.uint32()
+                state.bound[cell, default: 0] += try reader.uint32()
+            }
+            for i in 0..<slots {
+                state.boundSum[i] += try reader.double()
+                state.ownBackground[i] += try reader.uint32()
+                state.ownBackgroundSum[i] += try reader.double()
+                state.mutualBest[i] += try reader.uint32()
+            }
+            for _ in 0..<(try reader.count()) {
+                let distance = try reader.uint32()
+                guard distance <= UInt32(UInt16.max) else { throw PartialStateError.truncated(path: reader.path) }
+                state.distances[UInt16(distance), default: 0] += try reader.uint32()
+            }
+            for i in 0..<4 { state.orientations[i] += try reader.count(limit: Int.max) }
+            pairs[key] = state
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import XCTest
+import _TestSupport
+
+/// The Snakemake workflow (`Pipelines/`) run with real Snakemake: a genome scanned in shards
+/// (`scan --partial --shard`) and merged (`motifattn merge`) gives the files of one `scan`.
+final class WorkflowTests: XCTestCase {
+    private static let root = TestPaths.repositoryRoot
+    private static let compared = ["scores.tsv", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv",
+                                   "interactions.tsv", "heads.tsv"]
+
+    private func snakemake() throws -> URL {
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") + ["/usr/local/bin", "/root/.pyenv/shims"] {
+            let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent("snakemake")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw XCTSkip("snakemake is not installed (make test installs it with pip)")
+    }
+
+    func testShardedWorkflowEqualsOneScan() throws {
+        let snakemake = try snakemake()
+        let folder = try CLIRunner.folder(for: self)
+        let genome = Self.root.appendingPathComponent("Reference/demo/genome.fa.gz").path
+        let peaks = Self.root.appendingPathComponent("Reference/demo/peaks.bed").path
+        let limits = ["--max-bound", "1000", "--max-background", "1000"]
+        let single = try CLIRunner.motifattn(["scan", genome, "--regions", peaks, "--strand", "plus", "--threads", "2", "--quiet",
+                                              "--out", folder.appendingPathComponent("single").path] + limits)
+        XCTAssertEqual(single.status, 0, single.stderr)
+
+        // Chunks of 300 kb: chr1 (601,715 bases) alone makes three shards, one of them 1,715 bases.
+        let work = folder.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = snakemake
+        process.currentDirectoryURL = work
+        process.arguments = [
+            "-s", Self.root.appendingPathComponent("Pipelines/workflow/Snakefile").path,
+            "--configfile", Self.root.appendingPathComponent("Pipelines/config/config.yaml").path,
+            "-j", "2", "--directory", work.path, "--quiet",
+            "--config", "genome=\(genome)", "regions=\(peaks)", "motifattn=\(try CLIRunner.binary().path)",
+            "outdir=\(folder.appendingPathComponent("sharded").path)", "strand=plus", "chunk_size=300000", "threads=1",
+            "scan_extra=\(limits.joined(separator: " "))",
+        ]
+        let log = Pipe()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        let parts = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("sharded/parts").path)
+        XCTAssertEqual(parts.count, 10, "\(parts)")
+
+        for name in Self.compared {
+            let one = try CLIRunner.contentLines(folder.appendingPathComponent("single/\(name)"))
+            let merged = try CLIRunner.contentLines(folder.appendingPathComponent("sharded/\(name)"))
+            XCTAssertEqual(one.count, merged.count, name)
+            XCTAssertGreaterThan(one.count, 2, name)
+            for (a, b) in zip(one, merged) where a != b {
+                // Same rows; statistics may differ by float rounding (sums added in another order).
+                let x = a.split(separator: "\t", omittingEmptySubsequences: false), y = b.split(separator: "\t", omittingEmptySubsequences: false)
+                XCTAssertEqual(x.count, y.count, "\(name): \(a) vs \(b)")
+                for (u, v) in zip(x, y) where u != v {
+                    guard let p = Double(u), let q = Double(v) else { XCTFail("\(name): \(a) vs \(b)"); break }
+                    XCTAssertEqual(p, q, accuracy: 1e-6 * max(1, abs(p)), "\(name): \(a) vs \(b)")
+                }
+            }
+        }
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("sharded/run.json"))) as! [String: Any]
+        XCTAssertEqual((run["counts"] as! [String: Int])["parts"], 10)
+    }
+
+    func testPartialWithoutRegionsIsRefused() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let genome = Self.root.appendingPathComponent("Tests/Fixtures/genomes/lambda_virus.fa.gz").path
+        let result = try CLIRunner.motifattn(["scan", genome, "--partial", "--quiet", "--out", folder.appendingPathComponent("p").path])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("--partial needs --regions"), result.stderr)
+    }
+
+    func testMisalignedShardIsRefused() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let genome = Self.root.appendingPathComponent("Reference/demo/genome.fa.gz").path
+        let peaks = Self.root.appendingPathComponent("Reference/demo/peaks.bed").path
+        let result = try CLIRunner.motifattn(["scan", genome, "--regions", peaks, "--partial", "--shard", "chr1:51-1000", "--quiet",
+                                              "--out", folder.appendingPathComponent("p").path])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("multiple of --stride"), result.stderr)
+    }
+}
