@@ -10,8 +10,9 @@ final class WorkflowTests: XCTestCase {
                                    "interactions.tsv", "heads.tsv"]
 
     private func snakemake() throws -> URL {
-        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") + ["/usr/local/bin", "/root/.pyenv/shims"] {
-            let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent("snakemake")
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/local/bin", "/root/.pyenv/shims"]
+        for folder in folders {
+            let candidate = URL(fileURLWithPath: folder).appendingPathComponent("snakemake")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
         throw XCTSkip("snakemake is not installed (make test installs it with pip)")
