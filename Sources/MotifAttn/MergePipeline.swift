@@ -97,8 +97,8 @@ public final class MergePipeline {
         let settings = Self.settings(fromFingerprint: first.fingerprint)
 
         // Scores: concatenated in genome order; the bedgraph is made from them as a scan makes it.
-        var contigs: [String] = [], contigIndex: [String: Int32] = [:]
-        var locations: [ScoredLocation] = []
+        var windows = 0
+        let bedGraph = try BedGraphWriter(path: path("scores.bedgraph"), stride: settings.stride)
         let scores = try OutputFile(path: path("scores.tsv"))
         try scores.write(provenance.line + "\nchrom\tstart\tend\tstrand\tlogit\tprobability\n")
         try record.time("scores") {
@@ -111,18 +111,15 @@ public final class MergePipeline {
                         throw PartialStateError.truncated(path: file)
                     }
                     text += row.joined(separator: "\t") + "\n"
-                    let index: Int32
-                    if let known = contigIndex[row[0]] { index = known } else {
-                        index = Int32(contigs.count); contigIndex[row[0]] = index; contigs.append(row[0])
-                    }
-                    locations.append(ScoredLocation(contig: index, start: start, end: end, minus: row[3] == "-", logit: logit, bound: false))
+                    windows += 1
+                    try bedGraph.add(contig: row[0], start: start, end: end, logit: logit)
                     if text.utf8.count > 1 << 16 { try scores.write(text); text = "" }
                 }
                 try scores.write(text)
             }
         }
         try scores.commit()
-        try ScanPipeline.writeBedGraph(locations, contigs: contigs, stride: settings.stride, to: path("scores.bedgraph"))
+        try bedGraph.commit()
 
         // Analysis: the states added up, then tested once.
         let model = try MotifAttnModel(contentsOf: first.model)
@@ -147,7 +144,7 @@ public final class MergePipeline {
         try AnalysisReport.write(results, analysis: analysis, record: &record, folder: outputFolder,
                                  title: "motifattn scan of \((first.genome as NSString).lastPathComponent) (\(loaded.count) parts)",
                                  summary: [("genome", first.genome), ("model", first.model), ("parts", "\(loaded.count)"),
-                                           ("windows scored", "\(locations.count)")])
+                                           ("windows scored", "\(windows)")])
         return record
     }
 

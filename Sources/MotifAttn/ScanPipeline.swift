@@ -101,7 +101,14 @@ public final class ScanPipeline {
         let scorer = try WindowScorer(model: model, threads: s.threads)
         var contigs: [String] = []
         var contigIndex: [String: Int32] = [:]
+        // With regions, windows are chosen for the analysis as they are scored (a position-keyed coin with
+        // rates from whole-genome counts), so memory holds only the chosen ones; without regions every
+        // window's score is kept (24 bytes each) to rank them afterwards.
         var locations: [ScoredLocation] = []
+        var chosen: (bound: [ScoredLocation], background: [ScoredLocation]) = ([], [])
+        let rates = try regions.isEmpty ? nil : samplingRates(regions: regionIndex)
+        var windowsScored = 0
+        let bedGraph = s.partial ? nil : try BedGraphWriter(path: path("scores.bedgraph"), stride: s.windowOptions.stride)
         let progress = ProgressMeter(command: "scan", unit: "windows", quiet: s.quiet)
         let scores = try OutputFile(path: path("scores.tsv"))
         try scores.write(provenance.line + "\n" + "chrom\tstart\tend\tstrand\tlogit\tprobability\n")
@@ -127,7 +134,15 @@ public final class ScanPipeline {
                         index = Int32(contigs.count); contigIndex[w.sourceName] = index; contigs.append(w.sourceName)
                     }
                     let bound = !regions.isEmpty && regionIndex.overlaps(contig: w.sourceName, start: w.start, end: w.end)
-                    locations.append(ScoredLocation(contig: index, start: w.start, end: w.end, minus: w.strand == .minus, logit: z, bound: bound))
+                    let location = ScoredLocation(contig: index, start: w.start, end: w.end, minus: w.strand == .minus, logit: z, bound: bound)
+                    windowsScored += 1
+                    try bedGraph?.add(contig: w.sourceName, start: w.start, end: w.end, logit: z)
+                    if let rates {
+                        if bound && keep(location, contig: w.sourceName, rate: rates.bound, salt: 1) { chosen.bound.append(location) }
+                        if !bound && keep(location, contig: w.sourceName, rate: rates.background, salt: 2) { chosen.background.append(location) }
+                    } else {
+                        locations.append(location)
+                    }
                 }
                 try scores.write(text)
                 progress.advance(by: batch.count)
@@ -135,12 +150,13 @@ public final class ScanPipeline {
         }
         try scores.commit()
         progress.finish()
-        record.counts["windows_scored"] = locations.count
+        record.counts["windows_scored"] = windowsScored
         record.counts["windows_skipped_for_n"] = reader.windowsSkipped
-        if !s.partial { try Self.writeBedGraph(locations, contigs: contigs, stride: s.windowOptions.stride, to: path("scores.bedgraph")) }
+        try bedGraph?.commit()
 
         // Choose bound and background windows.
-        let (bound, background) = try chooseWindows(locations, contigs: contigs, regions: regionIndex, haveRegions: !regions.isEmpty)
+        let (bound, background) = rates == nil ? chooseByScore(locations) : chosen
+        locations = []
         record.counts["bound_windows"] = bound.count
         record.counts["background_windows"] = s.background == .shuffle ? bound.count : background.count
         progress.message("analysing \(bound.count) bound and \(s.background == .shuffle ? bound.count : background.count) background windows")
@@ -201,35 +217,31 @@ public final class ScanPipeline {
                                  title: "motifattn scan of \((s.genome as NSString).lastPathComponent)",
                                  summary: [("genome", s.genome), ("model", s.modelPath),
                                            ("regions", s.regionsPath ?? "none: top \(s.boundFraction * 100)% of windows by score are bound"),
-                                           ("windows scored", "\(locations.count)")])
+                                           ("windows scored", "\(windowsScored)")])
         return record
     }
 
     private func path(_ name: String) -> String { (settings.outputFolder as NSString).appendingPathComponent(name) }
 
-    /// Bound and background windows to analyse, each capped by deterministic sampling.
-    ///
-    /// With regions, each window is kept with probability min(1, cap / expected count), decided by a hash
-    /// of its seed, contig, start and strand; the expected counts come from tiling every sequence of the
-    /// genome's index. So a window's fate does not depend on which shard scans it, and a sharded run
-    /// (`--partial`, `merge`) analyses exactly the windows of a single run. Without regions bound windows
-    /// are the top fraction by score, a choice that needs every score (no sharding).
-    func chooseWindows(_ locations: [ScoredLocation], contigs: [String], regions: RegionIndex,
-                       haveRegions: Bool) throws -> (bound: [ScoredLocation], background: [ScoredLocation]) {
-        if haveRegions {
-            let expected = try expectedCounts(regions: regions)
-            let boundRate = min(1, Double(settings.maxBound) / Double(max(1, expected.bound)))
-            let backgroundRate = min(1, Double(settings.maxBackground) / Double(max(1, expected.background)))
-            let bound = locations.filter { $0.bound && keep($0, contig: contigs[Int($0.contig)], rate: boundRate, salt: 1) }
-            let background = locations.filter { !$0.bound && keep($0, contig: contigs[Int($0.contig)], rate: backgroundRate, salt: 2) }
-            return (bound, background)
-        }
+    /// Without regions: bound windows are the top `boundFraction` by logit, background the bottom half,
+    /// each capped by a seeded sample. (With regions windows are chosen while scoring: see `samplingRates`.)
+    func chooseByScore(_ locations: [ScoredLocation]) -> (bound: [ScoredLocation], background: [ScoredLocation]) {
         // Rank by logit, ties by genome order (the input order).
         let order = locations.indices.sorted { (locations[$0].logit, -$0) > (locations[$1].logit, -$1) }
         let top = max(1, Int((Double(locations.count) * settings.boundFraction).rounded()))
         let bound = order.prefix(top).sorted().map { var l = locations[$0]; l.bound = true; return l }
         let background = order.suffix(locations.count / 2).sorted().map { locations[$0] }
         return (sample(bound, to: settings.maxBound, salt: 1), sample(background, to: settings.maxBackground, salt: 2))
+    }
+
+    /// With regions, each window is kept for the analysis with probability min(1, cap / expected count),
+    /// decided by a hash of the seed, its contig, start and strand; the expected counts come from tiling
+    /// every sequence of the genome's index. So a window's fate does not depend on which shard scans it,
+    /// and a sharded run (`--partial`, `merge`) analyses exactly the windows of a single run.
+    private func samplingRates(regions: RegionIndex) throws -> (bound: Double, background: Double) {
+        let expected = try expectedCounts(regions: regions)
+        return (min(1, Double(settings.maxBound) / Double(max(1, expected.bound))),
+                min(1, Double(settings.maxBackground) / Double(max(1, expected.background))))
     }
 
     /// Windows a whole-genome scan would tile (both strands when asked), overlapping the regions or not.
@@ -335,32 +347,49 @@ public final class ScanPipeline {
             }
         }
     }
+}
 
-    /// `scores.bedgraph`: probability per stride-wide step around each window's centre (the higher strand where both are scored).
-    static func writeBedGraph(_ locations: [ScoredLocation], contigs: [String], stride: Int, to file: String) throws {
-        let out = try OutputFile(path: file)
+/// Writes `scores.bedgraph` row by row: one stride-wide step around each window's centre with its
+/// probability (the higher strand where both strands are scored), steps never overlapping.
+final class BedGraphWriter {
+    private let out: OutputFile
+    private let stride: Int
+    private var pending: (contig: String, start: Int, end: Int, logit: Float)?
+    private var lastEnd: [String: Int] = [:]
+    private var text = ""
+
+    init(path: String, stride: Int) throws {
+        out = try OutputFile(path: path)
+        self.stride = stride
         try out.write("track type=bedGraph name=motifattn description=\"motifattn bound probability\" visibility=full\n")
-        var i = 0
-        var lastEnd: [Int32: Int] = [:]
-        var text = ""
-        while i < locations.count {
-            var j = i
-            var best = locations[i].logit
-            while j + 1 < locations.count && locations[j + 1].contig == locations[i].contig && locations[j + 1].start == locations[i].start {
-                j += 1
-                best = max(best, locations[j].logit)
-            }
-            let l = locations[i]
-            let centre = (l.start + l.end) / 2
-            let start = max(lastEnd[l.contig] ?? 0, centre - stride / 2)
-            let end = max(start, centre - stride / 2 + stride)
-            if end > start {
-                text += "\(contigs[Int(l.contig)])\t\(start)\t\(end)\t\(String(format: "%.6f", logistic(best)))\n"
-                lastEnd[l.contig] = end
-            }
-            if text.utf8.count > 1 << 16 { try out.write(text); text = "" }
-            i = j + 1
+    }
+
+    /// Adds a window's logit; windows must come in genome order, both strands of a window together.
+    func add(contig: String, start: Int, end: Int, logit: Float) throws {
+        if let p = pending, p.contig == contig, p.start == start {
+            pending!.logit = max(p.logit, logit)
+            return
         }
+        try emit()
+        pending = (contig, start, end, logit)
+    }
+
+    private func emit() throws {
+        guard let p = pending else { return }
+        let centre = (p.start + p.end) / 2
+        let start = max(lastEnd[p.contig] ?? 0, centre - stride / 2)
+        let end = max(start, centre - stride / 2 + stride)
+        if end > start {
+            text += "\(p.contig)\t\(start)\t\(end)\t\(String(format: "%.6f", logistic(p.logit)))\n"
+            lastEnd[p.contig] = end
+        }
+        if text.utf8.count > 1 << 16 { try out.write(text); text = "" }
+        pending = nil
+    }
+
+    /// Writes what is pending and renames the file into place.
+    func commit() throws {
+        try emit()
         try out.write(text)
         try out.commit()
     }
