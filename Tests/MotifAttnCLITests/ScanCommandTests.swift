@@ -41,7 +41,9 @@ final class ScanCommandTests: XCTestCase {
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
         let counts = run["counts"] as! [String: Int]
         XCTAssertEqual(counts["windows_scored"], expected)
-        XCTAssertEqual(counts["bound_windows"], 2000)
+        // Each bound window is kept with probability 2000 / (bound windows of the genome), by a position-keyed coin.
+        let bound = try XCTUnwrap(counts["bound_windows"])
+        XCTAssertTrue((1850...2150).contains(bound), "\(bound) bound windows analysed")
     }
 
     /// Outputs do not depend on the thread count (without regions: top-scoring windows are bound).
