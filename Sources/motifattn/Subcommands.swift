@@ -7,4 +7,5 @@ let allSubcommands: [ParsableCommand.Type] = [
     TrainCommand.self,
     ScanCommand.self,
     BenchTrainCommand.self,
+    BenchEncoderCommand.self,
 ]
