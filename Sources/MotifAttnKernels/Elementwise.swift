@@ -88,6 +88,23 @@ public func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
     return total
 }
 
+/// Σ (x[j] − mean)² in eight SIMD lanes (fixed order for a given count).
+@inline(__always)
+func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, count: Int, mean: Float) -> Float {
+    let raw = UnsafeRawPointer(x)
+    let center = SIMD8<Float>(repeating: mean)
+    var lanes = SIMD8<Float>(repeating: 0)
+    var j = 0
+    while j + 8 <= count {
+        let d = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - center
+        lanes += d * d
+        j += 8
+    }
+    var total = lanes.sum()
+    while j < count { let d = x[j] - mean; total += d * d; j += 1 }
+    return total
+}
+
 /// Largest of `count` floats (−greatestFiniteMagnitude when empty), in eight SIMD lanes.
 @inline(__always)
 public func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
@@ -128,11 +145,8 @@ public func layerNorm(output: UnsafeMutablePointer<Float>, input: UnsafePointer<
     for r in 0..<rows {
         let x = input + r * dim
         let o = output + r * dim
-        var sum: Float = 0
-        for j in 0..<dim { sum += x[j] }
-        let mean = sum * invDim
-        var sq: Float = 0
-        for j in 0..<dim { let d = x[j] - mean; sq += d * d }
+        let mean = MotifAttnKernels.sum(x, count: dim) * invDim
+        let sq = sumOfSquaredDeviations(x, count: dim, mean: mean)
         let rstd = 1 / (sq * invDim + eps).squareRoot()
         for j in 0..<dim { o[j] = (x[j] - mean) * rstd * weight[j] + bias[j] }
     }
