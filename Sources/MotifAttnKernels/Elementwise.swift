@@ -11,7 +11,13 @@ import Foundation
 /// [−87, 88]; below −87 it gives ~e^−87 (callers that need exact zeros mask them).
 @inline(__always)
 public func fastExp(_ x: Float) -> Float {
-    let clamped = min(max(x, -87), 88)
+    fastExpBelow88(min(x, 88))
+}
+
+/// `fastExp` for x ≤ 88 (e.g. a softmax's x − max ≤ 0): the same result without the upper clamp.
+@inline(__always)
+func fastExpBelow88(_ x: Float) -> Float {
+    let clamped = max(x, -87)
     let shifted = clamped * 1.44269504088896341 + 12582912
     let n = shifted - 12582912
     let r = clamped - n * 0.693145751953125 - n * 1.42860682030941723212e-6
@@ -66,7 +72,7 @@ public func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, columns: In
         let row = s + r * ld
         let m = maximum(row, count: validColumns)
         // Three separate loops: the exp loop has no reduction, so it vectorises; the sum uses SIMD lanes.
-        for j in 0..<validColumns { row[j] = fastExp(row[j] - m) }
+        for j in 0..<validColumns { row[j] = fastExpBelow88(row[j] - m) }
         let inv = 1 / sum(row, count: validColumns)
         for j in 0..<validColumns { row[j] *= inv }
         for j in validColumns..<columns { row[j] = 0 }
