@@ -44,7 +44,7 @@ public func fastErf(_ value: Float) -> Float {
     p = p * t - 0.284496736
     p = p * t + 0.254829592
     p = p * t
-    let magnitude = 1 - p * fastExp(-a * a)
+    let magnitude = 1 - p * fastExpBelow88(-a * a)
     return Float(bitPattern: magnitude.bitPattern | (value.bitPattern & 0x8000_0000))
 }
 
