@@ -6,22 +6,27 @@
 /// get a zero context. `scores` is `[T, T]` scratch (row stride `T`) that stays in cache; when it
 /// is the caller's attention output it holds the probabilities afterwards (pad rows and columns 0).
 /// `context` is the window's `[T, dModel]` context; this head fills its column block `head·dHead ..< (head+1)·dHead`.
+/// With `queries`, only the first `queries` query rows are computed (e.g. 1 for the [CLS] row alone, when
+/// nothing else of the last layer is needed); the other rows of `scores` and `context` are left untouched.
 public func attentionHeadForward(qkv: UnsafePointer<Float>, tokens: Int, validTokens n: Int,
                                  dModel: Int, dHead: Int, head: Int,
-                                 scores: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>) {
+                                 scores: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
+                                 queries: Int? = nil) {
     let ld = 3 * dModel
     let q = qkv + head * dHead
     let k = q + dModel
     let v = q + 2 * dModel
     let scale = 1 / Float(dHead).squareRoot()
     let context = context + head * dHead
-    if n > 0 {
-        matrixProduct(.asStored, .transposed, m: n, n: n, k: dHead, alpha: scale,
+    let m = min(queries ?? n, n)
+    if m > 0 {
+        matrixProduct(.asStored, .transposed, m: m, n: n, k: dHead, alpha: scale,
                       a: q, lda: ld, b: k, ldb: ld, beta: 0, c: scores, ldc: tokens)
-        softmaxRows(scores, rows: n, columns: tokens, validColumns: n, ld: tokens)
-        matrixProduct(.asStored, .asStored, m: n, n: dHead, k: n,
+        softmaxRows(scores, rows: m, columns: tokens, validColumns: n, ld: tokens)
+        matrixProduct(.asStored, .asStored, m: m, n: dHead, k: n,
                       a: scores, lda: tokens, b: v, ldb: ld, beta: 0, c: context, ldc: dModel)
     }
+    guard queries == nil else { return }
     for r in n..<tokens {
         (scores + r * tokens).update(repeating: 0, count: tokens)
         (context + r * dModel).update(repeating: 0, count: dHead)

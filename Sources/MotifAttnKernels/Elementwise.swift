@@ -11,7 +11,13 @@ import Foundation
 /// [−87, 88]; below −87 it gives ~e^−87 (callers that need exact zeros mask them).
 @inline(__always)
 public func fastExp(_ x: Float) -> Float {
-    let clamped = min(max(x, -87), 88)
+    fastExpBelow88(min(x, 88))
+}
+
+/// `fastExp` for x ≤ 88 (e.g. a softmax's x − max ≤ 0): the same result without the upper clamp.
+@inline(__always)
+func fastExpBelow88(_ x: Float) -> Float {
+    let clamped = max(x, -87)
     let shifted = clamped * 1.44269504088896341 + 12582912
     let n = shifted - 12582912
     let r = clamped - n * 0.693145751953125 - n * 1.42860682030941723212e-6
@@ -38,7 +44,7 @@ public func fastErf(_ value: Float) -> Float {
     p = p * t - 0.284496736
     p = p * t + 0.254829592
     p = p * t
-    let magnitude = 1 - p * fastExp(-a * a)
+    let magnitude = 1 - p * fastExpBelow88(-a * a)
     return Float(bitPattern: magnitude.bitPattern | (value.bitPattern & 0x8000_0000))
 }
 
@@ -66,7 +72,7 @@ public func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, columns: In
         let row = s + r * ld
         let m = maximum(row, count: validColumns)
         // Three separate loops: the exp loop has no reduction, so it vectorises; the sum uses SIMD lanes.
-        for j in 0..<validColumns { row[j] = fastExp(row[j] - m) }
+        for j in 0..<validColumns { row[j] = fastExpBelow88(row[j] - m) }
         let inv = 1 / sum(row, count: validColumns)
         for j in 0..<validColumns { row[j] *= inv }
         for j in validColumns..<columns { row[j] = 0 }
@@ -85,6 +91,23 @@ public func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
     }
     var total = lanes.sum()
     while j < count { total += x[j]; j += 1 }
+    return total
+}
+
+/// Σ (x[j] − mean)² in eight SIMD lanes (fixed order for a given count).
+@inline(__always)
+func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, count: Int, mean: Float) -> Float {
+    let raw = UnsafeRawPointer(x)
+    let center = SIMD8<Float>(repeating: mean)
+    var lanes = SIMD8<Float>(repeating: 0)
+    var j = 0
+    while j + 8 <= count {
+        let d = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - center
+        lanes += d * d
+        j += 8
+    }
+    var total = lanes.sum()
+    while j < count { let d = x[j] - mean; total += d * d; j += 1 }
     return total
 }
 
@@ -128,11 +151,8 @@ public func layerNorm(output: UnsafeMutablePointer<Float>, input: UnsafePointer<
     for r in 0..<rows {
         let x = input + r * dim
         let o = output + r * dim
-        var sum: Float = 0
-        for j in 0..<dim { sum += x[j] }
-        let mean = sum * invDim
-        var sq: Float = 0
-        for j in 0..<dim { let d = x[j] - mean; sq += d * d }
+        let mean = MotifAttnKernels.sum(x, count: dim) * invDim
+        let sq = sumOfSquaredDeviations(x, count: dim, mean: mean)
         let rstd = 1 / (sq * invDim + eps).squareRoot()
         for j in 0..<dim { o[j] = (x[j] - mean) * rstd * weight[j] + bias[j] }
     }

@@ -188,7 +188,15 @@ public final class Encoder: @unchecked Sendable {
             convStemForward(x: x, windows: windows, tokens: tokens, validTokens: validTokens, padded: ws.padded.pointer,
                             out: ws.hidden.pointer, weights: weights, d: c.dModel, width: c.convWidth)
         }
+        // Scores alone need only the last layer's [CLS] rows.
+        let clsOnlyLast = attentionOut == nil && !keepHidden
         for (l, layer) in weights.layers.enumerated() {
+            if clsOnlyLast && l == weights.layers.count - 1 {
+                lastLayerClsForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
+                                    hidden: ws.hidden.pointer, scores: ws.scores.pointer, windows: windows, tokens: tokens,
+                                    validTokens: validTokens, layer: layer, config: c)
+                break
+            }
             attentionBlockForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
                                   scores: ws.scores.pointer, windows: windows, tokens: tokens, validTokens: validTokens,
                                   layer: layer, config: c,

@@ -142,6 +142,50 @@ func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoi
 }
 // feedForwardBlockBackward (issue 4): linear2 backward → GELU' (keep pre-activation) → linear1 backward → LayerNorm backward.
 
+/// The last layer for the [CLS] rows only: x[b·T] += attention block and feed-forward block, as in the full layer.
+///
+/// Scoring reads only the final [CLS] vectors, and in the last layer nothing else depends on the other rows'
+/// outputs: keys and values still come from every row, but the query, attention row, out_proj, LayerNorm 2 and
+/// feed-forward run on one row per window. Every product over the [CLS] rows is one sgemm with row stride T·d.
+/// x, h, context [R, d]; qkv [R, 3d] (K, V columns filled for all rows, Q for [CLS] rows); hidden [B, F]; scores [T, T].
+func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, qkv: UnsafeMutablePointer<Float>,
+                         context: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+                         windows: Int, tokens: Int, validTokens: UnsafePointer<Int>, layer w: LayerWeights, config c: ModelConfig) {
+    let d = c.dModel, rows = windows * tokens, f = c.dFF, eps = Float(c.layerNormEps)
+    let clsStride = tokens * d
+    layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: eps)
+    // K and V of every row: columns d..<3d of qkv, weight rows d..<3d of in_proj.
+    let kvBias = w.inProjBias.pointer + d
+    for r in 0..<rows { (qkv + r * 3 * d + d).update(from: kvBias, count: 2 * d) }
+    matrixProduct(.asStored, .transposed, m: rows, n: 2 * d, k: d, a: h, lda: d, b: w.inProjWeight.pointer + d * d, ldb: d,
+                  beta: 1, c: qkv + d, ldc: 3 * d)
+    // Q of the [CLS] rows only.
+    for b in 0..<windows { (qkv + b * tokens * 3 * d).update(from: w.inProjBias.pointer, count: d) }
+    matrixProduct(.asStored, .transposed, m: windows, n: d, k: d, a: h, lda: clsStride, b: w.inProjWeight.pointer, ldb: d,
+                  beta: 1, c: qkv, ldc: tokens * 3 * d)
+    for b in 0..<windows {
+        let n = validTokens[b]
+        for head in 0..<c.nHeads {
+            attentionHeadForward(qkv: qkv + b * tokens * 3 * d, tokens: n, validTokens: n, dModel: d, dHead: c.dHead, head: head,
+                                 scores: scores, context: context + b * clsStride, queries: 1)
+        }
+    }
+    for b in 0..<windows { addInPlace(x + b * clsStride, w.outProjBias.pointer, count: d) }
+    matrixProduct(.asStored, .transposed, m: windows, n: d, k: d, a: context, lda: clsStride, b: w.outProjWeight.pointer, ldb: d,
+                  beta: 1, c: x, ldc: clsStride)
+    for b in 0..<windows {
+        layerNorm(output: h + b * clsStride, input: x + b * clsStride, weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer,
+                  rows: 1, dim: d, eps: eps)
+        (hidden + b * f).update(from: w.linear1Bias.pointer, count: f)
+        addInPlace(x + b * clsStride, w.linear2Bias.pointer, count: d)
+    }
+    matrixProduct(.asStored, .transposed, m: windows, n: f, k: d, a: h, lda: clsStride, b: w.linear1Weight.pointer, ldb: d,
+                  beta: 1, c: hidden, ldc: f)
+    geluInPlace(hidden, count: windows * f)
+    matrixProduct(.asStored, .transposed, m: windows, n: d, k: f, a: hidden, lda: f, b: w.linear2Weight.pointer, ldb: f,
+                  beta: 1, c: x, ldc: clsStride)
+}
+
 /// Final LayerNorm (every row with `allRows`, else the [CLS] rows only) and the head on each [CLS] row: logits[b] = head(LN(x)[b·T]).  x, h [R, d]; logits [B, n_outputs].
 func headForward(x: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
                  windows: Int, tokens: Int, allRows: Bool, weights: EncoderWeights, config c: ModelConfig) {

@@ -10,4 +10,5 @@ let allSubcommands: [ParsableCommand.Type] = [
     MergeCommand.self,
     EvaluateCommand.self,
     BenchTrainCommand.self,
+    BenchEncoderCommand.self,
 ]

@@ -93,6 +93,24 @@ final class KernelTwinTests: XCTestCase {
         }
     }
 
+    func testFusedAttentionOfTheFirstQueryRowOnlyEqualsTheFirstRowOfTheFullHead() {
+        let tokens = 12, valid = 10, dModel = 16, dHead = 4
+        let qkv = randomValues(tokens * 3 * dModel, seed: 13, scale: 2)
+        for head in 0..<(dModel / dHead) {
+            var fullScores = [Float](repeating: 7, count: tokens * tokens), rowScores = fullScores
+            var fullContext = [Float](repeating: 7, count: tokens * dModel), rowContext = fullContext
+            attentionHeadForwardReference(qkv: qkv, tokens: tokens, validTokens: valid, dModel: dModel, dHead: dHead, head: head,
+                                          scores: &fullScores, context: &fullContext)
+            attentionHeadForward(qkv: qkv, tokens: tokens, validTokens: valid, dModel: dModel, dHead: dHead, head: head,
+                                 scores: &rowScores, context: &rowContext, queries: 1)
+            for j in 0..<tokens { XCTAssertEqual(rowScores[j], fullScores[j], accuracy: 1e-6) }
+            for c in 0..<dHead { XCTAssertEqual(rowContext[head * dHead + c], fullContext[head * dHead + c], accuracy: 1e-5) }
+            // Rows past the first are not touched.
+            XCTAssertEqual(rowContext[dModel + head * dHead], 7)
+            XCTAssertEqual(rowScores[tokens], 7)
+        }
+    }
+
     func testThreadPoolRunsEveryItemExactlyOnce() {
         let pool = ThreadPool(threads: 3)
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: 1000)

@@ -34,3 +34,15 @@ final class KmerTokenizerFixtureTests: XCTestCase {
         }
     }
 }
+
+/// The built-in tokenizer's letter rules, checked by hand.
+final class KmerTokenizerLetterTests: XCTestCase {
+    func testLowerCaseIsUpperCasedAndAnyKmerWithNIsUnknown() throws {
+        let tokenizer = try KmerTokenizer(k: 2)
+        // AC=5+1, CG=5+6, GN→[UNK], NT→[UNK], TA=5+12
+        XCTAssertEqual(tokenizer.encode("ACGNTA").ids, [2, 6, 11, 1, 1, 17, 3])
+        XCTAssertEqual(tokenizer.encode("acgnta").ids, tokenizer.encode("ACGNTA").ids)
+        XCTAssertEqual(tokenizer.encode("AcGRta").ids, [2, 6, 11, 1, 1, 17, 3], "IUPAC codes other than ACGT are unknown too")
+        XCTAssertEqual(tokenizer.encode("A").ids, [2, 3], "a window shorter than k gives [CLS] [SEP]")
+    }
+}

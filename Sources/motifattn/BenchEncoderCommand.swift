@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import MotifAttn
+
+/// `motifattn bench-encoder`: scoring speed against ONNX Runtime on the same model and windows.
+struct BenchEncoderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-encoder",
+        abstract: "Measure scoring speed (windows/s) at 1 and N threads, against ONNX Runtime when --peer is given.",
+        discussion: """
+        Tokenizes and scores the same windows (random, or the records of --fasta) with motifattn and, \
+        with --peer, with `ort_peer.py score` on the same model, threads and windows, alternating the two \
+        engines --repeats times. Prints the median windows/s of each, their ratio, motifattn's effective \
+        GFLOP/s (matrix products of the full forward pass) and the OpenBLAS sgemm rate measured in the same \
+        run at the model's projection shapes. Build the reference speed model with \
+        `random_model.py M.safetensors --k 3 --conv 11 --d-model 128 --heads 8 --layers 4 --d-ff 512`.
+        """)
+
+    @Option(help: ArgumentHelp("Model file (safetensors).", valueName: "M")) var model = "Reference/model/default.safetensors"
+    @Option(help: ArgumentHelp("Score the records of this FASTA instead of random windows.", valueName: "FASTA")) var fasta: String?
+    @Option(help: "Random windows to score.") var windows = 4000
+    @Option(help: "Length of each random window, in bases.") var length = 200
+    @Option(help: "Largest thread count to measure (1 is always measured).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Windows per encoder batch.") var batch = 32
+    @Option(help: "Timed runs per engine and thread count (the median is reported).") var repeats = 3
+    @Option(help: ArgumentHelp("ort_peer.py to run as the ONNX Runtime peer.", valueName: "PATH")) var peer: String?
+    @Option(help: "Python interpreter for --peer (needs onnx, onnxruntime, safetensors, numpy).") var python = "python3"
+    @Option(help: "Windows per ONNX Runtime call.") var peerBatch = 64
+    @Option(help: "Seed of the random windows.") var seed: UInt64 = 1
+
+    func validate() throws {
+        guard windows > 0, length > 0, threads > 0, batch > 0, repeats > 0, peerBatch > 0 else {
+            throw ValidationError("windows, length, threads, batch, repeats and peer-batch must be positive")
+        }
+    }
+
+    /// Runs the peer once; returns its records/s.
+    func runPeer(model: String, fasta: String, threads: Int) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, peer!, "score", model, fasta, "--threads", "\(threads)", "--batch", "\(peerBatch)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0,
+              let last = text.split(separator: "\n").last,
+              let json = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any],
+              let rate = json["records_per_s"] as? Double else {
+            throw ValidationError("\(peer!) failed (exit \(process.terminationStatus)); is onnxruntime installed for \(python)?")
+        }
+        return rate
+    }
+
+    func run() throws {
+        try reportingErrors("bench-encoder") {
+            let loaded = try MotifAttnModel(contentsOf: model)
+            let tokenizer = try loaded.makeTokenizer()
+            var names: [String] = []
+            var bases: [[UInt8]] = []
+            if let fasta {
+                let reader = try FastaRecordReader(path: fasta)
+                while let record = try reader.next() { names.append(record.name); bases.append(record.bases) }
+            } else {
+                bases = EncoderThroughput.randomWindows(count: windows, length: length, seed: seed)
+                names = (0..<bases.count).map { "w\($0 + 1)" }
+            }
+            guard !bases.isEmpty else { throw ScoringError.noSequences(path: fasta ?? "-") }
+            // The peer reads a FASTA: write the windows once, outside any timed region.
+            var peerInput: String?
+            if peer != nil {
+                let path = NSTemporaryDirectory() + "motifattn-bench-\(getpid()).fa"
+                var text = ""
+                for (name, window) in zip(names, bases) { text += ">\(name)\n" + String(decoding: window, as: UTF8.self) + "\n" }
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                peerInput = path
+            }
+            defer { if let peerInput { try? FileManager.default.removeItem(atPath: peerInput) } }
+            let c = loaded.config
+            let tokens = tokenizer.encode(bases[0]).ids.count
+            let flops = EncoderThroughput.flopsPerWindow(config: c, tokens: tokens)
+            printError(String(format: "motifattn bench-encoder: %@: d_model %d, %d heads, %d layers, d_ff %d, conv %d; %d windows of %d tokens; %.1f MFLOP per window",
+                              model, c.dModel, c.nHeads, c.nLayers, c.dFF, c.convWidth, bases.count, tokens, flops / 1e6))
+            print("threads\twindows\tmotifattn_windows_per_s\tort_windows_per_s\tratio\tmotifattn_gflop_per_s\tsgemm_gflop_per_s\tlogit_sum")
+            func median(_ x: [Double]) -> Double { let s = x.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+            for t in Set([1, threads]).sorted() {
+                let encoder = Encoder(model: loaded, threads: t, batchSize: batch)
+                var ours: [Double] = [], theirs: [Double] = []
+                var logitSum = 0.0
+                for _ in 0..<repeats {
+                    let m = try EncoderThroughput.measure(encoder: encoder, tokenizer: tokenizer, windows: bases)
+                    ours.append(m.windowsPerSecond)
+                    logitSum = m.logitSum
+                    if let peerInput { theirs.append(try runPeer(model: model, fasta: peerInput, threads: t)) }
+                }
+                let sgemm = EncoderThroughput.sgemmRate(config: c, tokens: tokens, batchSize: batch, threads: t)
+                let rate = median(ours)
+                let peerRate = theirs.isEmpty ? nil : median(theirs)
+                printError("motifattn bench-encoder: \(t) thread(s): motifattn " + ours.map { String(format: "%.1f", $0) }.joined(separator: " ")
+                           + (theirs.isEmpty ? "" : "; onnxruntime " + theirs.map { String(format: "%.1f", $0) }.joined(separator: " ")) + " windows/s")
+                print([String(t), String(bases.count), String(format: "%.1f", rate),
+                       peerRate.map { String(format: "%.1f", $0) } ?? "-",
+                       peerRate.map { String(format: "%.2f", rate / $0) } ?? "-",
+                       String(format: "%.1f", rate * flops / 1e9), String(format: "%.1f", sgemm),
+                       String(format: "%.4f", logitSum)].joined(separator: "\t"))
+            }
+        }
+    }
+}
