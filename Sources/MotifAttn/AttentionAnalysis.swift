@@ -23,6 +23,9 @@ public struct AnalysisOptions: Sendable {
     public var threads = 1
     /// Top-scoring bound windows kept for the report's heat maps.
     public var reportWindows = 6
+    /// Fraction of bound windows whose logits are recomputed with each head ablated (head importance);
+    /// windows are chosen by a hash of their position, so shards choose the same ones. 0 turns it off.
+    public var ablationFraction = 0.1
     /// Keep only the best-matching motif of overlapping instances (`MotifInstance.bestPerSite`).
     public var oneMotifPerSite = true
     /// Rows of `interactions.tsv` with a larger q-value are left out (1 writes every tested row).
@@ -136,7 +139,34 @@ public final class AttentionAnalysis {
         for i in windows.indices where labels[i] == .bound {
             keepForReport(attended[i], probability: logistic(logits[i][0]), instances: instances[i])
         }
+        try ablate(windows.indices.filter { labels[$0] == .bound && chosenForAblation(windows[$0]) },
+                   rows: tokenized.map(\.ids), logits: logits)
         return logits
+    }
+
+    /// Head importance: the chosen bound windows scored again with each head zeroed in turn; the change of
+    /// the first logit (all heads minus ablated) goes to the head diagnostics.
+    private func ablate(_ chosen: [Int], rows: [[Int32]], logits: [[Float]]) throws {
+        guard !chosen.isEmpty else { return }
+        let chosenRows = chosen.map { rows[$0] }
+        for layer in 0..<config.nLayers {
+            for head in 0..<config.nHeads {
+                let ablated = try encoder.forward(tokenRows: chosenRows, keepAttention: false, ablating: (layer, head))
+                for (k, i) in chosen.enumerated() {
+                    diagnostics.addImportance(HeadIndex(layer: layer, head: head), change: Double(logits[i][0] - ablated.logits(window: k).first!))
+                }
+            }
+        }
+    }
+
+    /// Whether a bound window is one of the `ablationFraction` whose heads are ablated (a hash of its position).
+    private func chosenForAblation(_ window: Window) -> Bool {
+        guard options.ablationFraction > 0 else { return false }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in window.sourceName.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var generator = SeededGenerator(seed: hash ^ UInt64(bitPattern: Int64(window.start)) &* 0x9E37_79B9_7F4A_7C15
+                                        ^ (window.strand == .minus ? 0xA5A5 : 0) ^ 0x4142_4C41_5445)
+        return Double(generator.next() >> 11) / Double(1 << 53) < options.ablationFraction
     }
 
     /// Motif instances the analysis would find in `bases` (for re-embedding them in shuffled background).

@@ -32,6 +32,8 @@ public final class HeadDiagnosticsAccumulator {
     var normalizedSum: [HeadIndex: Double] = [:]
     var similaritySum: [HeadIndex: [Int: Double]] = [:]
     var windows = 0
+    var importanceSum: [HeadIndex: Double] = [:]
+    var importanceCount: [HeadIndex: Int] = [:]
     var layers = 0, heads = 0
 
     /// Creates an empty accumulator.
@@ -39,6 +41,12 @@ public final class HeadDiagnosticsAccumulator {
         self.collapseThreshold = collapseThreshold
         self.redundancyThreshold = redundancyThreshold
         self.focusThreshold = focusThreshold
+    }
+
+    /// Adds one ablation result: a bound window's logit with every head minus its logit with `head` zeroed.
+    public func addImportance(_ head: HeadIndex, change: Double) {
+        importanceSum[head, default: 0] += change
+        importanceCount[head, default: 0] += 1
     }
 
     /// Adds one window's attention maps.
@@ -93,7 +101,7 @@ public final class HeadDiagnosticsAccumulator {
                                              mostSimilar: top.map { HeadIndex(layer: layer, head: $0.0) },
                                              collapsed: normalized >= collapseThreshold,
                                              prune: normalized < focusThreshold && redundancy >= redundancyThreshold,
-                                             importance: nil))
+                                             importance: importanceCount[head].map { importanceSum[head, default: 0] / Double($0) }))
             }
         }
         return result

@@ -188,6 +188,12 @@ extension HeadDiagnosticsAccumulator {
                 writer.double(similar[other]!)
             }
         }
+        writer.int(importanceCount.count)
+        for head in importanceCount.keys.sorted() {
+            head.encode(to: &writer)
+            writer.int(importanceCount[head]!)
+            writer.double(importanceSum[head, default: 0])
+        }
     }
 
     /// Adds a state written by `encode(to:)`.
@@ -203,6 +209,11 @@ extension HeadDiagnosticsAccumulator {
                 let other = try reader.count(limit: 1 << 16)
                 similaritySum[head, default: [:]][other, default: 0] += try reader.double()
             }
+        }
+        for _ in 0..<(try reader.count()) {
+            let head = try HeadIndex.decode(from: &reader)
+            importanceCount[head, default: 0] += try reader.count(limit: Int.max)
+            importanceSum[head, default: 0] += try reader.double()
         }
     }
 }

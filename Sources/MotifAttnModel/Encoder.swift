@@ -94,7 +94,11 @@ public final class Encoder: @unchecked Sendable {
     /// Runs the model; keeps attention maps and final hidden states only when asked.
     ///
     /// Rows are token ids ([CLS] … [SEP]) of any length up to `max_len`; trailing [PAD] ids are allowed and ignored.
-    public func forward(tokenRows: [[Int32]], keepAttention: Bool, keepHidden: Bool = false) throws -> EncoderOutput {
+    ///
+    /// `ablating` removes one head: its attention output is set to zero before the layer's `out_proj`
+    /// (the head-importance test of the analysis).
+    public func forward(tokenRows: [[Int32]], keepAttention: Bool, keepHidden: Bool = false,
+                        ablating ablated: (layer: Int, head: Int)? = nil) throws -> EncoderOutput {
         let c = config
         var lengths = [Int](repeating: 0, count: tokenRows.count)
         for (r, row) in tokenRows.enumerated() {
@@ -152,7 +156,7 @@ public final class Encoder: @unchecked Sendable {
                              let n = batchValid[b]
                              return attentionBase + attentionOffsets[first + b] + (layer * c.nHeads + head) * n * n
                          } : nil,
-                         keepHidden: keepHidden)
+                         keepHidden: keepHidden, ablated: ablated)
                 if keepHidden {
                     for b in 0..<windows {
                         (hidden.pointer + hiddenOffsets[first + b]).update(from: ws.normed.pointer + b * tokens * c.dModel,
@@ -180,7 +184,8 @@ public final class Encoder: @unchecked Sendable {
     /// One batch through every layer. ids [B, T]; logits [B, n_outputs]; final hidden states left in `ws.normed`.
     private func runBatch(ws: EncoderWorkspace, ids: UnsafePointer<Int32>, windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
                           logits: UnsafeMutablePointer<Float>,
-                          attentionOut: ((Int, Int, Int) -> UnsafeMutablePointer<Float>)?, keepHidden: Bool) {
+                          attentionOut: ((Int, Int, Int) -> UnsafeMutablePointer<Float>)?, keepHidden: Bool,
+                          ablated: (layer: Int, head: Int)?) {
         let c = config, rows = windows * tokens
         let x = ws.residual.pointer
         embeddingForward(x: x, ids: ids, rows: rows, tokens: tokens, weights: weights, d: c.dModel)
@@ -194,13 +199,15 @@ public final class Encoder: @unchecked Sendable {
             if clsOnlyLast && l == weights.layers.count - 1 {
                 lastLayerClsForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
                                     hidden: ws.hidden.pointer, scores: ws.scores.pointer, windows: windows, tokens: tokens,
-                                    validTokens: validTokens, layer: layer, config: c)
+                                    validTokens: validTokens, layer: layer, config: c,
+                                    zeroedHead: ablated?.layer == l ? ablated?.head : nil)
                 break
             }
             attentionBlockForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
                                   scores: ws.scores.pointer, windows: windows, tokens: tokens, validTokens: validTokens,
                                   layer: layer, config: c,
-                                  attentionOut: attentionOut.map { f in { b, head in f(l, b, head) } })
+                                  attentionOut: attentionOut.map { f in { b, head in f(l, b, head) } },
+                                  zeroedHead: ablated?.layer == l ? ablated?.head : nil)
             feedForwardBlockForward(x: x, h: ws.normed.pointer, hidden: ws.hidden.pointer, rows: rows, layer: layer, config: c)
         }
         headForward(x: x, h: ws.normed.pointer, logits: logits, windows: windows, tokens: tokens, allRows: keepHidden,
