@@ -58,12 +58,13 @@ final class WorkflowTests: XCTestCase {
             XCTAssertEqual(one.count, merged.count, name)
             XCTAssertGreaterThan(one.count, 2, name)
             for (a, b) in zip(one, merged) where a != b {
-                // Same rows; statistics may differ by float rounding (sums added in another order).
+                // Same rows; numbers may differ by float rounding: sums added in another order, and a window scored
+                // in a batch of other lengths (a shard edge) can differ in the last printed digit.
                 let x = a.split(separator: "\t", omittingEmptySubsequences: false), y = b.split(separator: "\t", omittingEmptySubsequences: false)
                 XCTAssertEqual(x.count, y.count, "\(name): \(a) vs \(b)")
                 for (u, v) in zip(x, y) where u != v {
                     guard let p = Double(u), let q = Double(v) else { XCTFail("\(name): \(a) vs \(b)"); break }
-                    XCTAssertEqual(p, q, accuracy: 1e-6 * max(1, abs(p)), "\(name): \(a) vs \(b)")
+                    XCTAssertEqual(p, q, accuracy: 1e-5 * max(1, abs(p)), "\(name): \(a) vs \(b)")
                 }
             }
         }
