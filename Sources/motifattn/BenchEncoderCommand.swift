@@ -2,6 +2,11 @@ import ArgumentParser
 import Foundation
 import MotifAttn
 
+/// The ONNX Runtime peer did not run or printed no rate.
+struct PeerError: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// `motifattn bench-encoder`: scoring speed against ONNX Runtime on the same model and windows.
 struct BenchEncoderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +37,7 @@ struct BenchEncoderCommand: ParsableCommand {
         guard windows > 0, length > 0, threads > 0, batch > 0, repeats > 0, peerBatch > 0 else {
             throw ValidationError("windows, length, threads, batch, repeats and peer-batch must be positive")
         }
+        if let peer, !FileManager.default.fileExists(atPath: peer) { throw ValidationError("--peer \(peer): no such file") }
     }
 
     /// Runs the peer once; returns its records/s.
@@ -49,7 +55,7 @@ struct BenchEncoderCommand: ParsableCommand {
               let last = text.split(separator: "\n").last,
               let json = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any],
               let rate = json["records_per_s"] as? Double else {
-            throw ValidationError("\(peer!) failed (exit \(process.terminationStatus)); is onnxruntime installed for \(python)?")
+            throw PeerError(description: "\(peer!) failed (exit \(process.terminationStatus)); is onnxruntime installed for \(python)?")
         }
         return rate
     }
