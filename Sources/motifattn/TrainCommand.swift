@@ -114,6 +114,9 @@ struct TrainCommand: ParsableCommand {
             let progress = ProgressMeter(command: "train", unit: "epochs", total: epochs, quiet: quiet)
             var record = RunRecord(command: "train", commandLine: Self.modelDefiningArguments(CommandLine.arguments))
             let warn: (String) -> Void = { progress.message($0) }
+            if resume && !FileManager.default.fileExists(atPath: checkpointPath) {
+                throw CheckpointError.missing(file: checkpointPath)
+            }
 
             // Sequences.
             var training: [LabelledSequence], validation: [LabelledSequence]
