@@ -298,7 +298,7 @@ public final class Trainer {
     public func train(training: [TrainingExample], validation: [TrainingExample] = [],
                       resumingFrom checkpoint: TrainingCheckpoint? = nil,
                       progress: (EpochSummary) -> Void = { _ in },
-                      afterEpoch: (TrainingCheckpoint) -> Bool = { _ in true }) -> TrainingReport {
+                      afterEpoch: ((TrainingCheckpoint) -> Bool)? = nil) -> TrainingReport {
         precondition(!training.isEmpty, "no training examples")
         let tooLong = (training + validation).first { $0.tokenIDs.count > architecture.maxLen }
         precondition(tooLong == nil, "a token row is longer than max_len \(architecture.maxLen)")
@@ -311,7 +311,9 @@ public final class Trainer {
                                         totalSteps: totalSteps, floorFraction: settings.floorFraction)
         planWorkspaces(tokens: (training + validation).map(\.tokenIDs.count).max()!)
         let settingsDescription = TrainingCheckpoint.settingsDescription(architecture: architecture, settings: settings)
-        let dataSHA256 = TrainingCheckpoint.dataFingerprint(training: training, validation: validation)
+        // Hashing the examples takes a moment on large sets: only when a checkpoint is made or read.
+        let needsFingerprint = checkpoint != nil || afterEpoch != nil
+        let dataSHA256 = needsFingerprint ? TrainingCheckpoint.dataFingerprint(training: training, validation: validation) : ""
         var summaries: [EpochSummary] = []
         var best: (epoch: Int, auroc: Double, parameters: ParameterStore)?
         var sinceImprovement = 0
@@ -367,11 +369,11 @@ public final class Trainer {
                     sinceImprovement += 1
                 }
             }
-            let carryOn = afterEpoch(TrainingCheckpoint(
+            let carryOn = afterEpoch?(TrainingCheckpoint(
                 settings: settingsDescription, dataSHA256: dataSHA256, completedEpochs: epoch, stepCount: stepCount,
                 parameters: parameters.values, firstMoment: moments.firstMoment, secondMoment: moments.secondMoment,
                 shufflerState: shuffler.stateWords, best: best.map { ($0.epoch, $0.auroc, $0.parameters.values) },
-                epochsSinceImprovement: sinceImprovement, epochs: summaries))
+                epochsSinceImprovement: sinceImprovement, epochs: summaries)) ?? true
             progress(summary)
             if !carryOn && epoch < settings.epochs {
                 paused = true
