@@ -46,6 +46,10 @@ extension MotifAttnModel {
 }
 
 /// What `motifattn train` stores in a model's metadata (key `motifattn_training`): how it was made and how it did.
+///
+/// Only what the model depends on: no clock times or speeds, so that the same command, seed and thread
+/// count write a byte-identical file (also when the run was interrupted and resumed); progress on
+/// standard error gives the speeds.
 public struct TrainingMetadata: Codable, Sendable {
     /// Metrics of one epoch.
     public struct Epoch: Codable, Sendable {
@@ -54,35 +58,31 @@ public struct TrainingMetadata: Codable, Sendable {
         public var validationLoss: Double?
         public var validationAUROC: Double?
         public var validationAUPRC: Double?
-        public var sequencesPerSecond: Double
     }
 
     public var motifattnVersion: String
+    /// The command line, without the options that only steer the run (`--resume`, `--stop-after`, `--quiet`).
     public var commandLine: [String]
-    public var started: String
     public var inputs: [RunRecord.InputFile]
     public var parameters: [String: String]
     public var counts: [String: Int]
     public var epochs: [Epoch]
     public var bestEpoch: Int
     public var stoppedEarly: Bool
-    public var trainingSeconds: Double
 
     /// The metadata of a finished run.
     public init(record: RunRecord, report: TrainingReport) {
         motifattnVersion = record.version
         commandLine = record.commandLine
-        started = record.started
         inputs = record.inputs
         parameters = record.parameters
         counts = record.counts
         epochs = report.epochs.map {
             Epoch(epoch: $0.epoch, trainingLoss: $0.trainingLoss, validationLoss: $0.validationLoss,
-                  validationAUROC: $0.validationAUROC, validationAUPRC: $0.validationAUPRC, sequencesPerSecond: $0.sequencesPerSecond)
+                  validationAUROC: $0.validationAUROC, validationAUPRC: $0.validationAUPRC)
         }
         bestEpoch = report.bestEpoch
         stoppedEarly = report.stoppedEarly
-        trainingSeconds = record.secondsPerStage["train"] ?? 0
     }
 
     /// Compact JSON with sorted keys.

@@ -8,7 +8,8 @@ public enum TrainingDataError: Error, CustomStringConvertible {
     case noExamples(source: String)
     case oneClassOnly(source: String, label: Float)
     case tooLong(path: String, record: String, tokens: Int, maxLen: Int)
-    case labelCount(path: String, record: String, found: Int, expected: Int)
+    case labelCount(path: String, line: Int, record: String, found: Int, expected: Int)
+    case badLabel(path: String, line: Int, reason: String)
     case noValidation(reason: String)
 
     public var description: String {
@@ -17,8 +18,9 @@ public enum TrainingDataError: Error, CustomStringConvertible {
         case let .oneClassOnly(source, label): return "\(source): every sequence has label \(Int(label)); training needs both bound (1) and background (0) sequences"
         case let .tooLong(path, record, tokens, maxLen):
             return "\(path): record '\(record)' gives \(tokens) tokens, more than the model's max_len \(maxLen); cut it into windows first (motifattn windows)"
-        case let .labelCount(path, record, found, expected):
-            return "\(path): record '\(record)' has \(found) labels, expected \(expected) like the first record"
+        case let .labelCount(path, line, record, found, expected):
+            return "\(path): line \(line): record '\(record)' has \(found) labels, expected \(expected) like the first record"
+        case let .badLabel(path, line, reason): return "\(path): line \(line): \(reason)"
         case let .noValidation(reason): return "cannot hold out validation sequences: \(reason)"
         }
     }
@@ -65,10 +67,10 @@ public enum TrainingData {
         while let record = try reader.next() {
             let labels: [Float]
             do { labels = try SequenceLabels.parse(description: record.description, record: record.name) } catch {
-                throw TrainingDataError.noExamples(source: "\(path): \(error)")
+                throw TrainingDataError.badLabel(path: path, line: reader.headerLine, reason: "\(error)")
             }
             if let expected, labels.count != expected {
-                throw TrainingDataError.labelCount(path: path, record: record.name, found: labels.count, expected: expected)
+                throw TrainingDataError.labelCount(path: path, line: reader.headerLine, record: record.name, found: labels.count, expected: expected)
             }
             expected = expected ?? labels.count
             sequences.append(LabelledSequence(name: record.name, chromosome: nil, bases: record.bases.map(upperCase), labels: labels))

@@ -69,6 +69,10 @@ final class FastaScanner {
     private var atLineStart = true
     private var seenHeader = false
     private var linesBeforeHeader = 0
+    /// Lines ended so far (newlines consumed), so the line being read is `completedLines + 1`.
+    private var completedLines = 0
+    /// The 1-based line number of the last header returned by `nextHeader`.
+    private(set) var headerLine = 0
 
     /// Takes over the detected input's hFILE (closed in `deinit`).
     init(input: DetectedInput, path: String, threads: Int) throws {
@@ -108,6 +112,7 @@ final class FastaScanner {
             if rawPos == rawCount, try !refill() { return nil }
             if atLineStart && raw[rawPos] == UInt8(ascii: ">") {
                 rawPos += 1
+                headerLine = completedLines + 1
                 let line = try readLine()
                 seenHeader = true
                 return Self.splitHeader(line)
@@ -130,6 +135,7 @@ final class FastaScanner {
             }
             rawPos = hasNewline ? lineEnd + 1 : lineEnd
             atLineStart = hasNewline
+            if hasNewline { completedLines += 1 }
         }
     }
 
@@ -143,6 +149,7 @@ final class FastaScanner {
                 line.append(contentsOf: UnsafeBufferPointer(start: raw + rawPos, count: end - rawPos))
                 rawPos = end + 1
                 atLineStart = true
+                completedLines += 1
                 return line
             }
             line.append(contentsOf: UnsafeBufferPointer(start: raw + rawPos, count: available))
@@ -182,6 +189,7 @@ final class FastaScanner {
             appended += kept
             rawPos = hasNewline ? lineEnd + 1 : lineEnd
             atLineStart = hasNewline
+            if hasNewline { completedLines += 1 }
         }
         return true
     }
@@ -223,6 +231,8 @@ public final class FastaRecordReader {
     private var started = false
     /// Number of records returned so far.
     public private(set) var recordCount = 0
+    /// The 1-based line number of the header of the record last returned (for error messages).
+    public private(set) var headerLine = 0
 
     /// Opens `path`; `threads` > 1 decompresses BGZF in parallel.
     public init(path: String, threads: Int = 1) throws {
@@ -245,6 +255,7 @@ public final class FastaRecordReader {
             if pendingHeader == nil { throw ReaderError.emptyInput(path: path) }
         }
         guard let header = pendingHeader else { return nil }
+        headerLine = scanner.headerLine
         buffer.removeAll()
         while try scanner.appendBases(to: &buffer, minimum: Int.max) {}
         let bases = Array(UnsafeBufferPointer(start: buffer.storage, count: buffer.count))

@@ -1,4 +1,5 @@
 import Foundation
+import Dispatch
 
 /// Errors raised while writing results.
 public enum OutputError: Error, CustomStringConvertible {
@@ -40,15 +41,12 @@ public final class OutputFile {
         } else {
             let url = URL(fileURLWithPath: path)
             let folder = url.deletingLastPathComponent().path
-            var template = Array("\(folder)/.\(url.lastPathComponent).tmp.XXXXXX".utf8CString)
-            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            if fd < 0 {
+            guard let (fd, temporary) = TemporaryFileRegistry.shared.create(template: "\(folder)/.\(url.lastPathComponent).tmp.XXXXXX") else {
                 throw OutputError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
             }
             fchmod(fd, 0o644)
             descriptor = fd
-            temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            TemporaryFileRegistry.shared.add(temporaryPath!)
+            temporaryPath = temporary
         }
         buffer.reserveCapacity(Self.flushThreshold * 2)
     }
@@ -102,12 +100,16 @@ public final class OutputFile {
             unlink(temporaryPath)
             throw OutputError.writeFailed(path: path, reason: reason)
         }
-        if rename(temporaryPath, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            throw OutputError.renameFailed(from: temporaryPath, to: path, reason: reason)
+        var renameError: Int32 = 0
+        TemporaryFileRegistry.shared.remove(temporaryPath) {
+            if rename(temporaryPath, path) != 0 {
+                renameError = errno
+                unlink(temporaryPath)
+            }
         }
-        TemporaryFileRegistry.shared.remove(temporaryPath)
+        if renameError != 0 {
+            throw OutputError.renameFailed(from: temporaryPath, to: path, reason: String(cString: strerror(renameError)))
+        }
     }
 
     /// Discards everything written; the destination is left as it was.
@@ -116,25 +118,72 @@ public final class OutputFile {
         finished = true
         if let temporaryPath {
             close(descriptor)
-            unlink(temporaryPath)
-            TemporaryFileRegistry.shared.remove(temporaryPath)
+            TemporaryFileRegistry.shared.remove(temporaryPath) { unlink(temporaryPath) }
         }
     }
 }
 
-/// Temporary output files still open, so that a signal handler can remove them.
+/// Temporary output files still open, so that SIGINT or SIGTERM can remove them before the process exits.
+///
+/// Creating a temporary file and registering it, and renaming it into place and deregistering it, each
+/// happen under one lock; the signal handler takes that lock and never releases it (it exits). So an
+/// interrupted run ends with each output either complete under its final name or absent, and no temporaries.
 public final class TemporaryFileRegistry: @unchecked Sendable {
     /// The process-wide registry.
     public static let shared = TemporaryFileRegistry()
     private let lock = NSLock()
     private var paths: Set<String> = []
+    private var signalSources: [DispatchSourceSignal] = []
 
+    /// Creates a unique file from `template` (ending in XXXXXX, as mkstemp) and registers it; nil with errno set on failure.
+    func create(template: String) -> (descriptor: Int32, path: String)? {
+        lock.lock(); defer { lock.unlock() }
+        var bytes = Array(template.utf8CString)
+        let fd = bytes.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return nil }
+        let path = bytes.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        paths.insert(path)
+        return (fd, path)
+    }
+
+    /// Registers a temporary file made elsewhere.
     func add(_ path: String) { lock.lock(); paths.insert(path); lock.unlock() }
-    func remove(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
 
-    /// Removes every temporary file still registered (for use on SIGINT/SIGTERM).
+    /// Deregisters `path`, running `body` (the rename or unlink that ends its life) under the same lock.
+    func remove(_ path: String, while body: () -> Void = {}) {
+        lock.lock(); defer { lock.unlock() }
+        body()
+        paths.remove(path)
+    }
+
+    /// Removes every temporary file still registered.
     public func removeAll() {
         lock.lock(); let all = paths; paths.removeAll(); lock.unlock()
         for path in all { unlink(path) }
+    }
+
+    /// Removes every registered temporary file and exits with `status`, holding the lock so that no file
+    /// is created or renamed into place meanwhile.
+    public func removeAllAndExit(status: Int32) -> Never {
+        lock.lock()
+        for path in paths { unlink(path) }
+        _exit(status)
+    }
+
+    /// On SIGINT or SIGTERM, removes the temporary files and exits with status 128 + the signal (130, 143).
+    ///
+    /// The signals are ignored at the C level and handled by dispatch sources on their own queue, so the
+    /// cleanup runs in an ordinary thread (it may lock and allocate), whatever the main thread is doing.
+    public func installSignalHandlers() {
+        lock.lock(); defer { lock.unlock() }
+        guard signalSources.isEmpty else { return }
+        let queue = DispatchQueue(label: "motifattn.signals")
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler { [unowned self] in self.removeAllAndExit(status: 128 + signalNumber) }
+            source.resume()
+            signalSources.append(source)
+        }
     }
 }

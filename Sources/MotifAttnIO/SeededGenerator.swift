@@ -20,6 +20,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         state = (splitMix(&mix), splitMix(&mix), splitMix(&mix), splitMix(&mix))
     }
 
+    /// The four state words, to save the stream's position (a training checkpoint) and compare it.
+    public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
+
+    /// A generator continuing the stream whose position `stateWords` recorded (four words).
+    public init(stateWords words: [UInt64]) {
+        precondition(words.count == 4, "a SeededGenerator state has four words")
+        state = (words[0], words[1], words[2], words[3])
+    }
+
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotate(state.1 &* 5, 7) &* 9

@@ -1,4 +1,5 @@
 import Foundation
+import MotifAttnIO
 
 /// Why a safetensors file or a model in it could not be read or written.
 public enum ModelFileError: Error, CustomStringConvertible, Equatable {
@@ -171,11 +172,16 @@ public enum Safetensors {
         return out
     }
 
-    /// Writes `tensors` and `metadata` to `path` atomically (temporary file, then rename).
+    /// Writes `tensors` and `metadata` to `path` atomically: through `OutputFile` (a registered temporary
+    /// file, renamed when complete), so an interrupted write leaves neither a partial file nor the temporary.
     public static func write(tensors: [String: NamedTensor], metadata: [String: String], path: String) throws {
         let data = try encode(tensors: tensors, metadata: metadata)
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw ModelFileError.unwritable(file: path, reason: (error as NSError).localizedDescription)
+        do {
+            let output = try OutputFile(path: path)
+            try output.write(bytes: data)
+            try output.commit()
+        } catch let error as OutputError {
+            throw ModelFileError.unwritable(file: path, reason: "\(error)")
         }
     }
 }

@@ -23,16 +23,7 @@ func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
-private var signalCleanupInstalled = false
-
-/// On SIGINT or SIGTERM, removes unfinished output files before exiting.
+/// On SIGINT or SIGTERM, removes unfinished output files and exits with status 130 or 143.
 func installSignalCleanup() {
-    guard !signalCleanupInstalled else { return }
-    signalCleanupInstalled = true
-    let handler: @convention(c) (Int32) -> Void = { signal in
-        TemporaryFileRegistry.shared.removeAll()
-        _exit(128 + signal)
-    }
-    signal(SIGINT, handler)
-    signal(SIGTERM, handler)
+    TemporaryFileRegistry.shared.installSignalHandlers()
 }

@@ -16,7 +16,12 @@ struct TrainCommand: ParsableCommand {
         or a random --valid-fraction. The defaults are a CPU-friendly model (k=3, conv 11, d_model 64, \
         4 heads, 2 layers, d_ff 128). The result is a v1 safetensors model that also loads in \
         PyTorch (motifattn_torch.py); training metrics and the command line are in its metadata. \
-        The same --seed and --threads give a bit-identical model.
+        The same --seed and --threads give a bit-identical model file. After every epoch a checkpoint \
+        (weights, AdamW moments, step, shuffling state, best epoch so far, early-stopping counter, and \
+        fingerprints of the settings and sequences) replaces the previous one, atomically; --resume \
+        continues from it and gives the same model file as a run that never stopped. The checkpoint is \
+        removed once the model is written. SIGINT or SIGTERM stop training with status 130 or 143, \
+        leaving no partial files; the last checkpoint stays.
         """)
 
     @Option(help: ArgumentHelp("Labelled FASTA of training sequences.", valueName: "FASTA")) var train: String?
@@ -55,7 +60,34 @@ struct TrainCommand: ParsableCommand {
     var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Model file to write (safetensors).", valueName: "OUT"))
     var output: String
+    @Option(help: ArgumentHelp("Checkpoint written after each epoch (default: OUT with .checkpoint.safetensors in place of .safetensors).", valueName: "PATH"))
+    var checkpoint: String?
+    @Flag(help: "Continue the run whose checkpoint is at --checkpoint (same inputs and settings; --threads may differ).")
+    var resume = false
+    @Option(name: .customLong("stop-after"), help: ArgumentHelp("Stop after this many epochs in this run, keeping the checkpoint for --resume (for time-limited jobs).", valueName: "EPOCHS"))
+    var stopAfter: Int?
     @Flag(help: "No progress on standard error.") var quiet = false
+
+    /// Where the checkpoint goes: --checkpoint, or the output's name with `.checkpoint.safetensors`.
+    var checkpointPath: String {
+        if let checkpoint { return checkpoint }
+        let stem = output.hasSuffix(".safetensors") ? String(output.dropLast(".safetensors".count)) : output
+        return stem + ".checkpoint.safetensors"
+    }
+
+    /// The command line without the options that only steer the run (they do not change the model),
+    /// so that an interrupted and resumed run writes the same file as one that never stopped.
+    static func modelDefiningArguments(_ arguments: [String]) -> [String] {
+        var kept: [String] = [], i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a == "--resume" || a == "--quiet" || a.hasPrefix("--stop-after=") { i += 1; continue }
+            if a == "--stop-after" { i += 2; continue }
+            kept.append(a)
+            i += 1
+        }
+        return kept
+    }
 
     func validate() throws {
         switch (train, genome, peaks) {
@@ -73,13 +105,18 @@ struct TrainCommand: ParsableCommand {
         }
         guard validFraction >= 0 && validFraction < 1 else { throw ValidationError("--valid-fraction must be in [0, 1)") }
         guard learningRate > 0 else { throw ValidationError("--lr must be positive") }
+        if let stopAfter, stopAfter <= 0 { throw ValidationError("--stop-after must be positive") }
+        guard output != "-" || checkpoint != nil else { throw ValidationError("the model cannot go to standard output") }
     }
 
     func run() throws {
         try reportingErrors("train") {
             let progress = ProgressMeter(command: "train", unit: "epochs", total: epochs, quiet: quiet)
-            var record = RunRecord(command: "train")
+            var record = RunRecord(command: "train", commandLine: Self.modelDefiningArguments(CommandLine.arguments))
             let warn: (String) -> Void = { progress.message($0) }
+            if resume && !FileManager.default.fileExists(atPath: checkpointPath) {
+                throw CheckpointError.missing(file: checkpointPath)
+            }
 
             // Sequences.
             var training: [LabelledSequence], validation: [LabelledSequence]
@@ -122,17 +159,43 @@ struct TrainCommand: ParsableCommand {
                                            optimiser: AdamWSettings(learningRate: learningRate, weightDecay: weightDecay),
                                            warmupFraction: warmup, maxGradientNorm: clipNorm, patience: patience,
                                            headDiversity: headDiversity)
+            var resumed: TrainingCheckpoint?
+            let checkpointPath = self.checkpointPath
+            if resume {
+                let saved = try TrainingCheckpoint.read(path: checkpointPath)
+                if let reason = saved.mismatch(architecture: architecture, settings: settings,
+                                               training: trainingExamples, validation: validationExamples) {
+                    throw CheckpointError.mismatch(file: checkpointPath, reason: reason)
+                }
+                resumed = saved
+                progress.message("resuming after epoch \(saved.completedEpochs) of \(epochs) from \(checkpointPath)")
+            } else if FileManager.default.fileExists(atPath: checkpointPath) {
+                progress.message("\(checkpointPath) from an earlier run will be replaced (--resume continues it)")
+            }
+            let firstEpoch = resumed?.completedEpochs ?? 0
             let trainer = Trainer(architecture: architecture, settings: settings)
+            var checkpointError: Error?
             let report = record.time("train") {
-                trainer.train(training: trainingExamples, validation: validationExamples) { epoch in
+                trainer.train(training: trainingExamples, validation: validationExamples, resumingFrom: resumed, progress: { epoch in
                     let auroc = epoch.validationAUROC.map { String(format: "%.4f", $0) } ?? "n/a"
                     let auprc = epoch.validationAUPRC.map { String(format: "%.4f", $0) } ?? "n/a"
                     progress.message(String(format: "epoch %d: loss %.4f, validation AUROC %@, AUPRC %@, %.0f sequences/s, %.1f steps/s",
                                             epoch.epoch, epoch.trainingLoss, auroc, auprc, epoch.sequencesPerSecond, epoch.stepsPerSecond))
                     progress.advance()
-                }
+                }, afterEpoch: { state in
+                    do { try state.write(to: checkpointPath) } catch {
+                        checkpointError = error
+                        return false
+                    }
+                    return stopAfter.map { state.completedEpochs - firstEpoch < $0 } ?? true
+                })
             }
             progress.finish()
+            if let checkpointError { throw checkpointError }
+            if report.paused {
+                progress.message("stopped after epoch \(report.epochs.count) of \(epochs); continue with --resume from \(checkpointPath)")
+                return
+            }
 
             // The model file.
             record.parameters = [
@@ -147,6 +210,9 @@ struct TrainCommand: ParsableCommand {
             let model = try MotifAttnModel(architecture: architecture, parameters: trainer.parameters)
             try model.save(to: output, extraMetadata: ["motifattn_training": TrainingMetadata(record: record, report: report).json()])
             let best = report.epochs.first { $0.epoch == report.bestEpoch }
+            if unlink(checkpointPath) != 0 && errno != ENOENT {
+                progress.message("\(checkpointPath): cannot remove the checkpoint (\(String(cString: strerror(errno))))")
+            }
             progress.message("wrote \(output) (best epoch \(report.bestEpoch)\(best?.validationAUROC.map { String(format: ", validation AUROC %.4f", $0) } ?? ""))")
         }
     }

@@ -91,6 +91,9 @@ public struct TrainingReport: Sendable, Equatable {
     public var bestEpoch: Int
     /// Whether training stopped before `settings.epochs` for lack of improvement.
     public var stoppedEarly: Bool
+    /// Whether `afterEpoch` asked to stop before the last epoch (the trainer then keeps the last
+    /// epoch's parameters, not the best, and the checkpoint continues the run).
+    public var paused: Bool = false
 }
 
 /// Trains the encoder with the hand-written backward pass: seeded mini-batches, AdamW with
@@ -273,28 +276,71 @@ public final class Trainer {
                 auprcs.isEmpty ? nil : auprcs.reduce(0, +) / Double(auprcs.count))
     }
 
+    /// Optimisation steps in one epoch over `examples` sequences.
+    public static func stepsPerEpoch(examples: Int, batchSize: Int) -> Int { (examples + batchSize - 1) / batchSize }
+
+    /// The training order after `epochs` epochs of shuffling `count` examples with `seed`, and the shuffler
+    /// ready for the next epoch (a resumed run replays the shuffles instead of storing the order).
+    static func shuffledOrder(count: Int, seed: UInt64, epochs: Int) -> (order: [Int], generator: SeededGenerator) {
+        var order = Array(0..<count)
+        var shuffler = SeededGenerator(seed: seed ^ 0x5348_5546_464C_4521)
+        for _ in 0..<epochs { shuffler.shuffle(&order) }
+        return (order, shuffler)
+    }
+
     /// Trains on `training` for up to `settings.epochs` epochs, validating on `validation` after each,
     /// and keeps the parameters of the epoch with the best validation AUROC.
+    ///
+    /// After each epoch `afterEpoch` receives a checkpoint of the whole state (before `progress` hears of
+    /// the epoch); returning false pauses training there. Training from `resumingFrom` (a checkpoint of a
+    /// run with the same settings and data, see `TrainingCheckpoint.mismatch`) continues that run and ends
+    /// with bit-identical parameters and the same report as a run that never stopped.
     public func train(training: [TrainingExample], validation: [TrainingExample] = [],
-                      progress: (EpochSummary) -> Void = { _ in }) -> TrainingReport {
+                      resumingFrom checkpoint: TrainingCheckpoint? = nil,
+                      progress: (EpochSummary) -> Void = { _ in },
+                      afterEpoch: ((TrainingCheckpoint) -> Bool)? = nil) -> TrainingReport {
         precondition(!training.isEmpty, "no training examples")
         let tooLong = (training + validation).first { $0.tokenIDs.count > architecture.maxLen }
         precondition(tooLong == nil, "a token row is longer than max_len \(architecture.maxLen)")
         precondition((training + validation).allSatisfy { $0.labels.count == architecture.nOutputs },
                      "every example needs \(architecture.nOutputs) labels")
-        let stepsPerEpoch = (training.count + settings.batchSize - 1) / settings.batchSize
+        let stepsPerEpoch = Self.stepsPerEpoch(examples: training.count, batchSize: settings.batchSize)
         let totalSteps = stepsPerEpoch * settings.epochs
         schedule = LearningRateSchedule(peak: settings.optimiser.learningRate,
                                         warmupSteps: Int((settings.warmupFraction * Double(totalSteps)).rounded()),
                                         totalSteps: totalSteps, floorFraction: settings.floorFraction)
         planWorkspaces(tokens: (training + validation).map(\.tokenIDs.count).max()!)
-        var order = Array(training.indices)
-        var shuffler = SeededGenerator(seed: settings.seed ^ 0x5348_5546_464C_4521)
+        let settingsDescription = TrainingCheckpoint.settingsDescription(architecture: architecture, settings: settings)
+        // Hashing the examples takes a moment on large sets: only when a checkpoint is made or read.
+        let needsFingerprint = checkpoint != nil || afterEpoch != nil
+        let dataSHA256 = needsFingerprint ? TrainingCheckpoint.dataFingerprint(training: training, validation: validation) : ""
         var summaries: [EpochSummary] = []
         var best: (epoch: Int, auroc: Double, parameters: ParameterStore)?
         var sinceImprovement = 0
-        var stoppedEarly = false
-        for epoch in 1...max(1, settings.epochs) {
+        var (order, shuffler) = Self.shuffledOrder(count: training.count, seed: settings.seed, epochs: checkpoint?.completedEpochs ?? 0)
+        if let checkpoint {
+            precondition(checkpoint.settings == settingsDescription && checkpoint.dataSHA256 == dataSHA256
+                         && checkpoint.shufflerState == shuffler.stateWords && checkpoint.parameters.count == parameters.values.count,
+                         "the checkpoint belongs to another run (check TrainingCheckpoint.mismatch first)")
+            parameters.values = checkpoint.parameters
+            moments.firstMoment = checkpoint.firstMoment
+            moments.secondMoment = checkpoint.secondMoment
+            stepCount = checkpoint.stepCount
+            summaries = checkpoint.epochs
+            sinceImprovement = checkpoint.epochsSinceImprovement
+            if let b = checkpoint.best {
+                var store = parameters
+                store.values = b.parameters
+                best = (b.epoch, b.auroc, store)
+            }
+        }
+        var stoppedEarly = false, paused = false
+        var epoch = summaries.count + 1
+        while epoch <= max(1, settings.epochs) {
+            if settings.patience > 0 && sinceImprovement >= settings.patience {
+                stoppedEarly = true
+                break
+            }
             shuffler.shuffle(&order)
             let start = DispatchTime.now().uptimeNanoseconds
             var lossSum = 0.0, similaritySum = 0.0
@@ -315,21 +361,27 @@ public final class Trainer {
                 summary.validationAUPRC = result.auprc
             }
             summaries.append(summary)
-            progress(summary)
             if let auroc = summary.validationAUROC {
                 if best == nil || auroc > best!.auroc {
                     best = (epoch, auroc, parameters)
                     sinceImprovement = 0
                 } else {
                     sinceImprovement += 1
-                    if settings.patience > 0 && sinceImprovement >= settings.patience && epoch < settings.epochs {
-                        stoppedEarly = true
-                        break
-                    }
                 }
             }
+            let carryOn = afterEpoch?(TrainingCheckpoint(
+                settings: settingsDescription, dataSHA256: dataSHA256, completedEpochs: epoch, stepCount: stepCount,
+                parameters: parameters.values, firstMoment: moments.firstMoment, secondMoment: moments.secondMoment,
+                shufflerState: shuffler.stateWords, best: best.map { ($0.epoch, $0.auroc, $0.parameters.values) },
+                epochsSinceImprovement: sinceImprovement, epochs: summaries)) ?? true
+            progress(summary)
+            if !carryOn && epoch < settings.epochs {
+                paused = true
+                break
+            }
+            epoch += 1
         }
-        if let best { parameters = best.parameters }
-        return TrainingReport(epochs: summaries, bestEpoch: best?.epoch ?? summaries.count, stoppedEarly: stoppedEarly)
+        if let best, !paused { parameters = best.parameters }
+        return TrainingReport(epochs: summaries, bestEpoch: best?.epoch ?? summaries.count, stoppedEarly: stoppedEarly, paused: paused)
     }
 }
