@@ -148,11 +148,11 @@ public final class ScanPipeline {
                 progress.advance(by: batch.count)
             }
         }
-        try scores.commit()
+        // scores.tsv and scores.bedgraph stay temporary files until the whole scan has succeeded, so an
+        // interrupted or failed scan leaves no final file behind.
         progress.finish()
         record.counts["windows_scored"] = windowsScored
         record.counts["windows_skipped_for_n"] = reader.windowsSkipped
-        try bedGraph?.commit()
 
         // Choose bound and background windows.
         let (bound, background) = rates == nil ? chooseByScore(locations) : chosen
@@ -197,10 +197,13 @@ public final class ScanPipeline {
         analysed.finish()
         if s.partial {
             try writePartialState(analysis: analysis)
+            try scores.commit()
             return record
         }
         let results = try record.time("test") { analysis.results() }
         try results.write(to: s.outputFolder, provenance: provenance)
+        try scores.commit()
+        try bedGraph?.commit()
 
         // Report and provenance.
         record.parameters["window"] = "\(s.windowOptions.window)"

@@ -75,6 +75,31 @@ final class ScanCommandTests: XCTestCase {
         XCTAssertEqual(left.filter { Self.outputs.contains($0) }, [])
     }
 
+    /// SIGINT while the scan is scoring: exit 130, and neither final files nor temporary files are left.
+    func testInterruptedScanLeavesNoFiles() throws {
+        let out = try CLIRunner.folder(for: self).appendingPathComponent("scan")
+        let process = Process()
+        process.executableURL = try CLIRunner.binary()
+        process.arguments = ["scan", Self.demo("genome.fa.gz"), "--regions", Self.demo("peaks.bed"), "--threads", "1", "--out", out.path]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait for the first progress line (scoring has started and scores.tsv is being written), then interrupt.
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("windows") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += chunk
+        }
+        process.interrupt()
+        _ = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+        XCTAssertEqual(left, [], "files left after SIGINT: \(left)")
+    }
+
     func testBadOptionIsUsageErrorSixtyFour() throws {
         let out = try CLIRunner.folder(for: self).appendingPathComponent("scan")
         let result = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--window", "0", "--out", out.path])
