@@ -146,9 +146,6 @@ public final class TemporaryFileRegistry: @unchecked Sendable {
         return (fd, path)
     }
 
-    /// Registers a temporary file made elsewhere.
-    func add(_ path: String) { lock.lock(); paths.insert(path); lock.unlock() }
-
     /// Deregisters `path`, running `body` (the rename or unlink that ends its life) under the same lock.
     func remove(_ path: String, while body: () -> Void = {}) {
         lock.lock(); defer { lock.unlock() }

@@ -106,7 +106,7 @@ struct TrainCommand: ParsableCommand {
         guard validFraction >= 0 && validFraction < 1 else { throw ValidationError("--valid-fraction must be in [0, 1)") }
         guard learningRate > 0 else { throw ValidationError("--lr must be positive") }
         if let stopAfter, stopAfter <= 0 { throw ValidationError("--stop-after must be positive") }
-        guard output != "-" || checkpoint != nil else { throw ValidationError("the model cannot go to standard output") }
+        guard output != "-" || checkpoint != nil else { throw ValidationError("with -o - (the model to standard output), give --checkpoint PATH") }
     }
 
     func run() throws {
