@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-.build/release/motifattn}
-work=$(mktemp -d)
+# A fixed working folder (not mktemp): its path is recorded in the model's metadata (command line), so the
+# same seed and thread count give a byte-identical file.
+work=Reference/model/.work
+rm -rf "$work"; mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 python3 Reference/scripts/simulate.py --motifs Reference/jaspar/jaspar_core_vertebrates.meme --out "$work" --seed 1
 "$bin" train --train "$work/train.fa" --valid-fraction 0.05 --seed 1 --threads 2 --epochs 4 \
