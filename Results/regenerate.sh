@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-.build/release/motifattn}
 out=Results/reference-run
-tmp=$(mktemp -d Results/.regenerate.XXXXXX)
+# A fixed working folder, so the command line recorded in the outputs is the same at every regeneration.
+tmp=Results/.regenerate
+rm -rf "$tmp"; mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 "$bin" scan Reference/demo/genome.fa.gz --regions Reference/demo/peaks.bed --threads "${THREADS:-$(nproc)}" --quiet --out "$tmp/run"
 evaluation=$("$bin" evaluate "$tmp/run" --truth-pairs Reference/demo/truth_pairs.tsv --truth-motifs Reference/demo/truth_motifs.tsv)
