@@ -10,18 +10,8 @@ final class ScoreCommandTests: XCTestCase {
     private func fixture(_ path: String) -> String { Self.fixtures.appendingPathComponent(path).path }
     private var simModel: String { fixture("models/sim-seed1-pytorch.safetensors") }
 
-    /// The built `motifattn` next to the test bundle (or in `.build/debug`).
-    private func binary() throws -> URL {
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("motifattn"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("motifattn"),
-            TestPaths.repositoryRoot.appendingPathComponent(".build/debug/motifattn"),
-        ]
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("motifattn is not built (looked in \(candidates.map(\.path))); run `swift build` first")
-        }
-        return found
-    }
+    /// The built `motifattn` (see `CLIRunner.binary`).
+    private func binary() throws -> URL { try CLIRunner.binary() }
 
     /// Runs `motifattn score ARGS`, through bash with `producer |` in front when `stdin` is given.
     private func score(_ arguments: [String], stdin: String? = nil) throws -> Result {

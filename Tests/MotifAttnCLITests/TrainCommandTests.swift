@@ -13,17 +13,8 @@ final class TrainCommandTests: XCTestCase {
                                     "--batch-size", "32", "--lr", "0.003", "--patience", "0", "--threads", "2"]
     private static let motif = Array("CACGTG".utf8)
 
-    private func binary() throws -> URL {
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("motifattn"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("motifattn"),
-            TestPaths.repositoryRoot.appendingPathComponent(".build/debug/motifattn"),
-        ]
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("motifattn is not built (looked in \(candidates.map(\.path))); run `swift build` first")
-        }
-        return found
-    }
+    /// The built `motifattn` (see `CLIRunner.binary`).
+    private func binary() throws -> URL { try CLIRunner.binary() }
 
     private func motifattn(_ arguments: [String]) throws -> Result {
         let process = Process()

@@ -10,18 +10,8 @@ final class WindowsCommandTests: XCTestCase {
     private static let lambdaContig = "gi|9626243|ref|NC_001416.1|"
     private func genome(_ name: String) -> String { Self.genomes.appendingPathComponent(name).path }
 
-    /// The built `motifattn` next to the test bundle (or in `.build/debug`).
-    private func binary() throws -> URL {
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("motifattn"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("motifattn"),
-            TestPaths.repositoryRoot.appendingPathComponent(".build/debug/motifattn"),
-        ]
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("motifattn is not built (looked in \(candidates.map(\.path))); run `swift build` first")
-        }
-        return found
-    }
+    /// The built `motifattn` (see `CLIRunner.binary`).
+    private func binary() throws -> URL { try CLIRunner.binary() }
 
     private func execute(_ executable: URL, _ arguments: [String], shellStdin: String? = nil) throws -> Result {
         let process = Process()
