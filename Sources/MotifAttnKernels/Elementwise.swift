@@ -33,6 +33,26 @@ func fastExpBelow88(_ x: Float) -> Float {
     return p * Float(bitPattern: exponent)
 }
 
+/// log₂ x for positive normal x, written so the loops that call it vectorise (absolute error < 2e-6).
+///
+/// x = m·2ᵉ with m in [1, 2) read from the bits; log₂ m = (2/ln 2)·atanh(s), s = (m − 1)/(m + 1) in [0, 1/3),
+/// by the odd series s + s³/3 + … + s⁹/9. Zero and subnormals give about −127 (callers that need
+/// 0·log 0 = 0 multiply by x).
+@inline(__always)
+public func fastLog2(_ x: Float) -> Float {
+    let bits = x.bitPattern
+    let exponent = Float(Int32(bitPattern: (bits >> 23) & 0xFF) - 127)
+    let m = Float(bitPattern: (bits & 0x007F_FFFF) | 0x3F80_0000)
+    let s = (m - 1) / (m + 1)
+    let s2 = s * s
+    var p: Float = 1.0 / 9
+    p = p * s2 + 1.0 / 7
+    p = p * s2 + 1.0 / 5
+    p = p * s2 + 1.0 / 3
+    p = p * s2 + 1
+    return exponent + 2.8853900817779268 * s * p
+}
+
 /// The error function, |error| < 2e-7 (Abramowitz & Stegun 7.1.26 with `fastExp`), branch-free so loops vectorise.
 @inline(__always)
 public func fastErf(_ value: Float) -> Float {

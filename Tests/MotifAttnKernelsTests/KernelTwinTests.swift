@@ -13,6 +13,19 @@ final class KernelTwinTests: XCTestCase {
         }
     }
 
+    func testFastLog2AgainstFoundation() {
+        // Attention weights span (0, 1]; check a log-spaced sweep from 1e-30 to 1e3 and exact powers of two.
+        var worst: Double = 0
+        var x: Float = 1e-30
+        while x < 1e3 {
+            worst = max(worst, abs(Double(fastLog2(x)) - log2(Double(x))))
+            x *= 1.0137
+        }
+        XCTAssertLessThan(worst, 2e-6)
+        for e in -20...20 { XCTAssertEqual(fastLog2(Float(pow(2.0, Double(e)))), Float(e)) }
+        XCTAssertEqual(0 * fastLog2(max(0, .leastNormalMagnitude)), 0)
+    }
+
     func testFastExpAgreesWithFoundationExpToRelative2e7() {
         for x in stride(from: Float(-87), through: 80, by: 0.0137) {
             let exact = Foundation.exp(Double(x))
