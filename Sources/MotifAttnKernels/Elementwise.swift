@@ -33,7 +33,7 @@ func fastExpBelow88(_ x: Float) -> Float {
     return p * Float(bitPattern: exponent)
 }
 
-/// log₂ x for positive normal x, written so the loops that call it vectorise (absolute error < 2e-6).
+/// log₂ x for positive normal x, written so the loops that call it vectorise (error below 2e-6 + 6e-8·|log₂ x|).
 ///
 /// x = m·2ᵉ with m in [1, 2) read from the bits; log₂ m = (2/ln 2)·atanh(s), s = (m − 1)/(m + 1) in [0, 1/3),
 /// by the odd series s + s³/3 + … + s⁹/9. Zero and subnormals give about −127 (callers that need

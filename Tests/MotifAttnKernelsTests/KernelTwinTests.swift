@@ -18,10 +18,12 @@ final class KernelTwinTests: XCTestCase {
         var worst: Double = 0
         var x: Float = 1e-30
         while x < 1e3 {
-            worst = max(worst, abs(Double(fastLog2(x)) - log2(Double(x))))
+            // The series is good to ~1e-6; beyond that, a float of magnitude |log₂ x| rounds (ulp 7.6e-6 at 100).
+            let exact = log2(Double(x))
+            worst = max(worst, abs(Double(fastLog2(x)) - exact) / (2e-6 + 6e-8 * abs(exact)))
             x *= 1.0137
         }
-        XCTAssertLessThan(worst, 2e-6)
+        XCTAssertLessThan(worst, 1)
         for e in -20...20 { XCTAssertEqual(fastLog2(Float(pow(2.0, Double(e)))), Float(e)) }
         XCTAssertEqual(0 * fastLog2(max(0, .leastNormalMagnitude)), 0)
     }
