@@ -17,7 +17,7 @@ TARGET_CPU ?=
 SCRATCH := $(if $(TARGET_CPU),.build-$(TARGET_CPU),.build)
 CPU_FLAGS := $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU))
 BIN := $(SCRATCH)/release/motifattn
-PEER ?= ../shared/bench/ort_peer.py
+PEER ?= Benchmarks/peer/ort_peer.py
 BENCH_MODEL ?= Reference/model/default.safetensors
 
 .PHONY: all deps test-deps apt build test demo results install clean bench

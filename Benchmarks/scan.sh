@@ -7,7 +7,8 @@
 #     dominate; the analysis of bound/background windows is extra work the encoder-alone run does not do);
 #   - peak RSS of the scan on the genome and on the genome repeated 4 times (goal: ratio at most 1.25).
 # Example (the largest real genome given to the project, fly chr2R, 21 Mb, with insulator peaks):
-#   Benchmarks/scan.sh ../shared/data/genomes/dm3_chr2R.fa.gz ../shared/data/genomes/dm3_chr2R.insulator_peaks_Bushey2009.bed.gz
+#   Benchmarks/scan.sh dm3_chr2R.fa.gz dm3_chr2R.insulator_peaks_Bushey2009.bed.gz   (the dm3 chr2R genome and
+#   Bushey 2009 insulator peaks given to the project; not bundled, 6.6 MB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 genome=$1; peaks=${2:-}; threads=${3:-2}
