@@ -19,21 +19,31 @@ enum CLIRunner {
         return found
     }
 
-    /// Runs `motifattn arguments...` and collects its exit status and output.
-    static func motifattn(_ arguments: [String]) throws -> Result {
+    /// Runs `motifattn arguments...` and collects its exit status and output; with `stdin`, as
+    /// `producer | motifattn ...` through bash (`stdin` is the producer's shell command).
+    static func motifattn(_ arguments: [String], stdin: String? = nil) throws -> Result {
+        try execute(try binary(), arguments, shellStdin: stdin)
+    }
+
+    /// Runs any program and collects its exit status and output (see `motifattn` for `shellStdin`).
+    static func execute(_ executable: URL, _ arguments: [String], shellStdin: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
+        if let shellStdin {
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            let quoted = ([executable.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+            process.arguments = ["-c", "set -o pipefail; \(shellStdin) | \(quoted)"]
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         // Read standard error on another thread so neither pipe can fill up and block the child.
         var stderr = Data()
-        let reader = Thread { stderr = err.fileHandleForReading.readDataToEndOfFile() }
         let done = DispatchSemaphore(value: 0)
-        let wrapped = Thread { reader.main(); done.signal() }
-        wrapped.start()
+        Thread { stderr = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }.start()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         done.wait()
         process.waitUntilExit()

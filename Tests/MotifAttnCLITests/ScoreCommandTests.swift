@@ -4,7 +4,7 @@ import _TestSupport
 
 /// `motifattn score` run as a process: the table against ONNX Runtime's logits, errors, `-`, threads.
 final class ScoreCommandTests: XCTestCase {
-    private struct Result { var status: Int32; var stdout: String; var stderr: String }
+    private typealias Result = CLIRunner.Result
 
     private static let fixtures = TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures")
     private func fixture(_ path: String) -> String { Self.fixtures.appendingPathComponent(path).path }
@@ -15,24 +15,7 @@ final class ScoreCommandTests: XCTestCase {
 
     /// Runs `motifattn score ARGS`, through bash with `producer |` in front when `stdin` is given.
     private func score(_ arguments: [String], stdin: String? = nil) throws -> Result {
-        let process = Process()
-        let all = [try binary().path, "score"] + arguments
-        if let stdin {
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", "set -o pipefail; \(stdin) | " + all.map { "'\($0)'" }.joined(separator: " ")]
-        } else {
-            process.executableURL = URL(fileURLWithPath: all[0])
-            process.arguments = Array(all.dropFirst())
-        }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        try CLIRunner.motifattn(["score"] + arguments, stdin: stdin)
     }
 
     private func folder() throws -> URL {

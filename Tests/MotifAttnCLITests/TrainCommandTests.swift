@@ -6,7 +6,7 @@ import _TestSupport
 /// `motifattn train` run as a process on small generated sets (tiny models: d_model 16, 1 layer):
 /// inputs, reproducible files, checkpoints and --resume, signals, bad input.
 final class TrainCommandTests: XCTestCase {
-    private struct Result { var status: Int32; var stdout: String; var stderr: String }
+    private typealias Result = CLIRunner.Result
 
     /// A tiny model that trains in about a second on a few thousand 60-bp sequences.
     private static let tinyModel = ["--d-model", "16", "--heads", "2", "--layers", "1", "--d-ff", "32", "--conv-width", "5",
@@ -16,20 +16,7 @@ final class TrainCommandTests: XCTestCase {
     /// The built `motifattn` (see `CLIRunner.binary`).
     private func binary() throws -> URL { try CLIRunner.binary() }
 
-    private func motifattn(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    private func motifattn(_ arguments: [String]) throws -> Result { try CLIRunner.motifattn(arguments) }
 
     /// Runs `motifattn arguments`, sends `signal` once standard error shows `marker`, and returns the exit status.
     private func interrupt(_ arguments: [String], with signal: Int32, after marker: String) throws -> (status: Int32, stderr: String) {

@@ -4,7 +4,7 @@ import _TestSupport
 
 /// `motifattn windows` run as a process: outputs against samtools, exit codes and no partial files.
 final class WindowsCommandTests: XCTestCase {
-    private struct Result { var status: Int32; var stdout: String; var stderr: String }
+    private typealias Result = CLIRunner.Result
 
     private static let genomes = TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/genomes")
     private static let lambdaContig = "gi|9626243|ref|NC_001416.1|"
@@ -14,25 +14,7 @@ final class WindowsCommandTests: XCTestCase {
     private func binary() throws -> URL { try CLIRunner.binary() }
 
     private func execute(_ executable: URL, _ arguments: [String], shellStdin: String? = nil) throws -> Result {
-        let process = Process()
-        if let shellStdin {
-            // `producer | motifattn ...` through bash, for standard-input tests.
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            let quoted = ([executable.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
-            process.arguments = ["-c", "set -o pipefail; \(shellStdin) | \(quoted)"]
-        } else {
-            process.executableURL = executable
-            process.arguments = arguments
-        }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        try CLIRunner.execute(executable, arguments, shellStdin: shellStdin)
     }
 
     private func motifattn(_ arguments: [String], stdin: String? = nil) throws -> Result {
