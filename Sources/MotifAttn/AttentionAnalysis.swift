@@ -162,8 +162,7 @@ public final class AttentionAnalysis {
     /// Whether a bound window is one of the `ablationFraction` whose heads are ablated (a hash of its position).
     private func chosenForAblation(_ window: Window) -> Bool {
         guard options.ablationFraction > 0 else { return false }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in window.sourceName.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hash = StableHash.fnv1a(window.sourceName)
         var generator = SeededGenerator(seed: hash ^ UInt64(bitPattern: Int64(window.start)) &* 0x9E37_79B9_7F4A_7C15
                                         ^ (window.strand == .minus ? 0xA5A5 : 0) ^ 0x4142_4C41_5445)
         return Double(generator.next() >> 11) / Double(1 << 53) < options.ablationFraction

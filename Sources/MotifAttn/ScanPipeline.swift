@@ -264,8 +264,7 @@ public final class ScanPipeline {
     /// The seeded, position-keyed coin of a window.
     private func keep(_ location: ScoredLocation, contig: String, rate: Double, salt: UInt64) -> Bool {
         guard rate < 1 else { return true }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in contig.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hash = StableHash.fnv1a(contig)
         var generator = SeededGenerator(seed: hash ^ UInt64(bitPattern: Int64(location.start)) &* 0x9E37_79B9_7F4A_7C15
                                         ^ (location.minus ? 0x5555 : 0) ^ settings.seed &* 0xD1B5_4A32_D192_ED03 ^ salt)
         return Double(generator.next() >> 11) / Double(1 << 53) < rate
@@ -273,8 +272,7 @@ public final class ScanPipeline {
 
     /// A hash of a window's sequence name, start and strand.
     static func positionKey(_ window: Window) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in window.sourceName.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hash = StableHash.fnv1a(window.sourceName)
         return hash ^ UInt64(bitPattern: Int64(window.start)) &* 0x9E37_79B9_7F4A_7C15 ^ (window.strand == .minus ? 0x5555 : 0)
     }
 

@@ -117,8 +117,7 @@ public final class HeadMotifDiscovery {
 
     /// Adds regions (with flanks) to the head's bottom-k sample.
     private func keepRegions(_ found: [Range<Int>], of codes: [UInt8?], window: Window, head: HeadIndex) {
-        var key: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in window.sourceName.utf8 { key = (key ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var key = StableHash.fnv1a(window.sourceName)
         key = Self.mix(key ^ UInt64(bitPattern: Int64(window.start)) ^ (window.strand == .minus ? 1 << 63 : 0))
         key = Self.mix(key ^ UInt64(head.layer << 16 | head.head))
         for region in found {
@@ -136,12 +135,7 @@ public final class HeadMotifDiscovery {
     }
 
     /// SplitMix64 finaliser.
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    static func mix(_ value: UInt64) -> UInt64 { StableHash.mix(value) }
 
     /// The motif grown from `consensus` by aligning its matches in the head's kept regions, or nil
     /// when fewer than `minimumSites` regions hold a match.

@@ -60,8 +60,7 @@ final class FastaIndex {
         _ = stat(path, &status)
         let key = "\(absolute)|\(status.st_size)|\(status.st_mtim.tv_sec)"
         // FNV-1a: a stable name for the file's cache folder.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hash = StableHash.fnv1a(key)
         let folder = "\(base)/motifattn/\(String(hash, radix: 16))"
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
