@@ -21,13 +21,20 @@ public enum OutputError: Error, CustomStringConvertible {
 /// Bytes go to a hidden temporary file in the destination's folder; `commit()`
 /// flushes and renames it onto the destination in one step. If the writer is
 /// dropped (or the process dies) before `commit()`, the temporary file is
-/// removed and the destination is untouched. The path `-` writes to standard
-/// output instead (which cannot be made atomic; errors on close are still reported).
+/// removed and the destination is untouched. A symbolic link is followed: the
+/// file it points to is replaced, the link stays.
+///
+/// The path `-` writes to standard output, and an existing destination that is not a
+/// regular file (`/dev/null`, `/dev/stdout`, a named pipe) is written in place: a
+/// stream cannot be replaced atomically (errors on close are still reported).
 public final class OutputFile {
     /// The destination path as given by the user (`-` for standard output).
     public let path: String
+    /// Where the finished temporary file is renamed to: `path`, or the file a symbolic link at `path` points to.
+    private let renameTarget: String
     private let temporaryPath: String?
     private var descriptor: Int32
+    private let closesDescriptor: Bool
     private var buffer: [UInt8] = []
     private var finished = false
     private static let flushThreshold = 1 << 16
@@ -35,11 +42,23 @@ public final class OutputFile {
     /// Opens a writer for `path` (`-` for standard output).
     public init(path: String) throws {
         self.path = path
+        renameTarget = Self.followingLinks(path)
+        var status = stat()
         if path == "-" {
             temporaryPath = nil
             descriptor = STDOUT_FILENO
+            closesDescriptor = false
+        } else if stat(renameTarget, &status) == 0 && (status.st_mode & S_IFMT) != S_IFREG
+                    && (status.st_mode & S_IFMT) != S_IFDIR {
+            // A device, FIFO or socket: renaming over it would replace, say, /dev/null with a file.
+            let fd = open(renameTarget, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw OutputError.cannotCreate(path: path, reason: String(cString: strerror(errno))) }
+            temporaryPath = nil
+            descriptor = fd
+            closesDescriptor = true
         } else {
-            let url = URL(fileURLWithPath: path)
+            closesDescriptor = true
+            let url = URL(fileURLWithPath: renameTarget)
             let folder = url.deletingLastPathComponent().path
             guard let (fd, temporary) = TemporaryFileRegistry.shared.create(template: "\(folder)/.\(url.lastPathComponent).tmp.XXXXXX") else {
                 throw OutputError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
@@ -51,6 +70,15 @@ public final class OutputFile {
         buffer.reserveCapacity(Self.flushThreshold * 2)
     }
 
+    /// The file a symbolic link at `path` leads to (`path` itself when it is no link or a dangling one).
+    private static func followingLinks(_ path: String) -> String {
+        var status = stat()
+        guard path != "-", lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFLNK,
+              let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     deinit {
         if !finished { abandon() }
     }
@@ -59,6 +87,12 @@ public final class OutputFile {
     public func write(_ text: String) throws {
         var text = text
         text.withUTF8 { buffer.append(contentsOf: $0) }
+        if buffer.count >= Self.flushThreshold { try flush() }
+    }
+
+    /// Appends raw bytes (the common case, without generic dispatch per call).
+    public func write(bytes: [UInt8]) throws {
+        buffer.append(contentsOf: bytes)
         if buffer.count >= Self.flushThreshold { try flush() }
     }
 
@@ -89,7 +123,12 @@ public final class OutputFile {
         guard !finished else { return }
         try flush()
         finished = true
-        guard let temporaryPath else { return }
+        guard let temporaryPath else {
+            if closesDescriptor && close(descriptor) != 0 {
+                throw OutputError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+            }
+            return
+        }
         if fsync(descriptor) != 0 && errno != EINVAL {
             let reason = String(cString: strerror(errno))
             close(descriptor); unlink(temporaryPath)
@@ -102,7 +141,7 @@ public final class OutputFile {
         }
         var renameError: Int32 = 0
         TemporaryFileRegistry.shared.remove(temporaryPath) {
-            if rename(temporaryPath, path) != 0 {
+            if rename(temporaryPath, renameTarget) != 0 {
                 renameError = errno
                 unlink(temporaryPath)
             }
@@ -119,6 +158,8 @@ public final class OutputFile {
         if let temporaryPath {
             close(descriptor)
             TemporaryFileRegistry.shared.remove(temporaryPath) { unlink(temporaryPath) }
+        } else if closesDescriptor {
+            close(descriptor)
         }
     }
 }
