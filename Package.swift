@@ -25,8 +25,10 @@ let package = Package(
         .target(name: "MotifAttnIO", dependencies: ["CHTSlib"]),
         // 2. Tokenize: the Tokenizer protocol and the k-mer tokenizer.
         .target(name: "MotifAttnTokenizers", dependencies: ["MotifAttnIO"]),
+        // Elementwise kernels in C, built per x86-64 level and chosen at load time.
+        .target(name: "CVectorMath"),
         // Numeric kernels (the only module that imports OpenBLAS).
-        .target(name: "MotifAttnKernels", dependencies: ["COpenBLAS"],
+        .target(name: "MotifAttnKernels", dependencies: ["COpenBLAS", "CVectorMath"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // 3. Encode: safetensors, config, layers, encoder, training.
         .target(name: "MotifAttnModel", dependencies: ["MotifAttnTokenizers", "MotifAttnKernels"]),

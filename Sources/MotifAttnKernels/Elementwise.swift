@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 
 // Vectorisable kernels: loops over raw pointers with no calls inside, so LLVM turns
@@ -69,12 +70,14 @@ public func fastErf(_ value: Float) -> Float {
 }
 
 /// GELU with the exact (erf) form, `x · ½ (1 + erf(x / √2))`, in place on `count` floats.
+///
+/// Runs the C kernel built for this CPU's vector width (`vectorMathLevel`); the arithmetic is `fastErf`'s.
 public func geluInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count {
-        let v = x[i]
-        x[i] = 0.5 * v * (1 + fastErf(v * 0.70710678118654752))
-    }
+    motifattn_gelu_in_place(x, count)
 }
+
+/// The instruction set the C elementwise kernels (softmax, GELU) use on this CPU: `avx512`, `avx2` or `baseline`.
+public var vectorMathLevel: String { String(cString: motifattn_vector_math_level()) }
 
 /// Plain twin of `geluInPlace` using Foundation's `erf` in Double.
 public func geluInPlaceReference(_ x: UnsafeMutablePointer<Float>, count: Int) {
@@ -86,17 +89,11 @@ public func geluInPlaceReference(_ x: UnsafeMutablePointer<Float>, count: Int) {
 
 /// Row-wise softmax of a `rows × columns` block (row stride `ld`), keys at `validColumns...` masked to 0.
 ///
-/// This is PyTorch's key-padding mask: masked keys get probability exactly 0.
+/// This is PyTorch's key-padding mask: masked keys get probability exactly 0. Runs the C kernel built
+/// for this CPU's vector width (`vectorMathLevel`) with `fastExp`'s arithmetic; the maximum and the sum
+/// are taken in sixteen lanes in a fixed order, so a row's result depends only on the row and the CPU.
 public func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, columns: Int, validColumns: Int, ld: Int) {
-    for r in 0..<rows {
-        let row = s + r * ld
-        let m = maximum(row, count: validColumns)
-        // Three separate loops: the exp loop has no reduction, so it vectorises; the sum uses SIMD lanes.
-        for j in 0..<validColumns { row[j] = fastExpBelow88(row[j] - m) }
-        let inv = 1 / sum(row, count: validColumns)
-        for j in 0..<validColumns { row[j] *= inv }
-        for j in validColumns..<columns { row[j] = 0 }
-    }
+    motifattn_softmax_rows(s, rows, columns, validColumns, ld)
 }
 
 /// Sum of `count` floats in eight SIMD lanes (a fixed order for a given count, so results are reproducible).

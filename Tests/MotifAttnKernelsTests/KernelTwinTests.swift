@@ -44,15 +44,20 @@ final class KernelTwinTests: XCTestCase {
     }
 
     func testMaskedSoftmaxAgreesWithTwinAndZeroesMaskedKeys() {
-        let rows = 7, columns = 13, valid = 9
-        let x = randomValues(rows * columns, seed: 2, scale: 20)
-        var fast = x, plain = x
-        fast.withUnsafeMutableBufferPointer { softmaxRows($0.baseAddress!, rows: rows, columns: columns, validColumns: valid, ld: columns) }
-        plain.withUnsafeMutableBufferPointer { softmaxRowsReference($0.baseAddress!, rows: rows, columns: columns, validColumns: valid, ld: columns) }
-        for (a, b) in zip(fast, plain) { XCTAssertEqual(a, b, accuracy: 1e-6) }
-        for r in 0..<rows {
-            XCTAssertEqual(fast[(r * columns)..<(r * columns + valid)].reduce(0, +), 1, accuracy: 1e-5)
-            for j in valid..<columns { XCTAssertEqual(fast[r * columns + j], 0) }
+        // Widths below, at and past the 16-lane blocks of the C kernel, with a row stride wider than the block.
+        for (valid, columns) in [(1, 4), (9, 13), (16, 16), (17, 20), (200, 203)] {
+            let rows = 7, ld = columns + 2
+            let x = randomValues(rows * ld, seed: UInt64(2 + valid), scale: 20)
+            var fast = x, plain = x
+            fast.withUnsafeMutableBufferPointer { softmaxRows($0.baseAddress!, rows: rows, columns: columns, validColumns: valid, ld: ld) }
+            plain.withUnsafeMutableBufferPointer { softmaxRowsReference($0.baseAddress!, rows: rows, columns: columns, validColumns: valid, ld: ld) }
+            for (a, b) in zip(fast, plain) { XCTAssertEqual(a, b, accuracy: 1e-6, "\(valid) of \(columns) columns (\(vectorMathLevel))") }
+            for r in 0..<rows {
+                XCTAssertEqual(fast[(r * ld)..<(r * ld + valid)].reduce(0, +), 1, accuracy: 1e-5)
+                for j in valid..<columns { XCTAssertEqual(fast[r * ld + j], 0) }
+                // Past `columns` (the stride's slack) nothing is touched.
+                for j in columns..<ld { XCTAssertEqual(fast[r * ld + j], x[r * ld + j]) }
+            }
         }
     }
 

@@ -1,0 +1,19 @@
+// Elementwise kernels of the encoder in C, compiled once per x86-64 level (baseline SSE2,
+// AVX2+FMA, AVX-512) and picked at load time for the CPU running them, so the portable
+// build gets wide vectors where Swift alone would stay at SSE width. The Swift wrappers
+// (MotifAttnKernels: softmaxRows, geluInPlace) document the contracts; the arithmetic is
+// the same as their Swift twins (fastExp, fastErf) up to float rounding.
+#ifndef MOTIFATTN_VECTOR_MATH_H
+#define MOTIFATTN_VECTOR_MATH_H
+
+/// Row-wise softmax of a rows × columns block with row stride ld; columns at
+/// valid_columns and beyond are set to exactly 0 (key padding mask).
+void motifattn_softmax_rows(float *s, long rows, long columns, long valid_columns, long ld);
+
+/// GELU, x · ½ (1 + erf(x / √2)), in place on count floats.
+void motifattn_gelu_in_place(float *x, long count);
+
+/// The instruction set the kernels above run with on this CPU: "avx512", "avx2" or "baseline".
+const char *motifattn_vector_math_level(void);
+
+#endif

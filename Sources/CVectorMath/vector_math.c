@@ -1,0 +1,107 @@
+#include "vector_math.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__clang__)
+#define PER_CPU_LEVEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define PER_CPU_LEVEL
+#endif
+
+// Sixteen float lanes; on a baseline build the compiler splits them into SSE registers.
+typedef float lanes16 __attribute__((vector_size(64), aligned(4)));
+
+static inline float bits_to_float(int32_t bits) { float f; memcpy(&f, &bits, sizeof f); return f; }
+static inline int32_t float_to_bits(float f) { int32_t bits; memcpy(&bits, &f, sizeof bits); return bits; }
+
+// e^x for x <= 88, clamped below at -87: the same range reduction and degree-7 Taylor
+// polynomial as fastExpBelow88 in MotifAttnKernels/Elementwise.swift (relative error < 2e-7).
+static inline float exp_below88(float x) {
+    float c = x < -87.0f ? -87.0f : x;
+    float shifted = c * 1.44269504088896341f + 12582912.0f;
+    float n = shifted - 12582912.0f;
+    float r = c - n * 0.693145751953125f - n * 1.42860682030941723212e-6f;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    return p * bits_to_float((float_to_bits(shifted) - 0x4B400000 + 127) << 23);
+}
+
+// erf by Abramowitz & Stegun 7.1.26 with exp_below88, as fastErf (|error| < 2e-7).
+static inline float erf_approx(float value) {
+    float a = value < 0 ? -value : value;
+    float t = 1.0f / (1.0f + 0.3275911f * a);
+    float p = 1.061405429f;
+    p = p * t - 1.453152027f;
+    p = p * t + 1.421413741f;
+    p = p * t - 0.284496736f;
+    p = p * t + 0.254829592f;
+    p = p * t;
+    float magnitude = 1.0f - p * exp_below88(-a * a);
+    return value < 0 ? -magnitude : magnitude;
+}
+
+
+static inline float row_maximum(const float *x, long count) {
+    long j = 0;
+    float best = -3.402823466e38f;
+    if (count >= 16) {
+        lanes16 m, v;
+        memcpy(&m, x, sizeof m);
+        for (j = 16; j + 16 <= count; j += 16) {
+            memcpy(&v, x + j, sizeof v);
+            m = __builtin_elementwise_max(v, m);
+        }
+        for (int lane = 0; lane < 16; lane++) best = m[lane] > best ? m[lane] : best;
+    }
+    for (; j < count; j++) best = x[j] > best ? x[j] : best;
+    return best;
+}
+
+static inline float row_sum(const float *x, long count) {
+    lanes16 s = {0}, v;
+    long j = 0;
+    for (; j + 16 <= count; j += 16) {
+        memcpy(&v, x + j, sizeof v);
+        s += v;
+    }
+    float total = 0;
+    for (int lane = 0; lane < 16; lane++) total += s[lane];
+    for (; j < count; j++) total += x[j];
+    return total;
+}
+
+PER_CPU_LEVEL
+void motifattn_softmax_rows(float *s, long rows, long columns, long valid_columns, long ld) {
+    for (long r = 0; r < rows; r++) {
+        float *row = s + r * ld;
+        float m = row_maximum(row, valid_columns);
+        for (long j = 0; j < valid_columns; j++) row[j] = exp_below88(row[j] - m);
+        float inverse = 1.0f / row_sum(row, valid_columns);
+        for (long j = 0; j < valid_columns; j++) row[j] *= inverse;
+        for (long j = valid_columns; j < columns; j++) row[j] = 0;
+    }
+}
+
+PER_CPU_LEVEL
+void motifattn_gelu_in_place(float *x, long count) {
+    for (long i = 0; i < count; i++) {
+        float v = x[i];
+        x[i] = 0.5f * v * (1.0f + erf_approx(v * 0.70710678118654752f));
+    }
+}
+
+const char *motifattn_vector_math_level(void) {
+#if defined(__x86_64__) && defined(__clang__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return "avx512";
+    if (__builtin_cpu_supports("x86-64-v3")) return "avx2";
+#endif
+    return "baseline";
+}
