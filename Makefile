@@ -39,8 +39,9 @@ apt:
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+## build: the release binary, with the Swift runtime linked in (it starts faster and runs without a Swift toolchain)
 build: deps
-	$(SWIFT) build -c release --product motifattn --scratch-path $(SCRATCH) $(CPU_FLAGS)
+	$(SWIFT) build -c release --static-swift-stdlib --product motifattn --scratch-path $(SCRATCH) $(CPU_FLAGS)
 
 ## test: the whole suite, optimised (-c release with testable imports) in its own build folder
 test: test-deps

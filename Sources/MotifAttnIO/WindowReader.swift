@@ -250,8 +250,7 @@ public final class WindowReader {
     private func emit(start: Int, end: Int) -> Window? {
         let length = end - start
         let first = buffer.storage + (start - bufferStart)
-        var nCount = 0
-        for i in 0..<length where first[i] == UInt8(ascii: "N") { nCount += 1 }
+        let nCount = countOccurrences(of: UInt8(ascii: "N"), in: first, count: length)
         let strands = options.strand == .both ? 2 : 1
         if Double(nCount) > options.maxN * Double(length) {
             windowsSkipped += strands

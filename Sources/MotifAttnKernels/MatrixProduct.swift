@@ -42,12 +42,18 @@ public func matrixProductReference(_ transA: MatrixLayout, _ transB: MatrixLayou
     }
 }
 
-/// Makes OpenBLAS run each call on the calling thread only.
+/// Makes OpenBLAS run each call on the calling thread only, and stops the idle worker threads
+/// it started when it loaded (they would otherwise spin for a while, taking a core from short jobs).
 ///
 /// motifattn parallelises over batches itself, so results do not depend on the thread count.
 public func useSingleThreadedBLAS() {
-    openblas_set_num_threads(1)
+    singleThreadedBLAS
 }
+
+private let singleThreadedBLAS: Void = {
+    openblas_set_num_threads(1)
+    motifattn_stop_openblas_threads()
+}()
 
 /// `out[r, o] = Σ_i in[r, i] · weight[o, i] + bias[o]` (a PyTorch `nn.Linear` on `rows` rows).
 ///

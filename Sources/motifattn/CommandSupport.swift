@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
 import MotifAttn
+import MotifAttnKernels
 
 /// Runs a subcommand's body, turning a data error into one line on standard
 /// error (`motifattn <command>: message`) and exit status 1.
 func reportingErrors(_ command: String, _ body: () throws -> Void) throws {
     installSignalCleanup()
+    useSingleThreadedBLAS()
     do {
         try body()
     } catch let error as ExitCode {

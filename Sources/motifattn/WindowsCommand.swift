@@ -14,15 +14,13 @@ struct WindowsCommand: ParsableCommand {
         """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case fasta, bed, tsv }
-
     @Argument(help: "FASTA, SAM, BAM or CRAM file (- for standard input).")
     var input: String
 
     @OptionGroup var windowing: WindowOptionsGroup
 
     @Option(help: "Output format: fasta, bed (BED6) or tsv.")
-    var format: Format = .fasta
+    var format: WindowTextFormat = .fasta
 
     @Option(help: "Threads for BGZF/BAM/CRAM decompression.")
     var threads: Int = 1
@@ -41,29 +39,23 @@ struct WindowsCommand: ParsableCommand {
             let out = try OutputFile(path: output)
             if format == .tsv {
                 try out.write("##motifattn version=\(motifattnVersion) command=\(CommandLine.arguments.joined(separator: " "))\n")
-                try out.write("source\tstart\tend\tstrand\tname\tsequence\n")
+                try out.write(WindowTextFormat.tsvHeader)
             }
-            var line: [UInt8] = []
-            line.reserveCapacity(1 << 12)
+            let format = format
+            var lines: [UInt8] = []
+            lines.reserveCapacity(1 << 16)
             while let window = try reader.next() {
-                line.removeAll(keepingCapacity: true)
-                switch format {
-                case .fasta:
-                    line.append(UInt8(ascii: ">"))
-                    line.append(contentsOf: window.label.utf8)
-                    line.append(10)
-                    line.append(contentsOf: window.bases)
-                case .bed:
-                    line.append(contentsOf: "\(window.sourceName)\t\(window.start)\t\(window.end)\t\(window.label)\t0\t\(window.strand.rawValue)".utf8)
-                case .tsv:
-                    line.append(contentsOf: "\(window.sourceName)\t\(window.start)\t\(window.end)\t\(window.strand.rawValue)\t\(window.label)\t".utf8)
-                    line.append(contentsOf: window.bases)
+                format.append(window, to: &lines)
+                if lines.count >= 1 << 15 {
+                    try out.write(bytes: lines)
+                    lines.removeAll(keepingCapacity: true)
                 }
-                line.append(10)
-                try out.write(bytes: line)
             }
+            try out.write(bytes: lines)
             try out.commit()
             printError("motifattn windows: \(reader.windowsProduced) windows written, \(reader.windowsSkipped) skipped (more than \(windowing.maxN) N)")
         }
     }
 }
+
+extension WindowTextFormat: ExpressibleByArgument {}
