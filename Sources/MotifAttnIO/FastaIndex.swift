@@ -15,32 +15,54 @@ final class FastaIndex {
     /// Bounds the extra memory of random access; a 21 Mb chromosome fits whole.
     static let blockCacheBytes: Int32 = 48 << 20
 
+    /// Sequence names and lengths in file order, read from the `.fai` text: htslib 1.16's
+    /// `faidx_seq_len` returns an `int`, which wraps for sequences of 2^31 bases or more.
+    private(set) var sequences: [(name: String, length: Int)] = []
+    private var lengthByName: [String: Int] = [:]
+
     init(path: String) throws {
         self.path = path
         _ = InputFile.silenceHTSlibOnce
-        if let fai = fai_load3(path, nil, nil, Int32(FAI_CREATE.rawValue)) {
-            self.fai = fai
-            fai_set_cache_size(fai, Self.blockCacheBytes)
-            return
+        var loaded = fai_load3(path, nil, nil, Int32(FAI_CREATE.rawValue))
+        var indexPath = path + ".fai"
+        if loaded == nil {
+            let folder = try Self.cacheFolder(for: path)
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            indexPath = "\(folder)/\(name).fai"
+            loaded = fai_load3(path, indexPath, "\(folder)/\(name).gzi", Int32(FAI_CREATE.rawValue))
         }
-        let folder = try Self.cacheFolder(for: path)
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        if let fai = fai_load3(path, "\(folder)/\(name).fai", "\(folder)/\(name).gzi", Int32(FAI_CREATE.rawValue)) {
-            self.fai = fai
-            fai_set_cache_size(fai, Self.blockCacheBytes)
-            return
+        guard let fai = loaded else {
+            throw ReaderError.indexFailed(path: path, reason: "htslib could not index it (is it FASTA, and bgzip rather than gzip if compressed?)")
         }
-        throw ReaderError.indexFailed(path: path, reason: "htslib could not index it (is it FASTA, and bgzip rather than gzip if compressed?)")
+        self.fai = fai
+        fai_set_cache_size(fai, Self.blockCacheBytes)
+        sequences = try Self.readLengths(indexPath: indexPath, fastaPath: path)
+        guard sequences.count == Int(faidx_nseq(fai)) else {
+            throw ReaderError.indexFailed(path: path, reason: "\(indexPath) lists \(sequences.count) sequences but htslib loaded \(faidx_nseq(fai))")
+        }
+        lengthByName = Dictionary(sequences.map { ($0.name, $0.length) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The first two columns of a `.fai` (name, length), checked against htslib's own count of sequences.
+    private static func readLengths(indexPath: String, fastaPath: String) throws -> [(name: String, length: Int)] {
+        guard let data = FileManager.default.contents(atPath: indexPath) else {
+            throw ReaderError.indexFailed(path: fastaPath, reason: "cannot read its index \(indexPath)")
+        }
+        var result: [(name: String, length: Int)] = []
+        for (number, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
+            let fields = line.split(separator: UInt8(ascii: "\t"), maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count >= 2, let length = Int(String(decoding: fields[1], as: UTF8.self)), length >= 0 else {
+                throw ReaderError.indexFailed(path: fastaPath, reason: "\(indexPath) line \(number + 1) is not 'name<TAB>length...'")
+            }
+            result.append((String(decoding: fields[0], as: UTF8.self), length))
+        }
+        return result
     }
 
     deinit { fai_destroy(fai) }
 
     /// Length of `contig`, or `nil` when the file has no such sequence.
-    func length(of contig: String) -> Int? {
-        guard faidx_has_seq(fai, contig) != 0 else { return nil }
-        let n = faidx_seq_len(fai, contig)
-        return n < 0 ? nil : Int(n)
-    }
+    func length(of contig: String) -> Int? { lengthByName[contig] }
 
     /// Appends the bases of `contig[start..<end]` (upper-cased) to `buffer`.
     func append(contig: String, start: Int, end: Int, to buffer: inout ByteBuffer) throws {
@@ -80,13 +102,7 @@ final class FastaIndex {
 
 extension FastaIndex {
     /// Every sequence of the index, in file order, with its length.
-    func contigs() -> [(name: String, length: Int)] {
-        (0..<faidx_nseq(fai)).compactMap { i in
-            guard let name = faidx_iseq(fai, i) else { return nil }
-            let contig = String(cString: name)
-            return (contig, Int(faidx_seq_len(fai, contig)))
-        }
-    }
+    func contigs() -> [(name: String, length: Int)] { sequences }
 }
 
 /// The sequences of an indexable FASTA (plain or bgzip) and their lengths, from its `.fai`
