@@ -151,7 +151,7 @@ public enum MEMEFormat {
             current = nil
         }
         while index < lines.count {
-            let line = lines[index].trimmingCharacters(in: .whitespaces)
+            let line = lines[index].trimmingBlanks
             let lineNumber = index + 1
             index += 1
             if line.isEmpty { continue }
@@ -216,7 +216,7 @@ public enum MEMEFormat {
                 var rows: [[Double]] = []
                 while index < lines.count {
                     if let width, rows.count == width { break }
-                    let rowText = lines[index].trimmingCharacters(in: .whitespaces)
+                    let rowText = lines[index].trimmingBlanks
                     if rowText.isEmpty {
                         if width == nil { break }
                         index += 1; continue
@@ -336,7 +336,7 @@ public struct MotifAnnotations: Sendable {
         }
         var entries: [MotifAnnotation] = []
         for (offset, line) in lines.dropFirst().enumerated() {
-            let trimmed = line.trimmingCharacters(in: .newlines)
+            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
             if trimmed.isEmpty { continue }
             let fields = trimmed.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == header.count else {
@@ -357,5 +357,16 @@ public struct MotifAnnotations: Sendable {
         let familiesA = Set(fa.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         let familiesB = Set(fb.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         return !familiesA.isDisjoint(with: familiesB)
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (the only blanks of MEME and JASPAR files);
+    /// much cheaper than Foundation's `trimmingCharacters(in:)` on the 10^6 lines of a large database.
+    var trimmingBlanks: String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !blank($0) }) else { return "" }
+        let last = lastIndex(where: { !blank($0) })!
+        return String(self[first...last])
     }
 }

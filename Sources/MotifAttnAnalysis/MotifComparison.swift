@@ -63,6 +63,7 @@ public final class MotifComparator {
 
     /// Prepares comparisons against `targets`.
     public init(targets: [Motif], minimumOverlap: Int = 5, binsPerUnit: Int = 20) {
+        precondition((1...10_000).contains(binsPerUnit), "binsPerUnit must be between 1 and 10,000")
         self.targets = targets
         self.minimumOverlap = minimumOverlap
         self.binsPerUnit = binsPerUnit
@@ -94,8 +95,9 @@ public final class MotifComparator {
     public func compare(_ query: Motif) -> [MotifMatch] {
         let width = query.width
         let span = 2 * binsPerUnit   // binned correlation of one position lies in 0...span (value +binsPerUnit)
-        // Binned correlation of every query position with every database position.
-        var binned = [Int](repeating: 0, count: width * columnCount)
+        // Binned correlation of every query position with every database position (0...span fits 16 bits:
+        // 2 bytes per query position and database column, 70 MB for 10^5 motifs and a 15-wide query).
+        var binned = [UInt16](repeating: 0, count: width * columnCount)
         let queryColumns = query.probabilities.map(Self.standardize)
         standardized.withUnsafeBufferPointer { columns in
             binned.withUnsafeMutableBufferPointer { out in
@@ -105,7 +107,7 @@ public final class MotifComparator {
                     let scale = Double(binsPerUnit)
                     for c in 0..<columnCount {
                         let r = q0 * columns[c * 4] + q1 * columns[c * 4 + 1] + q2 * columns[c * 4 + 2] + q3 * columns[c * 4 + 3]
-                        out[i * columnCount + c] = Int((r * scale).rounded()) + binsPerUnit
+                        out[i * columnCount + c] = UInt16(Int((r * scale).rounded()) + binsPerUnit)
                     }
                 }
             }
@@ -115,7 +117,7 @@ public final class MotifComparator {
             var histogram = [Double](repeating: 0, count: span + 1)
             binned.withUnsafeBufferPointer { scores in
                 histogram.withUnsafeMutableBufferPointer { h in
-                    for c in (i * columnCount)..<((i + 1) * columnCount) { h[scores[c]] += 1 }
+                    for c in (i * columnCount)..<((i + 1) * columnCount) { h[Int(scores[c])] += 1 }
                 }
             }
             return histogram.map { $0 / Double(columnCount) }
@@ -168,7 +170,7 @@ public final class MotifComparator {
                     tried += 1
                     var sum = 0
                     var at = lo * columnCount + first + lo + offset
-                    for _ in lo..<hi { sum += scores[at]; at += columnCount + 1 }
+                    for _ in lo..<hi { sum += Int(scores[at]); at += columnCount + 1 }
                     let tail = tails[lo][hi - lo - 1]
                     let p = sum < tail.count ? tail[sum] : 0
                     if best == nil || p < best!.p || (p == best!.p && hi - lo > best!.overlap) {

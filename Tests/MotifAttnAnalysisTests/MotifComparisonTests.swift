@@ -81,3 +81,49 @@ final class MotifComparisonTests: XCTestCase {
         XCTAssertLessThanOrEqual(significant, 2)
     }
 }
+
+/// A motif database of 10^5 matrices (docs/analysis.md, "Limits"): read, annotated and searched in time and
+/// memory linear in its size. The JASPAR matrices are mixed into 10^5 − 1,019 random ones; each JASPAR query must
+/// still find itself first, and a random one must be found too.
+final class LargeMotifDatabaseTests: XCTestCase {
+    func testHundredThousandMotifs() throws {
+        let jaspar = TestData.jaspar.motifs
+        var generator = SeededGenerator(seed: 17)
+        var motifs: [Motif] = []
+        motifs.reserveCapacity(100_000)
+        for n in 0..<(100_000 - jaspar.count) {
+            let width = Int.random(in: 6...20, using: &generator)
+            let rows: [[Double]] = (0..<width).map { _ in
+                let raw = (0..<4).map { _ in Double.random(in: 0.01...1, using: &generator) }
+                let total = raw.reduce(0, +)
+                return raw.map { ($0 / total * 1e6).rounded() / 1e6 }
+            }
+            motifs.append(Motif(id: "RND\(n)", name: "random\(n)", probabilities: rows))
+        }
+        // JASPAR's matrices sit in the middle, so nothing depends on being first.
+        motifs.insert(contentsOf: jaspar, at: 50_000)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("motifattn-large-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let memePath = folder.appendingPathComponent("large.meme").path
+        try MEMEFormat.write(MotifDatabase(motifs: motifs), to: memePath)
+        var table = "matrix_id\tname\ttf_class\ttf_family\n"
+        for motif in motifs { table += "\(motif.id)\t\(motif.name)\tclass\tfamily \(motif.id.hasPrefix("RND") ? "r" : "j")\n" }
+        let tablePath = folder.appendingPathComponent("large.tsv").path
+        try table.write(toFile: tablePath, atomically: false, encoding: .utf8)
+
+        let database = try MEMEFormat.read(path: memePath)
+        XCTAssertEqual(database.motifs.count, 100_000)
+        XCTAssertEqual(database.motifs[50_000].id, jaspar[0].id)
+        let annotations = try MotifAnnotations.readJASPAR(path: tablePath)
+        XCTAssertEqual(annotations.byID.count, 100_000)
+
+        let comparator = MotifComparator(targets: database.motifs)
+        for query in [jaspar[0], jaspar[500], database.motifs[99_999]] {
+            let matches = comparator.compare(query)
+            XCTAssertEqual(matches.count, 100_000)
+            XCTAssertEqual(matches.first?.targetID, query.id, "\(query.id) did not find itself first")
+            XCTAssertEqual(matches.first?.offset, 0)
+        }
+    }
+}
