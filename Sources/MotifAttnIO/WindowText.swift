@@ -70,25 +70,34 @@ extension Window {
     }
 }
 
+/// "00", "01", ... "99": two digits per table lookup.
+private let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
 /// Appends the decimal digits of `value` (with a leading `-` when negative) to `bytes`.
 public func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
     if value < 0 { bytes.append(UInt8(ascii: "-")) }
     var magnitude = value.magnitude
-    var digits = 1
-    var power: UInt = 10
-    while digits < 20 && magnitude >= power {
-        digits += 1
-        power = power.multipliedReportingOverflow(by: 10).partialValue
-    }
-    // Reserve the digits, then fill them from the right.
-    let first = bytes.count
-    for _ in 0..<digits { bytes.append(UInt8(ascii: "0")) }
-    bytes.withUnsafeMutableBufferPointer { buffer in
-        var i = first + digits
-        repeat {
-            i -= 1
-            buffer[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-            magnitude /= 10
-        } while magnitude > 0
+    let pairs = digitPairs.utf8Start
+    // Digits are written right to left into 24 bytes on the stack (20 hold any 64-bit magnitude).
+    var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    withUnsafeMutableBytes(of: &scratch) { digits in
+        var first = digits.count
+        while magnitude >= 100 {
+            let pair = Int(magnitude % 100) &* 2
+            magnitude /= 100
+            first -= 2
+            digits[first] = pairs[pair]
+            digits[first + 1] = pairs[pair + 1]
+        }
+        if magnitude >= 10 {
+            let pair = Int(magnitude) &* 2
+            first -= 2
+            digits[first] = pairs[pair]
+            digits[first + 1] = pairs[pair + 1]
+        } else {
+            first -= 1
+            digits[first] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude)
+        }
+        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: digits[first...]))
     }
 }
