@@ -37,6 +37,11 @@ enum InputFile {
         case empty_format:
             _ = hclose(file)
             throw ReaderError.emptyInput(path: path)
+        case _ where format.compression == no_compression && startsWithHeader(file):
+            // htslib wants a sequence line after the first header; a record with no bases
+            // (`>empty` straight followed by `>next`) is still FASTA.
+            format.format = fasta_format
+            return DetectedInput(file: file, format: format, kind: .fasta)
         default:
             let description = hts_format_description(&format).map { pointer -> String in
                 defer { free(pointer) }
@@ -45,6 +50,12 @@ enum InputFile {
             _ = hclose(file)
             throw ReaderError.unsupportedFormat(path: path, detected: description)
         }
+    }
+
+    /// Whether the first byte of an uncompressed file is `>` (peeked, not consumed).
+    private static func startsWithHeader(_ file: UnsafeMutablePointer<hFILE>) -> Bool {
+        var first: UInt8 = 0
+        return hpeek(file, &first, 1) == 1 && first == UInt8(ascii: ">")
     }
 
     /// htslib prints its own warnings; our errors already say what went wrong in one line.

@@ -19,6 +19,10 @@ public enum ReaderError: Error, CustomStringConvertible, Equatable {
     case regionsNeedAFile(path: String)
     /// The `.fai`/`.gzi` index could neither be loaded nor built.
     case indexFailed(path: String, reason: String)
+    /// The `.fai` does not describe the FASTA beside it (built for another file, or the file changed since).
+    case staleIndex(path: String, index: String, reason: String)
+    /// Two records share a name, so region access (faidx) could reach only the first.
+    case duplicateSequenceName(path: String, name: String)
     /// Regions were asked of an alignment file that has no index.
     case missingAlignmentIndex(path: String)
     /// A region names a contig that the input does not have.
@@ -52,6 +56,10 @@ public enum ReaderError: Error, CustomStringConvertible, Equatable {
             return "\(path): regions need an indexed file, not standard input"
         case let .indexFailed(path, reason):
             return "\(path): cannot load or build the FASTA index (.fai/.gzi): \(reason)"
+        case let .staleIndex(path, index, reason):
+            return "\(index): stale or mismatched index of \(path) (\(reason)); delete it or rebuild it with `samtools faidx \(path)`"
+        case let .duplicateSequenceName(path, name):
+            return "\(path): more than one record is named '\(name)'; regions need unique names (rename them, or read the file whole without regions)"
         case let .missingAlignmentIndex(path):
             return "\(path): regions need an index (.bai, .csi or .crai); create one with `samtools index \(path)`"
         case let .unknownContig(path, contig, origin):

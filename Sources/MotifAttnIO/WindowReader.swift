@@ -119,10 +119,12 @@ public final class WindowReader {
                 length = found
             }
             let end = region.end ?? length
-            if end > length || region.start >= length {
-                let clippedStart = min(region.start, length)
-                warningHandler("\(region.origin): \(region.contig):\(region.start + 1)-\(end) goes past the end of \(region.contig) (\(length) bp); clipped to \(region.contig):\(clippedStart + 1)-\(length)")
-                region.start = clippedStart
+            if region.start >= length {
+                warningHandler("\(region.origin): \(region.contig):\(region.start + 1)-\(end) starts past the end of \(region.contig) (\(length) bp); skipped")
+                continue
+            }
+            if end > length {
+                warningHandler("\(region.origin): \(region.contig):\(region.start + 1)-\(end) goes past the end of \(region.contig) (\(length) bp); clipped to \(region.contig):\(region.start + 1)-\(length)")
             }
             region.end = min(end, length)
             if region.end! > region.start { resolved.append(region) }
@@ -240,6 +242,9 @@ public final class WindowReader {
             nextStart = Int.max / 2
             if start < end && (end - start) * 2 >= window && end > lastEnd {
                 if let tile = emit(start: start, end: end) { return tile }
+            }
+            if sequenceLength == 0, case .stream = source {
+                warningHandler("\(path): record '\(sequenceName!)' has no bases")
             }
             sequenceName = nil
             return nil

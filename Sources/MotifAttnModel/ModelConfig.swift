@@ -211,6 +211,9 @@ public struct MotifAttnModel: Sendable {
             guard t.shape == expected[name]! else {
                 throw ModelFileError.wrongShape(file: file, tensor: name, expected: expected[name]!, found: t.shape)
             }
+            if let index = t.values.firstIndex(where: { !$0.isFinite }) {
+                throw ModelFileError.nonFiniteWeight(file: file, tensor: name, index: index, value: t.values[index])
+            }
         }
         for name in tensors.keys.sorted() where expected[name] == nil {
             throw ModelFileError.unexpectedTensor(file: file, tensor: name)

@@ -23,6 +23,8 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
     case wrongShape(file: String, tensor: String, expected: [Int], found: [Int])
     /// A tensor the model does not have.
     case unexpectedTensor(file: String, tensor: String)
+    /// A weight is NaN or infinite (a diverged training run, or a damaged file).
+    case nonFiniteWeight(file: String, tensor: String, index: Int, value: Float)
     /// No `motifattn` config in the metadata.
     case missingConfig(file: String)
     /// The config has a key motifattn does not know.
@@ -44,6 +46,8 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
         case .missingTensor(let f, let t): return "\(f): tensor \(t) is missing"
         case .wrongShape(let f, let t, let e, let s): return "\(f): tensor \(t) has shape \(s), expected \(e)"
         case .unexpectedTensor(let f, let t): return "\(f): tensor \(t) is not part of a motifattn v1 model with this config"
+        case .nonFiniteWeight(let f, let t, let i, let v):
+            return "\(f): tensor \(t) holds a non-finite weight (\(v) at flat index \(i)); the model cannot be used"
         case .missingConfig(let f): return "\(f): no motifattn config in the safetensors metadata (key \"motifattn\")"
         case .unknownConfigKey(let f, let k): return "\(f): unknown model config key \"\(k)\""
         case .badConfigValue(let f, let k, let r): return "\(f): model config \"\(k)\": \(r)"
