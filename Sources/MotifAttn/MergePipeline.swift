@@ -118,8 +118,6 @@ public final class MergePipeline {
                 try scores.write(text)
             }
         }
-        try scores.commit()
-        try bedGraph.commit()
 
         // Analysis: the states added up, then tested once.
         let model = try MotifAttnModel(contentsOf: first.model)
@@ -135,6 +133,9 @@ public final class MergePipeline {
         }
         let results = try record.time("test") { analysis.results() }
         try results.write(to: outputFolder, provenance: provenance)
+        // The scores appear with the tables, as in a single scan: an interrupted merge leaves neither.
+        try scores.commit()
+        try bedGraph.commit()
         record.counts["parts"] = loaded.count
         record.counts["windows_scored"] = loaded.reduce(0) { $0 + $1.scored }
         record.counts["windows_skipped_for_n"] = loaded.reduce(0) { $0 + $1.skipped }

@@ -70,6 +70,37 @@ final class WorkflowTests: XCTestCase {
         }
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("sharded/run.json"))) as! [String: Any]
         XCTAssertEqual((run["counts"] as! [String: Int])["parts"], 11)
+        try interruptMerges(parts: folder.appendingPathComponent("sharded/parts"), complete: folder.appendingPathComponent("sharded"))
+    }
+
+    /// SIGTERM at several moments of `merge`: it exits 143 (or, before its handlers exist, dies of the signal),
+    /// leaves no temporary file, and every file it did leave is complete (equal to the uninterrupted merge's).
+    private func interruptMerges(parts: URL, complete: URL) throws {
+        let partFolders = try FileManager.default.contentsOfDirectory(atPath: parts.path).sorted().map { parts.appendingPathComponent($0).path }
+        var interrupted = 0
+        for delay in [0.05, 0.2, 0.4, 0.8, 1.5] {
+            let out = try CLIRunner.folder(for: self).appendingPathComponent("merged")
+            let process = Process()
+            process.executableURL = try CLIRunner.binary()
+            process.arguments = ["merge"] + partFolders + ["--out", out.path, "--quiet"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            process.terminate()
+            process.waitUntilExit()
+            let status = process.terminationStatus
+            let killedBeforeHandlers = process.terminationReason == .uncaughtSignal && status == SIGTERM
+            XCTAssertTrue(status == 143 || status == 0 || killedBeforeHandlers, "merge after \(delay) s: status \(status)")
+            if status == 143 || killedBeforeHandlers { interrupted += 1 }
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+            XCTAssertEqual(left.filter { $0.hasPrefix(".") }, [], "temporary files after SIGTERM at \(delay) s")
+            for name in left where Self.compared.contains(name) {
+                XCTAssertEqual(try CLIRunner.contentLines(out.appendingPathComponent(name)),
+                               try CLIRunner.contentLines(complete.appendingPathComponent(name)), "\(name) after SIGTERM at \(delay) s")
+            }
+        }
+        XCTAssertGreaterThan(interrupted, 0, "no merge was still running when SIGTERM came; the test checked nothing")
     }
 
     func testPartialWithoutRegionsIsRefused() throws {
