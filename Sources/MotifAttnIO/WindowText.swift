@@ -23,22 +23,12 @@ public enum WindowTextFormat: String, CaseIterable, Sendable {
             bytes.append(10)
             bytes.append(contentsOf: window.bases)
         case .bed:
-            bytes.append(contentsOf: window.sourceName.utf8)
-            bytes.append(tab)
-            appendDecimal(window.start, to: &bytes)
-            bytes.append(tab)
-            appendDecimal(window.end, to: &bytes)
-            bytes.append(tab)
+            appendInterval(window, to: &bytes)
             window.appendLabel(to: &bytes)
             bytes.append(contentsOf: [tab, UInt8(ascii: "0"), tab])
             bytes.append(window.strand.symbol)
         case .tsv:
-            bytes.append(contentsOf: window.sourceName.utf8)
-            bytes.append(tab)
-            appendDecimal(window.start, to: &bytes)
-            bytes.append(tab)
-            appendDecimal(window.end, to: &bytes)
-            bytes.append(tab)
+            appendInterval(window, to: &bytes)
             bytes.append(window.strand.symbol)
             bytes.append(tab)
             window.appendLabel(to: &bytes)
@@ -47,6 +37,17 @@ public enum WindowTextFormat: String, CaseIterable, Sendable {
         }
         bytes.append(10)
     }
+}
+
+/// `source<TAB>start<TAB>end<TAB>`, the first columns of both tables.
+private func appendInterval(_ window: Window, to bytes: inout [UInt8]) {
+    let tab = UInt8(ascii: "\t")
+    bytes.append(contentsOf: window.sourceName.utf8)
+    bytes.append(tab)
+    appendDecimal(window.start, to: &bytes)
+    bytes.append(tab)
+    appendDecimal(window.end, to: &bytes)
+    bytes.append(tab)
 }
 
 extension Strand {
