@@ -160,7 +160,8 @@ public enum MEMEFormat {
                     throw fail("expected 'MEME version 4' or 'MEME version 5' as the first line, found '\(line.prefix(40))'", lineNumber)
                 }
                 let fields = line.split(separator: " ")
-                guard fields.count >= 3, let major = Int(fields[2].split(separator: ".")[0]) else {
+                // "5.5.4" → 5; a version of only dots ("." splits into nothing) is not a number.
+                guard fields.count >= 3, let major = fields[2].split(separator: ".", omittingEmptySubsequences: false).first.flatMap({ Int($0) }) else {
                     throw fail("cannot read the MEME version number", lineNumber)
                 }
                 database.version = major
