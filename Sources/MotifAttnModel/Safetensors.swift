@@ -127,8 +127,15 @@ public enum Safetensors {
             guard begin >= 0, begin <= end, end <= dataSize else {
                 throw ModelFileError.badOffsets(file: file, tensor: name, reason: "bytes \(begin)..<\(end) outside the \(dataSize)-byte data section")
             }
-            let count = shape.reduce(1, *)
-            guard end - begin == count * elementBytes! else {
+            // Products checked for overflow: a corrupt shape must be an error, not a trap.
+            var count = 1
+            for size in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: size)
+                guard !overflow else { throw ModelFileError.badHeader(file: file, reason: "tensor \(name) has a bad shape") }
+                count = product
+            }
+            let (byteCount, overflow) = count.multipliedReportingOverflow(by: elementBytes!)
+            guard !overflow, end - begin == byteCount else {
                 throw ModelFileError.badOffsets(file: file, tensor: name, reason: "\(end - begin) bytes for \(count) \(dtype) values")
             }
             ranges.append((name, begin, end))
