@@ -246,7 +246,11 @@ public enum MEMEFormat {
                 if isProbability {
                     guard !rows.isEmpty else { throw fail("empty letter-probability matrix for motif \(current!.id)", lineNumber) }
                     current?.probabilities = rows
-                    if let n = settings["nsites"], let sites = Double(n) { current?.sites = max(1, Int(sites.rounded())) }
+                    if let n = settings["nsites"], let sites = Double(n) {
+                        // Int(_:) traps on NaN, infinities and values beyond Int.
+                        guard sites.isFinite, sites < 1e15 else { throw fail("nsites= \(n) is not a number of sites", lineNumber) }
+                        current?.sites = max(1, Int(sites.rounded()))
+                    }
                     if let e = settings["E"], let value = Double(e) { current?.eValue = value }
                 }
             }
