@@ -16,7 +16,9 @@ public enum Fuzz {
 
     /// A folder of this process, emptied by `reset()` and removed at exit.
     public static let scratch: String = {
-        var template = Array((NSTemporaryDirectory() + "/motifattn-fuzz-XXXXXX").utf8CString)
+        // Memory-backed when possible: the writers fsync, and a busy disk would look like a hang.
+        let base = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        var template = Array((base + "/motifattn-fuzz-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { fatalError("cannot create a scratch folder") }
         let folder = String(cString: made)
         // FastaIndex falls back to $XDG_CACHE_HOME/motifattn when it cannot write next to the file;
