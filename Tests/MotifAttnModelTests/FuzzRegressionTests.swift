@@ -46,4 +46,15 @@ final class ModelFileFuzzRegressionTests: XCTestCase {
             }
         }
     }
+
+    func testOverlapAcrossAnEmptyTensorIsFound() throws {
+        // Found reading Safetensors.decode for the safetensors harness: only neighbouring ranges were compared,
+        // so an empty tensor sorted between two overlapping ones hid the overlap.
+        var json = Array(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},"c":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#.utf8)
+        while json.count % 8 != 0 { json.append(0x20) }
+        let bytes = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) } + json + [UInt8](repeating: 0, count: 8)
+        XCTAssertThrowsError(try Safetensors.decode(Data(bytes), file: "m.safetensors")) { error in
+            XCTAssertEqual(error as? ModelFileError, .overlapping(file: "m.safetensors", tensor: "c", other: "a"))
+        }
+    }
 }
