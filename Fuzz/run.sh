@@ -40,11 +40,13 @@ done
 
 mkdir -p out
 : > out/build.log
-# --disable-dead-strip: with ld.gold's --gc-sections the coverage counters are sometimes dropped (a harness
-# then runs blind: libFuzzer prints no "Loaded 1 modules" line); checked below.
+# -Xswiftc -sanitize=fuzzer,address: SwiftPM passes the compiler -sanitize=fuzzer -sanitize=address and then
+# a second -sanitize=address, and the last one wins, so without it the Swift code gets no coverage counters
+# (a harness then runs blind: libFuzzer prints no "Loaded 1 modules" line; checked below). --sanitize
+# stays for linking. nice-all.sh: SwiftPM starts its compiler jobs at niceness 0 whatever its own is.
 build() {
-    nice -n "$nice_level" "$SWIFT" build -c release --sanitize=fuzzer --sanitize=address --disable-dead-strip \
-        --scratch-path .build-fuzz "$@" >> out/build.log 2>&1
+    ./nice-all.sh "$nice_level" "$SWIFT" build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address \
+        --disable-dead-strip --scratch-path .build-fuzz "$@" >> out/build.log 2>&1
 }
 # `swift build` takes one --product: build everything, or each harness asked for.
 if [ ${#harnesses[@]} -eq ${#ALL[@]} ]; then build_ok() { build; }; else build_ok() { for h in "${harnesses[@]}"; do build --product "fuzz-$h" || return 1; done; }; fi
