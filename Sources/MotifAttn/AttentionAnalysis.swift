@@ -251,7 +251,11 @@ public final class AttentionAnalysis {
             guard layers == config.nLayers, heads == config.nHeads, spans.count <= config.maxLen, !overflow,
                   attention.count == layers * heads * perHead else { throw PartialStateError.truncated(path: reader.path) }
             var instances: [ReportContent.Instance] = []
-            for _ in 0..<(try reader.count()) { instances.append(.init(name: try reader.string(), start: try reader.int(), end: try reader.int())) }
+            for _ in 0..<(try reader.count()) {
+                let name = try reader.string(), start = try reader.int(), end = try reader.int()
+                guard start <= end else { throw PartialStateError.truncated(path: reader.path) }  // the report draws start..<end
+                instances.append(.init(name: name, start: start, end: end))
+            }
             let window = Window(sourceName: sourceName, start: start, end: end, strand: strand, bases: bases, name: name.isEmpty ? nil : name)
             let attended = WindowAttention(window: window, label: .bound, tokenSpans: spans, layers: layers, heads: heads, attention: attention)
             let map = ReportContent.WindowMap(label: window.label, probability: probability, layer: 0, head: 0, tokenSpans: spans,

@@ -272,6 +272,8 @@ extension CoAttentionAccumulator {
         for i in boundPairsPerSlot.indices {
             boundPairsPerSlot[i] = try adding(boundPairsPerSlot[i], try reader.count(limit: Int.max), reader.path)
             mutualBestPerSlot[i] = try adding(mutualBestPerSlot[i], try reader.count(limit: Int.max), reader.path)
+            // Their ratio is a probability (the chance rate of interactions()).
+            guard mutualBestPerSlot[i] <= boundPairsPerSlot[i] else { throw PartialStateError.truncated(path: reader.path) }
         }
         let slots = boundPairsPerSlot.count
         for _ in 0..<(try reader.count()) {
