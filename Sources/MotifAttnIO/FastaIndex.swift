@@ -15,12 +15,14 @@ final class FastaIndex {
         _ = InputFile.silenceHTSlibOnce
         if let fai = fai_load3(path, nil, nil, Int32(FAI_CREATE.rawValue)) {
             self.fai = fai
+            try Self.checkBasesPerLine(indexPath: path + ".fai", fastaPath: path)
             return
         }
         let folder = try Self.cacheFolder(for: path)
         let name = URL(fileURLWithPath: path).lastPathComponent
         if let fai = fai_load3(path, "\(folder)/\(name).fai", "\(folder)/\(name).gzi", Int32(FAI_CREATE.rawValue)) {
             self.fai = fai
+            try Self.checkBasesPerLine(indexPath: "\(folder)/\(name).fai", fastaPath: path)
             return
         }
         throw ReaderError.indexFailed(path: path, reason: "htslib could not index it (is it FASTA, and bgzip rather than gzip if compressed?)")
