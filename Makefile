@@ -2,6 +2,8 @@
 #   make demo    install what is missing, build (release), scan the bundled demo genome
 #   make test    install what is missing, run the whole test suite
 #   make bench   scoring speed against ONNX Runtime (needs PEER and python3 with onnxruntime)
+#   make fuzz    libFuzzer harnesses of the parsers, FUZZ_SECONDS each (Fuzz/README.md)
+#   make sanitize  the test suite under the address and the thread sanitizer
 #   make build TARGET_CPU=haswell   opt-in build for AVX2+FMA CPUs (about 10% faster scoring at 1 thread,
 #                measured in docs/encoder.md); the default build runs on any x86-64
 SHELL := /bin/bash
@@ -20,7 +22,7 @@ BIN := $(SCRATCH)/release/motifattn
 PEER ?= Benchmarks/peer/ort_peer.py
 BENCH_MODEL ?= Reference/model/default.safetensors
 
-.PHONY: all deps test-deps apt build test demo results install clean bench
+.PHONY: all deps test-deps apt build test demo results install clean bench fuzz sanitize sanitize-address sanitize-thread
 
 all: build
 
@@ -46,6 +48,31 @@ build: deps
 ## test: the whole suite, optimised (-c release with testable imports) in its own build folder
 test: test-deps
 	$(SWIFT) test -c release --scratch-path .build-test
+
+## fuzz: build the harnesses in Fuzz/ (address sanitizer) and run each for FUZZ_SECONDS (FUZZ_JOBS at a time)
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS ?= 1
+FUZZ_HARNESSES ?=
+fuzz: deps
+	FUZZ_JOBS=$(FUZZ_JOBS) Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+## sanitize: the test suite under the address sanitizer, then the thread sanitizer (own build folders).
+## Fuzz/nice-all.sh keeps SwiftPM's compiler jobs and test runner niced too (it starts them at niceness 0).
+SANITIZE_NICE ?= Fuzz/nice-all.sh 19
+sanitize: sanitize-address sanitize-thread
+
+## Leak checking is off by default: XCTest's weak references look leaked to LeakSanitizer (Fuzz/lsan.supp),
+## together with every test case they reach. The fuzzers check the readers for leaks; SANITIZE_LEAKS=1 turns it on.
+SANITIZE_LEAKS ?= 0
+sanitize-address: test-deps
+	ASAN_OPTIONS=detect_leaks=$(SANITIZE_LEAKS) LSAN_OPTIONS=suppressions=$(CURDIR)/Fuzz/lsan.supp \
+	  SWIFT_BACKTRACE=enable=no \
+	  $(SANITIZE_NICE) $(SWIFT) test -c release --sanitize=address --scratch-path .build-asan
+
+## Under the thread sanitizer the two tests that scan the whole demo genome skip (MOTIFATTN_SANITIZER=thread).
+sanitize-thread: test-deps
+	MOTIFATTN_SANITIZER=thread SWIFT_BACKTRACE=enable=no \
+	  $(SANITIZE_NICE) $(SWIFT) test -c release --sanitize=thread --scratch-path .build-tsan
 
 ## demo: scan the bundled demo genome (Reference/demo) with the bundled default model into $(DEMO_OUT)/
 demo: build
@@ -73,4 +100,4 @@ install: build
 	install -m 644 Reference/jaspar/jaspar_core_vertebrates.meme Reference/jaspar/jaspar_core_vertebrates.tsv $(PREFIX)/share/motifattn/jaspar/
 
 clean:
-	rm -rf .build .build-* $(DEMO_OUT)
+	rm -rf .build .build-* Fuzz/.build-fuzz Fuzz/out $(DEMO_OUT)

@@ -244,11 +244,18 @@ public final class AttentionAnalysis {
                 guard lower <= upper else { throw PartialStateError.truncated(path: reader.path) }
                 spans.append(lower..<upper)
             }
+            // results() cuts one head's map out of these: they must be the model's layers and heads.
             let layers = try reader.count(limit: 1 << 16), heads = try reader.count(limit: 1 << 16)
             let attention = try reader.floats()
-            guard attention.count == layers * heads * spans.count * spans.count else { throw PartialStateError.truncated(path: reader.path) }
+            let (perHead, overflow) = spans.count.multipliedReportingOverflow(by: spans.count)
+            guard layers == config.nLayers, heads == config.nHeads, spans.count <= config.maxLen, !overflow,
+                  attention.count == layers * heads * perHead else { throw PartialStateError.truncated(path: reader.path) }
             var instances: [ReportContent.Instance] = []
-            for _ in 0..<(try reader.count()) { instances.append(.init(name: try reader.string(), start: try reader.int(), end: try reader.int())) }
+            for _ in 0..<(try reader.count()) {
+                let name = try reader.string(), start = try reader.int(), end = try reader.int()
+                guard start <= end else { throw PartialStateError.truncated(path: reader.path) }  // the report draws start..<end
+                instances.append(.init(name: name, start: start, end: end))
+            }
             let window = Window(sourceName: sourceName, start: start, end: end, strand: strand, bases: bases, name: name.isEmpty ? nil : name)
             let attended = WindowAttention(window: window, label: .bound, tokenSpans: spans, layers: layers, heads: heads, attention: attention)
             let map = ReportContent.WindowMap(label: window.label, probability: probability, layer: 0, head: 0, tokenSpans: spans,

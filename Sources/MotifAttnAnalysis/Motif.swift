@@ -160,7 +160,8 @@ public enum MEMEFormat {
                     throw fail("expected 'MEME version 4' or 'MEME version 5' as the first line, found '\(line.prefix(40))'", lineNumber)
                 }
                 let fields = line.split(separator: " ")
-                guard fields.count >= 3, let major = Int(fields[2].split(separator: ".")[0]) else {
+                // "5.5.4" → 5; a version of only dots ("." splits into nothing) is not a number.
+                guard fields.count >= 3, let major = fields[2].split(separator: ".", omittingEmptySubsequences: false).first.flatMap({ Int($0) }) else {
                     throw fail("cannot read the MEME version number", lineNumber)
                 }
                 database.version = major
@@ -245,7 +246,11 @@ public enum MEMEFormat {
                 if isProbability {
                     guard !rows.isEmpty else { throw fail("empty letter-probability matrix for motif \(current!.id)", lineNumber) }
                     current?.probabilities = rows
-                    if let n = settings["nsites"], let sites = Double(n) { current?.sites = max(1, Int(sites.rounded())) }
+                    if let n = settings["nsites"], let sites = Double(n) {
+                        // Int(_:) traps on NaN, infinities and values beyond Int.
+                        guard sites.isFinite, sites < 1e15 else { throw fail("nsites= \(n) is not a number of sites", lineNumber) }
+                        current?.sites = max(1, Int(sites.rounded()))
+                    }
                     if let e = settings["E"], let value = Double(e) { current?.eValue = value }
                 }
             }

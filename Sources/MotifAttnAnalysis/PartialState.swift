@@ -103,6 +103,13 @@ public struct StateReader {
     }
 }
 
+/// `a + b`, or an error when a corrupt state's counts overflow (a sum of real counts never does).
+func adding<T: FixedWidthInteger>(_ a: T, _ b: T, _ path: String) throws -> T {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    guard !overflow else { throw PartialStateError.truncated(path: path) }
+    return sum
+}
+
 // Each accumulator writes its running statistics and adds a written state into itself. Adding the
 // states of shards gives the state of one run over all their windows: counts and histograms exactly,
 // sums of doubles up to rounding, samples exactly (they are bottom-k by hash, not by arrival order).
@@ -144,17 +151,23 @@ extension HeadMotifDiscovery {
 
     /// Adds a state written by `encode(to:)`.
     public func merge(from reader: inout StateReader) throws {
-        boundWindows += try reader.count(limit: Int.max)
-        backgroundWindows += try reader.count(limit: Int.max)
+        // A word is counted at most once per window, so no count may exceed this part's windows.
+        let partBound = try reader.count(limit: Int.max), partBackground = try reader.count(limit: Int.max)
+        boundWindows = try adding(boundWindows, partBound, reader.path)
+        backgroundWindows = try adding(backgroundWindows, partBackground, reader.path)
+        _ = try adding(boundWindows, backgroundWindows, reader.path)  // their sum is the tests' population
         for _ in 0..<(try reader.count()) {
             let head = try HeadIndex.decode(from: &reader)
             var table = counts[head, default: [:]]
             for _ in 0..<(try reader.count()) {
                 let word = try reader.uint32()
-                let bound = try reader.count(limit: Int.max), background = try reader.count(limit: Int.max)
+                let bound = try reader.count(limit: partBound), background = try reader.count(limit: partBackground)
                 var entry = table[word, default: (0, 0)]
-                entry.bound += bound
-                entry.background += background
+                entry.bound = try adding(entry.bound, bound, reader.path)
+                entry.background = try adding(entry.background, background, reader.path)
+                guard entry.bound <= boundWindows, entry.background <= backgroundWindows else {
+                    throw PartialStateError.truncated(path: reader.path)  // a word listed twice
+                }
                 table[word] = entry
             }
             counts[head] = table
@@ -198,8 +211,10 @@ extension HeadDiagnosticsAccumulator {
 
     /// Adds a state written by `encode(to:)`.
     public func merge(from reader: inout StateReader) throws {
-        windows += try reader.count(limit: Int.max)
+        windows = try adding(windows, try reader.count(limit: Int.max), reader.path)
         let stateLayers = try reader.count(limit: 1 << 16), stateHeads = try reader.count(limit: 1 << 16)
+        // diagnostics() visits every layer × head (the co-attention histograms allow fewer than 2^16 heads).
+        guard stateLayers * stateHeads < 1 << 16 else { throw PartialStateError.truncated(path: reader.path) }
         if stateLayers > 0 { layers = stateLayers; heads = stateHeads }
         for _ in 0..<(try reader.count()) {
             let head = try HeadIndex.decode(from: &reader)
@@ -212,7 +227,7 @@ extension HeadDiagnosticsAccumulator {
         }
         for _ in 0..<(try reader.count()) {
             let head = try HeadIndex.decode(from: &reader)
-            importanceCount[head, default: 0] += try reader.count(limit: Int.max)
+            importanceCount[head] = try adding(importanceCount[head, default: 0], try reader.count(limit: Int.max), reader.path)
             importanceSum[head, default: 0] += try reader.double()
         }
     }
@@ -252,11 +267,13 @@ extension CoAttentionAccumulator {
         guard try reader.int() == motifs.count, try reader.int() == null.count else {
             throw PartialStateError.mismatch(path: reader.path, detail: "another motif database or model shape")
         }
-        for i in null.indices { null[i] += try reader.uint32() }
+        for i in null.indices { null[i] = try adding(null[i], try reader.uint32(), reader.path) }
         for i in nullSum.indices { nullSum[i] += try reader.double() }
         for i in boundPairsPerSlot.indices {
-            boundPairsPerSlot[i] += try reader.count(limit: Int.max)
-            mutualBestPerSlot[i] += try reader.count(limit: Int.max)
+            boundPairsPerSlot[i] = try adding(boundPairsPerSlot[i], try reader.count(limit: Int.max), reader.path)
+            mutualBestPerSlot[i] = try adding(mutualBestPerSlot[i], try reader.count(limit: Int.max), reader.path)
+            // Their ratio is a probability (the chance rate of interactions()).
+            guard mutualBestPerSlot[i] <= boundPairsPerSlot[i] else { throw PartialStateError.truncated(path: reader.path) }
         }
         let slots = boundPairsPerSlot.count
         for _ in 0..<(try reader.count()) {
@@ -265,20 +282,20 @@ extension CoAttentionAccumulator {
                                                 ownBackgroundSum: Array(repeating: 0, count: slots), mutualBest: Array(repeating: 0, count: slots))
             for _ in 0..<(try reader.count()) {
                 let cell = try reader.uint32()
-                state.bound[cell, default: 0] += try reader.uint32()
+                state.bound[cell] = try adding(state.bound[cell, default: 0], try reader.uint32(), reader.path)
             }
             for i in 0..<slots {
                 state.boundSum[i] += try reader.double()
-                state.ownBackground[i] += try reader.uint32()
+                state.ownBackground[i] = try adding(state.ownBackground[i], try reader.uint32(), reader.path)
                 state.ownBackgroundSum[i] += try reader.double()
-                state.mutualBest[i] += try reader.uint32()
+                state.mutualBest[i] = try adding(state.mutualBest[i], try reader.uint32(), reader.path)
             }
             for _ in 0..<(try reader.count()) {
                 let distance = try reader.uint32()
                 guard distance <= UInt32(UInt16.max) else { throw PartialStateError.truncated(path: reader.path) }
-                state.distances[UInt16(distance), default: 0] += try reader.uint32()
+                state.distances[UInt16(distance)] = try adding(state.distances[UInt16(distance), default: 0], try reader.uint32(), reader.path)
             }
-            for i in 0..<4 { state.orientations[i] += try reader.count(limit: Int.max) }
+            for i in 0..<4 { state.orientations[i] = try adding(state.orientations[i], try reader.count(limit: Int.max), reader.path) }
             pairs[key] = state
         }
     }

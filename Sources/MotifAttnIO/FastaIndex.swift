@@ -41,6 +41,7 @@ final class FastaIndex {
             throw ReaderError.indexFailed(path: path, reason: "\(indexPath) lists \(sequences.count) sequences but htslib loaded \(faidx_nseq(fai))")
         }
         lengthByName = Dictionary(sequences.map { ($0.name, $0.length) }, uniquingKeysWith: { first, _ in first })
+        try Self.checkBasesPerLine(indexPath: indexPath, fastaPath: path)
         try Self.checkAgainstPlainFile(indexPath: indexPath, fastaPath: path)
     }
 

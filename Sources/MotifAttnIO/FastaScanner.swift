@@ -275,7 +275,8 @@ public final class FastaRecordReader {
     /// The path as given (`-` for standard input).
     public let path: String
     private let scanner: FastaScanner
-    private var buffer = ByteBuffer(capacity: 1 << 12)
+    // Allocated once the input is open: deinit (which frees it) does not run when init throws before that.
+    private var buffer: ByteBuffer
     private var pendingHeader: (name: String, description: String)?
     private var started = false
     /// Number of records returned so far.
@@ -292,6 +293,7 @@ public final class FastaRecordReader {
             throw ReaderError.unsupportedFormat(path: path, detected: "alignments (SAM/BAM/CRAM)")
         }
         scanner = try FastaScanner(input: input, path: path, threads: threads)
+        buffer = ByteBuffer(capacity: 1 << 12)
     }
 
     deinit { buffer.deallocate() }

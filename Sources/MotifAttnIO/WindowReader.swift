@@ -48,7 +48,8 @@ public final class WindowReader {
     private var regionsActive = false
 
     // Tiling state of the current sequence, in coordinates local to it.
-    private var buffer = ByteBuffer(capacity: 1 << 16)
+    // Allocated once the input is open: deinit (which frees it) does not run when init throws before that.
+    private var buffer: ByteBuffer
     private var sequenceName: String?
     private var offset = 0            // contig coordinate of local position 0
     private var bufferStart = 0       // local position of buffer[0]
@@ -86,6 +87,7 @@ public final class WindowReader {
             if plainGzip { throw ReaderError.gzipNeedsBgzip(path: path) }
             source = .indexed(try FastaIndex(path: path))
         }
+        buffer = ByteBuffer(capacity: 1 << 16)
         try resolveRegions()
     }
 

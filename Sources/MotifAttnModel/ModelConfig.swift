@@ -136,6 +136,13 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         return config
     }
 
+    /// Largest `d_model`, `d_ff`, `max_len` and `n_outputs` accepted (2^20).
+    public static let largestDimension = 1 << 20
+    /// Most encoder layers accepted.
+    public static let mostLayers = 4096
+    /// Widest convolutional stem accepted.
+    public static let widestConvolution = 1023
+
     /// Rejects values motifattn v1 does not support; errors name `file` and the key.
     public func validate(file: String) throws {
         func bad(_ key: String, _ reason: String) -> ModelFileError { .badConfigValue(file: file, key: key, reason: reason) }
@@ -144,18 +151,23 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         guard tokenizer.kind == "kmer" else { throw bad("tokenizer.kind", "\"\(tokenizer.kind)\" is not supported (only \"kmer\")") }
         guard (1...12).contains(tokenizer.k) else { throw bad("tokenizer.k", "\(tokenizer.k) is outside 1...12") }
         guard tokenizer.stride >= 1 else { throw bad("tokenizer.stride", "must be at least 1") }
-        guard dModel > 0 else { throw bad("d_model", "must be positive") }
+        // Upper bounds far above any real model keep every tensor size (3 · d_model², d_ff · d_model, ...)
+        // inside Int, and a corrupt config from looping over billions of layers.
+        let largest = ModelConfig.largestDimension
+        guard dModel > 0, dModel <= largest else { throw bad("d_model", "must be between 1 and \(largest)") }
         guard nHeads > 0, dModel % nHeads == 0 else { throw bad("n_heads", "\(nHeads) does not divide d_model \(dModel)") }
-        guard nLayers >= 0 else { throw bad("n_layers", "must not be negative") }
-        guard dFF > 0 else { throw bad("d_ff", "must be positive") }
-        guard maxLen >= 2 else { throw bad("max_len", "must be at least 2") }
+        guard nLayers >= 0, nLayers <= ModelConfig.mostLayers else { throw bad("n_layers", "must be between 0 and \(ModelConfig.mostLayers)") }
+        guard dFF > 0, dFF <= largest else { throw bad("d_ff", "must be between 1 and \(largest)") }
+        guard maxLen >= 2, maxLen <= largest else { throw bad("max_len", "must be between 2 and \(largest)") }
         guard layerNormEps > 0 else { throw bad("layer_norm_eps", "must be positive") }
-        guard nOutputs > 0 else { throw bad("n_outputs", "must be positive") }
+        guard nOutputs > 0, nOutputs <= largest else { throw bad("n_outputs", "must be between 1 and \(largest)") }
         guard activation == "gelu" else { throw bad("activation", "\"\(activation)\" is not supported (only \"gelu\")") }
         guard normFirst else { throw bad("norm_first", "only pre-norm (true) is supported") }
         guard positional == "learned" else { throw bad("positional", "\"\(positional)\" is not supported (only \"learned\")") }
         guard pooling == "cls" else { throw bad("pooling", "\"\(pooling)\" is not supported (only \"cls\")") }
-        guard convWidth == 0 || (convWidth > 0 && convWidth % 2 == 1) else { throw bad("conv_width", "\(convWidth) must be 0 or odd") }
+        guard convWidth == 0 || (convWidth > 0 && convWidth % 2 == 1 && convWidth <= ModelConfig.widestConvolution) else {
+            throw bad("conv_width", "\(convWidth) must be 0 or odd (at most \(ModelConfig.widestConvolution))")
+        }
     }
 
     /// The config as the metadata JSON (sorted keys, as the reference writes it).

@@ -131,8 +131,15 @@ public enum Safetensors {
             guard begin >= 0, begin <= end, end <= dataSize else {
                 throw ModelFileError.badOffsets(file: file, tensor: name, reason: "bytes \(begin)..<\(end) outside the \(dataSize)-byte data section")
             }
-            let count = shape.reduce(1, *)
-            guard end - begin == count * elementBytes! else {
+            // Products checked for overflow: a corrupt shape must be an error, not a trap.
+            var count = 1
+            for size in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: size)
+                guard !overflow else { throw ModelFileError.badHeader(file: file, reason: "tensor \(name) has a bad shape") }
+                count = product
+            }
+            let (byteCount, overflow) = count.multipliedReportingOverflow(by: elementBytes!)
+            guard !overflow, end - begin == byteCount else {
                 throw ModelFileError.badOffsets(file: file, tensor: name, reason: "\(end - begin) bytes for \(count) \(dtype) values")
             }
             ranges.append((name, begin, end))
@@ -144,9 +151,15 @@ public enum Safetensors {
             for i in values.indices { values[i] = Float(bitPattern: UInt32(littleEndian: values[i].bitPattern)) }
             tensors[name] = NamedTensor(shape: shape, values: values)
         }
-        ranges.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
-        for i in ranges.indices.dropFirst() where ranges[i].begin < ranges[i - 1].end && ranges[i].end > ranges[i].begin {
-            throw ModelFileError.overlapping(file: file, tensor: ranges[i].name, other: ranges[i - 1].name)
+        // Empty tensors own no bytes; each other range must start after every earlier one ends (comparing
+        // with the previous range alone missed an overlap across an empty tensor between them).
+        ranges = ranges.filter { $0.end > $0.begin }.sorted { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var furthest: (name: String, end: Int)?
+        for range in ranges {
+            if let furthest, range.begin < furthest.end {
+                throw ModelFileError.overlapping(file: file, tensor: range.name, other: furthest.name)
+            }
+            if range.end > furthest?.end ?? 0 { furthest = (range.name, range.end) }
         }
         return (tensors, metadata)
     }

@@ -19,6 +19,15 @@ enum CLIRunner {
         return found
     }
 
+    /// Skips a test that scans the whole demo genome when the suite runs under the thread sanitizer
+    /// (`make sanitize-thread` sets `MOTIFATTN_SANITIZER=thread`): there one such scan takes over half an hour
+    /// on 2 cores. The same scans run under the address sanitizer and in `make test`.
+    static func skipWholeGenomeScanUnderThreadSanitizer() throws {
+        if ProcessInfo.processInfo.environment["MOTIFATTN_SANITIZER"] == "thread" {
+            throw XCTSkip("whole-genome scans are skipped under the thread sanitizer (MOTIFATTN_SANITIZER=thread): over half an hour each")
+        }
+    }
+
     /// Runs `motifattn arguments...` and collects its exit status and output; with `stdin`, as
     /// `producer | motifattn ...` through bash (`stdin` is the producer's shell command).
     static func motifattn(_ arguments: [String], stdin: String? = nil) throws -> Result {

@@ -19,6 +19,7 @@ final class WorkflowTests: XCTestCase {
     }
 
     func testShardedWorkflowEqualsOneScan() throws {
+        try CLIRunner.skipWholeGenomeScanUnderThreadSanitizer()
         let snakemake = try snakemake()
         let folder = try CLIRunner.folder(for: self)
         let genome = Self.root.appendingPathComponent("Reference/demo/genome.fa.gz").path
