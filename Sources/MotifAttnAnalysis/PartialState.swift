@@ -294,7 +294,8 @@ extension CoAttentionAccumulator {
             }
             for _ in 0..<(try reader.count()) {
                 let distance = try reader.uint32()
-                guard distance <= UInt32(UInt16.max) else { throw PartialStateError.truncated(path: reader.path) }
+                // add(_:instances:) clamps distances to maxDistance; interactions() finds their null bins by them.
+                guard distance <= UInt32(settings.maxDistance) else { throw PartialStateError.truncated(path: reader.path) }
                 state.distances[UInt16(distance)] = try adding(state.distances[UInt16(distance), default: 0], try reader.uint32(), reader.path)
             }
             for i in 0..<4 { state.orientations[i] = try adding(state.orientations[i], try reader.count(limit: Int.max), reader.path) }

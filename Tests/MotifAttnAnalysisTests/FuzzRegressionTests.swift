@@ -125,3 +125,29 @@ extension PartialStateFuzzRegressionTests {
         }
     }
 }
+
+extension PartialStateFuzzRegressionTests {
+    func testCoAttentionDistanceBeyondTheLongestCountedIsAnError() {
+        // Fuzz/corpus/partial-state/finding-distance-beyond-max: distances are clamped to maxDistance when
+        // counted, and interactions() found null bins past the end for larger ones read from a state.
+        var settings = CoAttentionSettings()
+        settings.scoreBins = 2
+        settings.maxDistance = 9
+        let motif = Motif(id: "m", probabilities: [[1, 0, 0, 0]])
+        for distance in [UInt32(9), UInt32(10)] {
+            let accumulator = CoAttentionAccumulator(motifs: [motif, motif], layers: 1, heads: 1, settings: settings)
+            var writer = StateWriter()
+            writer.int(2); writer.int(accumulator.null.count)
+            for _ in accumulator.null.indices { writer.uint32(0) }
+            for _ in accumulator.nullSum.indices { writer.double(0) }
+            for _ in accumulator.boundPairsPerSlot.indices { writer.int(0); writer.int(0) }
+            writer.int(1); writer.int(1)               // one pair, key 1
+            writer.int(0)                              // no bound cells
+            for _ in accumulator.boundPairsPerSlot.indices { writer.double(0); writer.uint32(0); writer.double(0); writer.uint32(0) }
+            writer.int(1); writer.uint32(distance); writer.uint32(1)
+            for _ in 0..<4 { writer.int(0) }
+            var reader = StateReader(bytes: writer.bytes, path: "p.state")
+            if distance == 9 { XCTAssertNoThrow(try accumulator.merge(from: &reader)) } else { assertCorrupt(try accumulator.merge(from: &reader)) }
+        }
+    }
+}
