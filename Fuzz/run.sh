@@ -50,6 +50,9 @@ done
 
 mkdir -p out
 : > out/build.log
+# SwiftPM keeps the file list of a path dependency until the manifest changes: a source file added to the
+# main package would be missing from the harnesses (an "has no member" error) without this.
+touch Package.swift
 # -Xswiftc -sanitize=fuzzer,address: SwiftPM passes the compiler -sanitize=fuzzer -sanitize=address and then
 # a second -sanitize=address, and the last one wins, so without it the Swift code gets no coverage counters
 # (a harness then runs blind: libFuzzer prints no "Loaded 1 modules" line; checked below). --sanitize

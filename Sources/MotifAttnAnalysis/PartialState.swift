@@ -277,11 +277,13 @@ extension CoAttentionAccumulator {
         }
         let slots = boundPairsPerSlot.count
         for _ in 0..<(try reader.count()) {
-            let key = try reader.count(limit: motifs.count * motifs.count)
+            // interactions() indexes motifs with the key and histograms with the cells: both must fit.
+            let key = try reader.count(limit: motifs.count * motifs.count - 1)
             var state = pairs[key] ?? PairState(boundSum: Array(repeating: 0, count: slots), ownBackground: Array(repeating: 0, count: slots),
                                                 ownBackgroundSum: Array(repeating: 0, count: slots), mutualBest: Array(repeating: 0, count: slots))
             for _ in 0..<(try reader.count()) {
                 let cell = try reader.uint32()
+                guard Int(cell >> 16) < slots, Int(cell & 0xFFFF) < settings.scoreBins else { throw PartialStateError.truncated(path: reader.path) }
                 state.bound[cell] = try adding(state.bound[cell, default: 0], try reader.uint32(), reader.path)
             }
             for i in 0..<slots {
@@ -292,7 +294,8 @@ extension CoAttentionAccumulator {
             }
             for _ in 0..<(try reader.count()) {
                 let distance = try reader.uint32()
-                guard distance <= UInt32(UInt16.max) else { throw PartialStateError.truncated(path: reader.path) }
+                // add(_:instances:) clamps distances to maxDistance; interactions() finds their null bins by them.
+                guard distance <= UInt32(settings.maxDistance) else { throw PartialStateError.truncated(path: reader.path) }
                 state.distances[UInt16(distance)] = try adding(state.distances[UInt16(distance), default: 0], try reader.uint32(), reader.path)
             }
             for i in 0..<4 { state.orientations[i] = try adding(state.orientations[i], try reader.count(limit: Int.max), reader.path) }

@@ -93,3 +93,61 @@ final class PartialStateFuzzRegressionTests: XCTestCase {
         assertCorrupt(try accumulator.merge(from: &second), "histogram counts beyond UInt32")
     }
 }
+
+extension PartialStateFuzzRegressionTests {
+    func testCoAttentionHistogramCellOutsideTheHistogramsIsAnError() {
+        // Fuzz/corpus/partial-state/finding-cell-out-of-range: interactions() indexed [slot][bin] with the
+        // cell read from the state, and motifs with a pair key of motifs² (the limit was inclusive).
+        var settings = CoAttentionSettings()
+        settings.scoreBins = 2
+        settings.maxDistance = 9
+        let motif = Motif(id: "m", probabilities: [[1, 0, 0, 0]])
+        for (key, cell) in [(1, UInt32(0)), (4, UInt32(0)), (1, UInt32(2)), (1, UInt32(7 << 16))] {
+            let accumulator = CoAttentionAccumulator(motifs: [motif, motif], layers: 1, heads: 1, settings: settings)
+            var writer = StateWriter()
+            writer.int(2); writer.int(accumulator.null.count)
+            for _ in accumulator.null.indices { writer.uint32(0) }
+            for _ in accumulator.nullSum.indices { writer.double(0) }
+            for _ in accumulator.boundPairsPerSlot.indices { writer.int(0); writer.int(0) }
+            writer.int(1)                              // one pair
+            writer.int(key)
+            writer.int(1); writer.uint32(cell); writer.uint32(1)
+            for _ in accumulator.boundPairsPerSlot.indices { writer.double(0); writer.uint32(0); writer.double(0); writer.uint32(0) }
+            writer.int(0)                              // distances
+            for _ in 0..<4 { writer.int(0) }
+            var reader = StateReader(bytes: writer.bytes, path: "p.state")
+            if key == 1 && cell == 0 {
+                XCTAssertNoThrow(try accumulator.merge(from: &reader))
+                _ = accumulator.interactions()
+            } else {
+                assertCorrupt(try accumulator.merge(from: &reader), "key \(key) cell \(cell)")
+            }
+        }
+    }
+}
+
+extension PartialStateFuzzRegressionTests {
+    func testCoAttentionDistanceBeyondTheLongestCountedIsAnError() {
+        // Fuzz/corpus/partial-state/finding-distance-beyond-max: distances are clamped to maxDistance when
+        // counted, and interactions() found null bins past the end for larger ones read from a state.
+        var settings = CoAttentionSettings()
+        settings.scoreBins = 2
+        settings.maxDistance = 9
+        let motif = Motif(id: "m", probabilities: [[1, 0, 0, 0]])
+        for distance in [UInt32(9), UInt32(10)] {
+            let accumulator = CoAttentionAccumulator(motifs: [motif, motif], layers: 1, heads: 1, settings: settings)
+            var writer = StateWriter()
+            writer.int(2); writer.int(accumulator.null.count)
+            for _ in accumulator.null.indices { writer.uint32(0) }
+            for _ in accumulator.nullSum.indices { writer.double(0) }
+            for _ in accumulator.boundPairsPerSlot.indices { writer.int(0); writer.int(0) }
+            writer.int(1); writer.int(1)               // one pair, key 1
+            writer.int(0)                              // no bound cells
+            for _ in accumulator.boundPairsPerSlot.indices { writer.double(0); writer.uint32(0); writer.double(0); writer.uint32(0) }
+            writer.int(1); writer.uint32(distance); writer.uint32(1)
+            for _ in 0..<4 { writer.int(0) }
+            var reader = StateReader(bytes: writer.bytes, path: "p.state")
+            if distance == 9 { XCTAssertNoThrow(try accumulator.merge(from: &reader)) } else { assertCorrupt(try accumulator.merge(from: &reader)) }
+        }
+    }
+}
