@@ -95,6 +95,22 @@ final class PartialStateFuzzRegressionTests: XCTestCase {
 }
 
 extension PartialStateFuzzRegressionTests {
+    /// A co-attention state of two motifs with empty histograms and one pair (`key`), holding at most one
+    /// bound histogram cell (count 1) and one distance (count 1).
+    func onePairState(of accumulator: CoAttentionAccumulator, key: Int, boundCell: UInt32?, distance: UInt32?) -> StateReader {
+        var writer = StateWriter()
+        writer.int(2); writer.int(accumulator.null.count)
+        for _ in accumulator.null.indices { writer.uint32(0) }
+        for _ in accumulator.nullSum.indices { writer.double(0) }
+        for _ in accumulator.boundPairsPerSlot.indices { writer.int(0); writer.int(0) }
+        writer.int(1); writer.int(key)             // one pair
+        if let boundCell { writer.int(1); writer.uint32(boundCell); writer.uint32(1) } else { writer.int(0) }
+        for _ in accumulator.boundPairsPerSlot.indices { writer.double(0); writer.uint32(0); writer.double(0); writer.uint32(0) }
+        if let distance { writer.int(1); writer.uint32(distance); writer.uint32(1) } else { writer.int(0) }
+        for _ in 0..<4 { writer.int(0) }
+        return StateReader(bytes: writer.bytes, path: "p.state")
+    }
+
     func testCoAttentionHistogramCellOutsideTheHistogramsIsAnError() {
         // Fuzz/corpus/partial-state/finding-cell-out-of-range: interactions() indexed [slot][bin] with the
         // cell read from the state, and motifs with a pair key of motifs² (the limit was inclusive).
@@ -104,18 +120,7 @@ extension PartialStateFuzzRegressionTests {
         let motif = Motif(id: "m", probabilities: [[1, 0, 0, 0]])
         for (key, cell) in [(1, UInt32(0)), (4, UInt32(0)), (1, UInt32(2)), (1, UInt32(7 << 16))] {
             let accumulator = CoAttentionAccumulator(motifs: [motif, motif], layers: 1, heads: 1, settings: settings)
-            var writer = StateWriter()
-            writer.int(2); writer.int(accumulator.null.count)
-            for _ in accumulator.null.indices { writer.uint32(0) }
-            for _ in accumulator.nullSum.indices { writer.double(0) }
-            for _ in accumulator.boundPairsPerSlot.indices { writer.int(0); writer.int(0) }
-            writer.int(1)                              // one pair
-            writer.int(key)
-            writer.int(1); writer.uint32(cell); writer.uint32(1)
-            for _ in accumulator.boundPairsPerSlot.indices { writer.double(0); writer.uint32(0); writer.double(0); writer.uint32(0) }
-            writer.int(0)                              // distances
-            for _ in 0..<4 { writer.int(0) }
-            var reader = StateReader(bytes: writer.bytes, path: "p.state")
+            var reader = onePairState(of: accumulator, key: key, boundCell: cell, distance: nil)
             if key == 1 && cell == 0 {
                 XCTAssertNoThrow(try accumulator.merge(from: &reader))
                 _ = accumulator.interactions()
@@ -136,17 +141,7 @@ extension PartialStateFuzzRegressionTests {
         let motif = Motif(id: "m", probabilities: [[1, 0, 0, 0]])
         for distance in [UInt32(9), UInt32(10)] {
             let accumulator = CoAttentionAccumulator(motifs: [motif, motif], layers: 1, heads: 1, settings: settings)
-            var writer = StateWriter()
-            writer.int(2); writer.int(accumulator.null.count)
-            for _ in accumulator.null.indices { writer.uint32(0) }
-            for _ in accumulator.nullSum.indices { writer.double(0) }
-            for _ in accumulator.boundPairsPerSlot.indices { writer.int(0); writer.int(0) }
-            writer.int(1); writer.int(1)               // one pair, key 1
-            writer.int(0)                              // no bound cells
-            for _ in accumulator.boundPairsPerSlot.indices { writer.double(0); writer.uint32(0); writer.double(0); writer.uint32(0) }
-            writer.int(1); writer.uint32(distance); writer.uint32(1)
-            for _ in 0..<4 { writer.int(0) }
-            var reader = StateReader(bytes: writer.bytes, path: "p.state")
+            var reader = onePairState(of: accumulator, key: 1, boundCell: nil, distance: distance)
             if distance == 9 { XCTAssertNoThrow(try accumulator.merge(from: &reader)) } else { assertCorrupt(try accumulator.merge(from: &reader)) }
         }
     }
