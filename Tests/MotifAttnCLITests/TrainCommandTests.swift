@@ -120,16 +120,24 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertNotEqual(first, try run("6"), "another seed")
     }
 
-    func testStopAfterThenResumeWritesTheSameFileAsAnUninterruptedRun() throws {
+    /// A training run of the tiny model on `count` labelled sequences (`train.fa`, `m.safetensors` and its default
+    /// checkpoint in a new folder), done once straight through; returns its model file's bytes, then removes the file.
+    private func uninterruptedRun(count: Int, seed: UInt64, epochs: Int, extra: [String] = [])
+        throws -> (dir: URL, model: String, checkpoint: String, arguments: [String], straight: Data) {
         let dir = try folder()
         let train = dir.appendingPathComponent("train.fa").path
-        try labelledFASTA(train, count: 400, seed: 4)
+        try labelledFASTA(train, count: count, seed: seed)
         let model = dir.appendingPathComponent("m.safetensors").path
         let checkpoint = dir.appendingPathComponent("m.checkpoint.safetensors").path
-        let arguments = ["train", "--train", train, "--epochs", "4", "-o", model] + Self.tinyModel
-        XCTAssertEqual(try motifattn(arguments).status, 0)
+        let arguments = ["train", "--train", train, "--epochs", "\(epochs)", "-o", model] + Self.tinyModel
+        XCTAssertEqual(try motifattn(arguments + extra).status, 0)
         let straight = try Data(contentsOf: URL(fileURLWithPath: model))
         try FileManager.default.removeItem(atPath: model)
+        return (dir, model, checkpoint, arguments, straight)
+    }
+
+    func testStopAfterThenResumeWritesTheSameFileAsAnUninterruptedRun() throws {
+        let (_, model, checkpoint, arguments, straight) = try uninterruptedRun(count: 400, seed: 4, epochs: 4)
 
         let paused = try motifattn(arguments + ["--stop-after", "1"])
         XCTAssertEqual(paused.status, 0, paused.stderr)
@@ -249,15 +257,7 @@ final class TrainCommandTests: XCTestCase {
     }
 
     func testSignalsStopTrainingWithoutPartialFilesAndTheLastCheckpointResumes() throws {
-        let dir = try folder()
-        let train = dir.appendingPathComponent("train.fa").path
-        try labelledFASTA(train, count: 2000, seed: 8)
-        let model = dir.appendingPathComponent("m.safetensors").path
-        let checkpoint = dir.appendingPathComponent("m.checkpoint.safetensors").path
-        let arguments = ["train", "--train", train, "--epochs", "3", "-o", model] + Self.tinyModel
-        XCTAssertEqual(try motifattn(arguments + ["--quiet"]).status, 0)
-        let straight = try Data(contentsOf: URL(fileURLWithPath: model))
-        try FileManager.default.removeItem(atPath: model)
+        let (dir, model, checkpoint, arguments, straight) = try uninterruptedRun(count: 2000, seed: 8, epochs: 3, extra: ["--quiet"])
 
         // SIGINT while epoch 2 runs (the epoch 1 line comes after its checkpoint is written).
         let first = try interrupt(arguments, with: SIGINT, after: "epoch 1:")
