@@ -15,8 +15,7 @@ final class FastaIndex {
     /// Bounds the extra memory of random access; a 21 Mb chromosome fits whole.
     static let blockCacheBytes: Int32 = 48 << 20
 
-    /// Sequence names and lengths in file order, read from the `.fai` text: htslib 1.16's
-    /// `faidx_seq_len` returns an `int`, which wraps for sequences of 2^31 bases or more.
+    /// Sequence names and lengths in file order, read from the `.fai` text (`FaiRecord`).
     private(set) var sequences: [(name: String, length: Int)] = []
     private var lengthByName: [String: Int] = [:]
 
@@ -36,80 +35,14 @@ final class FastaIndex {
         }
         self.fai = fai
         fai_set_cache_size(fai, Self.blockCacheBytes)
-        sequences = try Self.readLengths(indexPath: indexPath, fastaPath: path)
-        guard sequences.count == Int(faidx_nseq(fai)) else {
-            throw ReaderError.indexFailed(path: path, reason: "\(indexPath) lists \(sequences.count) sequences but htslib loaded \(faidx_nseq(fai))")
+        let records = try FaiRecord.read(indexPath: indexPath, fastaPath: path)
+        guard records.count == Int(faidx_nseq(fai)) else {
+            throw ReaderError.indexFailed(path: path, reason: "\(indexPath) lists \(records.count) sequences but htslib loaded \(faidx_nseq(fai))")
         }
+        sequences = records.map { ($0.name, $0.length) }
         lengthByName = Dictionary(sequences.map { ($0.name, $0.length) }, uniquingKeysWith: { first, _ in first })
-        try Self.checkBasesPerLine(indexPath: indexPath, fastaPath: path)
-        try Self.checkAgainstPlainFile(indexPath: indexPath, fastaPath: path)
-    }
-
-    /// For an uncompressed FASTA, checks that the `.fai` fits the file: every record's bases lie inside it,
-    /// and between one record's last base and the next one's first there is exactly one header line
-    /// (htslib builds an index that silently skips a second record of the same name, and loads an index
-    /// made for another file). Compressed files are checked as their regions are fetched.
-    private static func checkAgainstPlainFile(indexPath: String, fastaPath: String) throws {
-        guard let data = FileManager.default.contents(atPath: indexPath),
-              let handle = FileHandle(forReadingAtPath: fastaPath) else { return }
-        defer { try? handle.close() }
-        guard let start = try? handle.read(upToCount: 1), start.first == UInt8(ascii: ">") else {
-            return   // compressed: nothing to check here
-        }
-        let fileSize = Int((try? handle.seekToEnd()) ?? 0)
-        var records: [(name: String, dataStart: Int, dataEnd: Int)] = []
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            let fields = line.split(separator: UInt8(ascii: "\t")).map { String(decoding: $0, as: UTF8.self) }
-            guard fields.count >= 5, let length = Int(fields[1]), let offset = Int(fields[2]),
-                  let lineBases = Int(fields[3]), let lineBytes = Int(fields[4]), lineBases > 0, lineBytes >= lineBases else {
-                throw ReaderError.staleIndex(path: fastaPath, index: indexPath, reason: "a line is not 'name length offset linebases linewidth'")
-            }
-            let end = offset + (length / lineBases) * lineBytes + length % lineBases
-            records.append((fields[0], offset, end))
-        }
-        records.sort { $0.dataStart < $1.dataStart }
-        for (i, record) in records.enumerated() {
-            if record.dataEnd > fileSize {
-                throw ReaderError.staleIndex(path: fastaPath, index: indexPath,
-                                             reason: "'\(record.name)' would end at byte \(record.dataEnd) of a \(fileSize)-byte file")
-            }
-            // The bytes up to the next record's bases: line ends, then exactly one header line.
-            let gapEnd = i + 1 < records.count ? records[i + 1].dataStart : fileSize
-            guard gapEnd >= record.dataEnd else {
-                throw ReaderError.staleIndex(path: fastaPath, index: indexPath, reason: "records '\(record.name)' and '\(records[i + 1].name)' overlap")
-            }
-            try handle.seek(toOffset: UInt64(record.dataEnd))
-            let gap = try handle.read(upToCount: gapEnd - record.dataEnd) ?? Data()
-            let headers = gap.split(separator: UInt8(ascii: "\n")).filter { $0.first == UInt8(ascii: ">") }
-            let expected = i + 1 < records.count ? 1 : 0
-            if headers.count > expected {
-                // A record the index leaves out: htslib skips a second record of a name it has seen.
-                let name = String(decoding: headers[0].dropFirst().prefix { $0 != 32 && $0 != 9 && $0 != 13 }, as: UTF8.self)
-                if records.contains(where: { $0.name == name }) { throw ReaderError.duplicateSequenceName(path: fastaPath, name: name) }
-                throw ReaderError.staleIndex(path: fastaPath, index: indexPath,
-                                             reason: "the file has a record '\(name)' after '\(record.name)' that the index leaves out")
-            }
-            if headers.count < expected {
-                throw ReaderError.staleIndex(path: fastaPath, index: indexPath,
-                                             reason: "no header line before '\(records[i + 1].name)' where the index puts it")
-            }
-        }
-    }
-
-    /// The first two columns of a `.fai` (name, length), checked against htslib's own count of sequences.
-    private static func readLengths(indexPath: String, fastaPath: String) throws -> [(name: String, length: Int)] {
-        guard let data = FileManager.default.contents(atPath: indexPath) else {
-            throw ReaderError.indexFailed(path: fastaPath, reason: "cannot read its index \(indexPath)")
-        }
-        var result: [(name: String, length: Int)] = []
-        for (number, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
-            let fields = line.split(separator: UInt8(ascii: "\t"), maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count >= 2, let length = Int(String(decoding: fields[1], as: UTF8.self)), length >= 0 else {
-                throw ReaderError.indexFailed(path: fastaPath, reason: "\(indexPath) line \(number + 1) is not 'name<TAB>length...'")
-            }
-            result.append((String(decoding: fields[0], as: UTF8.self), length))
-        }
-        return result
+        try FaiRecord.checkBasesPerLine(records, fastaPath: path)
+        try FaiRecord.checkAgainstPlainFile(records, indexPath: indexPath, fastaPath: path)
     }
 
     deinit { fai_destroy(fai) }

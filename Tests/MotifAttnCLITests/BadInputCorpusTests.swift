@@ -97,6 +97,12 @@ final class BadInputCorpusTests: XCTestCase {
         XCTAssertEqual(empty.status, 0, empty.stderr)
         XCTAssertTrue(empty.stderr.contains("record 'empty' has no bases"), empty.stderr)
         XCTAssertEqual(empty.stdout, "next\t0\t10\tnext:0-10(+)\t0\t+\n")
+        // A record without bases between two others does not make the index look stale to region access.
+        let between = folder.appendingPathComponent("empty_between.fa")
+        try ">a\nACGTACGTAC\n>empty\n>b\nTTGGCCAATT\n".write(to: between, atomically: true, encoding: .utf8)
+        let region = try windows([between.path, "--region", "b:1-5", "--window", "5"])
+        XCTAssertEqual(region.status, 0, region.stderr)
+        XCTAssertEqual(region.stdout, ">b:0-5(+)\nTTGGC\n")
         // A BAM without its index: read whole, but regions are an error that says how to index it.
         let bam = folder.appendingPathComponent("no_index.bam").path
         let whole = try windows([bam, "--format", "bed"])
