@@ -97,6 +97,46 @@ void motifattn_gelu_in_place(float *x, long count) {
     }
 }
 
+PER_CPU_LEVEL
+void motifattn_gelu_forward(float *out, const float *in, long count) {
+    for (long i = 0; i < count; i++) {
+        float v = in[i];
+        out[i] = 0.5f * v * (1.0f + erf_approx(v * 0.70710678118654752f));
+    }
+}
+
+PER_CPU_LEVEL
+void motifattn_gelu_backward(float *gradient, const float *in, long count) {
+    for (long i = 0; i < count; i++) {
+        float v = in[i];
+        float cdf = 0.5f * (1.0f + erf_approx(v * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * exp_below88(-0.5f * v * v);
+        gradient[i] *= cdf + v * pdf;
+    }
+}
+
+PER_CPU_LEVEL
+void motifattn_masked_softmax_row(float *row, const float *keep, const float *lowered, long count) {
+    float m = -3.402823466e38f;
+    long j = 0;
+    if (count >= 16) {
+        lanes16 best, v, l;
+        memcpy(&best, row, sizeof best);
+        memcpy(&l, lowered, sizeof l);
+        best += l;
+        for (j = 16; j + 16 <= count; j += 16) {
+            memcpy(&v, row + j, sizeof v);
+            memcpy(&l, lowered + j, sizeof l);
+            best = __builtin_elementwise_max(v + l, best);
+        }
+        for (int lane = 0; lane < 16; lane++) m = best[lane] > m ? best[lane] : m;
+    }
+    for (; j < count; j++) m = row[j] + lowered[j] > m ? row[j] + lowered[j] : m;
+    for (j = 0; j < count; j++) row[j] = exp_below88(row[j] - m) * keep[j];
+    float inverse = 1.0f / row_sum(row, count);
+    for (j = 0; j < count; j++) row[j] *= inverse;
+}
+
 const char *motifattn_vector_math_level(void) {
 #if defined(__x86_64__) && defined(__clang__)
     __builtin_cpu_init();

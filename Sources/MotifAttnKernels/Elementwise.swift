@@ -76,6 +76,23 @@ public func geluInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
     motifattn_gelu_in_place(x, count)
 }
 
+/// Training's GELU forward, `out = x · ½ (1 + erf(x / √2))` for `count` floats of `input` (C kernel, `fastErf`'s arithmetic).
+public func geluForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, count: Int) {
+    motifattn_gelu_forward(out, input, count)
+}
+
+/// Training's GELU backward in place: `gradient ⊙= Φ(x) + x·φ(x)` for `count` floats (C kernel).
+public func geluBackward(gradient: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, count: Int) {
+    motifattn_gelu_backward(gradient, input, count)
+}
+
+/// One attention row of training in place: softmax of `row` over keys, the maximum taken over
+/// `row + lowered` (`lowered` is 0 for real keys, −∞ for [PAD]), times `keep` (1 or 0), renormalised (C kernel).
+public func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, keep: UnsafePointer<Float>,
+                             lowered: UnsafePointer<Float>, count: Int) {
+    motifattn_masked_softmax_row(row, keep, lowered, count)
+}
+
 /// The instruction set the C elementwise kernels (softmax, GELU) use on this CPU: `avx512`, `avx2` or `baseline`.
 public var vectorMathLevel: String { String(cString: motifattn_vector_math_level()) }
 

@@ -61,6 +61,42 @@ final class KernelTwinTests: XCTestCase {
         }
     }
 
+    func testTrainingGeluForwardAndBackwardAgreeWithErfForm() {
+        let x = randomValues(4099, seed: 11, scale: 8)
+        let upstream = randomValues(4099, seed: 12, scale: 2)
+        var out = [Float](repeating: .nan, count: x.count), gradient = upstream
+        x.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { geluForward(out: $0.baseAddress!, input: input.baseAddress!, count: x.count) }
+            gradient.withUnsafeMutableBufferPointer { geluBackward(gradient: $0.baseAddress!, input: input.baseAddress!, count: x.count) }
+        }
+        for i in x.indices {
+            let v = Double(x[i])
+            let cdf = 0.5 * (1 + erf(v / 2.0.squareRoot())), pdf = Foundation.exp(-0.5 * v * v) / (2 * Double.pi).squareRoot()
+            XCTAssertEqual(Double(out[i]), v * cdf, accuracy: 1e-6, "GELU(\(v)) (\(vectorMathLevel))")
+            XCTAssertEqual(Double(gradient[i]), Double(upstream[i]) * (cdf + v * pdf), accuracy: 2e-6, "GELU'(\(v))")
+        }
+    }
+
+    func testTrainingMaskedSoftmaxRowZeroesDroppedAndPaddedKeys() {
+        // keep = 0 drops a key from the row (its weight is exactly 0); lowered = −∞ also keeps it out of the maximum.
+        for count in [1, 9, 16, 17, 203] {
+            let row = randomValues(count, seed: UInt64(20 + count), scale: 20)
+            let keep: [Float] = (0..<count).map { $0 % 5 == 3 ? 0 : 1 }
+            let lowered: [Float] = (0..<count).map { $0 % 7 == 6 ? -.infinity : 0 }
+            let kept = (0..<count).map { keep[$0] == 1 && lowered[$0] == 0 ? 1.0 : 0.0 }
+            var fast = row
+            fast.withUnsafeMutableBufferPointer { maskedSoftmaxRow($0.baseAddress!, keep: keep, lowered: lowered, count: count) }
+            var maximum = -Double.infinity
+            for j in 0..<count where lowered[j] == 0 { maximum = max(maximum, Double(row[j])) }
+            let e = (0..<count).map { Foundation.exp(Double(row[$0]) - maximum) * Double(keep[$0]) }
+            let total = e.reduce(0, +)
+            for j in 0..<count {
+                if kept[j] == 0 && keep[j] == 0 { XCTAssertEqual(fast[j], 0) }
+                XCTAssertEqual(Double(fast[j]), e[j] / total, accuracy: 1e-6, "key \(j) of \(count) (\(vectorMathLevel))")
+            }
+        }
+    }
+
     func testLayerNormAgreesWithTwin() {
         let rows = 5, dim = 48
         let x = randomValues(rows * dim, seed: 3, scale: 3), w = randomValues(dim, seed: 4), b = randomValues(dim, seed: 5)

@@ -13,6 +13,14 @@ void motifattn_softmax_rows(float *s, long rows, long columns, long valid_column
 /// GELU, x · ½ (1 + erf(x / √2)), in place on count floats.
 void motifattn_gelu_in_place(float *x, long count);
 
+/// Training's GELU: out = GELU(in), and gradient *= GELU'(in) = Φ(in) + in · φ(in), on count floats.
+void motifattn_gelu_forward(float *out, const float *in, long count);
+void motifattn_gelu_backward(float *gradient, const float *in, long count);
+
+/// One attention row of training in place: softmax over keys (maximum taken over row + lowered, where
+/// lowered is 0 for real keys and -inf for padding), times keep (1 or 0), renormalised.
+void motifattn_masked_softmax_row(float *row, const float *keep, const float *lowered, long count);
+
 /// The instruction set the kernels above run with on this CPU: "avx512", "avx2" or "baseline".
 const char *motifattn_vector_math_level(void);
 

@@ -117,22 +117,12 @@ enum TrainingOps {
     // MARK: GELU (exact): y = x·Φ(x) = ½x(1 + erf(x/√2))
 
     static func geluForward(out: Pointer, input: ReadPointer, count: Int) {
-        let invRoot2: Float = 0.70710678118654752
-        for i in 0..<count {
-            let x = input[i]
-            out[i] = 0.5 * x * (1 + fastErf(x * invRoot2))
-        }
+        MotifAttnKernels.geluForward(out: out, input: input, count: count)
     }
 
-    /// In place: gradient [n] ← gradient ⊙ (Φ(x) + x·φ(x)) (one pointer in, one out, so the loop vectorises).
+    /// In place: gradient [n] ← gradient ⊙ (Φ(x) + x·φ(x)).
     static func geluBackward(gradient: Pointer, input: ReadPointer, count: Int) {
-        let invRoot2: Float = 0.70710678118654752, invRoot2Pi: Float = 0.39894228040143268
-        for i in 0..<count {
-            let x = input[i]
-            let cdf = 0.5 * (1 + fastErf(x * invRoot2))
-            let pdf = invRoot2Pi * fastExp(-0.5 * x * x)
-            gradient[i] *= cdf + x * pdf
-        }
+        MotifAttnKernels.geluBackward(gradient: gradient, input: input, count: count)
     }
 
     // MARK: LayerNorm over the last axis: y = (x − μ)/√(σ² + ε) · γ + β
@@ -288,21 +278,10 @@ enum TrainingOps {
     }
 
     /// One attention row in place: scores → softmax over keys with keep = 1, exactly 0 where keep = 0.
-    /// `lowered` is 0 for real keys and −∞ for [PAD] keys. Eight partial maxima and sums keep the loops vectorisable.
+    /// `lowered` is 0 for real keys and −∞ for [PAD] keys (the C kernel `maskedSoftmaxRow`).
     @inline(__always)
     static func maskedSoftmax(_ row: Pointer, keep: ReadPointer, lowered: ReadPointer, count: Int) {
-        var m = (Float(-Float.infinity), Float(-Float.infinity), Float(-Float.infinity), Float(-Float.infinity))
-        var j = 0
-        while j + 4 <= count {
-            m.0 = max(m.0, row[j] + lowered[j]); m.1 = max(m.1, row[j + 1] + lowered[j + 1])
-            m.2 = max(m.2, row[j + 2] + lowered[j + 2]); m.3 = max(m.3, row[j + 3] + lowered[j + 3])
-            j += 4
-        }
-        while j < count { m.0 = max(m.0, row[j] + lowered[j]); j += 1 }
-        let maximum = max(max(m.0, m.1), max(m.2, m.3))
-        for j in 0..<count { row[j] = fastExp(row[j] - maximum) * keep[j] }
-        let inverse = 1 / sum(row, count)
-        for j in 0..<count { row[j] *= inverse }
+        maskedSoftmaxRow(row, keep: keep, lowered: lowered, count: count)
     }
 
     /// Σ values[0..<count] with eight partial sums (a fixed order, so results are reproducible).
