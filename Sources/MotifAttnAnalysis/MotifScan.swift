@@ -117,6 +117,49 @@ public struct ScoringMatrix: Sendable {
     }
 }
 
+/// One strand of a motif as lookup tables over 4-base words, for scanning with early rejection.
+///
+/// The columns are cut into chunks of four (the last may be shorter). Each chunk has a table of its
+/// summed integer score for every 4-base word (256 entries; a shorter chunk ignores the word's last
+/// bases). Chunks are visited in decreasing order of their score range, and `bestAfter[k]` is the
+/// most the chunks after the k-th can still add, so a start whose running score plus `bestAfter`
+/// falls below the threshold is rejected early: most starts are rejected after one lookup.
+/// The accepted scores are exactly the integer scores of `ScoringMatrix` (the same sum, regrouped).
+struct ChunkedStrandScores {
+    /// Column where each chunk starts, in visiting order.
+    var chunkStart: [Int]
+    /// `[chunk * 256 + word]`, chunks in visiting order.
+    var table: [Int32]
+    /// Most the chunks after position k of the visiting order can add.
+    var bestAfter: [Int32]
+
+    init(integerScores: [[Int]]) {
+        let width = integerScores.count
+        var chunks: [(start: Int, table: [Int32], range: Int32)] = []
+        for first in stride(from: 0, to: width, by: 4) {
+            let columns = min(4, width - first)
+            var table = [Int32](repeating: 0, count: 256)
+            for word in 0..<256 {
+                var score = 0
+                for j in 0..<columns { score += integerScores[first + j][(word >> (6 - 2 * j)) & 3] }
+                table[word] = Int32(score)
+            }
+            chunks.append((first, table, table.max()! - table.min()!))
+        }
+        // Most discriminating chunk first (ties by position, so the order is fixed).
+        chunks.sort { ($0.range, -$0.start) > ($1.range, -$1.start) }
+        chunkStart = chunks.map(\.start)
+        table = chunks.flatMap(\.table)
+        var after = [Int32](repeating: 0, count: chunks.count)
+        var best: Int32 = 0
+        for k in stride(from: chunks.count - 1, through: 0, by: -1) {
+            after[k] = best
+            best += chunks[k].table.max()!
+        }
+        bestAfter = after
+    }
+}
+
 /// Scans windows for motif instances as FIMO does: both strands, exact p-values, p ≤ threshold.
 ///
 /// The background of each window is its own base composition, made
@@ -124,6 +167,10 @@ public struct ScoringMatrix: Sendable {
 /// pseudocount per base, and rounded to 1 % GC so that matrices and their score
 /// distributions are built once per motif and GC level and reused. Sites holding
 /// a base other than `A C G T` are skipped. Owns a cache, so use one scanner per thread.
+///
+/// Each strand of a motif is scored through 4-base word tables with early rejection
+/// (`ChunkedStrandScores`); the cache keeps, per GC level and motif, those tables, the
+/// log-odds and only the tail of the score distribution at and above the threshold.
 public final class MotifScanner {
     /// The motifs scanned for, in the order of `MotifInstance.motifIndex`.
     public let motifs: [Motif]
@@ -134,10 +181,14 @@ public final class MotifScanner {
     private var cache: [Int: [Prepared]] = [:]
 
     private struct Prepared {
-        var matrix: ScoringMatrix
+        var width: Int
         var threshold: Int
-        var flatForward: [Int]   // [position * 4 + base]
-        var flatReverse: [Int]   // reverse complement, same layout
+        /// `survival` of the scoring matrix from `threshold` on (p-values of reportable scores only).
+        var tail: [Double]
+        /// Log-odds in bits, `[position * 4 + base]`.
+        var logOdds: [Double]
+        var plus: ChunkedStrandScores
+        var minus: ChunkedStrandScores
     }
 
     /// Creates a scanner for `motifs`.
@@ -167,9 +218,13 @@ public final class MotifScanner {
         if let hit = cache[key] { return hit }
         let built = motifs.map { motif -> Prepared in
             let matrix = ScoringMatrix(motif: motif, background: background, pseudocount: pseudocount)
-            let forward = matrix.integerScores.flatMap { $0 }
-            let reverse = matrix.integerScores.reversed().flatMap { Array($0.reversed()) }
-            return Prepared(matrix: matrix, threshold: matrix.threshold(pValue: pValueThreshold), flatForward: forward, flatReverse: reverse)
+            let threshold = matrix.threshold(pValue: pValueThreshold)
+            let reverse = matrix.integerScores.reversed().map { Array($0.reversed()) }
+            return Prepared(width: matrix.integerScores.count, threshold: threshold,
+                            tail: threshold < matrix.survival.count ? Array(matrix.survival[threshold...]) : [],
+                            logOdds: matrix.logOdds.flatMap { $0 },
+                            plus: ChunkedStrandScores(integerScores: matrix.integerScores),
+                            minus: ChunkedStrandScores(integerScores: reverse))
         }
         cache[key] = built
         return built
@@ -177,45 +232,38 @@ public final class MotifScanner {
 
     /// The scoring matrix used for motif `index` on windows of this composition.
     public func scoringMatrix(motifIndex index: Int, for bases: [UInt8]) -> ScoringMatrix {
-        prepared(for: Self.background(of: bases))[index].matrix
+        ScoringMatrix(motif: motifs[index], background: Self.background(of: bases), pseudocount: pseudocount)
     }
 
     /// All instances with p ≤ the threshold, sorted by start, strand and motif.
     public func scan(_ bases: [UInt8]) -> [MotifInstance] {
         let tables = prepared(for: Self.background(of: bases))
-        let codes: [Int] = bases.map { base in
-            switch base {
-            case UInt8(ascii: "A"), UInt8(ascii: "a"): return 0
-            case UInt8(ascii: "C"), UInt8(ascii: "c"): return 1
-            case UInt8(ascii: "G"), UInt8(ascii: "g"): return 2
-            case UInt8(ascii: "T"), UInt8(ascii: "t"): return 3
-            default: return -1
-            }
+        let n = bases.count
+        // The 4-base word starting at each position (2 bits a base, first base highest; past the end and
+        // non-ACGT bases count as A: sites holding them are skipped through `validRun`).
+        var words = [Int](repeating: 0, count: n + 3)
+        var validRun = [Int](repeating: 0, count: n + 1)
+        var word = 0
+        for i in stride(from: n + 2, through: 0, by: -1) {
+            let code = i < n ? Self.code(bases[i]) : (value: 0, valid: false)
+            word = (word >> 2) | (Int(code.value) << 6)
+            words[i] = word
+            if i < n { validRun[i] = code.valid ? validRun[i + 1] + 1 : 0 }
         }
-        // Length of the run of valid bases starting at each position, to skip sites with N.
-        var validRun = [Int](repeating: 0, count: codes.count + 1)
-        for i in stride(from: codes.count - 1, through: 0, by: -1) { validRun[i] = codes[i] < 0 ? 0 : validRun[i + 1] + 1 }
         var found: [MotifInstance] = []
-        codes.withUnsafeBufferPointer { code in
-            for (index, table) in tables.enumerated() {
-                let width = table.matrix.integerScores.count
-                guard width <= code.count else { continue }
-                table.flatForward.withUnsafeBufferPointer { forward in
-                    table.flatReverse.withUnsafeBufferPointer { reverse in
-                        for start in 0...(code.count - width) where validRun[start] >= width {
-                            var plus = 0, minus = 0
-                            for j in 0..<width {
-                                let c = code[start + j]
-                                plus += forward[j * 4 + c]
-                                minus += reverse[j * 4 + c]
-                            }
-                            if plus >= table.threshold {
-                                found.append(instance(index, table, start, width, .plus, plus, bases))
-                            }
-                            if minus >= table.threshold {
-                                found.append(instance(index, table, start, width, .minus, minus, bases))
-                            }
-                        }
+        words.withUnsafeBufferPointer { word in
+            validRun.withUnsafeBufferPointer { valid in
+                for (index, prepared) in tables.enumerated() {
+                    let width = prepared.width
+                    guard width <= n else { continue }
+                    let threshold = Int32(prepared.threshold)
+                    Self.scanStrand(prepared.plus, width: width, threshold: threshold, count: n,
+                                    words: word.baseAddress!, validRun: valid.baseAddress!) { start, score in
+                        found.append(instance(index, prepared, start, .plus, Int(score), bases))
+                    }
+                    Self.scanStrand(prepared.minus, width: width, threshold: threshold, count: n,
+                                    words: word.baseAddress!, validRun: valid.baseAddress!) { start, score in
+                        found.append(instance(index, prepared, start, .minus, Int(score), bases))
                     }
                 }
             }
@@ -224,22 +272,52 @@ public final class MotifScanner {
         return found
     }
 
-    private func instance(_ index: Int, _ table: Prepared, _ start: Int, _ width: Int, _ strand: Strand, _ integer: Int, _ bases: [UInt8]) -> MotifInstance {
-        var score = 0.0
-        for j in 0..<width {
-            let base = Int(Self.code(bases[start + j]))
-            score += strand == .plus ? table.matrix.logOdds[j][base] : table.matrix.logOdds[width - 1 - j][3 - base]
+    /// Calls `hit` for every start whose integer score on this strand reaches `threshold`.
+    @inline(__always)
+    private static func scanStrand(_ scores: ChunkedStrandScores, width: Int, threshold: Int32, count n: Int,
+                                   words: UnsafePointer<Int>, validRun: UnsafePointer<Int>, hit: (Int, Int32) -> Void) {
+        scores.chunkStart.withUnsafeBufferPointer { chunkStart in
+            scores.table.withUnsafeBufferPointer { table in
+                scores.bestAfter.withUnsafeBufferPointer { bestAfter in
+                    let chunks = chunkStart.count
+                    let firstTable = table.baseAddress!, firstOffset = chunkStart[0], firstNeed = threshold - bestAfter[0]
+                    for start in 0...(n - width) {
+                        var score = firstTable[words[start + firstOffset]]
+                        if score < firstNeed || validRun[start] < width { continue }
+                        var k = 1
+                        while k < chunks {
+                            score += table[k * 256 + words[start + chunkStart[k]]]
+                            if score + bestAfter[k] < threshold { break }
+                            k += 1
+                        }
+                        if k == chunks { hit(start, score) }
+                    }
+                }
+            }
         }
-        return MotifInstance(motifIndex: index, motifID: motifs[index].id, start: start, end: start + width, strand: strand,
-                             score: score, pValue: table.matrix.pValue(integerScore: integer))
     }
 
-    static func code(_ base: UInt8) -> UInt8 {
+    private func instance(_ index: Int, _ table: Prepared, _ start: Int, _ strand: Strand, _ integer: Int, _ bases: [UInt8]) -> MotifInstance {
+        let width = table.width
+        var score = 0.0
+        for j in 0..<width {
+            let base = Int(Self.code(bases[start + j]).value)
+            score += strand == .plus ? table.logOdds[j * 4 + base] : table.logOdds[(width - 1 - j) * 4 + 3 - base]
+        }
+        let offset = integer - table.threshold
+        let pValue = offset < table.tail.count ? min(1, table.tail[offset]) : 0
+        return MotifInstance(motifIndex: index, motifID: motifs[index].id, start: start, end: start + width, strand: strand,
+                             score: score, pValue: pValue)
+    }
+
+    /// A base's 2-bit code (A C G T = 0 1 2 3, either case) and whether it is one of them.
+    static func code(_ base: UInt8) -> (value: UInt8, valid: Bool) {
         switch base {
-        case UInt8(ascii: "A"), UInt8(ascii: "a"): return 0
-        case UInt8(ascii: "C"), UInt8(ascii: "c"): return 1
-        case UInt8(ascii: "G"), UInt8(ascii: "g"): return 2
-        default: return 3
+        case UInt8(ascii: "A"), UInt8(ascii: "a"): return (0, true)
+        case UInt8(ascii: "C"), UInt8(ascii: "c"): return (1, true)
+        case UInt8(ascii: "G"), UInt8(ascii: "g"): return (2, true)
+        case UInt8(ascii: "T"), UInt8(ascii: "t"): return (3, true)
+        default: return (0, false)
         }
     }
 }

@@ -80,3 +80,60 @@ final class MotifScanTests: XCTestCase {
         XCTAssertGreaterThan(rate, 2e-5)
     }
 }
+
+/// The table-driven scanner (4-base word tables, early rejection) against a plain scan that sums
+/// `ScoringMatrix.integerScores` column by column at every start and strand.
+final class MotifScannerTwinTests: XCTestCase {
+    private func plainScan(_ scanner: MotifScanner, _ bases: [UInt8]) -> [MotifInstance] {
+        var found: [MotifInstance] = []
+        for (index, motif) in scanner.motifs.enumerated() {
+            let matrix = scanner.scoringMatrix(motifIndex: index, for: bases)
+            let width = motif.width, threshold = matrix.threshold(pValue: scanner.pValueThreshold)
+            guard width <= bases.count else { continue }
+            for start in 0...(bases.count - width) {
+                let site = bases[start..<(start + width)].map { MotifScanner.codeOrNil($0) }
+                if site.contains(nil) { continue }
+                var plus = 0, minus = 0, plusBits = 0.0, minusBits = 0.0
+                for (j, code) in site.enumerated() {
+                    let b = Int(code!)
+                    plus += matrix.integerScores[j][b]
+                    minus += matrix.integerScores[width - 1 - j][3 - b]
+                    plusBits += matrix.logOdds[j][b]
+                    minusBits += matrix.logOdds[width - 1 - j][3 - b]
+                }
+                for (strand, score, bits) in [(Strand.plus, plus, plusBits), (Strand.minus, minus, minusBits)] where score >= threshold {
+                    found.append(MotifInstance(motifIndex: index, motifID: motif.id, start: start, end: start + width, strand: strand,
+                                               score: bits, pValue: matrix.pValue(integerScore: score)))
+                }
+            }
+        }
+        return found.sorted { ($0.start, $0.strand == .plus ? 0 : 1, $0.motifIndex) < ($1.start, $1.strand == .plus ? 0 : 1, $1.motifIndex) }
+    }
+
+    func testTableScanFindsExactlyThePlainScansInstances() {
+        // Widths from 4 to 20+ (every chunk shape), GC from 20 % to 80 %, N and lowercase bases,
+        // a lax threshold so that many sites pass, and windows shorter than some motifs.
+        let motifs = Array(TestData.jaspar.motifs.enumerated().filter { $0.offset % 7 == 0 }.map(\.element).prefix(120))
+        XCTAssertGreaterThan(Set(motifs.map(\.width)).count, 8)
+        var generator = TestData.Generator(seed: 21)
+        for (threshold, gc) in [(1e-4, 0.5), (1e-3, 0.2), (1e-2, 0.8)] {
+            let scanner = MotifScanner(motifs: motifs, pValueThreshold: threshold)
+            for length in [3, 11, 200] {
+                var bases = (0..<length).map { _ -> UInt8 in
+                    let u = Double(generator.next() % 10_000) / 10_000
+                    return u < gc / 2 ? 67 : u < gc ? 71 : u < gc + (1 - gc) / 2 ? 65 : 84
+                }
+                if length > 100 { bases[50] = UInt8(ascii: "N"); bases[60] = UInt8(ascii: "a") }
+                let fast = scanner.scan(bases), plain = plainScan(scanner, bases)
+                XCTAssertEqual(fast.count, plain.count, "p \(threshold), gc \(gc), length \(length)")
+                for (a, b) in zip(fast, plain) {
+                    XCTAssertEqual([a.motifIndex, a.start, a.end], [b.motifIndex, b.start, b.end])
+                    XCTAssertEqual(a.strand, b.strand)
+                    XCTAssertEqual(a.pValue, b.pValue)
+                    XCTAssertEqual(a.score, b.score, accuracy: 1e-9)
+                }
+                if length == 200 && threshold >= 1e-3 { XCTAssertGreaterThan(plain.count, 20, "the check needs hits") }
+            }
+        }
+    }
+}
