@@ -117,44 +117,51 @@ public struct ScoringMatrix: Sendable {
     }
 }
 
-/// One strand of a motif as lookup tables over 4-base words, for scanning with early rejection.
+/// One strand of a motif as lookup tables over 3-base words, for scanning with early rejection.
 ///
-/// The columns are cut into chunks of four (the last may be shorter). Each chunk has a table of its
-/// summed integer score for every 4-base word (256 entries; a shorter chunk ignores the word's last
+/// The columns are cut into chunks of three (the last may be shorter). Each chunk has a table of its
+/// summed integer score for every 3-base word (64 entries; a shorter chunk ignores the word's last
 /// bases). Chunks are visited in decreasing order of their score range, and `bestAfter[k]` is the
 /// most the chunks after the k-th can still add, so a start whose running score plus `bestAfter`
-/// falls below the threshold is rejected early: most starts are rejected after one lookup.
-/// The accepted scores are exactly the integer scores of `ScoringMatrix` (the same sum, regrouped).
+/// falls below the threshold is rejected early. There are always at least `firstStage` chunks
+/// (all-zero ones pad short motifs). The accepted scores are exactly the integer scores of
+/// `ScoringMatrix` (the same sum, regrouped). Tables are small (16-bit, 128 bytes a chunk) because
+/// the scan is bound by fetching them: all of JASPAR's take about 1 MB per GC level.
 struct ChunkedStrandScores {
+    /// Bases per chunk and entries per chunk table.
+    static let chunkBases = 3, tableSize = 64
+    /// Chunks summed for every start before the first rejection.
+    static let firstStage = 3
     /// Column where each chunk starts, in visiting order.
     var chunkStart: [Int]
-    /// `[chunk * 256 + word]`, chunks in visiting order.
-    var table: [Int32]
+    /// `[chunk * tableSize + word]`, chunks in visiting order.
+    var table: [Int16]
     /// Most the chunks after position k of the visiting order can add.
     var bestAfter: [Int32]
 
     init(integerScores: [[Int]]) {
         let width = integerScores.count
-        var chunks: [(start: Int, table: [Int32], range: Int32)] = []
-        for first in stride(from: 0, to: width, by: 4) {
-            let columns = min(4, width - first)
-            var table = [Int32](repeating: 0, count: 256)
-            for word in 0..<256 {
+        var chunks: [(start: Int, table: [Int16], range: Int)] = []
+        for first in stride(from: 0, to: width, by: Self.chunkBases) {
+            let columns = min(Self.chunkBases, width - first)
+            var table = [Int16](repeating: 0, count: Self.tableSize)
+            for word in 0..<Self.tableSize {
                 var score = 0
-                for j in 0..<columns { score += integerScores[first + j][(word >> (6 - 2 * j)) & 3] }
-                table[word] = Int32(score)
+                for j in 0..<columns { score += integerScores[first + j][(word >> (2 * (Self.chunkBases - 1 - j))) & 3] }
+                table[word] = Int16(score)
             }
-            chunks.append((first, table, table.max()! - table.min()!))
+            chunks.append((first, table, Int(table.max()!) - Int(table.min()!)))
         }
         // Most discriminating chunk first (ties by position, so the order is fixed).
         chunks.sort { ($0.range, -$0.start) > ($1.range, -$1.start) }
+        while chunks.count < Self.firstStage { chunks.append((0, [Int16](repeating: 0, count: Self.tableSize), 0)) }
         chunkStart = chunks.map(\.start)
         table = chunks.flatMap(\.table)
         var after = [Int32](repeating: 0, count: chunks.count)
         var best: Int32 = 0
         for k in stride(from: chunks.count - 1, through: 0, by: -1) {
             after[k] = best
-            best += chunks[k].table.max()!
+            best += Int32(chunks[k].table.max()!)
         }
         bestAfter = after
     }
@@ -179,8 +186,11 @@ public final class MotifScanner {
     /// Pseudocount added to motif probabilities.
     public let pseudocount: Double
     private var cache: [Int: [Prepared]] = [:]
+    /// Scratch for `scanStrand`: the starts that pass its first stage.
+    private var candidates = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var candidateCapacity = 1
 
-    private struct Prepared {
+    private final class Prepared {
         var width: Int
         var threshold: Int
         /// `survival` of the scoring matrix from `threshold` on (p-values of reportable scores only).
@@ -189,6 +199,15 @@ public final class MotifScanner {
         var logOdds: [Double]
         var plus: ChunkedStrandScores
         var minus: ChunkedStrandScores
+
+        init(width: Int, threshold: Int, tail: [Double], logOdds: [Double], plus: ChunkedStrandScores, minus: ChunkedStrandScores) {
+            self.width = width
+            self.threshold = threshold
+            self.tail = tail
+            self.logOdds = logOdds
+            self.plus = plus
+            self.minus = minus
+        }
     }
 
     /// Creates a scanner for `motifs`.
@@ -197,6 +216,8 @@ public final class MotifScanner {
         self.pValueThreshold = pValueThreshold
         self.pseudocount = pseudocount
     }
+
+    deinit { candidates.deallocate() }
 
     /// Strand-symmetric background of `bases` with one pseudocount per base, rounded to 1 % GC.
     public static func background(of bases: [UInt8]) -> [Double] {
@@ -239,17 +260,24 @@ public final class MotifScanner {
     public func scan(_ bases: [UInt8]) -> [MotifInstance] {
         let tables = prepared(for: Self.background(of: bases))
         let n = bases.count
-        // The 4-base word starting at each position (2 bits a base, first base highest; past the end and
+        // The 3-base word starting at each position (2 bits a base, first base highest; past the end and
         // non-ACGT bases count as A: sites holding them are skipped through `validRun`).
-        var words = [Int](repeating: 0, count: n + 3)
+        let shift = 2 * (ChunkedStrandScores.chunkBases - 1)
+        var words = [UInt8](repeating: 0, count: n + ChunkedStrandScores.chunkBases)
         var validRun = [Int](repeating: 0, count: n + 1)
         var word = 0
-        for i in stride(from: n + 2, through: 0, by: -1) {
+        for i in stride(from: words.count - 1, through: 0, by: -1) {
             let code = i < n ? Self.code(bases[i]) : (value: 0, valid: false)
-            word = (word >> 2) | (Int(code.value) << 6)
-            words[i] = word
+            word = (word >> 2) | (Int(code.value) << shift)
+            words[i] = UInt8(word)
             if i < n { validRun[i] = code.valid ? validRun[i + 1] + 1 : 0 }
         }
+        if candidateCapacity < n + 1 {
+            candidates.deallocate()
+            candidateCapacity = n + 1
+            candidates = .allocate(capacity: candidateCapacity)
+        }
+        let candidates = self.candidates
         var found: [MotifInstance] = []
         words.withUnsafeBufferPointer { word in
             validRun.withUnsafeBufferPointer { valid in
@@ -258,11 +286,11 @@ public final class MotifScanner {
                     guard width <= n else { continue }
                     let threshold = Int32(prepared.threshold)
                     Self.scanStrand(prepared.plus, width: width, threshold: threshold, count: n,
-                                    words: word.baseAddress!, validRun: valid.baseAddress!) { start, score in
+                                    words: word.baseAddress!, validRun: valid.baseAddress!, candidates: candidates) { start, score in
                         found.append(instance(index, prepared, start, .plus, Int(score), bases))
                     }
                     Self.scanStrand(prepared.minus, width: width, threshold: threshold, count: n,
-                                    words: word.baseAddress!, validRun: valid.baseAddress!) { start, score in
+                                    words: word.baseAddress!, validRun: valid.baseAddress!, candidates: candidates) { start, score in
                         found.append(instance(index, prepared, start, .minus, Int(score), bases))
                     }
                 }
@@ -273,22 +301,37 @@ public final class MotifScanner {
     }
 
     /// Calls `hit` for every start whose integer score on this strand reaches `threshold`.
+    ///
+    /// Two stages: a branch-free pass adds the first `firstStage` chunks' scores at every start and keeps
+    /// the starts that can still reach the threshold (in `candidates`, room for `count` starts); only
+    /// those go on, chunk by chunk, with early rejection.
     @inline(__always)
     private static func scanStrand(_ scores: ChunkedStrandScores, width: Int, threshold: Int32, count n: Int,
-                                   words: UnsafePointer<Int>, validRun: UnsafePointer<Int>, hit: (Int, Int32) -> Void) {
+                                   words: UnsafePointer<UInt8>, validRun: UnsafePointer<Int>,
+                                   candidates: UnsafeMutablePointer<Int32>, hit: (Int, Int32) -> Void) {
         scores.chunkStart.withUnsafeBufferPointer { chunkStart in
             scores.table.withUnsafeBufferPointer { table in
                 scores.bestAfter.withUnsafeBufferPointer { bestAfter in
-                    let chunks = chunkStart.count
-                    let firstTable = table.baseAddress!, firstOffset = chunkStart[0], firstNeed = threshold - bestAfter[0]
-                    for start in 0...(n - width) {
-                        var score = firstTable[words[start + firstOffset]]
-                        if score < firstNeed || validRun[start] < width { continue }
-                        var k = 1
+                    let size = ChunkedStrandScores.tableSize
+                    let chunks = chunkStart.count, starts = n - width + 1
+                    let t0 = table.baseAddress!, t1 = t0 + size, t2 = t1 + size
+                    let w0 = words + chunkStart[0], w1 = words + chunkStart[1], w2 = words + chunkStart[2]
+                    let need = threshold &- bestAfter[2]
+                    var kept = 0
+                    for start in 0..<starts {
+                        let score = Int32(t0[Int(w0[start])]) &+ Int32(t1[Int(w1[start])]) &+ Int32(t2[Int(w2[start])])
+                        candidates[kept] = Int32(truncatingIfNeeded: start)
+                        kept &+= score >= need ? 1 : 0
+                    }
+                    for c in 0..<kept {
+                        let start = Int(candidates[c])
+                        if validRun[start] < width { continue }
+                        var score = Int32(t0[Int(w0[start])]) &+ Int32(t1[Int(w1[start])]) &+ Int32(t2[Int(w2[start])])
+                        var k = 3
                         while k < chunks {
-                            score += table[k * 256 + words[start + chunkStart[k]]]
-                            if score + bestAfter[k] < threshold { break }
-                            k += 1
+                            score &+= Int32(table[k &* size &+ Int(words[start &+ chunkStart[k]])])
+                            if score &+ bestAfter[k] < threshold { break }
+                            k &+= 1
                         }
                         if k == chunks { hit(start, score) }
                     }
