@@ -137,6 +137,50 @@ void motifattn_masked_softmax_row(float *row, const float *keep, const float *lo
     for (j = 0; j < count; j++) row[j] *= inverse;
 }
 
+// log2 by the odd series of fastLog2 in MotifAttnKernels/Elementwise.swift (|error| about 1e-6).
+static inline float log2_approx(float x) {
+    int32_t bits = float_to_bits(x);
+    float exponent = (float)(((bits >> 23) & 0xFF) - 127);
+    float m = bits_to_float((bits & 0x007FFFFF) | 0x3F800000);
+    float s = (m - 1.0f) / (m + 1.0f);
+    float s2 = s * s;
+    float p = 1.0f / 9;
+    p = p * s2 + 1.0f / 7;
+    p = p * s2 + 1.0f / 5;
+    p = p * s2 + 1.0f / 3;
+    p = p * s2 + 1.0f;
+    return exponent + 2.8853900817779268f * s * p;
+}
+
+PER_CPU_LEVEL
+float motifattn_entropy_bits_sum(const float *w, long count) {
+    float partial[16] = {0};
+    long i = 0;
+    for (; i + 16 <= count; i += 16) {
+        for (int lane = 0; lane < 16; lane++) {
+            float v = w[i + lane];
+            partial[lane] += -v * log2_approx(v > 1.17549435e-38f ? v : 1.17549435e-38f);
+        }
+    }
+    float total = 0;
+    for (int lane = 0; lane < 16; lane++) total += partial[lane];
+    for (; i < count; i++) total += -w[i] * log2_approx(w[i] > 1.17549435e-38f ? w[i] : 1.17549435e-38f);
+    return total;
+}
+
+PER_CPU_LEVEL
+float motifattn_dot(const float *x, const float *y, long count) {
+    float partial[16] = {0};
+    long i = 0;
+    for (; i + 16 <= count; i += 16) {
+        for (int lane = 0; lane < 16; lane++) partial[lane] += x[i + lane] * y[i + lane];
+    }
+    float total = 0;
+    for (int lane = 0; lane < 16; lane++) total += partial[lane];
+    for (; i < count; i++) total += x[i] * y[i];
+    return total;
+}
+
 const char *motifattn_vector_math_level(void) {
 #if defined(__x86_64__) && defined(__clang__)
     __builtin_cpu_init();

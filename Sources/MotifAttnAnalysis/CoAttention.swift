@@ -168,13 +168,18 @@ public final class CoAttentionAccumulator {
         var keyMeans = [Float](repeating: 0, count: settings.score == .excess ? headCount * n : 0)
         window.attention.withUnsafeBufferPointer { weights in
             if settings.score == .excess && instances.count > 1 {
+                // Column means, row by row into one accumulator per head (contiguous loops that vectorise).
                 let scale = 1 / Float(n)
-                for h in 0..<headCount {
-                    let base = h * n * n
-                    for q in 0..<n {
-                        for k in 0..<n { keyMeans[h * n + k] += weights[base + q * n + k] }
+                keyMeans.withUnsafeMutableBufferPointer { means in
+                    let all = weights.baseAddress!
+                    for h in 0..<headCount {
+                        let column = means.baseAddress! + h * n, map = all + h * n * n
+                        for q in 0..<n {
+                            let row = map + q * n
+                            for k in 0..<n { column[k] += row[k] }
+                        }
+                        for k in 0..<n { column[k] *= scale }
                     }
-                    for k in 0..<n { keyMeans[h * n + k] *= scale }
                 }
             }
             for i in 0..<instances.count {

@@ -56,34 +56,21 @@ public final class HeadDiagnosticsAccumulator {
         layers = window.layers; heads = window.heads
         let n = window.tokens
         let maxEntropy = n > 1 ? log2(Double(n)) : 1
-        var terms = [Float](repeating: 0, count: n * n)
         window.attention.withUnsafeBufferPointer { weights in
             var norms = [Double](repeating: 0, count: window.layers * window.heads)
             for head in window.allHeads {
-                let base = window.mapOffset(head)
-                // −w·log₂ w and w² per weight in branch-free loops (0·log 0 counts as 0), then summed in SIMD lanes.
-                let map = weights.baseAddress! + base
-                let entropy = terms.withUnsafeMutableBufferPointer { t -> Double in
-                    for i in 0..<(n * n) { t[i] = -map[i] * fastLog2(max(map[i], .leastNormalMagnitude)) }
-                    return Double(sum(t.baseAddress!, count: n * n)) / Double(n)
-                }
-                let norm = terms.withUnsafeMutableBufferPointer { t -> Double in
-                    for i in 0..<(n * n) { t[i] = map[i] * map[i] }
-                    return Double(sum(t.baseAddress!, count: n * n))
-                }
+                let map = weights.baseAddress! + window.mapOffset(head)
+                let entropy = Double(entropyBitsSum(map, count: n * n)) / Double(n)
                 entropySum[head, default: 0] += entropy
                 normalizedSum[head, default: 0] += entropy / maxEntropy
-                norms[head.layer * window.heads + head.head] = norm.squareRoot()
+                norms[head.layer * window.heads + head.head] = Double(dot(map, map, count: n * n)).squareRoot()
             }
             for layer in 0..<window.layers {
                 for a in 0..<window.heads {
                     for b in (a + 1)..<max(a + 1, window.heads) {
                         let x = window.mapOffset(HeadIndex(layer: layer, head: a)), y = window.mapOffset(HeadIndex(layer: layer, head: b))
-                        let dot = terms.withUnsafeMutableBufferPointer { t -> Double in
-                            for i in 0..<(n * n) { t[i] = weights[x + i] * weights[y + i] }
-                            return Double(sum(t.baseAddress!, count: n * n))
-                        }
-                        let cosine = dot / max(1e-30, norms[layer * window.heads + a] * norms[layer * window.heads + b])
+                        let product = Double(dot(weights.baseAddress! + x, weights.baseAddress! + y, count: n * n))
+                        let cosine = product / max(1e-30, norms[layer * window.heads + a] * norms[layer * window.heads + b])
                         similaritySum[HeadIndex(layer: layer, head: a), default: [:]][b, default: 0] += cosine
                         similaritySum[HeadIndex(layer: layer, head: b), default: [:]][a, default: 0] += cosine
                     }

@@ -93,6 +93,16 @@ public func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, keep: UnsafePoi
     motifattn_masked_softmax_row(row, keep, lowered, count)
 }
 
+/// Σ −w·log₂ w over `count` weights in bits (0·log 0 counts as 0): the entropy of a distribution (C kernel, `fastLog2`'s series).
+public func entropyBitsSum(_ w: UnsafePointer<Float>, count: Int) -> Float {
+    motifattn_entropy_bits_sum(w, count)
+}
+
+/// Σ x·y over `count` floats in sixteen lanes (a fixed order for a given count; C kernel).
+public func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+    motifattn_dot(x, y, count)
+}
+
 /// The instruction set the C elementwise kernels (softmax, GELU) use on this CPU: `avx512`, `avx2` or `baseline`.
 public var vectorMathLevel: String { String(cString: motifattn_vector_math_level()) }
 

@@ -97,6 +97,23 @@ final class KernelTwinTests: XCTestCase {
         }
     }
 
+    func testEntropyAndDotAgreeWithDoubleSums() {
+        for count in [1, 15, 16, 17, 202 * 202] {
+            // A distribution with exact zeros (0·log 0 = 0) and a second vector for the dot product.
+            var w = randomValues(count, seed: UInt64(30 + count)).map { max(0, $0) }
+            let total = w.reduce(0, +)
+            w = total > 0 ? w.map { $0 / total } : [1]
+            let y = randomValues(w.count, seed: UInt64(40 + count))
+            var entropy = 0.0, product = 0.0
+            for (a, b) in zip(w, y) {
+                if a > 0 { entropy -= Double(a) * log2(Double(a)) }
+                product += Double(a) * Double(b)
+            }
+            XCTAssertEqual(Double(entropyBitsSum(w, count: w.count)), entropy, accuracy: 1e-5 * max(1, entropy), "\(count)")
+            XCTAssertEqual(Double(dot(w, y, count: w.count)), product, accuracy: 1e-6, "\(count)")
+        }
+    }
+
     func testLayerNormAgreesWithTwin() {
         let rows = 5, dim = 48
         let x = randomValues(rows * dim, seed: 3, scale: 3), w = randomValues(dim, seed: 4), b = randomValues(dim, seed: 5)

@@ -21,6 +21,12 @@ void motifattn_gelu_backward(float *gradient, const float *in, long count);
 /// lowered is 0 for real keys and -inf for padding), times keep (1 or 0), renormalised.
 void motifattn_masked_softmax_row(float *row, const float *keep, const float *lowered, long count);
 
+/// Σ −w·log₂ w over count weights (0·log 0 = 0), in sixteen lanes (fastLog2's series).
+float motifattn_entropy_bits_sum(const float *w, long count);
+
+/// Σ x·y over count floats, in sixteen lanes (a fixed order for a given count).
+float motifattn_dot(const float *x, const float *y, long count);
+
 /// The instruction set the kernels above run with on this CPU: "avx512", "avx2" or "baseline".
 const char *motifattn_vector_math_level(void);
 
