@@ -76,13 +76,17 @@ public struct WindowAttention: Sendable {
         var received = [Double](repeating: 0, count: tokens)
         let n = tokens
         attention.withUnsafeBufferPointer { weights in
-            let base = mapOffset(head)
-            for query in 0..<n {
-                let row = base + query * n
-                for key in 0..<n { received[key] += Double(weights[row + key]) }
+            received.withUnsafeMutableBufferPointer { sums in
+                // Row by row into one accumulator (contiguous loops that vectorise).
+                let map = weights.baseAddress! + mapOffset(head), total = sums.baseAddress!
+                for query in 0..<n {
+                    let row = map + query * n
+                    for key in 0..<n { total[key] += Double(row[key]) }
+                }
+                for key in 0..<n { total[key] /= Double(n) }
             }
         }
-        return received.map { $0 / Double(n) }
+        return received
     }
 
     /// Attention profile over the window's bases for `head`.
