@@ -17,6 +17,15 @@ public struct HeadMotif: Sendable {
     public var pValue: Double
     /// Benjamini–Hochberg q-value of the seed word over all words and heads tested.
     public var qValue: Double
+    /// Of the windows (bound and background) holding the seed word, the fraction where it lies in a
+    /// high-attention region of this head.
+    public var focusFraction: Double = .nan
+    /// The head's overall rate: over every word, windows with the word in a region per window holding it.
+    public var expectedFraction: Double = .nan
+    /// Binomial p-value of the seed word's attention focus (`focusFraction` above `expectedFraction`).
+    public var focusPValue: Double = .nan
+    /// Benjamini–Hochberg q-value of the focus p-value over all words and heads.
+    public var focusQValue: Double = .nan
     /// The best database match, if a comparator was given.
     public var bestMatch: MotifMatch?
 }
@@ -41,6 +50,12 @@ public struct HeadMotif: Sendable {
 /// until no word joins. Each group becomes a frequency matrix from its aligned
 /// words weighted by their window counts; edge positions covered by under 30 %
 /// of the best-covered position are trimmed. A group's statistics are those of its seed word.
+///
+/// Focus: a head may attend a word in every window, bound or not (a motif planted alike in both can
+/// never be enriched). A third counter per word counts the windows holding it anywhere, and a word
+/// is focused by a head when it lies in the head's regions in more of those windows than the head's
+/// overall rate (`focusTests`); focused words that are not enriched seed further groups after the
+/// enriched ones, and every motif reports its seed word's focus statistics.
 ///
 /// Refinement from sites: words are short, so a group's matrix covers only the core of a
 /// site and matches database motifs weakly. Each head also keeps a bounded sample
@@ -67,6 +82,8 @@ public final class HeadMotifDiscovery {
     /// Bases kept on each side of a region, and added around a refined motif's sites.
     public let siteFlank: Int
     var counts: [HeadIndex: [UInt32: (bound: Int, background: Int)]] = [:]
+    /// Windows (bound and background) holding each word anywhere, whatever the attention.
+    var presence: [UInt32: Int] = [:]
     var regions: [HeadIndex: [(hash: UInt64, codes: [UInt8])]] = [:]   // base codes 0...3, 4 for anything else
     /// Bound windows seen.
     public internal(set) var boundWindows = 0
@@ -94,6 +111,13 @@ public final class HeadMotifDiscovery {
     public func add(_ window: WindowAttention) {
         if window.label == .bound { boundWindows += 1 } else { backgroundWindows += 1 }
         let codes = window.window.bases.map { MotifScanner.codeOrNil($0) }
+        if codes.count >= wordLength {
+            var present = Set<UInt32>()
+            for start in 0...(codes.count - wordLength) {
+                if let word = Self.canonicalWord(codes, start, wordLength) { present.insert(word) }
+            }
+            for word in present { presence[word, default: 0] += 1 }
+        }
         for head in window.allHeads {
             var words = Set<UInt32>()
             let found = AttentionRegions.find(in: Self.runningMean(window.profile(head), width: smoothing),
@@ -214,8 +238,41 @@ public final class HeadMotifDiscovery {
         (0..<k).map { Int((word >> (2 * UInt32(k - 1 - $0))) & 3) }
     }
 
-    /// One enrichment test of a word in a head.
-    struct WordTest { var head: HeadIndex; var word: UInt32; var bound: Int; var background: Int; var p: Double; var q: Double }
+    /// The enrichment and focus tests of a word in a head.
+    struct WordTest {
+        var head: HeadIndex; var word: UInt32; var bound: Int; var background: Int; var p: Double; var q: Double
+        /// Windows holding the word anywhere; the head's expected in-region rate; focus p and q.
+        var present = 0, expected = 0.0, focusP = 1.0, focusQ = 1.0
+    }
+
+    /// Focus tests of every word present in the windows, for every head (p-values, q still 1).
+    ///
+    /// A word is focused by a head when it lies in the head's high-attention regions in more of the
+    /// windows holding it than the head's overall rate predicts. The rate is taken over all words:
+    /// (windows with a word in a region, summed over words) / (windows holding a word, summed over
+    /// words), so it is in the same units as the word's own fraction and already includes how often a
+    /// word occurs twice in a window. p = binomial upper tail P(X ≥ in-region windows) with
+    /// X ~ Binomial(windows holding the word, rate).
+    func focusTests() -> [WordTest] {
+        let presentTotal = presence.values.reduce(0, +)
+        guard presentTotal > 0 else { return [] }
+        let words = presence.keys.sorted()
+        var tests: [WordTest] = []
+        for head in counts.keys.sorted() {
+            let table = counts[head]!
+            let inRegions = table.values.reduce(0) { $0 + $1.bound + $1.background }
+            let rate = min(1, Double(inRegions) / Double(presentTotal))
+            for word in words {
+                let entry = table[word] ?? (0, 0)
+                let n = max(presence[word]!, entry.bound + entry.background)
+                tests.append(WordTest(head: head, word: word, bound: entry.bound, background: entry.background, p: 1, q: 1, present: n,
+                                      expected: rate, focusP: Statistics.binomialUpperTail(observed: entry.bound + entry.background,
+                                                                                           trials: n, probability: rate)))
+            }
+        }
+        return tests
+    }
+
 
     /// Discovered motifs of every head, sorted by head then significance.
     ///
@@ -223,7 +280,9 @@ public final class HeadMotifDiscovery {
     ///   - maxQValue: words with a larger q-value are not used.
     ///   - maxMotifsPerHead: at most this many motifs per head.
     ///   - comparator: when given, each motif's best database match is filled in.
-    public func motifs(maxQValue: Double = 0.05, maxMotifsPerHead: Int = 10, comparator: MotifComparator? = nil) -> [HeadMotif] {
+    ///   - useFocus: also seed motifs from words the head focuses on without enrichment in bound windows.
+    public func motifs(maxQValue: Double = 0.05, maxMotifsPerHead: Int = 10, comparator: MotifComparator? = nil,
+                       useFocus: Bool = true) -> [HeadMotif] {
         let total = boundWindows + backgroundWindows
         guard total > 0 else { return [] }
         var tests: [WordTest] = []
@@ -236,13 +295,28 @@ public final class HeadMotifDiscovery {
         }
         let q = Statistics.benjaminiHochberg(tests.map(\.p))
         for i in tests.indices { tests[i].q = q[i] }
+        var focus = focusTests()
+        let focusQ = Statistics.benjaminiHochberg(focus.map(\.focusP))
+        for i in focus.indices { focus[i].focusQ = focusQ[i] }
+        var focusOf: [HeadIndex: [UInt32: WordTest]] = [:]
+        for test in focus { focusOf[test.head, default: [:]][test.word] = test }
+        for i in tests.indices {
+            guard let f = focusOf[tests[i].head]?[tests[i].word] else { continue }
+            tests[i].present = f.present; tests[i].expected = f.expected; tests[i].focusP = f.focusP; tests[i].focusQ = f.focusQ
+        }
         let boundTotal = Double(max(1, boundWindows)), backgroundTotal = Double(max(1, backgroundWindows))
         var result: [HeadMotif] = []
         for head in counts.keys.sorted() {
-            var pool = tests.filter {
-                $0.head == head && $0.q <= maxQValue && Double($0.bound) / boundTotal > Double($0.background) / backgroundTotal
+            // Seeds: words enriched in bound windows (most significant first), then words the head only
+            // focuses on (most significant focus first); a group absorbs words of either kind.
+            func enriched(_ t: WordTest) -> Bool {
+                t.q <= maxQValue && Double(t.bound) / boundTotal > Double(t.background) / backgroundTotal
             }
-            pool.sort { ($0.p, $0.word) < ($1.p, $1.word) }
+            let candidates = tests.filter { $0.head == head }
+            var pool = candidates.filter(enriched).sorted { ($0.p, $0.word) < ($1.p, $1.word) }
+            if useFocus {
+                pool += candidates.filter { !enriched($0) && $0.focusQ <= maxQValue }.sorted { ($0.focusP, $0.word) < ($1.focusP, $1.word) }
+            }
             var number = 0
             while let seed = pool.first, number < maxMotifsPerHead {
                 pool.removeFirst()
@@ -265,7 +339,8 @@ public final class HeadMotifDiscovery {
                 let motif = refine(group.consensus, head: head, id: id) ?? group.motif(id: id)
                 var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
                                       boundFraction: Double(seed.bound) / boundTotal, backgroundFraction: Double(seed.background) / backgroundTotal,
-                                      pValue: seed.p, qValue: seed.q, bestMatch: nil)
+                                      pValue: seed.p, qValue: seed.q, focusFraction: Double(seed.bound + seed.background) / Double(max(1, seed.present)),
+                                      expectedFraction: seed.expected, focusPValue: seed.focusP, focusQValue: seed.focusQ, bestMatch: nil)
                 if let comparator { found.bestMatch = comparator.compare(motif).first }
                 result.append(found)
             }

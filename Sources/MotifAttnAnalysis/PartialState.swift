@@ -122,7 +122,7 @@ extension HeadIndex {
 }
 
 extension HeadMotifDiscovery {
-    /// Writes the word counters and the site samples.
+    /// Writes the word counters, the windows holding each word and the site samples.
     public func encode(to writer: inout StateWriter) {
         writer.int(boundWindows)
         writer.int(backgroundWindows)
@@ -136,6 +136,11 @@ extension HeadMotifDiscovery {
                 writer.int(table[word]!.bound)
                 writer.int(table[word]!.background)
             }
+        }
+        writer.int(presence.count)
+        for word in presence.keys.sorted() {
+            writer.uint32(word)
+            writer.int(presence[word]!)
         }
         for head in regions.keys { pruneRegions(head) }
         writer.int(regions.count)
@@ -171,6 +176,12 @@ extension HeadMotifDiscovery {
                 table[word] = entry
             }
             counts[head] = table
+        }
+        for _ in 0..<(try reader.count()) {
+            let word = try reader.uint32()
+            let windows = try adding(presence[word, default: 0], try reader.count(limit: try adding(partBound, partBackground, reader.path)), reader.path)
+            guard windows <= boundWindows + backgroundWindows else { throw PartialStateError.truncated(path: reader.path) }  // listed twice
+            presence[word] = windows
         }
         for _ in 0..<(try reader.count()) {
             let head = try HeadIndex.decode(from: &reader)
