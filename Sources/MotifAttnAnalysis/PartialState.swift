@@ -150,6 +150,9 @@ extension HeadMotifDiscovery {
             for region in regions[head]! {
                 writer.uint64(region.hash)
                 writer.data(region.codes)
+                writer.uint64(region.source)
+                writer.int(region.origin)
+                writer.int(region.reversed ? 1 : 0)
             }
         }
     }
@@ -187,7 +190,9 @@ extension HeadMotifDiscovery {
             let head = try HeadIndex.decode(from: &reader)
             for _ in 0..<(try reader.count()) {
                 let hash = try reader.uint64()
-                regions[head, default: []].append((hash, try reader.data()))
+                let codes = try reader.data(), source = try reader.uint64(), origin = try reader.int(), reversed = try reader.count(limit: 1)
+                guard codes.allSatisfy({ $0 <= 4 }) else { throw PartialStateError.truncated(path: reader.path) }  // base codes are 0...4
+                regions[head, default: []].append(KeptRegion(hash: hash, codes: codes, source: source, origin: origin, reversed: reversed == 1))
             }
             pruneRegions(head)
         }

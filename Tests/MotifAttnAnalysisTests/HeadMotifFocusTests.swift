@@ -1,8 +1,8 @@
 import XCTest
 @testable import MotifAttnAnalysis
 
-/// Attention focus (a head attends a word more than its occurrences predict), against hand-computed
-/// statistics and planted sites.
+/// Attention focus (a head attends a word more than its occurrences predict) and the refinement of
+/// head motifs from their sites, against hand-computed statistics and planted sites.
 final class HeadMotifFocusTests: XCTestCase {
     func testFocusPValueIsTheBinomialTailAtTheHeadsOverallRate() throws {
         let discovery = HeadMotifDiscovery()
@@ -64,5 +64,48 @@ final class HeadMotifFocusTests: XCTestCase {
             XCTAssertGreaterThan(motif.focusQValue, 0.05, "\(motif.motif.consensus)")
         }
         XCTAssertFalse(found.contains { $0.head == HeadIndex(layer: 0, head: 2) })
+    }
+
+    func testRefinementLearnsTheDegenerateColumnsOfSampledSites() throws {
+        // GATA5 (MA0766.3, WGATAASR) has three degenerate columns: planted sites drawn from its matrix
+        // mix two bases there. A consensus search keeps the sites that resemble one consensus; the PWM
+        // rescans learn the mix from the sites themselves.
+        var synthetic = SyntheticAttention()
+        synthetic.focusHead = 0
+        synthetic.focusMotifID = synthetic.motifB.id
+        synthetic.sampledSites = true
+        let gata5 = synthetic.motifB
+        var generator = TestData.Generator(seed: 29)
+        let refined = HeadMotifDiscovery(), consensusOnly = HeadMotifDiscovery(refinementRounds: 0)
+        for number in 0..<600 {
+            let window = synthetic.window(number, bound: number % 2 == 0, using: &generator).0
+            refined.add(window)
+            consensusOnly.add(window)
+        }
+        let toGATA5 = MotifComparator(targets: [gata5])
+        /// Mean absolute difference between the motif's and GATA5's probabilities over GATA5's columns,
+        /// aligned as the comparison aligns them (columns the motif does not cover count as uniform).
+        func distance(_ found: [HeadMotif]) throws -> Double {
+            let motif = try XCTUnwrap(found.first { $0.head == HeadIndex(layer: 0, head: 0) }).motif
+            let match = try XCTUnwrap(toGATA5.compare(motif).first)
+            let target = match.orientation == .minus ? gata5.reverseComplement : gata5
+            var total = 0.0
+            for j in 0..<target.width {
+                let i = j - match.offset
+                let column = i >= 0 && i < motif.width ? motif.probabilities[i] : [0.25, 0.25, 0.25, 0.25]
+                total += zip(column, target.probabilities[j]).reduce(0) { $0 + abs($1.0 - $1.1) }
+            }
+            return total / Double(target.width)
+        }
+        let comparator = MotifComparator(targets: TestData.jaspar.motifs)
+        let found = refined.motifs(comparator: comparator)
+        let first = try XCTUnwrap(found.first { $0.head == HeadIndex(layer: 0, head: 0) })
+        let match = try XCTUnwrap(first.bestMatch)
+        XCTAssertTrue(match.targetID == gata5.id || TestData.annotations.sameFamily(match.targetID, gata5.id),
+                      "best match \(match.targetID) \(match.targetName), consensus \(first.motif.consensus)")
+        XCTAssertLessThanOrEqual(match.qValue, 0.05)
+        let refinedDistance = try distance(found), consensusDistance = try distance(consensusOnly.motifs(comparator: comparator))
+        XCTAssertLessThan(refinedDistance, 0.25, "refined \(first.motif.consensus)")
+        XCTAssertLessThan(refinedDistance, consensusDistance)
     }
 }
