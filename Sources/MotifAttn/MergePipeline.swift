@@ -28,7 +28,7 @@ public enum ScanError: Error, CustomStringConvertible {
 /// The format of `scan --partial` outputs.
 public enum PartialScan {
     /// First string of `partial.state`.
-    static let magic = "motifattn-partial-scan-1"
+    static let magic = "motifattn-partial-scan-2"
     /// The state file's name in a part's folder.
     public static let stateFile = "partial.state"
 

@@ -17,6 +17,15 @@ public struct HeadMotif: Sendable {
     public var pValue: Double
     /// Benjamini–Hochberg q-value of the seed word over all words and heads tested.
     public var qValue: Double
+    /// Of the windows (bound and background) holding the seed word, the fraction where it lies in a
+    /// high-attention region of this head.
+    public var focusFraction: Double = .nan
+    /// The head's overall rate: over every word, windows with the word in a region per window holding it.
+    public var expectedFraction: Double = .nan
+    /// Binomial p-value of the seed word's attention focus (`focusFraction` above `expectedFraction`).
+    public var focusPValue: Double = .nan
+    /// Benjamini–Hochberg q-value of the focus p-value over all words and heads.
+    public var focusQValue: Double = .nan
     /// The best database match, if a comparator was given.
     public var bestMatch: MotifMatch?
 }
@@ -42,6 +51,12 @@ public struct HeadMotif: Sendable {
 /// words weighted by their window counts; edge positions covered by under 30 %
 /// of the best-covered position are trimmed. A group's statistics are those of its seed word.
 ///
+/// Focus: a head may attend a word in every window, bound or not (a motif planted alike in both can
+/// never be enriched). A third counter per word counts the windows holding it anywhere, and a word
+/// is focused by a head when it lies in the head's regions in more of those windows than the head's
+/// overall rate (`focusTests`); focused words that are not enriched seed further groups after the
+/// enriched ones, and every motif reports its seed word's focus statistics.
+///
 /// Refinement from sites: words are short, so a group's matrix covers only the core of a
 /// site and matches database motifs weakly. Each head also keeps a bounded sample
 /// (`siteReservoir` regions per head: the regions with the smallest hashes of their window,
@@ -50,7 +65,9 @@ public struct HeadMotif: Sendable {
 /// `siteFlank` bases on each side. A group's consensus is searched in them (both strands, at
 /// most one mismatch per 6 bases); the matching sites, extended by `siteFlank` bases, are aligned
 /// into the motif's frequency matrix, and flanking columns under 0.3 bits of information are
-/// trimmed. With fewer than 10 matching sites the word matrix is kept.
+/// trimmed. Then `refinementRounds` rescans of the regions with the matrix as a PWM learn it from
+/// the best-scoring site of each region (`refine`); a site seen in several overlapping windows counts
+/// once. When the consensus matches fewer than 10 regions, the word matrix starts the rescans.
 public final class HeadMotifDiscovery {
     /// Word length k.
     public let wordLength: Int
@@ -66,8 +83,14 @@ public final class HeadMotifDiscovery {
     public let siteReservoir: Int
     /// Bases kept on each side of a region, and added around a refined motif's sites.
     public let siteFlank: Int
+    /// Rounds of PWM rescanning after the consensus round of a motif's refinement (0: none).
+    public let refinementRounds: Int
+    /// Largest p-value of a site found by a PWM rescan of the refinement.
+    public let sitePValue: Double
     var counts: [HeadIndex: [UInt32: (bound: Int, background: Int)]] = [:]
-    var regions: [HeadIndex: [(hash: UInt64, codes: [UInt8])]] = [:]   // base codes 0...3, 4 for anything else
+    /// Windows (bound and background) holding each word anywhere, whatever the attention.
+    var presence: [UInt32: Int] = [:]
+    var regions: [HeadIndex: [KeptRegion]] = [:]
     /// Bound windows seen.
     public internal(set) var boundWindows = 0
     /// Background windows seen.
@@ -75,8 +98,10 @@ public final class HeadMotifDiscovery {
 
     /// Creates an empty accumulator.
     public init(wordLength: Int = 6, relativeThreshold: Double = 0.2, minLength: Int = 5, maxMotifWidth: Int = 25, smoothing: Int = 5,
-                siteReservoir: Int = 4000, siteFlank: Int = 6) {
+                siteReservoir: Int = 4000, siteFlank: Int = 6, refinementRounds: Int = 2, sitePValue: Double = 1e-4) {
         precondition(smoothing >= 1, "smoothing must be at least 1 base")
+        self.refinementRounds = refinementRounds
+        self.sitePValue = sitePValue
         self.siteReservoir = siteReservoir
         self.siteFlank = siteFlank
         self.maxMotifWidth = maxMotifWidth
@@ -94,6 +119,13 @@ public final class HeadMotifDiscovery {
     public func add(_ window: WindowAttention) {
         if window.label == .bound { boundWindows += 1 } else { backgroundWindows += 1 }
         let codes = window.window.bases.map { MotifScanner.codeOrNil($0) }
+        if codes.count >= wordLength {
+            var present = Set<UInt32>()
+            for start in 0...(codes.count - wordLength) {
+                if let word = Self.canonicalWord(codes, start, wordLength) { present.insert(word) }
+            }
+            for word in present { presence[word, default: 0] += 1 }
+        }
         for head in window.allHeads {
             var words = Set<UInt32>()
             let found = AttentionRegions.find(in: Self.runningMean(window.profile(head), width: smoothing),
@@ -115,6 +147,29 @@ public final class HeadMotifDiscovery {
         }
     }
 
+    /// A high-attention region (with flanks) kept for refining motifs, and where its bases lie.
+    struct KeptRegion: Equatable {
+        /// Orders the bottom-k sample.
+        var hash: UInt64
+        /// Base codes 0...3, 4 for anything else.
+        var codes: [UInt8]
+        /// Hash of the sequence (contig or record) name.
+        var source: UInt64
+        /// Position in the source of `codes[0]`; `codes[i]` lies at `origin + i`, or at `origin − i` when `reversed`
+        /// (a minus-strand window), so a site seen in overlapping windows is recognised as one.
+        var origin: Int
+        var reversed: Bool
+
+        /// Where a site of `width` bases at `start` in `codes` lies: its leftmost position in the source
+        /// and whether it reads on the source's plus strand.
+        func place(start: Int, width: Int, forward: Bool) -> SiteKey {
+            SiteKey(source: source, position: reversed ? origin &- (start + width - 1) : origin &+ start, plus: forward != reversed, width: width)
+        }
+    }
+
+    /// A site's place in its source, the same in every window that overlaps it.
+    struct SiteKey: Hashable { var source: UInt64; var position: Int; var plus: Bool; var width: Int }
+
     /// Adds regions (with flanks) to the head's bottom-k sample.
     private func keepRegions(_ found: [Range<Int>], of codes: [UInt8?], window: Window, head: HeadIndex) {
         var key = StableHash.fnv1a(window.sourceName)
@@ -123,7 +178,9 @@ public final class HeadMotifDiscovery {
         for region in found {
             let lower = max(0, region.lowerBound - siteFlank), upper = min(codes.count, region.upperBound + siteFlank)
             let hash = Self.mix(key ^ UInt64(region.lowerBound))
-            regions[head, default: []].append((hash, codes[lower..<upper].map { $0 ?? 4 }))
+            let minus = window.strand == .minus
+            regions[head, default: []].append(KeptRegion(hash: hash, codes: codes[lower..<upper].map { $0 ?? 4 }, source: StableHash.fnv1a(window.sourceName),
+                                                         origin: minus ? window.end - 1 - lower : window.start + lower, reversed: minus))
             if regions[head]!.count >= 2 * siteReservoir { pruneRegions(head) }
         }
     }
@@ -137,17 +194,27 @@ public final class HeadMotifDiscovery {
     /// SplitMix64 finaliser.
     static func mix(_ value: UInt64) -> UInt64 { StableHash.mix(value) }
 
+    /// A site in a kept region: the region's index, the first base and the width, and the strand.
+    struct RegionSite { var region: Int; var start: Int; var width: Int; var forward: Bool }
+
     /// The motif grown from `consensus` by aligning its matches in the head's kept regions, or nil
     /// when fewer than `minimumSites` regions hold a match.
+    ///
+    /// Round 0 aligns the best consensus match of each region (at most one mismatch per 6 bases). Each
+    /// further round (`refinementRounds`) rescans the regions with the current matrix as a PWM (log-odds
+    /// against the regions' own strand-symmetric composition) and aligns the best site of each region
+    /// whose score has p ≤ `sitePValue`: the matrix is then learnt from the sites rather than from
+    /// their resemblance to one consensus, so degenerate positions keep their mix of bases. A round that
+    /// finds fewer than `minimumSites` sites keeps the previous matrix.
     func refine(_ consensus: [Int], head: HeadIndex, id: String, minimumSites: Int = 10) -> Motif? {
+        pruneRegions(head)
+        let kept = regions[head] ?? []
+        let sequences = kept.map(\.codes)
         let width = consensus.count
         let allowed = max(1, width / 6)
         let reverse = consensus.reversed().map { 3 - $0 }
-        let flank = siteFlank
-        var columns = [[Double]](repeating: [0, 0, 0, 0], count: width + 2 * flank)
-        var sites = 0
-        pruneRegions(head)
-        for sequence in (regions[head] ?? []).map(\.codes) where sequence.count >= width {
+        var sites: [RegionSite] = []
+        for (index, sequence) in sequences.enumerated() where sequence.count >= width {
             // Best match (fewest mismatches, then leftmost, forward before reverse) in this region.
             var best: (mismatches: Int, start: Int, forward: Bool)?
             for start in 0...(sequence.count - width) {
@@ -160,31 +227,102 @@ public final class HeadMotifDiscovery {
                     if mismatches <= allowed && (best == nil || mismatches < best!.mismatches) { best = (mismatches, start, forward) }
                 }
             }
-            guard let match = best else { continue }
-            sites += 1
+            if let match = best { sites.append(RegionSite(region: index, start: match.start, width: width, forward: match.forward)) }
+        }
+        sites = distinct(sites, kept)
+        guard sites.count >= minimumSites else { return nil }
+        return rescanned(alignedMotif(sites, in: sequences, id: id), head: head, minimumSites: minimumSites)
+    }
+
+    /// `motif` after `refinementRounds` PWM rescans of the head's kept regions (see `refine`); a round
+    /// that finds fewer than `minimumSites` sites keeps the motif it started from.
+    func rescanned(_ start: Motif, head: HeadIndex, minimumSites: Int = 10) -> Motif {
+        pruneRegions(head)
+        let kept = regions[head] ?? []
+        let sequences = kept.map(\.codes)
+        var motif = start
+        guard refinementRounds > 0, !sequences.isEmpty else { return motif }
+        var composition = [1.0, 1, 1, 1]
+        for sequence in sequences { for code in sequence where code < 4 { composition[Int(code)] += 1; composition[3 - Int(code)] += 1 } }
+        let total = composition.reduce(0, +)
+        let background = composition.map { $0 / total }
+        for _ in 0..<refinementRounds {
+            let found = distinct(pwmSites(ScoringMatrix(motif: motif, background: background), in: sequences), kept)
+            guard found.count >= minimumSites else { break }
+            let next = alignedMotif(found, in: sequences, id: motif.id)
+            if next.probabilities == motif.probabilities { break }
+            motif = next
+        }
+        return motif
+    }
+
+    /// `sites` without repeats of one site of the source (overlapping windows show a site several times).
+    func distinct(_ sites: [RegionSite], _ kept: [KeptRegion]) -> [RegionSite] {
+        var seen = Set<SiteKey>()
+        return sites.filter { seen.insert(kept[$0.region].place(start: $0.start, width: $0.width, forward: $0.forward)).inserted }
+    }
+
+    /// The best site of each region scoring p ≤ `sitePValue` under `matrix` (ties: leftmost, forward first).
+    func pwmSites(_ matrix: ScoringMatrix, in sequences: [[UInt8]]) -> [RegionSite] {
+        let width = matrix.integerScores.count
+        let threshold = matrix.threshold(pValue: sitePValue)
+        // Flat tables, the reverse strand's pre-complemented: forward[j*5+code], code 4 (not ACGT) never scores.
+        var forward = [Int](repeating: -(1 << 40), count: width * 5), backward = forward
+        for j in 0..<width {
+            for b in 0..<4 {
+                forward[j * 5 + b] = matrix.integerScores[j][b]
+                backward[(width - 1 - j) * 5 + (3 - b)] = matrix.integerScores[j][b]
+            }
+        }
+        var sites: [RegionSite] = []
+        for (index, sequence) in sequences.enumerated() where sequence.count >= width {
+            var best: (score: Int, start: Int, forward: Bool)?
+            for start in 0...(sequence.count - width) {
+                var f = 0, r = 0
+                for j in 0..<width {
+                    let code = Int(sequence[start + j])
+                    f += forward[j * 5 + code]; r += backward[j * 5 + code]
+                }
+                if f >= threshold && (best == nil || f > best!.score) { best = (f, start, true) }
+                if r >= threshold && (best == nil || r > best!.score) { best = (r, start, false) }
+            }
+            if let site = best { sites.append(RegionSite(region: index, start: site.start, width: width, forward: site.forward)) }
+        }
+        return sites
+    }
+
+    /// The frequency matrix of `sites` extended by `siteFlank` bases each side, flanking columns
+    /// under 0.3 bits of information (or covered by under half the sites) trimmed, at most
+    /// `maxMotifWidth` wide (the less informative end column dropped first).
+    func alignedMotif(_ sites: [RegionSite], in sequences: [[UInt8]], id: String) -> Motif {
+        let width = sites[0].width, flank = siteFlank
+        var columns = [[Double]](repeating: [0, 0, 0, 0], count: width + 2 * flank)
+        for site in sites {
+            let sequence = sequences[site.region]
             for offset in -flank..<(width + flank) {
-                let position = match.forward ? match.start + offset : match.start + width - 1 - offset
+                let position = site.forward ? site.start + offset : site.start + width - 1 - offset
                 guard position >= 0 && position < sequence.count else { continue }
                 let code = Int(sequence[position])
                 guard code < 4 else { continue }
-                columns[offset + flank][match.forward ? code : 3 - code] += 1
+                columns[offset + flank][site.forward ? code : 3 - code] += 1
             }
         }
-        guard sites >= minimumSites else { return nil }
-        // Trim flanking columns that carry little information (or too few sites).
         func information(_ column: [Double]) -> Double {
             let total = column.reduce(0, +)
-            guard total >= Double(sites) / 2 else { return 0 }
+            guard total >= Double(sites.count) / 2 else { return 0 }
             return 2 + column.reduce(0) { $0 + ($1 > 0 ? ($1 / total) * log2($1 / total) : 0) }
         }
         var first = 0, last = columns.count - 1
         while first < flank && information(columns[first]) < 0.3 { first += 1 }
         while last > columns.count - 1 - flank && information(columns[last]) < 0.3 { last -= 1 }
+        while last - first + 1 > maxMotifWidth {
+            if information(columns[first]) < information(columns[last]) { first += 1 } else { last -= 1 }
+        }
         let probabilities = columns[first...last].map { column -> [Double] in
             let total = column.reduce(0, +) + 0.01 * 4
             return column.map { ($0 + 0.01) / total }
         }
-        return Motif(id: id, probabilities: probabilities, sites: sites)
+        return Motif(id: id, probabilities: probabilities, sites: sites.count)
     }
 
     /// Centred running mean of `values` over `width` positions (fewer at the ends).
@@ -214,8 +352,40 @@ public final class HeadMotifDiscovery {
         (0..<k).map { Int((word >> (2 * UInt32(k - 1 - $0))) & 3) }
     }
 
-    /// One enrichment test of a word in a head.
-    struct WordTest { var head: HeadIndex; var word: UInt32; var bound: Int; var background: Int; var p: Double; var q: Double }
+    /// The enrichment and focus tests of a word in a head.
+    struct WordTest {
+        var head: HeadIndex; var word: UInt32; var bound: Int; var background: Int; var p: Double; var q: Double
+        /// Windows holding the word anywhere; the head's expected in-region rate; focus p and q.
+        var present = 0, expected = 0.0, focusP = 1.0, focusQ = 1.0
+    }
+
+    /// Focus tests of every word present in the windows, for every head (p-values, q still 1).
+    ///
+    /// A word is focused by a head when it lies in the head's high-attention regions in more of the
+    /// windows holding it than the head's overall rate predicts. The rate is taken over all words:
+    /// (windows with a word in a region, summed over words) / (windows holding a word, summed over
+    /// words), so it is in the same units as the word's own fraction and already includes how often a
+    /// word occurs twice in a window. p = binomial upper tail P(X ≥ in-region windows) with
+    /// X ~ Binomial(windows holding the word, rate).
+    func focusTests() -> [WordTest] {
+        let presentTotal = presence.values.reduce(0, +)
+        guard presentTotal > 0 else { return [] }
+        let words = presence.keys.sorted()
+        var tests: [WordTest] = []
+        for head in counts.keys.sorted() {
+            let table = counts[head]!
+            let inRegions = table.values.reduce(0) { $0 + $1.bound + $1.background }
+            let rate = min(1, Double(inRegions) / Double(presentTotal))
+            for word in words {
+                let entry = table[word] ?? (0, 0)
+                let n = max(presence[word]!, entry.bound + entry.background)
+                tests.append(WordTest(head: head, word: word, bound: entry.bound, background: entry.background, p: 1, q: 1, present: n,
+                                      expected: rate, focusP: Statistics.binomialUpperTail(observed: entry.bound + entry.background,
+                                                                                           trials: n, probability: rate)))
+            }
+        }
+        return tests
+    }
 
     /// Discovered motifs of every head, sorted by head then significance.
     ///
@@ -223,7 +393,9 @@ public final class HeadMotifDiscovery {
     ///   - maxQValue: words with a larger q-value are not used.
     ///   - maxMotifsPerHead: at most this many motifs per head.
     ///   - comparator: when given, each motif's best database match is filled in.
-    public func motifs(maxQValue: Double = 0.05, maxMotifsPerHead: Int = 10, comparator: MotifComparator? = nil) -> [HeadMotif] {
+    ///   - useFocus: also seed motifs from words the head focuses on without enrichment in bound windows.
+    public func motifs(maxQValue: Double = 0.05, maxMotifsPerHead: Int = 10, comparator: MotifComparator? = nil,
+                       useFocus: Bool = true) -> [HeadMotif] {
         let total = boundWindows + backgroundWindows
         guard total > 0 else { return [] }
         var tests: [WordTest] = []
@@ -236,13 +408,28 @@ public final class HeadMotifDiscovery {
         }
         let q = Statistics.benjaminiHochberg(tests.map(\.p))
         for i in tests.indices { tests[i].q = q[i] }
+        var focus = focusTests()
+        let focusQ = Statistics.benjaminiHochberg(focus.map(\.focusP))
+        for i in focus.indices { focus[i].focusQ = focusQ[i] }
+        var focusOf: [HeadIndex: [UInt32: WordTest]] = [:]
+        for test in focus { focusOf[test.head, default: [:]][test.word] = test }
+        for i in tests.indices {
+            guard let f = focusOf[tests[i].head]?[tests[i].word] else { continue }
+            tests[i].present = f.present; tests[i].expected = f.expected; tests[i].focusP = f.focusP; tests[i].focusQ = f.focusQ
+        }
         let boundTotal = Double(max(1, boundWindows)), backgroundTotal = Double(max(1, backgroundWindows))
         var result: [HeadMotif] = []
         for head in counts.keys.sorted() {
-            var pool = tests.filter {
-                $0.head == head && $0.q <= maxQValue && Double($0.bound) / boundTotal > Double($0.background) / backgroundTotal
+            // Seeds: words enriched in bound windows (most significant first), then words the head only
+            // focuses on (most significant focus first); a group absorbs words of either kind.
+            func enriched(_ t: WordTest) -> Bool {
+                t.q <= maxQValue && Double(t.bound) / boundTotal > Double(t.background) / backgroundTotal
             }
-            pool.sort { ($0.p, $0.word) < ($1.p, $1.word) }
+            let candidates = tests.filter { $0.head == head }
+            var pool = candidates.filter(enriched).sorted { ($0.p, $0.word) < ($1.p, $1.word) }
+            if useFocus {
+                pool += candidates.filter { !enriched($0) && $0.focusQ <= maxQValue }.sorted { ($0.focusP, $0.word) < ($1.focusP, $1.word) }
+            }
             var number = 0
             while let seed = pool.first, number < maxMotifsPerHead {
                 pool.removeFirst()
@@ -262,10 +449,12 @@ public final class HeadMotifDiscovery {
                 }
                 number += 1
                 let id = "\(head)_\(number)"
-                let motif = refine(group.consensus, head: head, id: id) ?? group.motif(id: id)
+                // A long chain of words may match no site as a whole; its word matrix then starts the PWM rounds.
+                let motif = refine(group.consensus, head: head, id: id) ?? rescanned(group.motif(id: id), head: head)
                 var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
                                       boundFraction: Double(seed.bound) / boundTotal, backgroundFraction: Double(seed.background) / backgroundTotal,
-                                      pValue: seed.p, qValue: seed.q, bestMatch: nil)
+                                      pValue: seed.p, qValue: seed.q, focusFraction: Double(seed.bound + seed.background) / Double(max(1, seed.present)),
+                                      expectedFraction: seed.expected, focusPValue: seed.focusP, focusQValue: seed.focusQ, bestMatch: nil)
                 if let comparator { found.bestMatch = comparator.compare(motif).first }
                 result.append(found)
             }

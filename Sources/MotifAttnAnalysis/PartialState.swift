@@ -122,7 +122,7 @@ extension HeadIndex {
 }
 
 extension HeadMotifDiscovery {
-    /// Writes the word counters and the site samples.
+    /// Writes the word counters, the windows holding each word and the site samples.
     public func encode(to writer: inout StateWriter) {
         writer.int(boundWindows)
         writer.int(backgroundWindows)
@@ -137,6 +137,11 @@ extension HeadMotifDiscovery {
                 writer.int(table[word]!.background)
             }
         }
+        writer.int(presence.count)
+        for word in presence.keys.sorted() {
+            writer.uint32(word)
+            writer.int(presence[word]!)
+        }
         for head in regions.keys { pruneRegions(head) }
         writer.int(regions.count)
         for head in regions.keys.sorted() {
@@ -145,6 +150,9 @@ extension HeadMotifDiscovery {
             for region in regions[head]! {
                 writer.uint64(region.hash)
                 writer.data(region.codes)
+                writer.uint64(region.source)
+                writer.int(region.origin)
+                writer.int(region.reversed ? 1 : 0)
             }
         }
     }
@@ -173,10 +181,18 @@ extension HeadMotifDiscovery {
             counts[head] = table
         }
         for _ in 0..<(try reader.count()) {
+            let word = try reader.uint32()
+            let windows = try adding(presence[word, default: 0], try reader.count(limit: try adding(partBound, partBackground, reader.path)), reader.path)
+            guard windows <= boundWindows + backgroundWindows else { throw PartialStateError.truncated(path: reader.path) }  // listed twice
+            presence[word] = windows
+        }
+        for _ in 0..<(try reader.count()) {
             let head = try HeadIndex.decode(from: &reader)
             for _ in 0..<(try reader.count()) {
                 let hash = try reader.uint64()
-                regions[head, default: []].append((hash, try reader.data()))
+                let codes = try reader.data(), source = try reader.uint64(), origin = try reader.int(), reversed = try reader.count(limit: 1)
+                guard codes.allSatisfy({ $0 <= 4 }) else { throw PartialStateError.truncated(path: reader.path) }  // base codes are 0...4
+                regions[head, default: []].append(KeptRegion(hash: hash, codes: codes, source: source, origin: origin, reversed: reversed == 1))
             }
             pruneRegions(head)
         }

@@ -38,7 +38,8 @@ public enum ResultTables {
 
     /// Columns of `head_motifs.tsv`.
     public static let headMotifColumns = ["layer", "head", "motif_id", "consensus", "n_sites", "bound_fraction", "background_fraction",
-                                          "p_value", "q_value", "best_match_id", "best_match_name", "match_p_value", "match_q_value"]
+                                          "p_value", "q_value", "best_match_id", "best_match_name", "match_p_value", "match_q_value",
+                                          "focus_fraction", "expected_fraction", "focus_p_value", "focus_q_value"]
 
     /// Writes `head_motifs.tsv`: one row per discovered motif, by layer, head and motif number.
     public static func writeHeadMotifs(_ motifs: [HeadMotif], to path: String, provenance: Provenance) throws {
@@ -47,7 +48,8 @@ public enum ResultTables {
             [String(m.head.layer), String(m.head.head), m.motif.id, m.motif.consensus, String(m.sites),
              fixed(m.boundFraction), fixed(m.backgroundFraction), scientific(m.pValue), scientific(m.qValue),
              m.bestMatch?.targetID ?? "NA", m.bestMatch.map { clean($0.targetName) } ?? "NA",
-             m.bestMatch.map { scientific($0.pValue) } ?? "NA", m.bestMatch.map { scientific($0.qValue) } ?? "NA"]
+             m.bestMatch.map { scientific($0.pValue) } ?? "NA", m.bestMatch.map { scientific($0.qValue) } ?? "NA",
+             fixed(m.focusFraction), fixed(m.expectedFraction), scientific(m.focusPValue), scientific(m.focusQValue)]
         }
         try write(path, provenance: provenance, header: headMotifColumns, rows: rows)
     }

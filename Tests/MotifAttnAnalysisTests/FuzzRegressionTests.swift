@@ -36,13 +36,17 @@ final class PartialStateFuzzRegressionTests: XCTestCase {
         }
     }
 
-    /// A motif-discovery state: window counts, then one head's word counts.
-    private func discoveryState(bound: Int, background: Int, words: [(UInt32, Int, Int)]) -> [UInt8] {
+    /// A motif-discovery state: window counts, then one head's word counts, then the windows holding each
+    /// word (by default each word's own count).
+    private func discoveryState(bound: Int, background: Int, words: [(UInt32, Int, Int)], presence: [(UInt32, Int)]? = nil) -> [UInt8] {
         var writer = StateWriter()
         writer.int(bound); writer.int(background)
         writer.int(1); writer.int(0); writer.int(0)  // one head: layer 0, head 0
         writer.int(words.count)
         for (word, b, g) in words { writer.uint32(word); writer.int(b); writer.int(g) }
+        let present = presence ?? Dictionary(words.map { ($0.0, $0.1 + $0.2) }, uniquingKeysWith: max).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        writer.int(present.count)
+        for (word, windows) in present { writer.uint32(word); writer.int(windows) }
         writer.int(0)  // no site samples
         return writer.bytes
     }
@@ -56,6 +60,10 @@ final class PartialStateFuzzRegressionTests: XCTestCase {
         assertCorrupt(try HeadMotifDiscovery().merge(from: &reader), "a word in 6 of 5 bound windows")
         reader = StateReader(bytes: discoveryState(bound: Int.max, background: Int.max, words: []), path: "p.state")
         assertCorrupt(try HeadMotifDiscovery().merge(from: &reader), "windows beyond Int")
+        reader = StateReader(bytes: discoveryState(bound: 5, background: 5, words: [], presence: [(7, 11)]), path: "p.state")
+        assertCorrupt(try HeadMotifDiscovery().merge(from: &reader), "a word present in 11 of 10 windows")
+        reader = StateReader(bytes: discoveryState(bound: 5, background: 5, words: [], presence: [(7, 6), (7, 6)]), path: "p.state")
+        assertCorrupt(try HeadMotifDiscovery().merge(from: &reader), "a word's presence listed twice")
 
         let good = HeadMotifDiscovery()
         for _ in 0..<2 {
@@ -65,6 +73,7 @@ final class PartialStateFuzzRegressionTests: XCTestCase {
         }
         XCTAssertEqual(good.boundWindows, 10)
         XCTAssertEqual(good.counts[HeadIndex(layer: 0, head: 0)]?[7]?.bound, 10)
+        XCTAssertEqual(good.presence[7], 12)
     }
 
     func testHeadDiagnosticsOfMoreThan65535HeadsAreAnError() {

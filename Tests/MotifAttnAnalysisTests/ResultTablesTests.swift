@@ -55,13 +55,15 @@ final class ResultTablesTests: XCTestCase {
         let match = MotifMatch(queryID: "L1H2_1", targetID: "MA0766.3", targetName: "GATA5", targetIndex: 0, offset: -1, pValue: 1.234e-7,
                                eValue: 1.26e-4, qValue: 3.3e-5, overlap: 5, score: 4.5, queryConsensus: "AGTAK", targetConsensus: "AGATAA", orientation: .minus)
         let found = HeadMotif(head: HeadIndex(layer: 1, head: 2), motif: motif, sites: 40, boundFraction: 0.25, backgroundFraction: 0.0125,
-                              pValue: 2.5e-30, qValue: 1e-28, bestMatch: match)
+                              pValue: 2.5e-30, qValue: 1e-28, focusFraction: 0.3125, expectedFraction: 0.0625, focusPValue: 4.2e-12,
+                              focusQValue: 8.4e-11, bestMatch: match)
         try ResultTables.writeHeadMotifs([found], to: folder.appendingPathComponent("head_motifs.tsv").path, provenance: provenance)
         try ResultTables.writeHeadMotifsMEME([found], to: folder.appendingPathComponent("motifs.meme").path)
         try ResultTables.writeMatches([match], to: folder.appendingPathComponent("motif_matches.tsv").path, provenance: provenance)
         let table = try lines("head_motifs.tsv")
         XCTAssertEqual(table[1], ResultTables.headMotifColumns.joined(separator: "\t"))
-        XCTAssertEqual(table[2], "1\t2\tL1H2_1\tAGTAK\t40\t0.250000\t0.012500\t2.500e-30\t1.000e-28\tMA0766.3\tGATA5\t1.234e-07\t3.300e-05")
+        XCTAssertEqual(table[2], "1\t2\tL1H2_1\tAGTAK\t40\t0.250000\t0.012500\t2.500e-30\t1.000e-28\tMA0766.3\tGATA5\t1.234e-07\t3.300e-05"
+                       + "\t0.312500\t0.062500\t4.200e-12\t8.400e-11")
         let meme = try MEMEFormat.read(path: folder.appendingPathComponent("motifs.meme").path)
         XCTAssertEqual(meme.motifs.map(\.id), ["L1H2_1"])
         XCTAssertEqual(meme.motifs[0].consensus, "AGTAK")

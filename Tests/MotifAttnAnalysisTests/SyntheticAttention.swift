@@ -12,8 +12,14 @@ struct SyntheticAttention {
     let motifA: Motif, motifB: Motif, motifC: Motif
     let length = 150
     let heads = 3
-    /// Head whose every query looks at A's site in bound windows (nil: none).
+    /// Head whose every query looks at the site of `focusMotifID` (default A) in bound windows (nil: none).
     var focusHead: Int? = nil
+    /// The motif `focusHead` looks at.
+    var focusMotifID: String? = nil
+    /// Head whose every query looks at C's site in every window, bound and background (nil: none).
+    var bystanderHead: Int? = nil
+    /// Plant sites drawn from each motif's probabilities instead of its strongest site.
+    var sampledSites = false
     /// Head whose A-site tokens and B-site tokens look at each other in bound windows (nil: none).
     var pairHead: Int? = nil
     /// Head whose attention is exactly uniform.
@@ -33,7 +39,8 @@ struct SyntheticAttention {
         var bases = TestData.randomBases(length, using: &generator)
         var sites: [String: Range<Int>] = [:]
         func plant(_ motif: Motif, slot: Range<Int>) {
-            let site = TestData.strongestSite(generator.next() % 2 == 0 ? motif : motif.reverseComplement)
+            let oriented = generator.next() % 2 == 0 ? motif : motif.reverseComplement
+            let site = sampledSites ? TestData.sampledSite(oriented, using: &generator) : TestData.strongestSite(oriented)
             let start = slot.lowerBound + Int(generator.next() % UInt64(slot.count - site.count))
             bases.replaceSubrange(start..<(start + site.count), with: site)
             sites[motif.id] = start..<(start + site.count)
@@ -52,8 +59,11 @@ struct SyntheticAttention {
                     row = [Float](repeating: 1, count: n)
                 } else {
                     for k in 0..<n { row[k] = 1 + Float(generator.next() % 1_000_000) / 1_000_000 }
-                    if bound, h == focusHead, let a = sites[motifA.id] {
+                    if bound, h == focusHead, let a = sites[focusMotifID ?? motifA.id] {
                         for base in a { row[tokenOf(base)] += boost }
+                    }
+                    if h == bystanderHead, let c = sites[motifC.id] {
+                        for base in c { row[tokenOf(base)] += boost }
                     }
                     if bound, h == pairHead, let a = sites[motifA.id], let b = sites[motifB.id] {
                         if a.contains(q - 1) { for base in b { row[tokenOf(base)] += boost } }

@@ -28,6 +28,16 @@ enum TestData {
         return (0..<count).map { _ in letters[Int(generator.next() % 4)] }
     }
 
+    /// A site drawn from a motif's probabilities, position by position.
+    static func sampledSite(_ motif: Motif, using generator: inout Generator) -> [UInt8] {
+        let letters = Array("ACGT".utf8)
+        return motif.probabilities.map { column in
+            var u = Double(generator.next() >> 11) / Double(1 << 53) * column.reduce(0, +)
+            for b in 0..<3 { u -= column[b]; if u < 0 { return letters[b] } }
+            return letters[3]
+        }
+    }
+
     /// The most likely sequence of a motif (its strongest base at every position).
     static func strongestSite(_ motif: Motif) -> [UInt8] {
         let letters = Array("ACGT".utf8)
