@@ -118,10 +118,20 @@ public final class AttentionAnalysis {
         precondition(windows.count == labels.count)
         guard !windows.isEmpty else { return [] }
         let tokenized = windows.map { tokenizer.encode($0.bases) }
-        let output = try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true)
+        // The encoder and the motif scan are independent: they run side by side, which fills the gaps
+        // each leaves on the cores (results do not depend on it).
+        var encoded: Result<EncoderOutput, Error>?
+        var instances: [[MotifInstance]] = []
+        DispatchQueue.concurrentPerform(iterations: 2) { task in
+            if task == 0 {
+                encoded = Result { try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true) }
+            } else {
+                instances = scanInstances(windows)
+            }
+        }
+        let output = try encoded!.get()
         let logits = windows.indices.map { Array(output.logits(window: $0)) }
         guard let maps = output.attention else { return logits }
-        var instances = scanInstances(windows)
         if options.oneMotifPerSite { instances = instances.map(MotifInstance.bestPerSite) }
         let attended = windows.indices.map { i in
             WindowAttention(window: windows[i], label: labels[i], tokenSpans: tokenized[i].spans.map { Int($0.start)..<Int($0.end) },
