@@ -173,11 +173,7 @@ final class AttentionAnalysisTests: XCTestCase {
     func testFocusedHeadYieldsTheAttendedMotifMatchedToItsSource() throws {
         var synthetic = SyntheticAttention()
         synthetic.focusHead = 0
-        var generator = TestData.Generator(seed: 17)
-        let discovery = HeadMotifDiscovery()
-        for number in 0..<200 {
-            discovery.add(synthetic.window(number, bound: number % 2 == 0, using: &generator).0)
-        }
+        let discovery = synthetic.discovery(seed: 17)
         XCTAssertLessThanOrEqual(discovery.storedCount, 3 * 4096 / 2 + 3 * 32)
         let comparator = MotifComparator(targets: TestData.jaspar.motifs)
         let found = discovery.motifs(comparator: comparator)

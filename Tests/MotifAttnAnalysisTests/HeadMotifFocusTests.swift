@@ -40,11 +40,7 @@ final class HeadMotifFocusTests: XCTestCase {
         // everywhere: it is the head's focus, but no word of it can be enriched in bound windows.
         var synthetic = SyntheticAttention()
         synthetic.bystanderHead = 0
-        var generator = TestData.Generator(seed: 23)
-        let discovery = HeadMotifDiscovery()
-        for number in 0..<200 {
-            discovery.add(synthetic.window(number, bound: number % 2 == 0, using: &generator).0)
-        }
+        let discovery = synthetic.discovery(seed: 23)
         let comparator = MotifComparator(targets: TestData.jaspar.motifs)
         let source = synthetic.motifC.id
         func isSource(_ m: HeadMotif) -> Bool {

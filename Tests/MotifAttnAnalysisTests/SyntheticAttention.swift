@@ -79,3 +79,15 @@ struct SyntheticAttention {
                                 attention: attention), sites)
     }
 }
+
+extension SyntheticAttention {
+    /// A head-motif discovery fed `count` synthetic windows, bound and background alternating.
+    func discovery(windows count: Int = 200, seed: UInt64) -> HeadMotifDiscovery {
+        var generator = TestData.Generator(seed: seed)
+        let discovery = HeadMotifDiscovery()
+        for number in 0..<count {
+            discovery.add(window(number, bound: number % 2 == 0, using: &generator).0)
+        }
+        return discovery
+    }
+}
