@@ -15,8 +15,8 @@ typedef float lanes16 __attribute__((vector_size(64), aligned(4)));
 static inline float bits_to_float(int32_t bits) { float f; memcpy(&f, &bits, sizeof f); return f; }
 static inline int32_t float_to_bits(float f) { int32_t bits; memcpy(&bits, &f, sizeof bits); return bits; }
 
-// e^x for x <= 88, clamped below at -87: the same range reduction and degree-7 Taylor
-// polynomial as fastExpBelow88 in MotifAttnKernels/Elementwise.swift (relative error < 2e-7).
+// e^x for x <= 88, clamped below at -87: x = n·ln2 + r with |r| <= ln2/2 (n rounded by the 1.5·2^23
+// trick), a degree-7 Taylor polynomial for e^r (relative error < 2e-7), then 2^n through the exponent bits.
 static inline float exp_below88(float x) {
     float c = x < -87.0f ? -87.0f : x;
     float shifted = c * 1.44269504088896341f + 12582912.0f;
@@ -33,7 +33,7 @@ static inline float exp_below88(float x) {
     return p * bits_to_float((float_to_bits(shifted) - 0x4B400000 + 127) << 23);
 }
 
-// erf by Abramowitz & Stegun 7.1.26 with exp_below88, as fastErf (|error| < 2e-7).
+// erf by Abramowitz & Stegun 7.1.26 with exp_below88 (|error| < 2e-7).
 static inline float erf_approx(float value) {
     float a = value < 0 ? -value : value;
     float t = 1.0f / (1.0f + 0.3275911f * a);
@@ -47,6 +47,26 @@ static inline float erf_approx(float value) {
     return value < 0 ? -magnitude : magnitude;
 }
 
+
+// log2 x for positive normal x: x = m·2^e, log2 m = (2/ln 2)·atanh(s), s = (m − 1)/(m + 1), by the odd
+// series s + s³/3 + … + s⁹/9 (error below 2e-6 + 6e-8·|log2 x|); zero and subnormals give about −127.
+static inline float log2_approx(float x) {
+    int32_t bits = float_to_bits(x);
+    float exponent = (float)(((bits >> 23) & 0xFF) - 127);
+    float m = bits_to_float((bits & 0x007FFFFF) | 0x3F800000);
+    float s = (m - 1.0f) / (m + 1.0f);
+    float s2 = s * s;
+    float p = 1.0f / 9;
+    p = p * s2 + 1.0f / 7;
+    p = p * s2 + 1.0f / 5;
+    p = p * s2 + 1.0f / 3;
+    p = p * s2 + 1.0f;
+    return exponent + 2.8853900817779268f * s * p;
+}
+
+float motifattn_exp(float x) { return exp_below88(x > 88.0f ? 88.0f : x); }
+float motifattn_erf(float x) { return erf_approx(x); }
+float motifattn_log2(float x) { return log2_approx(x); }
 
 static inline float row_maximum(const float *x, long count) {
     long j = 0;
@@ -90,14 +110,6 @@ void motifattn_softmax_rows(float *s, long rows, long columns, long valid_column
 }
 
 PER_CPU_LEVEL
-void motifattn_gelu_in_place(float *x, long count) {
-    for (long i = 0; i < count; i++) {
-        float v = x[i];
-        x[i] = 0.5f * v * (1.0f + erf_approx(v * 0.70710678118654752f));
-    }
-}
-
-PER_CPU_LEVEL
 void motifattn_gelu_forward(float *out, const float *in, long count) {
     for (long i = 0; i < count; i++) {
         float v = in[i];
@@ -135,21 +147,6 @@ void motifattn_masked_softmax_row(float *row, const float *keep, const float *lo
     for (j = 0; j < count; j++) row[j] = exp_below88(row[j] - m) * keep[j];
     float inverse = 1.0f / row_sum(row, count);
     for (j = 0; j < count; j++) row[j] *= inverse;
-}
-
-// log2 by the odd series of fastLog2 in MotifAttnKernels/Elementwise.swift (|error| about 1e-6).
-static inline float log2_approx(float x) {
-    int32_t bits = float_to_bits(x);
-    float exponent = (float)(((bits >> 23) & 0xFF) - 127);
-    float m = bits_to_float((bits & 0x007FFFFF) | 0x3F800000);
-    float s = (m - 1.0f) / (m + 1.0f);
-    float s2 = s * s;
-    float p = 1.0f / 9;
-    p = p * s2 + 1.0f / 7;
-    p = p * s2 + 1.0f / 5;
-    p = p * s2 + 1.0f / 3;
-    p = p * s2 + 1.0f;
-    return exponent + 2.8853900817779268f * s * p;
 }
 
 PER_CPU_LEVEL

@@ -1,79 +1,29 @@
 import CVectorMath
 import Foundation
 
-// Vectorisable kernels: loops over raw pointers with no calls inside, so LLVM turns
-// them into SIMD code. Each keeps a plain twin (Foundation's expf/erff, Double sums)
-// that the tests compare against.
+// Elementwise kernels. The transcendental ones (softmax, GELU, entropy) and the approximations they
+// share run in C (CVectorMath), built per x86-64 level; the rest are Swift loops over raw pointers
+// that LLVM vectorises. Each keeps a plain twin (Foundation's exp/erf/log2, Double sums) that the
+// tests compare against.
 
-/// e^x, written so the loops that call it vectorise (no calls, no branches).
-///
-/// x = n·ln2 + r with |r| ≤ ln2/2 (n rounded by the 1.5·2²³ trick), a degree-7 Taylor polynomial for
-/// e^r (relative error < 2e-7), then scaling by 2ⁿ through the exponent bits. Inputs are clamped to
-/// [−87, 88]; below −87 it gives ~e^−87 (callers that need exact zeros mask them).
-@inline(__always)
-public func fastExp(_ x: Float) -> Float {
-    fastExpBelow88(min(x, 88))
-}
+/// e^x, branch-free: x = n·ln2 + r with |r| ≤ ln2/2, a degree-7 Taylor polynomial for e^r (relative
+/// error < 2e-7), then 2ⁿ through the exponent bits. Inputs are clamped to [−87, 88]; below −87 it gives
+/// ~e^−87 (callers that need exact zeros mask them). The scalar form of the kernels' exp (C).
+public func fastExp(_ x: Float) -> Float { motifattn_exp(x) }
 
-/// `fastExp` for x ≤ 88 (e.g. a softmax's x − max ≤ 0): the same result without the upper clamp.
-@inline(__always)
-func fastExpBelow88(_ x: Float) -> Float {
-    let clamped = max(x, -87)
-    let shifted = clamped * 1.44269504088896341 + 12582912
-    let n = shifted - 12582912
-    let r = clamped - n * 0.693145751953125 - n * 1.42860682030941723212e-6
-    var p: Float = 1.0 / 5040
-    p = p * r + 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
-    let exponent = (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23
-    return p * Float(bitPattern: exponent)
-}
+/// log₂ x for positive normal x (error below 2e-6 + 6e-8·|log₂ x|): x = m·2ᵉ, log₂ m = (2/ln 2)·atanh(s),
+/// s = (m − 1)/(m + 1), by the odd series s + s³/3 + … + s⁹/9. Zero and subnormals give about −127
+/// (callers that need 0·log 0 = 0 multiply by x). The scalar form of `entropyBitsSum`'s log (C).
+public func fastLog2(_ x: Float) -> Float { motifattn_log2(x) }
 
-/// log₂ x for positive normal x, written so the loops that call it vectorise (error below 2e-6 + 6e-8·|log₂ x|).
-///
-/// x = m·2ᵉ with m in [1, 2) read from the bits; log₂ m = (2/ln 2)·atanh(s), s = (m − 1)/(m + 1) in [0, 1/3),
-/// by the odd series s + s³/3 + … + s⁹/9. Zero and subnormals give about −127 (callers that need
-/// 0·log 0 = 0 multiply by x).
-@inline(__always)
-public func fastLog2(_ x: Float) -> Float {
-    let bits = x.bitPattern
-    let exponent = Float(Int32(bitPattern: (bits >> 23) & 0xFF) - 127)
-    let m = Float(bitPattern: (bits & 0x007F_FFFF) | 0x3F80_0000)
-    let s = (m - 1) / (m + 1)
-    let s2 = s * s
-    var p: Float = 1.0 / 9
-    p = p * s2 + 1.0 / 7
-    p = p * s2 + 1.0 / 5
-    p = p * s2 + 1.0 / 3
-    p = p * s2 + 1
-    return exponent + 2.8853900817779268 * s * p
-}
-
-/// The error function, |error| < 2e-7 (Abramowitz & Stegun 7.1.26 with `fastExp`), branch-free so loops vectorise.
-@inline(__always)
-public func fastErf(_ value: Float) -> Float {
-    let a = Float(bitPattern: value.bitPattern & 0x7FFF_FFFF)
-    let t = 1 / (1 + 0.3275911 * a)
-    var p: Float = 1.061405429
-    p = p * t - 1.453152027
-    p = p * t + 1.421413741
-    p = p * t - 0.284496736
-    p = p * t + 0.254829592
-    p = p * t
-    let magnitude = 1 - p * fastExpBelow88(-a * a)
-    return Float(bitPattern: magnitude.bitPattern | (value.bitPattern & 0x8000_0000))
-}
+/// The error function, |error| < 2e-7 (Abramowitz & Stegun 7.1.26 with `fastExp`). The scalar form of GELU's erf (C).
+public func fastErf(_ value: Float) -> Float { motifattn_erf(value) }
 
 /// GELU with the exact (erf) form, `x · ½ (1 + erf(x / √2))`, in place on `count` floats.
 ///
 /// Runs the C kernel built for this CPU's vector width (`vectorMathLevel`); the arithmetic is `fastErf`'s.
 public func geluInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    motifattn_gelu_in_place(x, count)
+    motifattn_gelu_forward(x, x, count)
 }
 
 /// Training's GELU forward, `out = x · ½ (1 + erf(x / √2))` for `count` floats of `input` (C kernel, `fastErf`'s arithmetic).
@@ -153,22 +103,6 @@ func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, count: Int, mean: Float) 
     var total = lanes.sum()
     while j < count { let d = x[j] - mean; total += d * d; j += 1 }
     return total
-}
-
-/// Largest of `count` floats (−greatestFiniteMagnitude when empty), in eight SIMD lanes.
-@inline(__always)
-public func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-    let raw = UnsafeRawPointer(x)
-    var lanes = SIMD8<Float>(repeating: -.greatestFiniteMagnitude)
-    var j = 0
-    while j + 8 <= count {
-        let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-        lanes.replace(with: v, where: v .> lanes)
-        j += 8
-    }
-    var best = lanes.max()
-    while j < count { best = x[j] > best ? x[j] : best; j += 1 }
-    return best
 }
 
 /// Plain twin of `softmaxRows` (Double, Foundation `exp`).

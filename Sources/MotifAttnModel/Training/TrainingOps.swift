@@ -284,20 +284,6 @@ enum TrainingOps {
         maskedSoftmaxRow(row, keep: keep, lowered: lowered, count: count)
     }
 
-    /// Σ values[0..<count] with eight partial sums (a fixed order, so results are reproducible).
-    @inline(__always)
-    static func sum(_ values: ReadPointer, _ count: Int) -> Float {
-        var s = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
-        var j = 0
-        while j + 8 <= count {
-            s.0 += values[j]; s.1 += values[j + 1]; s.2 += values[j + 2]; s.3 += values[j + 3]
-            s.4 += values[j + 4]; s.5 += values[j + 5]; s.6 += values[j + 6]; s.7 += values[j + 7]
-            j += 8
-        }
-        while j < count { s.0 += values[j]; j += 1 }
-        return ((s.0 + s.1) + (s.2 + s.3)) + ((s.4 + s.5) + (s.6 + s.7))
-    }
-
     /// Softmax backward of one row in place: g ← p ⊙ (g − Σ p⊙g).
     @inline(__always)
     static func softmaxBackward(_ p: ReadPointer, _ g: Pointer, count: Int) {
@@ -329,16 +315,4 @@ enum TrainingOps {
         }
         return total / Double(normaliser)
     }
-}
-
-// MARK: exp and erf
-
-extension TrainingOps {
-    /// e^x (the kernels' branch-free `fastExp`, shared with inference so both compute the same numbers).
-    @inline(__always)
-    static func fastExp(_ x: Float) -> Float { MotifAttnKernels.fastExp(x) }
-
-    /// erf(x) (the kernels' branch-free `fastErf`).
-    @inline(__always)
-    static func fastErf(_ x: Float) -> Float { MotifAttnKernels.fastErf(x) }
 }
