@@ -262,29 +262,33 @@ public final class HeadMotifDiscovery {
         return sites.filter { seen.insert(kept[$0.region].place(start: $0.start, width: $0.width, forward: $0.forward)).inserted }
     }
 
-    /// The best site of each region scoring p ≤ `sitePValue` under `matrix` (ties: leftmost, forward first).
+    /// The best site of each region scoring p ≤ `sitePValue` under `matrix` (ties: leftmost, forward first),
+    /// found with the motif scanner's tables (`ChunkedStrandScores`, `MotifScanner.scanStrand`).
     func pwmSites(_ matrix: ScoringMatrix, in sequences: [[UInt8]]) -> [RegionSite] {
         let width = matrix.integerScores.count
-        let threshold = matrix.threshold(pValue: sitePValue)
-        // Flat tables, the reverse strand's pre-complemented: forward[j*5+code], code 4 (not ACGT) never scores.
-        var forward = [Int](repeating: -(1 << 40), count: width * 5), backward = forward
-        for j in 0..<width {
-            for b in 0..<4 {
-                forward[j * 5 + b] = matrix.integerScores[j][b]
-                backward[(width - 1 - j) * 5 + (3 - b)] = matrix.integerScores[j][b]
-            }
-        }
+        let threshold = Int32(matrix.threshold(pValue: sitePValue))
+        let plus = ChunkedStrandScores(integerScores: matrix.integerScores)
+        let minus = ChunkedStrandScores(integerScores: matrix.integerScores.reversed().map { Array($0.reversed()) })
+        let longest = sequences.map(\.count).max() ?? 0
+        let candidates = UnsafeMutablePointer<Int32>.allocate(capacity: longest + 1)
+        defer { candidates.deallocate() }
         var sites: [RegionSite] = []
         for (index, sequence) in sequences.enumerated() where sequence.count >= width {
-            var best: (score: Int, start: Int, forward: Bool)?
-            for start in 0...(sequence.count - width) {
-                var f = 0, r = 0
-                for j in 0..<width {
-                    let code = Int(sequence[start + j])
-                    f += forward[j * 5 + code]; r += backward[j * 5 + code]
+            let scanWords = ScanWords(count: sequence.count) { sequence[$0] < 4 ? (sequence[$0], true) : (0, false) }
+            var best: (score: Int32, start: Int, forward: Bool)?
+            func consider(_ score: Int32, _ start: Int, _ forward: Bool) {
+                guard let b = best else { best = (score, start, forward); return }
+                if score > b.score || (score == b.score && (start < b.start || (start == b.start && forward && !b.forward))) {
+                    best = (score, start, forward)
                 }
-                if f >= threshold && (best == nil || f > best!.score) { best = (f, start, true) }
-                if r >= threshold && (best == nil || r > best!.score) { best = (r, start, false) }
+            }
+            scanWords.words.withUnsafeBufferPointer { words in
+                scanWords.validRun.withUnsafeBufferPointer { valid in
+                    for (scores, forward) in [(plus, true), (minus, false)] {
+                        MotifScanner.scanStrand(scores, width: width, threshold: threshold, count: sequence.count, words: words.baseAddress!,
+                                                validRun: valid.baseAddress!, candidates: candidates) { consider($1, $0, forward) }
+                    }
+                }
             }
             if let site = best { sites.append(RegionSite(region: index, start: site.start, width: width, forward: site.forward)) }
         }

@@ -167,6 +167,28 @@ struct ChunkedStrandScores {
     }
 }
 
+/// A sequence as the table scan reads it: the 3-base word starting at each position (2 bits a base,
+/// first base highest; past the end and non-ACGT bases count as A) and the run of valid bases from each
+/// position, so that sites holding anything but A, C, G or T are skipped.
+struct ScanWords {
+    var words: [UInt8]
+    var validRun: [Int]
+
+    /// `code(i)`: base i's 2-bit code and whether it is one of A, C, G, T.
+    init(count n: Int, code: (Int) -> (value: UInt8, valid: Bool)) {
+        let shift = 2 * (ChunkedStrandScores.chunkBases - 1)
+        words = [UInt8](repeating: 0, count: n + ChunkedStrandScores.chunkBases)
+        validRun = [Int](repeating: 0, count: n + 1)
+        var word = 0
+        for i in stride(from: words.count - 1, through: 0, by: -1) {
+            let c = i < n ? code(i) : (value: 0, valid: false)
+            word = (word >> 2) | (Int(c.value) << shift)
+            words[i] = UInt8(word)
+            if i < n { validRun[i] = c.valid ? validRun[i + 1] + 1 : 0 }
+        }
+    }
+}
+
 /// Scans windows for motif instances as FIMO does: both strands, exact p-values, p ≤ threshold.
 ///
 /// The background of each window is its own base composition, made
@@ -260,18 +282,7 @@ public final class MotifScanner {
     public func scan(_ bases: [UInt8]) -> [MotifInstance] {
         let tables = prepared(for: Self.background(of: bases))
         let n = bases.count
-        // The 3-base word starting at each position (2 bits a base, first base highest; past the end and
-        // non-ACGT bases count as A: sites holding them are skipped through `validRun`).
-        let shift = 2 * (ChunkedStrandScores.chunkBases - 1)
-        var words = [UInt8](repeating: 0, count: n + ChunkedStrandScores.chunkBases)
-        var validRun = [Int](repeating: 0, count: n + 1)
-        var word = 0
-        for i in stride(from: words.count - 1, through: 0, by: -1) {
-            let code = i < n ? Self.code(bases[i]) : (value: 0, valid: false)
-            word = (word >> 2) | (Int(code.value) << shift)
-            words[i] = UInt8(word)
-            if i < n { validRun[i] = code.valid ? validRun[i + 1] + 1 : 0 }
-        }
+        let scanWords = ScanWords(count: n) { Self.code(bases[$0]) }
         if candidateCapacity < n + 1 {
             candidates.deallocate()
             candidateCapacity = n + 1
@@ -279,8 +290,8 @@ public final class MotifScanner {
         }
         let candidates = self.candidates
         var found: [MotifInstance] = []
-        words.withUnsafeBufferPointer { word in
-            validRun.withUnsafeBufferPointer { valid in
+        scanWords.words.withUnsafeBufferPointer { word in
+            scanWords.validRun.withUnsafeBufferPointer { valid in
                 for (index, prepared) in tables.enumerated() {
                     let width = prepared.width
                     guard width <= n else { continue }
@@ -306,7 +317,7 @@ public final class MotifScanner {
     /// the starts that can still reach the threshold (in `candidates`, room for `count` starts); only
     /// those go on, chunk by chunk, with early rejection.
     @inline(__always)
-    private static func scanStrand(_ scores: ChunkedStrandScores, width: Int, threshold: Int32, count n: Int,
+    static func scanStrand(_ scores: ChunkedStrandScores, width: Int, threshold: Int32, count n: Int,
                                    words: UnsafePointer<UInt8>, validRun: UnsafePointer<Int>,
                                    candidates: UnsafeMutablePointer<Int32>, hit: (Int, Int32) -> Void) {
         scores.chunkStart.withUnsafeBufferPointer { chunkStart in
