@@ -43,32 +43,62 @@ struct ByteBuffer {
 }
 
 /// Copies `n` bytes from `source` to `destination`, upper-casing letters and
-/// dropping whitespace (`\r`, spaces, tabs); returns how many bytes were kept.
-///
-/// Sixteen bytes at a time while they hold no whitespace (the usual case inside a
-/// FASTA line), byte by byte otherwise.
+/// dropping whitespace (`\n`, `\r`, spaces, tabs); returns how many bytes were kept.
 @inline(__always)
 func copyBases(_ source: UnsafePointer<UInt8>, _ n: Int, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+    var newlines = 0
+    return copyBases(source, n, to: destination, newlines: &newlines)
+}
+
+/// `copyBases`, also adding the number of line feeds met to `newlines`.
+///
+/// Sixteen bytes at a time when they hold no whitespace (most of a FASTA line), byte by
+/// byte for the sixteen that hold a line break; then sixteen at a time again.
+@inline(__always)
+func copyBases(_ source: UnsafePointer<UInt8>, _ n: Int, to destination: UnsafeMutablePointer<UInt8>,
+               newlines: inout Int) -> Int {
     var kept = 0
     var i = 0
     let space = SIMD16<UInt8>(repeating: 32)
     let lowerA = SIMD16<UInt8>(repeating: 97)
     let lowerZ = SIMD16<UInt8>(repeating: 122)
+    @inline(__always) func copyByte(_ byte: UInt8) {
+        if byte <= 32 {
+            if byte == 10 { newlines &+= 1 }
+            return
+        }
+        destination[kept] = (byte >= 97 && byte <= 122) ? byte &- 32 : byte
+        kept &+= 1
+    }
+    // Soft-masked (lowercase) bases are read as bases.
+    @inline(__always) func upperCased(_ chunk: SIMD16<UInt8>) -> SIMD16<UInt8> {
+        chunk.replacing(with: chunk &- space, where: (chunk .>= lowerA) .& (chunk .<= lowerZ))
+    }
     while i + 16 <= n {
         let chunk = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<UInt8>.self)
-        if anyLane(chunk .<= space) { break }
-        // Soft-masked (lowercase) bases are read as bases.
-        let upper = chunk.replacing(with: chunk &- space, where: (chunk .>= lowerA) .& (chunk .<= lowerZ))
-        UnsafeMutableRawPointer(destination + kept).storeBytes(of: upper, as: SIMD16<UInt8>.self)
-        kept &+= 16
+        let whitespace = unsafeBitCast(chunk .<= space, to: SIMD2<UInt64>.self)
+        if whitespace[0] | whitespace[1] == 0 {
+            UnsafeMutableRawPointer(destination + kept).storeBytes(of: upperCased(chunk), as: SIMD16<UInt8>.self)
+            kept &+= 16
+        } else if whitespace[0].nonzeroBitCount &+ whitespace[1].nonzeroBitCount == 8 && i + 32 <= n {
+            // One line break in the sixteen (the usual case): the bytes before it, then the bytes after it,
+            // each stored sixteen wide; the surplus of each store is overwritten by what follows.
+            let position = whitespace[0] != 0 ? whitespace[0].trailingZeroBitCount / 8
+                                              : 8 &+ whitespace[1].trailingZeroBitCount / 8
+            if source[i &+ position] == 10 { newlines &+= 1 }
+            UnsafeMutableRawPointer(destination + kept).storeBytes(of: upperCased(chunk), as: SIMD16<UInt8>.self)
+            kept &+= position
+            let after = UnsafeRawPointer(source + i + position + 1).loadUnaligned(as: SIMD16<UInt8>.self)
+            UnsafeMutableRawPointer(destination + kept).storeBytes(of: upperCased(after), as: SIMD16<UInt8>.self)
+            kept &+= 15 &- position
+        } else {
+            for j in i..<(i + 16) { copyByte(source[j]) }
+        }
         i &+= 16
     }
     while i < n {
-        let byte = source[i]
+        copyByte(source[i])
         i &+= 1
-        if byte <= 32 { continue }
-        destination[kept] = (byte >= 97 && byte <= 122) ? byte &- 32 : byte
-        kept &+= 1
     }
     return kept
 }
@@ -216,29 +246,32 @@ final class FastaScanner {
 
     /// Appends at least `minimum` bases of the current record to `buffer` (upper-cased,
     /// line breaks removed) unless the record ends first. Returns `false` once the record has ended.
+    ///
+    /// Copies whole stretches of the decompressed chunk up to the next `>` (many lines at once).
     func appendBases(to buffer: inout ByteBuffer, minimum: Int) throws -> Bool {
         var appended = 0
         while appended < minimum {
             if rawPos == rawCount, try !refill() { return false }
             if atLineStart && raw[rawPos] == UInt8(ascii: ">") { return false }
-            let available = rawCount - rawPos
-            let lineEnd: Int
-            let hasNewline: Bool
-            if let newline = memchr(raw + rawPos, 10, available) {
-                lineEnd = raw.distance(to: newline.assumingMemoryBound(to: UInt8.self))
-                hasNewline = true
+            // A `>` inside a line is kept as a byte of the sequence, as before; only one at a line start ends the record.
+            let searchFrom = raw[rawPos] == UInt8(ascii: ">") ? rawPos + 1 : rawPos
+            // At most what is asked for (or 64 KiB), so a window reader's buffer stays small.
+            let wanted = max(minimum - appended, 1 << 16)
+            let limit = wanted >= rawCount - rawPos ? rawCount : rawPos + wanted
+            let end: Int
+            if let header = memchr(raw + searchFrom, Int32(UInt8(ascii: ">")), max(limit - searchFrom, 0)) {
+                end = raw.distance(to: header.assumingMemoryBound(to: UInt8.self))
             } else {
-                lineEnd = rawCount
-                hasNewline = false
+                end = max(limit, searchFrom)
             }
-            let n = lineEnd - rawPos
-            let destination = buffer.reserveTail(n)
-            let kept = copyBases(raw + rawPos, n, to: destination)
+            let n = end - rawPos
+            var newlines = 0
+            let kept = copyBases(raw + rawPos, n, to: buffer.reserveTail(n), newlines: &newlines)
             buffer.commitTail(kept)
             appended += kept
-            rawPos = hasNewline ? lineEnd + 1 : lineEnd
-            atLineStart = hasNewline
-            if hasNewline { completedLines += 1 }
+            completedLines += newlines
+            atLineStart = raw[end - 1] == 10
+            rawPos = end
         }
         return true
     }

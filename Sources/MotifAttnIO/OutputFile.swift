@@ -35,7 +35,8 @@ public final class OutputFile {
     private let temporaryPath: String?
     private var descriptor: Int32
     private let closesDescriptor: Bool
-    private var buffer: [UInt8] = []
+    // Allocated last in init: deinit (which frees it) does not run when init throws before that.
+    private var buffer: ByteBuffer
     private var finished = false
     private static let flushThreshold = 1 << 16
 
@@ -67,7 +68,7 @@ public final class OutputFile {
             descriptor = fd
             temporaryPath = temporary
         }
-        buffer.reserveCapacity(Self.flushThreshold * 2)
+        buffer = ByteBuffer(capacity: Self.flushThreshold * 2)
     }
 
     /// The file a symbolic link at `path` leads to (`path` itself when it is no link or a dangling one).
@@ -81,41 +82,56 @@ public final class OutputFile {
 
     deinit {
         if !finished { abandon() }
+        buffer.deallocate()
     }
 
     /// Appends UTF-8 text.
     public func write(_ text: String) throws {
         var text = text
-        text.withUTF8 { buffer.append(contentsOf: $0) }
+        text.withUTF8 { append($0) }
         if buffer.count >= Self.flushThreshold { try flush() }
     }
 
     /// Appends raw bytes (the common case, without generic dispatch per call).
     public func write(bytes: [UInt8]) throws {
-        buffer.append(contentsOf: bytes)
+        bytes.withUnsafeBufferPointer { append($0) }
         if buffer.count >= Self.flushThreshold { try flush() }
     }
 
     /// Appends raw bytes.
     public func write<Bytes: Sequence>(bytes: Bytes) throws where Bytes.Element == UInt8 {
-        buffer.append(contentsOf: bytes)
+        let contiguous: Void? = bytes.withContiguousStorageIfAvailable { append($0) }
+        if contiguous == nil { Array(bytes).withUnsafeBufferPointer { append($0) } }
         if buffer.count >= Self.flushThreshold { try flush() }
+    }
+
+    /// Lets `body` write at most `maximumCount` bytes straight into the output buffer; `body`
+    /// returns how many it wrote. This spares a copy when records are built byte by byte.
+    public func write(reserving maximumCount: Int, _ body: (UnsafeMutablePointer<UInt8>) throws -> Int) throws {
+        let written = try body(buffer.reserveTail(maximumCount))
+        precondition(written <= maximumCount, "wrote more than the reserved bytes")
+        buffer.commitTail(written)
+        if buffer.count >= Self.flushThreshold { try flush() }
+    }
+
+    private func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        buffer.reserveTail(bytes.count).update(from: base, count: bytes.count)
+        buffer.commitTail(bytes.count)
     }
 
     /// Writes buffered bytes to the file descriptor.
     public func flush() throws {
         var offset = 0
-        try buffer.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw OutputError.writeFailed(path: path, reason: String(cString: strerror(errno)))
-                }
-                offset += n
+        while offset < buffer.count {
+            let n = Foundation.write(descriptor, buffer.storage + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw OutputError.writeFailed(path: path, reason: String(cString: strerror(errno)))
             }
+            offset += n
         }
-        buffer.removeAll(keepingCapacity: true)
+        buffer.removeAll()
     }
 
     /// Flushes, closes and moves the finished file onto its destination.

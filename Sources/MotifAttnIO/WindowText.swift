@@ -13,41 +13,54 @@ public enum WindowTextFormat: String, CaseIterable, Sendable {
     /// The column header line of `.tsv` output (with its newline).
     public static let tsvHeader = "source\tstart\tend\tstrand\tname\tsequence\n"
 
-    /// Appends `window` as one record, newline included, to `bytes`.
-    public func append(_ window: Window, to bytes: inout [UInt8]) {
+    /// The most bytes one record of `window` can take (its exact length or a little more).
+    func maximumRecordLength(_ window: Window) -> Int {
+        let name = window.name?.utf8.count ?? (window.sourceName.utf8.count + 2 * 20 + 5)
+        let fixed = window.sourceName.utf8.count + 2 * 20 + name + 16
+        return self == .bed ? fixed : fixed + window.bases.count
+    }
+
+    /// Writes `window` as one record, newline included, at `destination` (which has room for
+    /// `maximumRecordLength(window)` bytes) and returns the number of bytes written.
+    func writeRecord(_ window: Window, at destination: UnsafeMutablePointer<UInt8>) -> Int {
+        var cursor = ByteCursor(destination)
         let tab = UInt8(ascii: "\t")
         switch self {
         case .fasta:
-            bytes.append(UInt8(ascii: ">"))
-            window.appendLabel(to: &bytes)
-            bytes.append(10)
-            bytes.append(contentsOf: window.bases)
+            cursor.put(UInt8(ascii: ">"))
+            cursor.putLabel(of: window)
+            cursor.put(10)
+            cursor.put(window.bases)
         case .bed:
-            appendInterval(window, to: &bytes)
-            window.appendLabel(to: &bytes)
-            bytes.append(contentsOf: [tab, UInt8(ascii: "0"), tab])
-            bytes.append(window.strand.symbol)
+            cursor.putInterval(of: window)
+            cursor.putLabel(of: window)
+            cursor.put(tab); cursor.put(UInt8(ascii: "0")); cursor.put(tab)
+            cursor.put(window.strand.symbol)
         case .tsv:
-            appendInterval(window, to: &bytes)
-            bytes.append(window.strand.symbol)
-            bytes.append(tab)
-            window.appendLabel(to: &bytes)
-            bytes.append(tab)
-            bytes.append(contentsOf: window.bases)
+            cursor.putInterval(of: window)
+            cursor.put(window.strand.symbol)
+            cursor.put(tab)
+            cursor.putLabel(of: window)
+            cursor.put(tab)
+            cursor.put(window.bases)
         }
-        bytes.append(10)
+        cursor.put(10)
+        return destination.distance(to: cursor.position)
     }
-}
 
-/// `source<TAB>start<TAB>end<TAB>`, the first columns of both tables.
-private func appendInterval(_ window: Window, to bytes: inout [UInt8]) {
-    let tab = UInt8(ascii: "\t")
-    bytes.append(contentsOf: window.sourceName.utf8)
-    bytes.append(tab)
-    appendDecimal(window.start, to: &bytes)
-    bytes.append(tab)
-    appendDecimal(window.end, to: &bytes)
-    bytes.append(tab)
+    /// Appends `window` as one record, newline included, to `bytes`.
+    public func append(_ window: Window, to bytes: inout [UInt8]) {
+        let oldCount = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: maximumRecordLength(window)))
+        let written = bytes.withUnsafeMutableBufferPointer { writeRecord(window, at: $0.baseAddress! + oldCount) }
+        bytes.removeLast(bytes.count - oldCount - written)
+    }
+
+    /// Writes `window` as one record, newline included, to `output` (straight into its buffer:
+    /// this is the fast path of `motifattn windows`).
+    public func write(_ window: Window, to output: OutputFile) throws {
+        try output.write(reserving: maximumRecordLength(window)) { writeRecord(window, at: $0) }
+    }
 }
 
 extension Strand {
@@ -55,19 +68,88 @@ extension Strand {
     var symbol: UInt8 { self == .plus ? UInt8(ascii: "+") : UInt8(ascii: "-") }
 }
 
-extension Window {
-    /// Appends `label` as UTF-8 to `bytes` (the same text, without building a `String`).
-    public func appendLabel(to bytes: inout [UInt8]) {
-        if let name {
-            bytes.append(contentsOf: name.utf8)
+/// Writes bytes forward from a pointer into memory the caller has reserved (no bounds checks).
+struct ByteCursor {
+    private(set) var position: UnsafeMutablePointer<UInt8>
+
+    init(_ start: UnsafeMutablePointer<UInt8>) { position = start }
+
+    @inline(__always) mutating func put(_ byte: UInt8) {
+        position.pointee = byte
+        position += 1
+    }
+
+    @inline(__always) mutating func put(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { source in
+            guard let base = source.baseAddress else { return }
+            position.update(from: base, count: source.count)
+            position += source.count
+        }
+    }
+
+    /// The UTF-8 bytes of `text` (copied whole when the string is stored contiguously, as native strings are).
+    @inline(__always) mutating func put(_ text: String) {
+        let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { source in
+            position.update(from: source.baseAddress!, count: source.count)
+            position += source.count
+            return true
+        }
+        if copied == nil { for byte in text.utf8 { put(byte) } }
+    }
+
+    /// `source<TAB>start<TAB>end<TAB>`, the first columns of both tables.
+    mutating func putInterval(of window: Window) {
+        let tab = UInt8(ascii: "\t")
+        put(window.sourceName); put(tab)
+        putDecimal(window.start); put(tab)
+        putDecimal(window.end); put(tab)
+    }
+
+    /// `Window.label` (the same text, without building a `String`).
+    mutating func putLabel(of window: Window) {
+        if let name = window.name {
+            put(name)
             return
         }
-        bytes.append(contentsOf: sourceName.utf8)
-        bytes.append(UInt8(ascii: ":"))
-        appendDecimal(start, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDecimal(end, to: &bytes)
-        bytes.append(contentsOf: [UInt8(ascii: "("), strand.symbol, UInt8(ascii: ")")])
+        put(window.sourceName)
+        put(UInt8(ascii: ":"))
+        putDecimal(window.start)
+        put(UInt8(ascii: "-"))
+        putDecimal(window.end)
+        put(UInt8(ascii: "(")); put(window.strand.symbol); put(UInt8(ascii: ")"))
+    }
+
+    /// The decimal digits of `value`, with a leading `-` when negative.
+    mutating func putDecimal(_ value: Int) {
+        if value < 0 { put(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits = 1
+        var power: UInt = 10
+        while digits < 20 && magnitude >= power {
+            digits += 1
+            if power > UInt.max / 10 { break }
+            power *= 10
+        }
+        let pairs = digitPairs.utf8Start
+        // Digits are written right to left, two per table lookup.
+        var last = position + digits
+        while magnitude >= 100 {
+            let pair = Int(magnitude % 100) &* 2
+            magnitude /= 100
+            last -= 2
+            last[0] = pairs[pair]
+            last[1] = pairs[pair + 1]
+        }
+        if magnitude >= 10 {
+            let pair = Int(magnitude) &* 2
+            last -= 2
+            last[0] = pairs[pair]
+            last[1] = pairs[pair + 1]
+        } else {
+            last -= 1
+            last[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude)
+        }
+        position += digits
     }
 }
 
@@ -76,29 +158,12 @@ private let digitPairs: StaticString = "0001020304050607080910111213141516171819
 
 /// Appends the decimal digits of `value` (with a leading `-` when negative) to `bytes`.
 public func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
-    if value < 0 { bytes.append(UInt8(ascii: "-")) }
-    var magnitude = value.magnitude
-    let pairs = digitPairs.utf8Start
-    // Digits are written right to left into 24 bytes on the stack (20 hold any 64-bit magnitude).
-    var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    withUnsafeMutableBytes(of: &scratch) { digits in
-        var first = digits.count
-        while magnitude >= 100 {
-            let pair = Int(magnitude % 100) &* 2
-            magnitude /= 100
-            first -= 2
-            digits[first] = pairs[pair]
-            digits[first + 1] = pairs[pair + 1]
-        }
-        if magnitude >= 10 {
-            let pair = Int(magnitude) &* 2
-            first -= 2
-            digits[first] = pairs[pair]
-            digits[first + 1] = pairs[pair + 1]
-        } else {
-            first -= 1
-            digits[first] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude)
-        }
-        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: digits[first...]))
+    let oldCount = bytes.count
+    bytes.append(contentsOf: repeatElement(0, count: 21))
+    let written = bytes.withUnsafeMutableBufferPointer { buffer in
+        var cursor = ByteCursor(buffer.baseAddress! + oldCount)
+        cursor.putDecimal(value)
+        return buffer.baseAddress!.distance(to: cursor.position) - oldCount
     }
+    bytes.removeLast(bytes.count - oldCount - written)
 }

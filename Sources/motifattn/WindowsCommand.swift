@@ -42,16 +42,9 @@ struct WindowsCommand: ParsableCommand {
                 try out.write(WindowTextFormat.tsvHeader)
             }
             let format = format
-            var lines: [UInt8] = []
-            lines.reserveCapacity(1 << 16)
             while let window = try reader.next() {
-                format.append(window, to: &lines)
-                if lines.count >= 1 << 15 {
-                    try out.write(bytes: lines)
-                    lines.removeAll(keepingCapacity: true)
-                }
+                try format.write(window, to: out)
             }
-            try out.write(bytes: lines)
             try out.commit()
             printError("motifattn windows: \(reader.windowsProduced) windows written, \(reader.windowsSkipped) skipped (more than \(windowing.maxN) N)")
         }

@@ -11,19 +11,23 @@ final class ByteKernelTests: XCTestCase {
 
     func testCopyBasesMatchesThePlainRuleOnEveryLengthAndMixture() {
         var generator = SeededGenerator(seed: 7)
-        let alphabet = Array("ACGTNacgtnRYkm \t\r".utf8)
-        for length in 0..<70 {
-            for whitespaceRate in [0.0, 0.05] {
+        let alphabet = Array("ACGTNacgtnRYkm \t\r\n".utf8)
+        for length in Array(0..<70) + [100, 151, 200, 333] {
+            for whitespaceRate in [0.0, 0.05, 0.3] {
                 let bytes: [UInt8] = (0..<length).map { _ in
                     Double.random(in: 0..<1, using: &generator) < whitespaceRate
-                        ? alphabet[14 + Int.random(in: 0..<3, using: &generator)]
+                        ? alphabet[14 + Int.random(in: 0..<4, using: &generator)]
                         : alphabet[Int.random(in: 0..<14, using: &generator)]
                 }
                 var copied = [UInt8](repeating: 0, count: max(length, 1))
+                var newlines = 0
                 let kept = bytes.withUnsafeBufferPointer { source in
-                    copied.withUnsafeMutableBufferPointer { copyBases(source.baseAddress ?? UnsafePointer(bitPattern: 1)!, length, to: $0.baseAddress!) }
+                    copied.withUnsafeMutableBufferPointer {
+                        copyBases(source.baseAddress ?? UnsafePointer(bitPattern: 1)!, length, to: $0.baseAddress!, newlines: &newlines)
+                    }
                 }
                 XCTAssertEqual(Array(copied.prefix(kept)), plainCopy(bytes), "length \(length): \(String(decoding: bytes, as: UTF8.self))")
+                XCTAssertEqual(newlines, bytes.filter { $0 == 10 }.count, "line feeds, length \(length)")
             }
         }
     }
