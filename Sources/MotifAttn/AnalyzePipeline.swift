@@ -97,7 +97,7 @@ public final class AnalyzePipeline {
         progress.finish()
         guard analysis.boundWindows > 0 else { throw AnalyzeError.noBound(path: input) }
         guard analysis.backgroundWindows > 0 else { throw AnalyzeError.noBackground(path: input) }
-        let results = try record.time("test") { analysis.results() }
+        let results = try record.time("test") { try analysis.results() }
         try results.write(to: outputFolder, provenance: provenance)
         record.parameters["background"] = background.rawValue
         record.parameters["seed"] = "\(seed)"

@@ -86,6 +86,8 @@ public final class AttentionAnalysis {
     private let coAttention: CoAttentionAccumulator
     private var topWindows: [(probability: Double, map: ReportContent.WindowMap, attention: WindowAttention)] = []
     private let motifNames: [String: String]
+    /// Token ids and full-model first logit of bound windows waiting for the head ablation.
+    private var pendingAblation: [(ids: [Int32], logit: Float)] = []
 
     /// Prepares an analysis with `encoder` (its model's tokenizer) and the motifs in `options`.
     public init(encoder: Encoder, options: AnalysisOptions) throws {
@@ -149,24 +151,32 @@ public final class AttentionAnalysis {
         for i in windows.indices where labels[i] == .bound {
             keepForReport(attended[i], probability: logistic(logits[i][0]), instances: instances[i])
         }
-        try ablate(windows.indices.filter { labels[$0] == .bound && chosenForAblation(windows[$0]) },
-                   rows: tokenized.map(\.ids), logits: logits)
+        for i in windows.indices where labels[i] == .bound && chosenForAblation(windows[i]) {
+            pendingAblation.append((tokenized[i].ids, logits[i][0]))
+        }
+        if pendingAblation.count >= Self.ablationBatch { try ablatePending() }
         return logits
     }
 
-    /// Head importance: the chosen bound windows scored again with each head zeroed in turn; the change of
-    /// the first logit (all heads minus ablated) goes to the head diagnostics.
-    private func ablate(_ chosen: [Int], rows: [[Int32]], logits: [[Float]]) throws {
-        guard !chosen.isEmpty else { return }
-        let chosenRows = chosen.map { rows[$0] }
+    /// Bound windows chosen for ablation are collected until this many are waiting, so the ablated forward
+    /// passes run in full batches on every thread (a handful of rows per batch left all but one core idle).
+    private static let ablationBatch = 128
+
+    /// Head importance: the waiting bound windows scored again with each head zeroed in turn; the change of
+    /// the first logit (all heads minus ablated) goes to the head diagnostics. Each head's changes are added
+    /// in input order, so when the windows wait does not change the sums.
+    private func ablatePending() throws {
+        guard !pendingAblation.isEmpty else { return }
+        let rows = pendingAblation.map(\.ids)
         for layer in 0..<config.nLayers {
             for head in 0..<config.nHeads {
-                let ablated = try encoder.forward(tokenRows: chosenRows, keepAttention: false, ablating: (layer, head))
-                for (k, i) in chosen.enumerated() {
-                    diagnostics.addImportance(HeadIndex(layer: layer, head: head), change: Double(logits[i][0] - ablated.logits(window: k).first!))
+                let ablated = try encoder.forward(tokenRows: rows, keepAttention: false, ablating: (layer, head))
+                for (k, entry) in pendingAblation.enumerated() {
+                    diagnostics.addImportance(HeadIndex(layer: layer, head: head), change: Double(entry.logit - ablated.logits(window: k).first!))
                 }
             }
         }
+        pendingAblation.removeAll()
     }
 
     /// Whether a bound window is one of the `ablationFraction` whose heads are ablated (a hash of its position).
@@ -219,7 +229,8 @@ public final class AttentionAnalysis {
 
     /// Writes everything accumulated so far (the `scan --partial` state): motif discovery, head
     /// diagnostics, co-attention and the report's candidate windows.
-    public func encodeState(to writer: inout StateWriter) {
+    public func encodeState(to writer: inout StateWriter) throws {
+        try ablatePending()
         discovery.encode(to: &writer)
         diagnostics.encode(to: &writer)
         coAttention.encode(to: &writer)
@@ -275,7 +286,8 @@ public final class AttentionAnalysis {
     }
 
     /// Tests everything accumulated; head motifs are matched against the database.
-    public func results() -> AnalysisResults {
+    public func results() throws -> AnalysisResults {
+        try ablatePending()
         let comparator = MotifComparator(targets: database.motifs)
         let headMotifs = discovery.motifs(maxQValue: options.maxQValue, maxMotifsPerHead: options.maxMotifsPerHead, comparator: comparator)
         var matches: [MotifMatch] = []

@@ -131,7 +131,7 @@ public final class MergePipeline {
             try analysis.mergeState(from: &loaded[index].reader)
             guard loaded[index].reader.atEnd else { throw PartialStateError.truncated(path: loaded[index].folder) }
         }
-        let results = try record.time("test") { analysis.results() }
+        let results = try record.time("test") { try analysis.results() }
         try results.write(to: outputFolder, provenance: provenance)
         // The scores appear with the tables, as in a single scan: an interrupted merge leaves neither.
         try scores.commit()

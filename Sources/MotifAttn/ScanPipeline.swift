@@ -200,7 +200,7 @@ public final class ScanPipeline {
             try scores.commit()
             return record
         }
-        let results = try record.time("test") { analysis.results() }
+        let results = try record.time("test") { try analysis.results() }
         try results.write(to: s.outputFolder, provenance: provenance)
         try scores.commit()
         try bedGraph?.commit()
@@ -303,7 +303,7 @@ public final class ScanPipeline {
         writer.int(record.counts["windows_skipped_for_n"] ?? 0)
         writer.int(record.counts["bound_windows"] ?? 0)
         writer.int(record.counts["background_windows"] ?? 0)
-        analysis.encodeState(to: &writer)
+        try analysis.encodeState(to: &writer)
         let out = try OutputFile(path: path(PartialScan.stateFile))
         try out.write(bytes: writer.bytes)
         try out.commit()

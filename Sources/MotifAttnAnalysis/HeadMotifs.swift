@@ -137,13 +137,13 @@ public final class HeadMotifDiscovery {
                     if let word = Self.canonicalWord(codes, start, wordLength) { words.insert(word) }
                 }
             }
-            var table = counts[head, default: [:]]
+            // Updated in place: a copy of the head's table taken out and put back would be copied whole
+            // on the first write (copy on write), once per head and window.
             for word in words {
-                var entry = table[word, default: (0, 0)]
-                if window.label == .bound { entry.bound += 1 } else { entry.background += 1 }
-                table[word] = entry
+                if window.label == .bound { counts[head, default: [:]][word, default: (0, 0)].bound += 1 } else {
+                    counts[head, default: [:]][word, default: (0, 0)].background += 1
+                }
             }
-            counts[head] = table
         }
     }
 

@@ -10,10 +10,11 @@ public final class FloatBuffer: @unchecked Sendable {
     /// Number of floats the buffer holds.
     public private(set) var capacity: Int
 
-    /// A zero-filled buffer of `count` floats.
-    public init(count: Int) {
+    /// A zero-filled buffer of `count` floats; with `zeroed` false its contents are undefined (for outputs
+    /// that are written whole before they are read: zeroing large buffers costs as much as filling them).
+    public init(count: Int, zeroed: Bool = true) {
         capacity = max(count, 1)
-        pointer = FloatBuffer.allocate(capacity)
+        pointer = FloatBuffer.allocate(capacity, zeroed: zeroed)
     }
 
     /// A buffer holding a copy of `values`.
@@ -39,11 +40,11 @@ public final class FloatBuffer: @unchecked Sendable {
         Array(UnsafeBufferPointer(start: pointer, count: count))
     }
 
-    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+    private static func allocate(_ count: Int, zeroed: Bool = true) -> UnsafeMutablePointer<Float> {
         var raw: UnsafeMutableRawPointer?
         let bytes = (count * MemoryLayout<Float>.stride + 63) / 64 * 64
         guard posix_memalign(&raw, 64, bytes) == 0, let raw else { fatalError("out of memory for \(count) floats") }
-        memset(raw, 0, bytes)
+        if zeroed { memset(raw, 0, bytes) }
         return raw.bindMemory(to: Float.self, capacity: count)
     }
 }

@@ -125,7 +125,8 @@ public final class Encoder: @unchecked Sendable {
             hiddenOffsets[r + 1] = hiddenOffsets[r] + (keepHidden ? lengths[r] * c.dModel : 0)
         }
         let logits = FloatBuffer(count: count * c.nOutputs)
-        let attention = FloatBuffer(count: attentionOffsets[count])
+        // Every map is written whole by the softmax of its head, so the buffer is not zeroed first.
+        let attention = FloatBuffer(count: attentionOffsets[count], zeroed: false)
         let hidden = FloatBuffer(count: hiddenOffsets[count])
         let batches = (count + batchSize - 1) / batchSize
         let ids = UnsafeMutablePointer<Int32>.allocate(capacity: pool.threadCount * batchSize * c.maxLen)
