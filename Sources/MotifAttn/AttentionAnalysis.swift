@@ -134,6 +134,29 @@ public final class AttentionAnalysis {
         let output = try encoded!.get()
         let logits = windows.indices.map { Array(output.logits(window: $0)) }
         guard let maps = output.attention else { return logits }
+        try accumulate(windows, labels: labels, tokenized: tokenized, logits: logits, maps: maps, instances: instances)
+        return logits
+    }
+
+    /// Adds windows that have already been through the encoder with their attention kept (the scan's scoring
+    /// pass keeps the maps of the windows it picks for the analysis, so they need no second forward pass).
+    /// `logits[i]` and `attention[i]` are window `i`'s, from `Encoder.forward`.
+    public func add(_ windows: [Window], labels: [WindowLabel], logits: [[Float]], attention: [AttentionMaps]) throws {
+        precondition(windows.count == labels.count && windows.count == logits.count && windows.count == attention.count)
+        guard !windows.isEmpty else { return }
+        let tokenized = windows.map { tokenizer.encode($0.bases) }
+        for (i, maps) in attention.enumerated() {
+            precondition(maps.tokens == tokenized[i].ids.count && maps.probabilities.count == maps.layers * maps.heads * maps.tokens * maps.tokens,
+                         "attention maps do not belong to the window")
+        }
+        try accumulate(windows, labels: labels, tokenized: tokenized, logits: logits, maps: attention, instances: scanInstances(windows))
+    }
+
+    /// Feeds windows with their attention and motif instances to the accumulators, keeps report
+    /// candidates, and queues bound windows for the head ablation.
+    private func accumulate(_ windows: [Window], labels: [WindowLabel], tokenized: [TokenizedWindow], logits: [[Float]],
+                            maps: [AttentionMaps], instances: [[MotifInstance]]) throws {
+        var instances = instances
         if options.oneMotifPerSite { instances = instances.map(MotifInstance.bestPerSite) }
         let attended = windows.indices.map { i in
             WindowAttention(window: windows[i], label: labels[i], tokenSpans: tokenized[i].spans.map { Int($0.start)..<Int($0.end) },
@@ -155,7 +178,6 @@ public final class AttentionAnalysis {
             pendingAblation.append((tokenized[i].ids, logits[i][0]))
         }
         if pendingAblation.count >= Self.ablationBatch { try ablatePending() }
-        return logits
     }
 
     /// Bound windows chosen for ablation are collected until this many are waiting, so the ablated forward
@@ -288,11 +310,17 @@ public final class AttentionAnalysis {
     /// Tests everything accumulated; head motifs are matched against the database.
     public func results() throws -> AnalysisResults {
         try ablatePending()
-        let comparator = MotifComparator(targets: database.motifs)
-        let headMotifs = discovery.motifs(maxQValue: options.maxQValue, maxMotifsPerHead: options.maxMotifsPerHead, comparator: comparator)
-        var matches: [MotifMatch] = []
-        for motif in headMotifs { matches += comparator.compare(motif.motif) }
-        let tested = coAttention.interactions()
+        // Head motifs (with their database matches) and the co-attention tests are independent: side by side.
+        var headMotifs: [HeadMotif] = [], matches: [MotifMatch] = [], tested: [Interaction] = []
+        DispatchQueue.concurrentPerform(iterations: 2) { task in
+            if task == 0 {
+                let comparator = MotifComparator(targets: database.motifs)
+                headMotifs = discovery.motifs(maxQValue: options.maxQValue, maxMotifsPerHead: options.maxMotifsPerHead, comparator: comparator)
+                for motif in headMotifs { matches += comparator.compare(motif.motif) }
+            } else {
+                tested = coAttention.interactions()
+            }
+        }
         let interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))
         // Heat maps show the head where the best interaction is strongest (else layer 0 head 0).
         let shownHead = interactions.first?.bestHead ?? interactions.first?.head ?? HeadIndex(layer: 0, head: 0)

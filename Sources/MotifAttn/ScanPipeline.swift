@@ -68,11 +68,15 @@ struct ScoredLocation {
 
 /// `motifattn scan`: score every window of a genome, then analyse the attention of bound and background windows.
 ///
-/// Pass 1 streams the genome, scores every window (no attention kept) and writes `scores.tsv` and
-/// `scores.bedgraph`. Bound windows are those overlapping `--regions`, or without regions the top
-/// `boundFraction` by logit; background windows are the rest (or the bottom half), both capped by
-/// deterministic sampling. Pass 2 reads only those windows again through faidx and runs the encoder
-/// with attention kept, batch by batch, into the analysis accumulators.
+/// Pass 1 streams the genome, scores every window and writes `scores.tsv` and `scores.bedgraph`. Bound
+/// windows are those overlapping `--regions`, or without regions the top `boundFraction` by logit;
+/// background windows are the rest (or the bottom half), both capped by deterministic sampling.
+///
+/// With regions and genomic background the windows to analyse are known before they are scored (a
+/// position-keyed coin), so pass 1 keeps their attention maps and feeds them to the analysis as it goes:
+/// one streaming pass. Otherwise (no regions: the bound windows are known only once every window is
+/// scored; shuffled background) pass 2 reads the chosen windows again through faidx and runs the
+/// encoder with attention kept, batch by batch, into the analysis accumulators.
 public final class ScanPipeline {
     public let settings: ScanSettings
     private var record: RunRecord
@@ -120,8 +124,29 @@ public final class ScanPipeline {
             while let window = try reader.next() { if window.start < shardEnd { return window } }
             return nil
         }
+        // One pass (see the type's documentation): the analysis takes the picked windows' maps from the scoring.
+        var analysisOptions = s.analysis
+        analysisOptions.threads = s.threads
+        let encoder = Encoder(model: model, threads: s.threads, batchSize: 16)
+        let analysis = try AttentionAnalysis(encoder: encoder, options: analysisOptions)
+        let onePass = rates != nil && s.background == .genomic
+        let picksForAnalysis: ((Window) -> Bool)? = onePass ? { [self] w in
+            let bound = regionIndex.overlaps(contig: w.sourceName, start: w.start, end: w.end)
+            let location = ScoredLocation(contig: 0, start: w.start, end: w.end, minus: w.strand == .minus, logit: 0, bound: bound)
+            return bound ? keep(location, contig: w.sourceName, rate: rates!.bound, salt: 1)
+                         : keep(location, contig: w.sourceName, rate: rates!.background, salt: 2)
+        } : nil
+        var picked: [(window: Window, label: WindowLabel, logits: [Float], maps: AttentionMaps)] = []
+        var analysisSeconds = 0.0
+        func analysePicked() throws {
+            guard !picked.isEmpty else { return }
+            let start = Date()
+            try analysis.add(picked.map(\.window), labels: picked.map(\.label), logits: picked.map(\.logits), attention: picked.map(\.maps))
+            picked.removeAll(keepingCapacity: true)
+            analysisSeconds += Date().timeIntervalSince(start)
+        }
         try record.time("score") {
-            try scorer.scoreAll(source: s.genome, next: nextWindow) { batch in
+            try scorer.scoreAll(source: s.genome, next: nextWindow, keepsAttention: picksForAnalysis) { batch in
                 var text = ""
                 for scored in batch {
                     let w = scored.window
@@ -143,11 +168,16 @@ public final class ScanPipeline {
                     } else {
                         locations.append(location)
                     }
+                    if let maps = scored.attention { picked.append((w, bound ? .bound : .background, scored.logits, maps)) }
                 }
                 try scores.write(text)
+                if picked.count >= 64 { try analysePicked() }
                 progress.advance(by: batch.count)
             }
+            try analysePicked()
         }
+        record.secondsPerStage["score", default: 0] -= analysisSeconds
+        record.secondsPerStage["analyse", default: 0] += analysisSeconds
         // scores.tsv and scores.bedgraph stay temporary files until the whole scan has succeeded, so an
         // interrupted or failed scan leaves no final file behind.
         progress.finish()
@@ -159,14 +189,46 @@ public final class ScanPipeline {
         locations = []
         record.counts["bound_windows"] = bound.count
         record.counts["background_windows"] = s.background == .shuffle ? bound.count : background.count
-        progress.message("analysing \(bound.count) bound and \(s.background == .shuffle ? bound.count : background.count) background windows")
+        if !onePass {
+            progress.message("analysing \(bound.count) bound and \(s.background == .shuffle ? bound.count : background.count) background windows")
+            try analyseAgain(bound: bound, background: background, contigs: contigs, analysis: analysis)
+        }
+        if s.partial {
+            try writePartialState(analysis: analysis)
+            try scores.commit()
+            return record
+        }
+        let results = try record.time("test") { try analysis.results() }
+        try results.write(to: s.outputFolder, provenance: provenance)
+        try scores.commit()
+        try bedGraph?.commit()
 
-        // Pass 2: attention of the chosen windows.
-        let encoder = Encoder(model: model, threads: s.threads, batchSize: 16)
-        var analysisOptions = s.analysis
-        analysisOptions.threads = s.threads
-        let analysis = try AttentionAnalysis(encoder: encoder, options: analysisOptions)
-        let analysed = ProgressMeter(command: "scan", unit: "windows analysed", total: bound.count * 2 + (s.background == .genomic ? background.count - bound.count : 0), quiet: s.quiet)
+        // Report and provenance.
+        record.parameters["window"] = "\(s.windowOptions.window)"
+        record.parameters["stride"] = "\(s.windowOptions.stride)"
+        record.parameters["strand"] = s.windowOptions.strand.rawValue
+        record.parameters["max_n"] = "\(s.windowOptions.maxN)"
+        record.parameters["bound_fraction"] = "\(s.boundFraction)"
+        record.parameters["max_bound"] = "\(s.maxBound)"
+        record.parameters["max_background"] = "\(s.maxBackground)"
+        record.parameters["background"] = s.background.rawValue
+        record.parameters["seed"] = "\(s.seed)"
+        record.parameters["threads"] = "\(s.threads)"
+        try AnalysisReport.write(results, analysis: analysis, record: &record, folder: s.outputFolder,
+                                 title: "motifattn scan of \((s.genome as NSString).lastPathComponent)",
+                                 summary: [("genome", s.genome), ("model", s.modelPath),
+                                           ("regions", s.regionsPath ?? "none: top \(s.boundFraction * 100)% of windows by score are bound"),
+                                           ("windows scored", "\(windowsScored)")])
+        return record
+    }
+
+    /// Pass 2 (no regions, or shuffled background): the chosen windows read again through faidx and run
+    /// through the encoder with attention kept, in genome order, 64 at a time.
+    private func analyseAgain(bound: [ScoredLocation], background: [ScoredLocation], contigs: [String],
+                              analysis: AttentionAnalysis) throws {
+        let s = settings
+        let analysed = ProgressMeter(command: "scan", unit: "windows analysed",
+                                     total: bound.count * 2 + (s.background == .genomic ? background.count - bound.count : 0), quiet: s.quiet)
         try record.time("analyse") {
             let chosen = s.background == .genomic ? (bound + background) : bound
             let batchSize = 64
@@ -195,33 +257,6 @@ public final class ScanPipeline {
             try flush()
         }
         analysed.finish()
-        if s.partial {
-            try writePartialState(analysis: analysis)
-            try scores.commit()
-            return record
-        }
-        let results = try record.time("test") { try analysis.results() }
-        try results.write(to: s.outputFolder, provenance: provenance)
-        try scores.commit()
-        try bedGraph?.commit()
-
-        // Report and provenance.
-        record.parameters["window"] = "\(s.windowOptions.window)"
-        record.parameters["stride"] = "\(s.windowOptions.stride)"
-        record.parameters["strand"] = s.windowOptions.strand.rawValue
-        record.parameters["max_n"] = "\(s.windowOptions.maxN)"
-        record.parameters["bound_fraction"] = "\(s.boundFraction)"
-        record.parameters["max_bound"] = "\(s.maxBound)"
-        record.parameters["max_background"] = "\(s.maxBackground)"
-        record.parameters["background"] = s.background.rawValue
-        record.parameters["seed"] = "\(s.seed)"
-        record.parameters["threads"] = "\(s.threads)"
-        try AnalysisReport.write(results, analysis: analysis, record: &record, folder: s.outputFolder,
-                                 title: "motifattn scan of \((s.genome as NSString).lastPathComponent)",
-                                 summary: [("genome", s.genome), ("model", s.modelPath),
-                                           ("regions", s.regionsPath ?? "none: top \(s.boundFraction * 100)% of windows by score are bound"),
-                                           ("windows scored", "\(windowsScored)")])
-        return record
     }
 
     private func path(_ name: String) -> String { (settings.outputFolder as NSString).appendingPathComponent(name) }

@@ -23,6 +23,8 @@ public struct ScoredWindow: Sendable {
     public var window: Window
     /// Logit of each model output.
     public var logits: [Float]
+    /// The window's attention maps, when the scoring was asked to keep them.
+    public var attention: AttentionMaps?
 }
 
 /// Scores windows with a model in fixed-size batches, so memory stays at a few batches whatever the input size
@@ -43,7 +45,8 @@ public final class WindowScorer {
     }
 
     /// Logits of each window, in order; a window with more tokens than `max_len` is an error naming it.
-    public func score(_ windows: [Window], source: String) throws -> [ScoredWindow] {
+    /// Windows for which `keepsAttention` is true also get their attention maps.
+    public func score(_ windows: [Window], source: String, keepsAttention: ((Window) -> Bool)? = nil) throws -> [ScoredWindow] {
         let maxLen = encoder.config.maxLen
         var rows: [[Int32]] = []
         rows.reserveCapacity(windows.count)
@@ -54,22 +57,31 @@ public final class WindowScorer {
             }
             rows.append(ids)
         }
-        let logits = try encoder.score(tokenRows: rows)
-        return zip(windows, logits).map { ScoredWindow(window: $0, logits: $1) }
+        guard let keepsAttention else {
+            let logits = try encoder.score(tokenRows: rows)
+            return zip(windows, logits).map { ScoredWindow(window: $0, logits: $1) }
+        }
+        let kept = windows.map(keepsAttention)
+        let output = try encoder.forward(tokenRows: rows, keepAttention: kept.contains(true), attentionRows: kept)
+        return windows.indices.map { i in
+            ScoredWindow(window: windows[i], logits: Array(output.logits(window: i)), attention: kept[i] ? output.attention?[i] : nil)
+        }
     }
 
-    /// Streams windows from `next` in batches, handing each batch's scores to `consume` in input order.
-    public func scoreAll(source: String, next: () throws -> Window?, consume: ([ScoredWindow]) throws -> Void) throws {
+    /// Streams windows from `next` in batches, handing each batch's scores to `consume` in input order
+    /// (with the attention maps of the windows for which `keepsAttention` is true).
+    public func scoreAll(source: String, next: () throws -> Window?, keepsAttention: ((Window) -> Bool)? = nil,
+                         consume: ([ScoredWindow]) throws -> Void) throws {
         var batch: [Window] = []
         batch.reserveCapacity(windowsPerBatch)
         while let w = try next() {
             batch.append(w)
             if batch.count == windowsPerBatch {
-                try consume(try score(batch, source: source))
+                try consume(try score(batch, source: source, keepsAttention: keepsAttention))
                 batch.removeAll(keepingCapacity: true)
             }
         }
-        if !batch.isEmpty { try consume(try score(batch, source: source)) }
+        if !batch.isEmpty { try consume(try score(batch, source: source, keepsAttention: keepsAttention)) }
     }
 }
 

@@ -34,6 +34,18 @@ public func attentionHeadForward(qkv: UnsafePointer<Float>, tokens: Int, validTo
     // backward (issue 4): dP = dCtx·Vᵀ, dV = Pᵀ·dCtx, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = s·dS·K, dK = s·dSᵀ·Q.
 }
 
+/// One head's attention probabilities alone, softmax(Q·Kᵀ/√d_head) over `n` real tokens, as `[n, n]` into
+/// `probabilities` (row = query). qkv [n, 3·d_model] as in `attentionHeadForward`.
+public func attentionProbabilities(qkv: UnsafePointer<Float>, tokens n: Int, dModel: Int, dHead: Int, head: Int,
+                                   probabilities: UnsafeMutablePointer<Float>) {
+    guard n > 0 else { return }
+    let ld = 3 * dModel
+    let q = qkv + head * dHead
+    matrixProduct(.asStored, .transposed, m: n, n: n, k: dHead, alpha: 1 / Float(dHead).squareRoot(),
+                  a: q, lda: ld, b: q + dModel, ldb: ld, beta: 0, c: probabilities, ldc: n)
+    softmaxRows(probabilities, rows: n, columns: n, validColumns: n, ld: n)
+}
+
 /// Plain-loop twin of `attentionHeadForward` (Double accumulation, explicit -inf mask on [PAD] keys).
 public func attentionHeadForwardReference(qkv: UnsafePointer<Float>, tokens: Int, validTokens n: Int,
                                           dModel: Int, dHead: Int, head: Int,

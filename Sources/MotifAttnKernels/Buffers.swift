@@ -27,12 +27,13 @@ public final class FloatBuffer: @unchecked Sendable {
 
     deinit { free(pointer) }
 
-    /// Grows the buffer to at least `count` floats (contents are not kept; the new memory is zero).
-    public func reserve(_ count: Int) {
+    /// Grows the buffer to at least `count` floats (contents are not kept; the new memory is zero unless
+    /// `zeroed` is false).
+    public func reserve(_ count: Int, zeroed: Bool = true) {
         guard count > capacity else { return }
         free(pointer)
         capacity = count
-        pointer = FloatBuffer.allocate(count)
+        pointer = FloatBuffer.allocate(count, zeroed: zeroed)
     }
 
     /// The first `count` floats as an array (a copy).

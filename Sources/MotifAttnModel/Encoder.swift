@@ -74,6 +74,8 @@ public final class Encoder: @unchecked Sendable {
     private let pool: ThreadPool
     private let workspaces: [EncoderWorkspace]
     private let lock = NSLock()
+    /// Where `forward` writes attention maps before copying them out (guarded by `lock`).
+    private let attentionScratch = FloatBuffer(count: 0)
 
     /// An encoder for `model` on `threads` threads (default: all cores), `batchSize` windows per batch.
     public init(model: MotifAttnModel, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 32) {
@@ -95,10 +97,14 @@ public final class Encoder: @unchecked Sendable {
     ///
     /// Rows are token ids ([CLS] … [SEP]) of any length up to `max_len`; trailing [PAD] ids are allowed and ignored.
     ///
+    /// `attentionRows` (with `keepAttention`) keeps the maps of the rows marked true only; the others get
+    /// empty `probabilities`. Keeping a few windows' maps costs little more than scoring.
+    ///
     /// `ablating` removes one head: its attention output is set to zero before the layer's `out_proj`
     /// (the head-importance test of the analysis).
-    public func forward(tokenRows: [[Int32]], keepAttention: Bool, keepHidden: Bool = false,
+    public func forward(tokenRows: [[Int32]], keepAttention: Bool, attentionRows: [Bool]? = nil, keepHidden: Bool = false,
                         ablating ablated: (layer: Int, head: Int)? = nil) throws -> EncoderOutput {
+        precondition(attentionRows.map { $0.count == tokenRows.count } ?? true, "one attentionRows flag per row")
         let c = config
         var lengths = [Int](repeating: 0, count: tokenRows.count)
         for (r, row) in tokenRows.enumerated() {
@@ -121,19 +127,23 @@ public final class Encoder: @unchecked Sendable {
         var hiddenOffsets = [Int](repeating: 0, count: count + 1)
         let perMap = c.nLayers * c.nHeads
         for r in 0..<count {
-            attentionOffsets[r + 1] = attentionOffsets[r] + (keepAttention ? perMap * lengths[r] * lengths[r] : 0)
+            let kept = keepAttention && (attentionRows?[r] ?? true)
+            attentionOffsets[r + 1] = attentionOffsets[r] + (kept ? perMap * lengths[r] * lengths[r] : 0)
             hiddenOffsets[r + 1] = hiddenOffsets[r] + (keepHidden ? lengths[r] * c.dModel : 0)
         }
         let logits = FloatBuffer(count: count * c.nOutputs)
-        // Every map is written whole by the softmax of its head, so the buffer is not zeroed first.
-        let attention = FloatBuffer(count: attentionOffsets[count], zeroed: false)
+        // The maps go to one buffer the encoder keeps (grown when needed, used under `lock` only) and are
+        // copied out per window: a fresh buffer of tens of MB per call fragmented the heap of a long scan.
+        // Every map is written whole by the softmax of its head, so the buffer is not zeroed.
+        lock.lock()
+        defer { lock.unlock() }
+        attentionScratch.reserve(attentionOffsets[count], zeroed: false)
+        let attention = attentionScratch
         let hidden = FloatBuffer(count: hiddenOffsets[count])
         let batches = (count + batchSize - 1) / batchSize
         let ids = UnsafeMutablePointer<Int32>.allocate(capacity: pool.threadCount * batchSize * c.maxLen)
         let valid = UnsafeMutablePointer<Int>.allocate(capacity: pool.threadCount * batchSize)
         defer { ids.deallocate(); valid.deallocate() }
-        lock.lock()
-        defer { lock.unlock() }
         tokenRows.withUnsafeBufferPointer { rowsPointer in
             let rows = rowsPointer
             pool.run(count: batches) { [self] worker, batch in
@@ -154,8 +164,9 @@ public final class Encoder: @unchecked Sendable {
                 runBatch(ws: ws, ids: batchIDs, windows: windows, tokens: tokens, validTokens: batchValid,
                          logits: logits.pointer + first * c.nOutputs,
                          attentionOut: keepAttention ? { layer, b, head in
-                             let n = batchValid[b]
-                             return attentionBase + attentionOffsets[first + b] + (layer * c.nHeads + head) * n * n
+                             let r = first + b, n = batchValid[b]
+                             guard attentionOffsets[r + 1] > attentionOffsets[r] else { return nil }
+                             return attentionBase + attentionOffsets[r] + (layer * c.nHeads + head) * n * n
                          } : nil,
                          keepHidden: keepHidden, ablated: ablated)
                 if keepHidden {
@@ -185,7 +196,7 @@ public final class Encoder: @unchecked Sendable {
     /// One batch through every layer. ids [B, T]; logits [B, n_outputs]; final hidden states left in `ws.normed`.
     private func runBatch(ws: EncoderWorkspace, ids: UnsafePointer<Int32>, windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
                           logits: UnsafeMutablePointer<Float>,
-                          attentionOut: ((Int, Int, Int) -> UnsafeMutablePointer<Float>)?, keepHidden: Bool,
+                          attentionOut: ((Int, Int, Int) -> UnsafeMutablePointer<Float>?)?, keepHidden: Bool,
                           ablated: (layer: Int, head: Int)?) {
         let c = config, rows = windows * tokens
         let x = ws.residual.pointer
@@ -194,13 +205,14 @@ public final class Encoder: @unchecked Sendable {
             convStemForward(x: x, windows: windows, tokens: tokens, validTokens: validTokens, padded: ws.padded.pointer,
                             out: ws.hidden.pointer, weights: weights, d: c.dModel, width: c.convWidth)
         }
-        // Scores alone need only the last layer's [CLS] rows.
-        let clsOnlyLast = attentionOut == nil && !keepHidden
+        // Scores (and attention maps) need only the last layer's [CLS] rows; the final hidden states need all.
+        let clsOnlyLast = !keepHidden
         for (l, layer) in weights.layers.enumerated() {
             if clsOnlyLast && l == weights.layers.count - 1 {
                 lastLayerClsForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
                                     hidden: ws.hidden.pointer, scores: ws.scores.pointer, windows: windows, tokens: tokens,
                                     validTokens: validTokens, layer: layer, config: c,
+                                    attentionOut: attentionOut.map { f in { b, head in f(l, b, head) } },
                                     zeroedHead: ablated?.layer == l ? ablated?.head : nil)
                 break
             }

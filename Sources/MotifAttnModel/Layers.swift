@@ -106,12 +106,12 @@ func convStemForward(x: UnsafeMutablePointer<Float>, windows: Int, tokens: Int, 
 
 /// Pre-norm self-attention block: x += out_proj(MHA(LN1(x))).
 /// x, h, context [R, d]; qkv [R, 3d]; scores [T, T] scratch, or the caller's attention output
-/// `attentionOut(b, head)` → [n_b, n_b] for layer-wise maps.
+/// `attentionOut(b, head)` → [n_b, n_b] for layer-wise maps (nil for a window whose maps are not kept).
 func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, qkv: UnsafeMutablePointer<Float>,
                            context: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                            windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
                            layer w: LayerWeights, config c: ModelConfig,
-                           attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>)?, zeroedHead: Int? = nil) {
+                           attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>?)?, zeroedHead: Int? = nil) {
     let d = c.dModel, rows = windows * tokens, dh = c.dHead
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: Float(c.layerNormEps))
     linearForward(output: qkv, input: h, weight: w.inProjWeight.pointer, bias: w.inProjBias.pointer, rows: rows, inDim: d, outDim: 3 * d)
@@ -154,10 +154,13 @@ func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoi
 /// outputs: keys and values still come from every row, but the query, attention row, out_proj, LayerNorm 2 and
 /// feed-forward run on one row per window. Every product over the [CLS] rows is one sgemm with row stride T·d.
 /// x, h, context [R, d]; qkv [R, 3d] (K, V columns filled for all rows, Q for [CLS] rows); hidden [B, F]; scores [T, T].
+///
+/// A window for which `attentionOut(b, head)` gives a target also gets its full attention maps, [n_b, n_b] per head:
+/// Q of its other rows is computed as well (the [CLS] row's Q, and so the logit, is the same as without maps).
 func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, qkv: UnsafeMutablePointer<Float>,
                          context: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                          windows: Int, tokens: Int, validTokens: UnsafePointer<Int>, layer w: LayerWeights, config c: ModelConfig,
-                         zeroedHead: Int? = nil) {
+                         attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>?)? = nil, zeroedHead: Int? = nil) {
     let d = c.dModel, rows = windows * tokens, f = c.dFF, eps = Float(c.layerNormEps)
     let clsStride = tokens * d
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: eps)
@@ -170,6 +173,20 @@ func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer
     for b in 0..<windows { (qkv + b * tokens * 3 * d).update(from: w.inProjBias.pointer, count: d) }
     matrixProduct(.asStored, .transposed, m: windows, n: d, k: d, a: h, lda: clsStride, b: w.inProjWeight.pointer, ldb: d,
                   beta: 1, c: qkv, ldc: tokens * 3 * d)
+    // Windows whose maps are kept: Q of their other rows, and the maps (the [CLS] path below needs only `scores`).
+    if let attentionOut {
+        for b in 0..<windows where attentionOut(b, 0) != nil {
+            let n = validTokens[b], first = qkv + b * tokens * 3 * d
+            if n > 1 {
+                for r in 1..<n { (first + r * 3 * d).update(from: w.inProjBias.pointer, count: d) }
+                matrixProduct(.asStored, .transposed, m: n - 1, n: d, k: d, a: h + (b * tokens + 1) * d, lda: d,
+                              b: w.inProjWeight.pointer, ldb: d, beta: 1, c: first + 3 * d, ldc: 3 * d)
+            }
+            for head in 0..<c.nHeads {
+                attentionProbabilities(qkv: first, tokens: n, dModel: d, dHead: c.dHead, head: head, probabilities: attentionOut(b, head)!)
+            }
+        }
+    }
     for b in 0..<windows {
         let n = validTokens[b]
         for head in 0..<c.nHeads {

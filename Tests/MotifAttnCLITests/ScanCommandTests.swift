@@ -47,20 +47,25 @@ final class ScanCommandTests: XCTestCase {
         XCTAssertTrue((1850...2150).contains(bound), "\(bound) bound windows analysed")
     }
 
-    /// Outputs do not depend on the thread count (without regions: top-scoring windows are bound).
+    /// Outputs do not depend on the thread count, without regions (top-scoring windows are bound; a second
+    /// pass reads them again) and with regions (the analysed windows' maps are kept while scoring: one pass).
     func testOutputsAreTheSameForOneAndTwoThreads() throws {
         let folder = try CLIRunner.folder(for: self)
         let genome = TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/genomes/lambda_virus.fa.gz").path
-        for threads in ["1", "2"] {
-            let result = try CLIRunner.motifattn(["scan", genome, "--bound-fraction", "0.1", "--threads", threads, "--quiet",
-                                                  "--out", folder.appendingPathComponent("t\(threads)").path])
-            XCTAssertEqual(result.status, 0, result.stderr)
-        }
-        for name in ["scores.tsv", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv", "interactions.tsv", "heads.tsv"] {
-            let one = try CLIRunner.contentLines(folder.appendingPathComponent("t1/\(name)"))
-            let two = try CLIRunner.contentLines(folder.appendingPathComponent("t2/\(name)"))
-            XCTAssertGreaterThan(one.count, 1, name)
-            XCTAssertEqual(one, two, name)
+        let regions = folder.appendingPathComponent("regions.bed")
+        try "gi|9626243|ref|NC_001416.1|\t2000\t6000\ngi|9626243|ref|NC_001416.1|\t30000\t36000\n".write(to: regions, atomically: true, encoding: .utf8)
+        for (mode, extra) in [("top", ["--bound-fraction", "0.1"]), ("regions", ["--regions", regions.path])] {
+            for threads in ["1", "2"] {
+                let result = try CLIRunner.motifattn(["scan", genome] + extra + ["--threads", threads, "--quiet",
+                                                      "--out", folder.appendingPathComponent("\(mode)\(threads)").path])
+                XCTAssertEqual(result.status, 0, result.stderr)
+            }
+            for name in ["scores.tsv", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv", "interactions.tsv", "heads.tsv"] {
+                let one = try CLIRunner.contentLines(folder.appendingPathComponent("\(mode)1/\(name)"))
+                let two = try CLIRunner.contentLines(folder.appendingPathComponent("\(mode)2/\(name)"))
+                XCTAssertGreaterThan(one.count, 1, "\(mode) \(name)")
+                XCTAssertEqual(one, two, "\(mode) \(name)")
+            }
         }
     }
 
