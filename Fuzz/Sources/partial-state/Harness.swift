@@ -57,7 +57,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         try analysis.mergeState(from: &reader)
         guard reader.atEnd else { throw PartialStateError.truncated(path: reader.path) }
         // What merge does next: test once, write the tables and the report.
-        let results = analysis.results()
+        let results = try analysis.results()
         Fuzz.reset()
         try results.write(to: Fuzz.scratch, provenance: Provenance(version: "fuzz", command: "merge"))
         _ = HTMLReport.render(analysis.reportContent(results, title: "fuzz", summary: []))
@@ -96,7 +96,7 @@ public func initialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutableRa
         writer.string("fuzz|window=32|stride=32"); writer.string("genome.fa"); writer.string("model.safetensors")
         writer.string("chrF"); writer.int(0)
         for value in [count, 0, (count + 1) / 2, count / 2] { writer.int(value) }
-        analysis.encodeState(to: &writer)
+        try! analysis.encodeState(to: &writer)
         let path = folder + "/state-\(count)-windows"
         guard FileManager.default.createFile(atPath: path, contents: Data(writer.bytes)) else { fatalError("cannot write \(path)") }
         print("wrote \(path) (\(writer.bytes.count) bytes)")
