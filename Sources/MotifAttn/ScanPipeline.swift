@@ -133,8 +133,7 @@ public final class ScanPipeline {
         let picksForAnalysis: ((Window) -> Bool)? = onePass ? { [self] w in
             let bound = regionIndex.overlaps(contig: w.sourceName, start: w.start, end: w.end)
             let location = ScoredLocation(contig: 0, start: w.start, end: w.end, minus: w.strand == .minus, logit: 0, bound: bound)
-            return bound ? keep(location, contig: w.sourceName, rate: rates!.bound, salt: 1)
-                         : keep(location, contig: w.sourceName, rate: rates!.background, salt: 2)
+            return chosenForAnalysis(location, contig: w.sourceName, rates: rates!)
         } : nil
         var picked: [(window: Window, label: WindowLabel, logits: [Float], maps: AttentionMaps)] = []
         var analysisSeconds = 0.0
@@ -163,8 +162,10 @@ public final class ScanPipeline {
                     windowsScored += 1
                     try bedGraph?.add(contig: w.sourceName, start: w.start, end: w.end, logit: z)
                     if let rates {
-                        if bound && keep(location, contig: w.sourceName, rate: rates.bound, salt: 1) { chosen.bound.append(location) }
-                        if !bound && keep(location, contig: w.sourceName, rate: rates.background, salt: 2) { chosen.background.append(location) }
+                        // In one pass the scorer has drawn the coin already: the picked windows carry their maps.
+                        if onePass ? scored.attention != nil : chosenForAnalysis(location, contig: w.sourceName, rates: rates) {
+                            if bound { chosen.bound.append(location) } else { chosen.background.append(location) }
+                        }
                     } else {
                         locations.append(location)
                     }
@@ -294,6 +295,12 @@ public final class ScanPipeline {
         }
         let strands = options.strand == .both ? 2 : 1
         return (bound * strands, (total - bound) * strands)
+    }
+
+    /// Whether a window (with regions) is analysed: the bound or background coin, at that class's rate.
+    private func chosenForAnalysis(_ location: ScoredLocation, contig: String, rates: (bound: Double, background: Double)) -> Bool {
+        location.bound ? keep(location, contig: contig, rate: rates.bound, salt: 1)
+                       : keep(location, contig: contig, rate: rates.background, salt: 2)
     }
 
     /// The seeded, position-keyed coin of a window.

@@ -14,15 +14,12 @@ public func attentionHeadForward(qkv: UnsafePointer<Float>, tokens: Int, validTo
                                  queries: Int? = nil) {
     let ld = 3 * dModel
     let q = qkv + head * dHead
-    let k = q + dModel
     let v = q + 2 * dModel
-    let scale = 1 / Float(dHead).squareRoot()
     let context = context + head * dHead
     let m = min(queries ?? n, n)
     if m > 0 {
-        matrixProduct(.asStored, .transposed, m: m, n: n, k: dHead, alpha: scale,
-                      a: q, lda: ld, b: k, ldb: ld, beta: 0, c: scores, ldc: tokens)
-        softmaxRows(scores, rows: m, columns: tokens, validColumns: n, ld: tokens)
+        attentionProbabilities(qkv: qkv, queries: m, keys: n, rowStride: tokens, dModel: dModel, dHead: dHead, head: head,
+                               probabilities: scores)
         matrixProduct(.asStored, .asStored, m: m, n: dHead, k: n,
                       a: scores, lda: tokens, b: v, ldb: ld, beta: 0, c: context, ldc: dModel)
     }
@@ -34,16 +31,18 @@ public func attentionHeadForward(qkv: UnsafePointer<Float>, tokens: Int, validTo
     // backward (issue 4): dP = dCtx·Vᵀ, dV = Pᵀ·dCtx, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = s·dS·K, dK = s·dSᵀ·Q.
 }
 
-/// One head's attention probabilities alone, softmax(Q·Kᵀ/√d_head) over `n` real tokens, as `[n, n]` into
-/// `probabilities` (row = query). qkv [n, 3·d_model] as in `attentionHeadForward`.
-public func attentionProbabilities(qkv: UnsafePointer<Float>, tokens n: Int, dModel: Int, dHead: Int, head: Int,
-                                   probabilities: UnsafeMutablePointer<Float>) {
-    guard n > 0 else { return }
+/// One head's attention probabilities, softmax(Q·Kᵀ/√d_head) of the first `queries` query rows over the
+/// first `keys` keys, into `probabilities` (row stride `rowStride` ≥ `keys`; columns from `keys` on are set
+/// to 0). qkv as in `attentionHeadForward`. The first half of `attentionHeadForward`, and on its own the
+/// maps of a window whose context is not needed.
+public func attentionProbabilities(qkv: UnsafePointer<Float>, queries m: Int, keys n: Int, rowStride: Int,
+                                   dModel: Int, dHead: Int, head: Int, probabilities: UnsafeMutablePointer<Float>) {
+    guard m > 0 && n > 0 else { return }
     let ld = 3 * dModel
     let q = qkv + head * dHead
-    matrixProduct(.asStored, .transposed, m: n, n: n, k: dHead, alpha: 1 / Float(dHead).squareRoot(),
-                  a: q, lda: ld, b: q + dModel, ldb: ld, beta: 0, c: probabilities, ldc: n)
-    softmaxRows(probabilities, rows: n, columns: n, validColumns: n, ld: n)
+    matrixProduct(.asStored, .transposed, m: m, n: n, k: dHead, alpha: 1 / Float(dHead).squareRoot(),
+                  a: q, lda: ld, b: q + dModel, ldb: ld, beta: 0, c: probabilities, ldc: rowStride)
+    softmaxRows(probabilities, rows: m, columns: rowStride, validColumns: n, ld: rowStride)
 }
 
 /// Plain-loop twin of `attentionHeadForward` (Double accumulation, explicit -inf mask on [PAD] keys).

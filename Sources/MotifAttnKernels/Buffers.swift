@@ -10,11 +10,10 @@ public final class FloatBuffer: @unchecked Sendable {
     /// Number of floats the buffer holds.
     public private(set) var capacity: Int
 
-    /// A zero-filled buffer of `count` floats; with `zeroed` false its contents are undefined (for outputs
-    /// that are written whole before they are read: zeroing large buffers costs as much as filling them).
-    public init(count: Int, zeroed: Bool = true) {
+    /// A zero-filled buffer of `count` floats.
+    public init(count: Int) {
         capacity = max(count, 1)
-        pointer = FloatBuffer.allocate(capacity, zeroed: zeroed)
+        pointer = FloatBuffer.allocate(capacity)
     }
 
     /// A buffer holding a copy of `values`.
@@ -28,7 +27,7 @@ public final class FloatBuffer: @unchecked Sendable {
     deinit { free(pointer) }
 
     /// Grows the buffer to at least `count` floats (contents are not kept; the new memory is zero unless
-    /// `zeroed` is false).
+    /// `zeroed` is false, for outputs written whole before they are read: zeroing costs as much as filling).
     public func reserve(_ count: Int, zeroed: Bool = true) {
         guard count > capacity else { return }
         free(pointer)

@@ -183,7 +183,8 @@ func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer
                               b: w.inProjWeight.pointer, ldb: d, beta: 1, c: first + 3 * d, ldc: 3 * d)
             }
             for head in 0..<c.nHeads {
-                attentionProbabilities(qkv: first, tokens: n, dModel: d, dHead: c.dHead, head: head, probabilities: attentionOut(b, head)!)
+                attentionProbabilities(qkv: first, queries: n, keys: n, rowStride: n, dModel: d, dHead: c.dHead, head: head,
+                                       probabilities: attentionOut(b, head)!)
             }
         }
     }

@@ -17,11 +17,7 @@ final class EncoderFixtureTests: XCTestCase {
     }
 
     func testAttentionAndHiddenStatesMatchPyTorchAtRealQueryRows() throws {
-        for name in GoldenCase.names {
-            let golden = try GoldenCase(name)
-            let model = try MotifAttnModel(contentsOf: golden.modelPath)
-            let c = model.config
-            let encoder = Encoder(model: model, threads: 2, batchSize: 3)
+        try forEachCase { name, golden, c, encoder in
             let out = try encoder.forward(tokenRows: golden.tokens, keepAttention: true, keepHidden: true)
             let hidden = golden.io["hidden"]!
             let paddedT = hidden.shape[1]
@@ -46,11 +42,7 @@ final class EncoderFixtureTests: XCTestCase {
     /// [CLS]-only last layer then computes them; they match PyTorch, the logits are the plain scores bit for
     /// bit, and the other rows get no maps.
     func testAttentionOfChosenRowsMatchesPyTorchAndLeavesTheLogitsAsScored() throws {
-        for name in GoldenCase.names {
-            let golden = try GoldenCase(name)
-            let model = try MotifAttnModel(contentsOf: golden.modelPath)
-            let c = model.config
-            let encoder = Encoder(model: model, threads: 2, batchSize: 3)
+        try forEachCase { name, golden, c, encoder in
             let chosen = golden.tokens.indices.map { $0 % 2 == 0 }
             let out = try encoder.forward(tokenRows: golden.tokens, keepAttention: true, attentionRows: chosen)
             XCTAssertEqual(out.logits, try encoder.forward(tokenRows: golden.tokens, keepAttention: false).logits, name)
@@ -59,6 +51,15 @@ final class EncoderFixtureTests: XCTestCase {
                 XCTAssertEqual(out.attention![w].probabilities.count, expected, name)
             }
             XCTAssertLessThan(try worstAttentionError(out, golden, config: c, rows: chosen), 1e-4, name)
+        }
+    }
+
+    /// Runs `body` on every golden case with its model's config and a 2-thread encoder of 3-window batches.
+    private func forEachCase(_ body: (String, GoldenCase, ModelConfig, Encoder) throws -> Void) throws {
+        for name in GoldenCase.names {
+            let golden = try GoldenCase(name)
+            let model = try MotifAttnModel(contentsOf: golden.modelPath)
+            try body(name, golden, model.config, Encoder(model: model, threads: 2, batchSize: 3))
         }
     }
 
