@@ -60,6 +60,9 @@ public final class WindowReader {
     private var fetched = 0           // indexed mode: local bases fetched so far
     private var regionLength = 0
     private var pendingMinus: Window?
+    // The reverse complement of the current window, for `forEachWindow`.
+    private var reverseScratch: UnsafeMutablePointer<UInt8>
+    private var reverseScratchCapacity = 256
     private var sawAnything = false
 
     /// Opens `path` and prepares to read all of it (`regions` empty) or only `regions`.
@@ -88,10 +91,14 @@ public final class WindowReader {
             source = .indexed(try FastaIndex(path: path))
         }
         buffer = ByteBuffer(capacity: 1 << 16)
+        reverseScratch = .allocate(capacity: reverseScratchCapacity)
         try resolveRegions()
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        reverseScratch.deallocate()
+    }
 
     /// Bytes currently reserved for bases of the current sequence (for checking that memory stays bounded).
     var bufferCapacity: Int { buffer.capacity }
@@ -146,8 +153,62 @@ public final class WindowReader {
             if sequenceName == nil {
                 guard try startNextSequence() else { return nil }
             }
-            if let window = try nextTile() { return window }
+            guard let tile = try nextTile() else { continue }
+            let bases = Array(currentBases(tile))
+            let plus = Window(sourceName: sequenceName!, start: offset + tile.start, end: offset + tile.end,
+                              strand: .plus, bases: bases)
+            if options.strand == .both {
+                pendingMinus = Window(sourceName: plus.sourceName, start: plus.start, end: plus.end, strand: .minus,
+                                      bases: reverseComplement(bases))
+            }
+            windowsProduced += 1
+            return plus
         }
+    }
+
+    /// Hands every remaining window to `body` without copying its bases: the fast path for
+    /// callers that use each window at once (such as writing it out).
+    ///
+    /// The `BorrowedWindow` passed to `body` is valid only during that call. Windows come in
+    /// the order `next()` returns them, and the counters are kept the same way.
+    public func forEachWindow(_ body: (BorrowedWindow) throws -> Void) throws {
+        if let minus = pendingMinus {
+            pendingMinus = nil
+            windowsProduced += 1
+            try minus.withBorrowed(body)
+        }
+        if case .alignments(let alignments) = source {
+            while let read = try nextRead(alignments) { try read.withBorrowed(body) }
+            return
+        }
+        let bothStrands = options.strand == .both
+        while true {
+            if sequenceName == nil {
+                guard try startNextSequence() else { return }
+            }
+            guard let tile = try nextTile() else { continue }
+            let bases = currentBases(tile)
+            let name = sequenceName!
+            windowsProduced += 1
+            try body(BorrowedWindow(sourceName: name, start: offset + tile.start, end: offset + tile.end,
+                                    strand: .plus, bases: bases))
+            if bothStrands {
+                if reverseScratchCapacity < bases.count {
+                    reverseScratch.deallocate()
+                    reverseScratchCapacity = max(bases.count, 2 * reverseScratchCapacity)
+                    reverseScratch = .allocate(capacity: reverseScratchCapacity)
+                }
+                reverseComplement(bases, into: reverseScratch)
+                windowsProduced += 1
+                try body(BorrowedWindow(sourceName: name, start: offset + tile.start, end: offset + tile.end, strand: .minus,
+                                        bases: UnsafeBufferPointer(start: reverseScratch, count: bases.count)))
+            }
+        }
+    }
+
+    /// The bases of `tile` (local coordinates) in the buffer, valid until the buffer next changes.
+    private func currentBases(_ tile: (start: Int, end: Int)) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: buffer.storage + (tile.start - bufferStart), count: tile.end - tile.start)
     }
 
     private func nextRead(_ alignments: AlignmentSource) throws -> Window? {
@@ -216,8 +277,9 @@ public final class WindowReader {
         if sequenceEnded { sequenceLength = bufferStart + buffer.count }
     }
 
-    /// The next window of the current sequence, or `nil` (with `sequenceName` cleared) when it is done.
-    private func nextTile() throws -> Window? {
+    /// The local range of the next window of the current sequence that passes the N filter,
+    /// or `nil` (with `sequenceName` cleared) when the sequence is done.
+    private func nextTile() throws -> (start: Int, end: Int)? {
         let window = options.window
         while true {
             let available = bufferStart + buffer.count
@@ -225,7 +287,7 @@ public final class WindowReader {
                 let start = nextStart
                 nextStart += options.stride
                 lastEnd = start + window
-                if let tile = emit(start: start, end: start + window) { return tile }
+                if accepts(start: start, end: start + window) { return (start, start + window) }
                 continue
             }
             if !sequenceEnded {
@@ -243,7 +305,7 @@ public final class WindowReader {
             let end = sequenceLength
             nextStart = Int.max / 2
             if start < end && (end - start) * 2 >= window && end > lastEnd {
-                if let tile = emit(start: start, end: end) { return tile }
+                if accepts(start: start, end: end) { return (start, end) }
             }
             if sequenceLength == 0, case .stream = source {
                 warningHandler("\(path): record '\(sequenceName!)' has no bases")
@@ -253,33 +315,33 @@ public final class WindowReader {
         }
     }
 
-    /// Builds the window `start..<end` (local coordinates) unless it holds too many N.
-    private func emit(start: Int, end: Int) -> Window? {
+    /// Whether the window `start..<end` (local coordinates) holds at most `maxN` N; counts it as skipped if not.
+    private func accepts(start: Int, end: Int) -> Bool {
         let length = end - start
-        let first = buffer.storage + (start - bufferStart)
-        let nCount = countOccurrences(of: UInt8(ascii: "N"), in: first, count: length)
-        let strands = options.strand == .both ? 2 : 1
+        let nCount = countOccurrences(of: UInt8(ascii: "N"), in: buffer.storage + (start - bufferStart), count: length)
         if Double(nCount) > options.maxN * Double(length) {
-            windowsSkipped += strands
-            return nil
+            windowsSkipped += options.strand == .both ? 2 : 1
+            return false
         }
-        let bases = Array(UnsafeBufferPointer(start: first, count: length))
-        let plus = Window(sourceName: sequenceName!, start: offset + start, end: offset + end, strand: .plus, bases: bases)
-        if options.strand == .both {
-            pendingMinus = Window(sourceName: plus.sourceName, start: plus.start, end: plus.end, strand: .minus,
-                                  bases: reverseComplement(bases))
-        }
-        windowsProduced += 1
-        return plus
+        return true
     }
 }
 
 /// The reverse complement of upper-case bases (IUPAC codes complemented, other bytes kept).
 public func reverseComplement(_ bases: [UInt8]) -> [UInt8] {
-    var result = [UInt8](repeating: 0, count: bases.count)
+    guard !bases.isEmpty else { return [] }
+    return [UInt8](unsafeUninitializedCapacity: bases.count) { result, initialized in
+        bases.withUnsafeBufferPointer { reverseComplement($0, into: result.baseAddress!) }
+        initialized = bases.count
+    }
+}
+
+/// Writes the reverse complement of `bases` to the `bases.count` bytes at `destination`.
+func reverseComplement(_ bases: UnsafeBufferPointer<UInt8>, into destination: UnsafeMutablePointer<UInt8>) {
     let n = bases.count
-    for i in 0..<n { result[n - 1 - i] = complementTable[Int(bases[i])] }
-    return result
+    complementTable.withUnsafeBufferPointer { table in
+        for i in 0..<n { destination[n - 1 - i] = table[Int(bases[i])] }
+    }
 }
 
 private let complementTable: [UInt8] = {

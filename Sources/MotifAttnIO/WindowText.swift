@@ -14,7 +14,7 @@ public enum WindowTextFormat: String, CaseIterable, Sendable {
     public static let tsvHeader = "source\tstart\tend\tstrand\tname\tsequence\n"
 
     /// The most bytes one record of `window` can take (its exact length or a little more).
-    func maximumRecordLength(_ window: Window) -> Int {
+    func maximumRecordLength(_ window: BorrowedWindow) -> Int {
         let name = window.name?.utf8.count ?? (window.sourceName.utf8.count + 2 * 20 + 5)
         let fixed = window.sourceName.utf8.count + 2 * 20 + name + 16
         return self == .bed ? fixed : fixed + window.bases.count
@@ -22,7 +22,7 @@ public enum WindowTextFormat: String, CaseIterable, Sendable {
 
     /// Writes `window` as one record, newline included, at `destination` (which has room for
     /// `maximumRecordLength(window)` bytes) and returns the number of bytes written.
-    func writeRecord(_ window: Window, at destination: UnsafeMutablePointer<UInt8>) -> Int {
+    func writeRecord(_ window: BorrowedWindow, at destination: UnsafeMutablePointer<UInt8>) -> Int {
         var cursor = ByteCursor(destination)
         let tab = UInt8(ascii: "\t")
         switch self {
@@ -50,15 +50,22 @@ public enum WindowTextFormat: String, CaseIterable, Sendable {
 
     /// Appends `window` as one record, newline included, to `bytes`.
     public func append(_ window: Window, to bytes: inout [UInt8]) {
-        let oldCount = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: maximumRecordLength(window)))
-        let written = bytes.withUnsafeMutableBufferPointer { writeRecord(window, at: $0.baseAddress! + oldCount) }
-        bytes.removeLast(bytes.count - oldCount - written)
+        window.withBorrowed { window in
+            let oldCount = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: maximumRecordLength(window)))
+            let written = bytes.withUnsafeMutableBufferPointer { writeRecord(window, at: $0.baseAddress! + oldCount) }
+            bytes.removeLast(bytes.count - oldCount - written)
+        }
     }
 
     /// Writes `window` as one record, newline included, to `output` (straight into its buffer:
     /// this is the fast path of `motifattn windows`).
     public func write(_ window: Window, to output: OutputFile) throws {
+        try window.withBorrowed { try write($0, to: output) }
+    }
+
+    /// Writes a borrowed window as one record, newline included, to `output`.
+    public func write(_ window: BorrowedWindow, to output: OutputFile) throws {
         try output.write(reserving: maximumRecordLength(window)) { writeRecord(window, at: $0) }
     }
 }
@@ -79,12 +86,10 @@ struct ByteCursor {
         position += 1
     }
 
-    @inline(__always) mutating func put(_ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { source in
-            guard let base = source.baseAddress else { return }
-            position.update(from: base, count: source.count)
-            position += source.count
-        }
+    @inline(__always) mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        position.update(from: base, count: bytes.count)
+        position += bytes.count
     }
 
     /// The UTF-8 bytes of `text` (copied whole when the string is stored contiguously, as native strings are).
@@ -98,7 +103,7 @@ struct ByteCursor {
     }
 
     /// `source<TAB>start<TAB>end<TAB>`, the first columns of both tables.
-    mutating func putInterval(of window: Window) {
+    mutating func putInterval(of window: BorrowedWindow) {
         let tab = UInt8(ascii: "\t")
         put(window.sourceName); put(tab)
         putDecimal(window.start); put(tab)
@@ -106,7 +111,7 @@ struct ByteCursor {
     }
 
     /// `Window.label` (the same text, without building a `String`).
-    mutating func putLabel(of window: Window) {
+    mutating func putLabel(of window: BorrowedWindow) {
         if let name = window.name {
             put(name)
             return

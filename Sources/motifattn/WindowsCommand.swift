@@ -42,9 +42,7 @@ struct WindowsCommand: ParsableCommand {
                 try out.write(WindowTextFormat.tsvHeader)
             }
             let format = format
-            while let window = try reader.next() {
-                try format.write(window, to: out)
-            }
+            try reader.forEachWindow { try format.write($0, to: out) }
             try out.commit()
             printError("motifattn windows: \(reader.windowsProduced) windows written, \(reader.windowsSkipped) skipped (more than \(windowing.maxN) N)")
         }
