@@ -154,8 +154,8 @@ final class FastaScanner {
     private(set) var headerLine = 0
     /// htslib's inflating threads (BGZF with `threads` > 1), destroyed after the file is closed.
     private var threadPool: OpaquePointer?
-    /// BGZF blocks queued for the inflating threads: 64 blocks of at most 64 KiB, compressed and inflated,
-    /// about 8 MiB. With bgzf_mt's 4 (2 threads) the stream benchmark's median was 0.43 s; with 64, 0.37 s.
+    /// BGZF blocks queued for the inflating threads (bgzf_mt queues 2 per thread): a deeper queue keeps
+    /// them ahead of the parser. 64 blocks of at most 64 KiB, compressed and inflated, about 8 MiB. With bgzf_mt's 4 (2 threads) the stream benchmark's median was 0.43 s; with 64, 0.37 s.
     private static let queuedBlocks = 64
 
     /// Takes over the detected input's hFILE (closed in `deinit`).
@@ -173,7 +173,6 @@ final class FastaScanner {
                 throw ReaderError.truncated(path: path, detail: "the BGZF end-of-file marker is missing")
             }
             if threads > 1, let pool = hts_tpool_init(Int32(threads)) {
-                // A deeper queue than bgzf_mt's (2 blocks per thread) keeps the inflating threads ahead of the parser.
                 if bgzf_thread_pool(bgzf, pool, Int32(Self.queuedBlocks)) == 0 { threadPool = pool } else { hts_tpool_destroy(pool) }
             }
         }

@@ -61,8 +61,7 @@ public final class WindowReader {
     private var regionLength = 0
     private var pendingMinus: Window?
     // The reverse complement of the current window, for `forEachWindow`.
-    private var reverseScratch: UnsafeMutablePointer<UInt8>
-    private var reverseScratchCapacity = 256
+    private var reverseScratch: ByteBuffer
     private var sawAnything = false
 
     /// Opens `path` and prepares to read all of it (`regions` empty) or only `regions`.
@@ -91,7 +90,7 @@ public final class WindowReader {
             source = .indexed(try FastaIndex(path: path))
         }
         buffer = ByteBuffer(capacity: 1 << 16)
-        reverseScratch = .allocate(capacity: reverseScratchCapacity)
+        reverseScratch = ByteBuffer(capacity: 256)
         try resolveRegions()
     }
 
@@ -149,21 +148,16 @@ public final class WindowReader {
             return minus
         }
         if case .alignments(let alignments) = source { return try nextRead(alignments) }
-        while true {
-            if sequenceName == nil {
-                guard try startNextSequence() else { return nil }
-            }
-            guard let tile = try nextTile() else { continue }
-            let bases = Array(currentBases(tile))
-            let plus = Window(sourceName: sequenceName!, start: offset + tile.start, end: offset + tile.end,
-                              strand: .plus, bases: bases)
-            if options.strand == .both {
-                pendingMinus = Window(sourceName: plus.sourceName, start: plus.start, end: plus.end, strand: .minus,
-                                      bases: reverseComplement(bases))
-            }
-            windowsProduced += 1
-            return plus
+        guard let tile = try nextAcceptedTile() else { return nil }
+        let bases = Array(currentBases(tile))
+        let plus = Window(sourceName: sequenceName!, start: offset + tile.start, end: offset + tile.end,
+                          strand: .plus, bases: bases)
+        if options.strand == .both {
+            pendingMinus = Window(sourceName: plus.sourceName, start: plus.start, end: plus.end, strand: .minus,
+                                  bases: reverseComplement(bases))
         }
+        windowsProduced += 1
+        return plus
     }
 
     /// Hands every remaining window to `body` without copying its bases: the fast path for
@@ -182,27 +176,31 @@ public final class WindowReader {
             return
         }
         let bothStrands = options.strand == .both
-        while true {
-            if sequenceName == nil {
-                guard try startNextSequence() else { return }
-            }
-            guard let tile = try nextTile() else { continue }
+        while let tile = try nextAcceptedTile() {
             let bases = currentBases(tile)
             let name = sequenceName!
             windowsProduced += 1
             try body(BorrowedWindow(sourceName: name, start: offset + tile.start, end: offset + tile.end,
-                                    strand: .plus, bases: bases))
+                                    strand: .plus, bases: bases, name: nil))
             if bothStrands {
-                if reverseScratchCapacity < bases.count {
-                    reverseScratch.deallocate()
-                    reverseScratchCapacity = max(bases.count, 2 * reverseScratchCapacity)
-                    reverseScratch = .allocate(capacity: reverseScratchCapacity)
-                }
-                reverseComplement(bases, into: reverseScratch)
+                reverseScratch.removeAll()
+                reverseComplement(bases, into: reverseScratch.reserveTail(bases.count))
+                reverseScratch.commitTail(bases.count)
                 windowsProduced += 1
                 try body(BorrowedWindow(sourceName: name, start: offset + tile.start, end: offset + tile.end, strand: .minus,
-                                        bases: UnsafeBufferPointer(start: reverseScratch, count: bases.count)))
+                                        bases: UnsafeBufferPointer(start: reverseScratch.storage, count: bases.count), name: nil))
             }
+        }
+    }
+
+    /// The local range of the next tile that passes the N filter, moving on to the next sequence
+    /// (FASTA record or region) as each ends; `nil` after the last one.
+    private func nextAcceptedTile() throws -> (start: Int, end: Int)? {
+        while true {
+            if sequenceName == nil {
+                guard try startNextSequence() else { return nil }
+            }
+            if let tile = try nextTile() { return tile }
         }
     }
 
