@@ -123,6 +123,8 @@ enum AnalysisReport {
         try report.write(HTMLReport.render(analysis.reportContent(results, title: title, summary: lines)))
         try report.commit()
         record.parameters["instance_p_value"] = "\(options.instancePValue)"
+        record.parameters["instance_recall"] = "\(options.instanceRecall)"
+        record.parameters["instance_max_p_value"] = "\(options.instanceMaxPValue)"
         record.parameters["max_q_value"] = "\(options.maxQValue)"
         record.parameters["co_attention_score"] = options.coAttention.score.rawValue
         record.parameters["one_motif_per_site"] = "\(options.oneMotifPerSite)"

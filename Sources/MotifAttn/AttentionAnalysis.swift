@@ -15,8 +15,13 @@ public struct AnalysisOptions: Sendable {
     public var maxQValue: Double = 0.05
     /// Most motifs reported per head.
     public var maxMotifsPerHead = 10
-    /// Largest p-value of a motif instance (FIMO's 1e-4).
+    /// Largest p-value of a motif instance (FIMO's 1e-4), for motifs long enough to reach it with most of their sites.
     public var instancePValue = 1e-4
+    /// Fraction of a short motif's own sites its instance threshold admits (`InstanceThreshold.recall`; 0, the default:
+    /// `instancePValue` for every motif, as FIMO).
+    public var instanceRecall = 0.0
+    /// Loosest instance threshold a short motif gets (`InstanceThreshold.ceiling`).
+    public var instanceMaxPValue = 1e-3
     /// Settings of the co-attention statistics.
     public var coAttention = CoAttentionSettings()
     /// Threads for scanning motif instances.
@@ -36,6 +41,11 @@ public struct AnalysisOptions: Sendable {
     public init(motifsPath: String, annotationsPath: String? = nil) {
         self.motifsPath = motifsPath
         self.annotationsPath = annotationsPath
+    }
+
+    /// The per-motif instance threshold these options describe.
+    public var instanceThreshold: InstanceThreshold {
+        InstanceThreshold(pValue: instancePValue, recall: instanceRecall, ceiling: instanceMaxPValue)
     }
 }
 
@@ -105,7 +115,7 @@ public final class AttentionAnalysis {
         self.database = database
         self.annotations = annotations
         motifNames = Dictionary(database.motifs.map { ($0.id, $0.displayName) }, uniquingKeysWith: { a, _ in a })
-        scanners = (0..<max(1, options.threads)).map { _ in MotifScanner(motifs: database.motifs, pValueThreshold: options.instancePValue) }
+        scanners = (0..<max(1, options.threads)).map { _ in MotifScanner(motifs: database.motifs, threshold: options.instanceThreshold) }
         coAttention = CoAttentionAccumulator(motifs: database.motifs, layers: config.nLayers, heads: config.nHeads, settings: options.coAttention)
     }
 

@@ -115,6 +115,68 @@ public struct ScoringMatrix: Sendable {
         for s in 0..<survival.count where survival[s] <= p { return s }
         return survival.count
     }
+
+    /// Largest integer score that at least `fraction` of the motif's own sites reach: the same dynamic
+    /// programming as the background distribution, with bases drawn from the motif's (pseudocounted)
+    /// probabilities, `background[b] · 2^logOdds[j][b]`.
+    public func scoreReached(byFraction fraction: Double) -> Int {
+        let own = ownSurvival()
+        for s in stride(from: own.count - 1, through: 0, by: -1) where own[s] >= fraction { return s }
+        return 0
+    }
+
+    /// `ownSurvival()[s]`: probability that a site drawn from the motif's own (pseudocounted) probabilities,
+    /// `background[b] · 2^logOdds[j][b]`, has an integer score of at least `s` (the same dynamic programming
+    /// as `survival`, which draws from the background).
+    public func ownSurvival() -> [Double] {
+        var distribution = [Double](repeating: 0, count: survival.count - 1)
+        distribution[0] = 1
+        var reach = 0
+        for (column, scores) in zip(logOdds, integerScores) {
+            var next = [Double](repeating: 0, count: distribution.count)
+            for s in 0...reach where distribution[s] > 0 {
+                for b in 0..<4 { next[s + scores[b]] += distribution[s] * background[b] * exp2(column[b]) }
+            }
+            reach += scores.max()!
+            distribution = next
+        }
+        var tail = [Double](repeating: 0, count: distribution.count + 1)
+        for s in stride(from: distribution.count - 1, through: 0, by: -1) { tail[s] = tail[s + 1] + distribution[s] }
+        return tail
+    }
+}
+
+/// Which p-value a site must reach to count as an instance of a motif.
+///
+/// FIMO uses one p-value (1e-4) for every motif. A short motif (JASPAR's GATA5 is 8 columns) cannot
+/// reach it with most of its own sites: only a third of sites drawn from GATA5 itself score p ≤ 1e-4.
+/// With `recall` above 0, a motif whose own sites mostly fall short gets a looser threshold: the p-value
+/// of the score that a fraction `recall` of its own sites reach, but never looser than `ceiling`.
+/// Motifs long enough to reach `pValue` with that fraction of their sites keep `pValue`.
+public struct InstanceThreshold: Sendable, Equatable {
+    /// Threshold of motifs long enough to reach it (FIMO's 1e-4).
+    public var pValue: Double
+    /// Fraction of a motif's own sites the threshold should admit (0: `pValue` for every motif).
+    public var recall: Double
+    /// Loosest threshold any motif gets.
+    public var ceiling: Double
+
+    /// Creates a rule, e.g. p ≤ 1e-4, loosened for short motifs up to half their own sites and at most p ≤ 1e-3.
+    public init(pValue: Double = 1e-4, recall: Double = 0.5, ceiling: Double = 1e-3) {
+        self.pValue = pValue
+        self.recall = recall
+        self.ceiling = max(ceiling, pValue)
+    }
+
+    /// One p-value for every motif, as FIMO.
+    public static func fixed(_ pValue: Double) -> InstanceThreshold { InstanceThreshold(pValue: pValue, recall: 0, ceiling: pValue) }
+
+    /// The p-value threshold of the motif behind `matrix`.
+    public func pValue(for matrix: ScoringMatrix) -> Double {
+        guard recall > 0, ceiling > pValue else { return pValue }
+        let own = matrix.pValue(integerScore: matrix.scoreReached(byFraction: recall))
+        return min(ceiling, max(pValue, own))
+    }
 }
 
 /// One strand of a motif as lookup tables over 3-base words, for scanning with early rejection.
@@ -189,7 +251,8 @@ struct ScanWords {
     }
 }
 
-/// Scans windows for motif instances as FIMO does: both strands, exact p-values, p ≤ threshold.
+/// Scans windows for motif instances as FIMO does: both strands, exact p-values, p ≤ threshold
+/// (one threshold for all motifs, or loosened for short motifs: `InstanceThreshold`).
 ///
 /// The background of each window is its own base composition, made
 /// strand-symmetric (A = T, C = G, since both strands are scanned), with one
@@ -203,8 +266,10 @@ struct ScanWords {
 public final class MotifScanner {
     /// The motifs scanned for, in the order of `MotifInstance.motifIndex`.
     public let motifs: [Motif]
-    /// Largest p-value reported (FIMO's default 1e-4).
-    public let pValueThreshold: Double
+    /// Which p-value a site must reach, per motif.
+    public let threshold: InstanceThreshold
+    /// Largest p-value reported by motifs long enough to reach it (FIMO's default 1e-4).
+    public var pValueThreshold: Double { threshold.pValue }
     /// Pseudocount added to motif probabilities.
     public let pseudocount: Double
     private var cache: [Int: [Prepared]] = [:]
@@ -232,10 +297,15 @@ public final class MotifScanner {
         }
     }
 
-    /// Creates a scanner for `motifs`.
-    public init(motifs: [Motif], pValueThreshold: Double = 1e-4, pseudocount: Double = 0.1) {
+    /// Creates a scanner for `motifs` with one p-value threshold for every motif, as FIMO.
+    public convenience init(motifs: [Motif], pValueThreshold: Double = 1e-4, pseudocount: Double = 0.1) {
+        self.init(motifs: motifs, threshold: .fixed(pValueThreshold), pseudocount: pseudocount)
+    }
+
+    /// Creates a scanner for `motifs` whose per-motif p-value thresholds follow `threshold`.
+    public init(motifs: [Motif], threshold: InstanceThreshold, pseudocount: Double = 0.1) {
         self.motifs = motifs
-        self.pValueThreshold = pValueThreshold
+        self.threshold = threshold
         self.pseudocount = pseudocount
     }
 
@@ -261,7 +331,7 @@ public final class MotifScanner {
         if let hit = cache[key] { return hit }
         let built = motifs.map { motif -> Prepared in
             let matrix = ScoringMatrix(motif: motif, background: background, pseudocount: pseudocount)
-            let threshold = matrix.threshold(pValue: pValueThreshold)
+            let threshold = matrix.threshold(pValue: self.threshold.pValue(for: matrix))
             let reverse = matrix.integerScores.reversed().map { Array($0.reversed()) }
             return Prepared(width: matrix.integerScores.count, threshold: threshold,
                             tail: threshold < matrix.survival.count ? Array(matrix.survival[threshold...]) : [],

@@ -18,7 +18,12 @@ struct AnalysisOptionsGroup: ParsableArguments {
     @Option(name: .customLong("co-attention"),
             help: "Co-attention score of two sites: excess (attention beyond the key's mean share) or raw (largest weight).")
     var coAttention: CoAttentionScore = .excess
-    @Option(name: .customLong("instance-p"), help: "Largest p-value of a motif instance (PWM scan).") var instanceP = 1e-4
+    @Option(name: .customLong("instance-p"), help: "Largest p-value of a motif instance (PWM scan), for motifs long enough to reach it.")
+    var instanceP = 1e-4
+    @Option(name: .customLong("instance-recall"),
+            help: "A short motif whose own sites mostly miss --instance-p gets the threshold this fraction of its sites reach (0: --instance-p for all, as FIMO).")
+    var instanceRecall = 0.0
+    @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = 1e-3
     @Option(name: .customLong("max-q"), help: "Largest q-value of a reported head motif.") var maxQ = 0.05
     @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = 1
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -27,7 +32,10 @@ struct AnalysisOptionsGroup: ParsableArguments {
 
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        guard instanceP > 0 && instanceP < 1, maxQ > 0 && maxQ <= 1 else { throw ValidationError("--instance-p and --max-q must be probabilities") }
+        guard instanceP > 0 && instanceP < 1, maxQ > 0 && maxQ <= 1, instanceMaxP > 0 && instanceMaxP < 1 else {
+            throw ValidationError("--instance-p, --instance-max-p and --max-q must be probabilities")
+        }
+        guard instanceRecall >= 0 && instanceRecall < 1 else { throw ValidationError("--instance-recall must be at least 0 and below 1") }
     }
 
     /// The model path, or the bundled default model.
@@ -39,6 +47,8 @@ struct AnalysisOptionsGroup: ParsableArguments {
         let table = try motifTable ?? (motifs == nil ? BundledData.path(of: BundledData.annotationsFile) : nil)
         var options = AnalysisOptions(motifsPath: motifsPath, annotationsPath: table)
         options.instancePValue = instanceP
+        options.instanceRecall = instanceRecall
+        options.instanceMaxPValue = instanceMaxP
         options.maxQValue = maxQ
         options.coAttention.score = coAttention
         options.threads = threads

@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+
+/// `motifattn site-claims`: who claims each motif's drawn sites.
+final class SiteClaimsCommandTests: XCTestCase {
+    /// A MEME file of two look-alikes (nearly fixed cores; the last column's leading bases swapped) and an
+    /// unrelated motif.
+    private var meme: String {
+        func rows(_ consensus: String) -> [String] {
+            consensus.map { base in "ACGT".map { $0 == base ? "0.97" : "0.01" }.joined(separator: " ") }
+        }
+        func motif(_ id: String, _ columns: [String]) -> String {
+            "MOTIF \(id) \(id.lowercased())\nletter-probability matrix: alength= 4 w= \(columns.count) nsites= 20 E= 0\n"
+                + columns.joined(separator: "\n") + "\n\n"
+        }
+        return "MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\nBackground letter frequencies\nA 0.25 C 0.25 G 0.25 T 0.25\n\n"
+            + motif("A", rows("GATAAGCTTGCA") + ["0.58 0.40 0.01 0.01"])
+            + motif("B", rows("GATAAGCTTGCA") + ["0.40 0.58 0.01 0.01"])
+            + motif("C", rows("CCGCGTACTGTACG"))
+    }
+
+    func testRowsCountEachMotifsKeptAndLostSites() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let motifs = folder.appendingPathComponent("three.meme")
+        try meme.write(to: motifs, atomically: true, encoding: .utf8)
+        let result = try CLIRunner.motifattn(["site-claims", "--motifs", motifs.path, "--sites", "100", "--threads", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = result.stdout.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(rows.first, ["motif_id", "name", "width", "sites_drawn", "kept_own", "unclaimed", "claimed_by_others"])
+        XCTAssertEqual(rows.count, 4)
+        let byID = Dictionary(uniqueKeysWithValues: rows.dropFirst().map { ($0[0], $0) })
+        // Kept + unclaimed + claimed by others = drawn.
+        for row in byID.values {
+            let others = row[6] == "." ? 0 : row[6].split(separator: ",").reduce(0) { $0 + Int($1.split(separator: ":")[1])! }
+            XCTAssertEqual(Int(row[4])! + Int(row[5])! + others, 100, "\(row)")
+        }
+        let c = try XCTUnwrap(byID["C"]), a = try XCTUnwrap(byID["A"])
+        XCTAssertEqual(c[2], "14")
+        XCTAssertGreaterThanOrEqual(Int(c[4])!, 90)
+        XCTAssertTrue(a[6].hasPrefix("B:"), "A's sites are lost to its look-alike first: \(a)")
+        XCTAssertFalse(a[6].contains("C:"))
+
+        // Same seed, other thread count, into a file: the same table.
+        let out = folder.appendingPathComponent("claims.tsv")
+        let again = try CLIRunner.motifattn(["site-claims", "--motifs", motifs.path, "--sites", "100", "--threads", "1", "--out", out.path])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(try String(contentsOf: out, encoding: .utf8), result.stdout)
+    }
+
+    func testAMissingDatabaseIsAOneLineDataError() throws {
+        let result = try CLIRunner.motifattn(["site-claims", "--motifs", "/nonexistent/motifs.meme"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.hasPrefix("motifattn site-claims: "), result.stderr)
+        XCTAssertTrue(result.stderr.contains("/nonexistent/motifs.meme"), result.stderr)
+        let usage = try CLIRunner.motifattn(["site-claims", "--sites", "0"])
+        XCTAssertEqual(usage.status, 64)
+    }
+}
