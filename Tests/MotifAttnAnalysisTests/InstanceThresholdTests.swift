@@ -4,25 +4,6 @@ import MotifAttnIO
 
 /// The per-motif instance threshold (`InstanceThreshold`) and the site-claims measurement (`SiteClaims`).
 final class InstanceThresholdTests: XCTestCase {
-    /// Probability, by enumerating all 4^w sites drawn from the motif's pseudocounted probabilities, that a
-    /// site's integer score is at least each score (independent of the dynamic programme).
-    private func enumeratedOwnTail(_ matrix: ScoringMatrix) -> [Int: Double] {
-        let width = matrix.integerScores.count
-        var probabilityOfScore: [Int: Double] = [:]
-        for code in 0..<(1 << (2 * width)) {
-            var score = 0, probability = 1.0
-            for j in 0..<width {
-                let base = (code >> (2 * j)) & 3
-                score += matrix.integerScores[j][base]
-                probability *= matrix.background[base] * pow(2, matrix.logOdds[j][base])
-            }
-            probabilityOfScore[score, default: 0] += probability
-        }
-        var tail: [Int: Double] = [:]
-        for s in probabilityOfScore.keys { tail[s] = probabilityOfScore.filter { $0.key >= s }.values.reduce(0, +) }
-        return tail
-    }
-
     func testOwnSiteDistributionEqualsEnumeration() throws {
         let shortMotifs = TestData.jaspar.motifs.filter { $0.width <= 6 }.prefix(4)
         XCTAssertGreaterThanOrEqual(shortMotifs.count, 3)
@@ -30,7 +11,7 @@ final class InstanceThresholdTests: XCTestCase {
             for background in [[0.25, 0.25, 0.25, 0.25], [0.3, 0.2, 0.2, 0.3]] {
                 let matrix = ScoringMatrix(motif: motif, background: background)
                 let own = matrix.ownSurvival()
-                let truth = enumeratedOwnTail(matrix)
+                let truth = TestData.enumeratedTail(matrix) { column, base in matrix.background[base] * pow(2, matrix.logOdds[column][base]) }
                 for (score, tail) in truth { XCTAssertEqual(own[score], tail, accuracy: 1e-12, "\(motif.id) \(score)") }
                 XCTAssertEqual(own[0], 1, accuracy: 1e-12)
                 // The half-recall score: the largest score at least half of the motif's own sites reach.

@@ -3,24 +3,6 @@ import MotifAttnIO
 @testable import MotifAttnAnalysis
 
 final class MotifScanTests: XCTestCase {
-    /// Exact distribution by enumerating all 4^w sites, independent of the dynamic programme.
-    private func bruteForceTail(_ matrix: ScoringMatrix) -> [Int: Double] {
-        let width = matrix.integerScores.count
-        var probabilityOfScore: [Int: Double] = [:]
-        for code in 0..<(1 << (2 * width)) {
-            var score = 0, probability = 1.0
-            for j in 0..<width {
-                let base = (code >> (2 * j)) & 3
-                score += matrix.integerScores[j][base]
-                probability *= matrix.background[base]
-            }
-            probabilityOfScore[score, default: 0] += probability
-        }
-        var tail: [Int: Double] = [:]
-        for s in probabilityOfScore.keys { tail[s] = probabilityOfScore.filter { $0.key >= s }.values.reduce(0, +) }
-        return tail
-    }
-
     func testScoreDistributionEqualsBruteForceEnumeration() throws {
         let database = TestData.jaspar
         let shortMotifs = database.motifs.filter { $0.width <= 6 }.prefix(6)
@@ -28,7 +10,7 @@ final class MotifScanTests: XCTestCase {
         for motif in shortMotifs {
             for background in [[0.25, 0.25, 0.25, 0.25], [0.3, 0.2, 0.2, 0.3], [0.1, 0.4, 0.4, 0.1]] {
                 let matrix = ScoringMatrix(motif: motif, background: background)
-                for (score, tail) in bruteForceTail(matrix) {
+                for (score, tail) in TestData.enumeratedTail(matrix, probability: { _, base in matrix.background[base] }) {
                     XCTAssertEqual(matrix.pValue(integerScore: score), tail, accuracy: 1e-12 + 1e-9 * tail, "\(motif.id) \(score)")
                 }
                 XCTAssertEqual(matrix.pValue(integerScore: matrix.survival.count), 0)

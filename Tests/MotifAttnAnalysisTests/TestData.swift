@@ -38,6 +38,25 @@ enum TestData {
         }
     }
 
+    /// Probability that a site's integer score under `matrix` is at least each reachable score, by enumerating
+    /// all 4^w sites, base `b` at column `j` drawn with `probability(j, b)` (independent of the dynamic programme).
+    static func enumeratedTail(_ matrix: ScoringMatrix, probability: (Int, Int) -> Double) -> [Int: Double] {
+        let width = matrix.integerScores.count
+        var probabilityOfScore: [Int: Double] = [:]
+        for code in 0..<(1 << (2 * width)) {
+            var score = 0, p = 1.0
+            for j in 0..<width {
+                let base = (code >> (2 * j)) & 3
+                score += matrix.integerScores[j][base]
+                p *= probability(j, base)
+            }
+            probabilityOfScore[score, default: 0] += p
+        }
+        var tail: [Int: Double] = [:]
+        for s in probabilityOfScore.keys { tail[s] = probabilityOfScore.filter { $0.key >= s }.values.reduce(0, +) }
+        return tail
+    }
+
     /// The most likely sequence of a motif (its strongest base at every position).
     static func strongestSite(_ motif: Motif) -> [UInt8] {
         let letters = Array("ACGT".utf8)
