@@ -10,7 +10,8 @@ covering one site and a token covering the other, in either direction (the co-at
 `motifattn analyze --co-attention raw`, on the planted sites instead of PWM-called instances).
 Per planted pair, it prints the per-head mean for partners (positives) and for co-occurring
 non-partner sites in negatives (the null), and the best head's one-sided Mann-Whitney z and p
-(normal approximation with tie correction). Needs numpy, onnx, onnxruntime, safetensors.
+(normal approximation with tie correction). With --non-partners, the same for pairs of planted
+motifs that co-occur in positives without being partners (a pair member and a singleton). Needs numpy, onnx, onnxruntime, safetensors.
 """
 import argparse, collections, math, os, sys
 import numpy as np
@@ -47,6 +48,8 @@ def main():
     parser.add_argument("model")
     parser.add_argument("--limit", type=int, default=4000, help="test sequences read (default 4000)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--non-partners", action="store_true",
+                        help="also print co-occurring non-partner motif pairs in positives (a pair member with a singleton)")
     args = parser.parse_args()
 
     config, weights = ort_peer.load(args.model)
@@ -68,6 +71,7 @@ def main():
     k, stride = config["tokenizer"]["k"], config["tokenizer"]["stride"]
 
     partner_scores = collections.defaultdict(list)
+    bound_non_partner_scores = collections.defaultdict(list)
     null_scores = []
     for first in range(0, len(names), 256):
         ids = ort_peer.tokenize(sequences[first:first + 256], k, stride)
@@ -98,13 +102,18 @@ def main():
                         partner_scores[" + ".join(sorted([a[2], b[2]]))].append(score)
                     elif labels[name] == 0:
                         null_scores.append(score)
+                    else:
+                        bound_non_partner_scores[" + ".join(sorted([a[2], b[2]]))].append(score)
     heads = config["n_heads"]
     null = np.array(null_scores)
     head_names = [f"L{h // heads}H{h % heads}" for h in range(null.shape[1])]
     print(f"model {args.model}; {len(names)} test sequences; null: {len(null)} non-partner site pairs in negatives")
     print("pair\tn\t" + "\t".join(head_names) + "\tbest_head\tz\tp")
     print("null\t%d\t" % len(null) + "\t".join("%.3f" % v for v in null.mean(0)) + "\t.\t.\t.")
-    for pair, scores in sorted(partner_scores.items()):
+    rows = sorted(partner_scores.items())
+    if args.non_partners:
+        rows += [("(non-partners) " + pair, scores) for pair, scores in sorted(bound_non_partner_scores.items()) if len(scores) >= 20]
+    for pair, scores in rows:
         scores = np.array(scores)
         tests = [mann_whitney_greater(scores[:, h], null[:, h]) for h in range(scores.shape[1])]
         best = int(np.argmax([z for z, _ in tests]))

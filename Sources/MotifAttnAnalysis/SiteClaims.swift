@@ -28,10 +28,11 @@ public enum SiteClaims {
     }
 
     /// `result[a][b]`: how many sites drawn from motif `a` motif `b` claimed (`b == a`: the motif kept its
-    /// own site; sites no instance claimed are not counted). Each motif draws from its own seed, so the
-    /// result does not depend on `threads`.
+    /// own site; sites no instance claimed are not counted). With `everyPassing`, every motif with an
+    /// instance covering the site counts, not only the one kept (so look-alikes show as motifs that pass at
+    /// most of each other's sites). Each motif draws from its own seed, so the result does not depend on `threads`.
     public static func measure(_ motifs: [Motif], threshold: InstanceThreshold, settings: Settings = Settings(),
-                               threads: Int = 1) -> [[Int: Int]] {
+                               threads: Int = 1, everyPassing: Bool = false) -> [[Int: Int]] {
         var claims = [[Int: Int]](repeating: [:], count: motifs.count)
         let workers = max(1, min(threads, motifs.count))
         let lock = NSLock()
@@ -39,7 +40,7 @@ public enum SiteClaims {
             let scanner = MotifScanner(motifs: motifs, threshold: threshold)
             var local: [(Int, [Int: Int])] = []
             for a in stride(from: worker, to: motifs.count, by: workers) {
-                local.append((a, claimants(ofSitesFrom: a, motifs: motifs, scanner: scanner, settings: settings)))
+                local.append((a, claimants(ofSitesFrom: a, motifs: motifs, scanner: scanner, settings: settings, everyPassing: everyPassing)))
             }
             lock.lock()
             for (a, counts) in local { claims[a] = counts }
@@ -48,7 +49,7 @@ public enum SiteClaims {
         return claims
     }
 
-    private static func claimants(ofSitesFrom a: Int, motifs: [Motif], scanner: MotifScanner, settings: Settings) -> [Int: Int] {
+    private static func claimants(ofSitesFrom a: Int, motifs: [Motif], scanner: MotifScanner, settings: Settings, everyPassing: Bool = false) -> [Int: Int] {
         var generator = SeededGenerator(seed: settings.seed ^ (UInt64(a + 1) &* 0x9E37_79B9_7F4A_7C15))
         let letters: [UInt8] = Array("ACGT".utf8)
         func draw(_ probabilities: [Double]) -> UInt8 {
@@ -68,10 +69,18 @@ public enum SiteClaims {
             for _ in 0..<settings.flank { bases.append(draw(settings.background)) }
             for column in motif.probabilities { bases.append(draw(column)) }
             for _ in 0..<settings.flank { bases.append(draw(settings.background)) }
-            var claimant: (motif: Int, overlap: Int)?
-            for instance in MotifInstance.bestPerSite(scanner.scan(bases)) {
+            let all = scanner.scan(bases)
+            func covers(_ instance: MotifInstance) -> Int? {
                 let overlap = min(instance.end, site.upperBound) - max(instance.start, site.lowerBound)
-                guard 2 * overlap >= min(instance.end - instance.start, motif.width) else { continue }
+                return 2 * overlap >= min(instance.end - instance.start, motif.width) ? overlap : nil
+            }
+            if everyPassing {
+                for m in Set(all.filter { covers($0) != nil }.map(\.motifIndex)) { counts[m, default: 0] += 1 }
+                continue
+            }
+            var claimant: (motif: Int, overlap: Int)?
+            for instance in MotifInstance.bestPerSite(all) {
+                guard let overlap = covers(instance) else { continue }
                 if claimant == nil || overlap > claimant!.overlap { claimant = (instance.motifIndex, overlap) }
             }
             if let claimant { counts[claimant.motif, default: 0] += 1 }

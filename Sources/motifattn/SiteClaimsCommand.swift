@@ -15,7 +15,8 @@ struct SiteClaimsCommand: ParsableCommand {
         the best-matching motif of overlapping instances, and that motif claims the site. Writes one row \
         per motif: its width, how many of its drawn sites it kept, how many nobody claimed, and the motifs \
         that claimed the rest (id:count, most first). A motif that keeps few of its own sites will rarely \
-        be paired in interactions.tsv.
+        be paired in interactions.tsv. With --every-passing, kept_own and claimed_by_others count every \
+        motif passing at the drawn sites (look-alikes pass at most of each other's sites).
         """)
 
     @Option(help: ArgumentHelp("Motif database (MEME format); default: bundled JASPAR 2026 CORE vertebrates.", valueName: "MEME"))
@@ -27,6 +28,9 @@ struct SiteClaimsCommand: ParsableCommand {
     @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = 1e-3
     @Option(help: "Sites drawn from each motif.") var sites = SiteClaims.Settings().sitesPerMotif
     @Option(help: "Seed of the drawn sites.") var seed: UInt64 = 1
+    @Flag(name: .customLong("every-passing"),
+          help: "Count every motif with an instance covering a drawn site, not only the one the co-attention keeps.")
+    var everyPassing = false
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("Output TSV, - for standard output.", valueName: "TSV")) var out = "-"
 
@@ -45,7 +49,8 @@ struct SiteClaimsCommand: ParsableCommand {
             settings.sitesPerMotif = sites
             settings.seed = seed
             let threshold = InstanceThreshold(pValue: instanceP, recall: instanceRecall, ceiling: instanceMaxP)
-            let claims = SiteClaims.measure(database.motifs, threshold: threshold, settings: settings, threads: threads)
+            let claims = SiteClaims.measure(database.motifs, threshold: threshold, settings: settings, threads: threads,
+                                            everyPassing: everyPassing)
             let output = try OutputFile(path: out)
             var text = "motif_id\tname\twidth\tsites_drawn\tkept_own\tunclaimed\tclaimed_by_others\n"
             for (a, motif) in database.motifs.enumerated() {

@@ -96,6 +96,23 @@ final class InstanceThresholdTests: XCTestCase {
         XCTAssertLessThanOrEqual(claims[0].values.reduce(0, +), 100)
     }
 
+    func testEveryPassingCountsLookAlikesAtEachOthersSites() {
+        var settings = SiteClaims.Settings()
+        settings.sitesPerMotif = 100
+        let motifs = claimDatabase()
+        let kept = SiteClaims.measure(motifs, threshold: .fixed(1e-4), settings: settings, threads: 1)
+        let passing = SiteClaims.measure(motifs, threshold: .fixed(1e-4), settings: settings, threads: 1, everyPassing: true)
+        for a in 0..<3 {
+            for (b, count) in kept[a] { XCTAssertGreaterThanOrEqual(passing[a][b, default: 0], count, "\(a) \(b)") }
+            for count in passing[a].values { XCTAssertLessThanOrEqual(count, 100) }
+        }
+        // Where A passes, its look-alike B (same core) nearly always passes too; C never does.
+        XCTAssertGreaterThanOrEqual(passing[0][1, default: 0], passing[0][0, default: 0] * 8 / 10, "\(passing[0])")
+        XCTAssertGreaterThan(passing[0][1, default: 0], kept[0][1, default: 0])
+        XCTAssertEqual(passing[0][2, default: 0], 0)
+        XCTAssertEqual(passing[2][0, default: 0] + passing[2][1, default: 0], 0)
+    }
+
     func testSiteClaimsDoNotDependOnThreads() {
         var settings = SiteClaims.Settings()
         settings.sitesPerMotif = 30
