@@ -104,15 +104,19 @@ public final class MergePipeline {
         try record.time("scores") {
             for part in loaded {
                 let file = (part.folder as NSString).appendingPathComponent("scores.tsv")
-                let reader = try TSVTable(path: file)
-                var text = ""
-                for row in reader.rows {
+                // Line by line: a part's scores can be as large as its shard of the genome.
+                let reader = try TextLineReader(path: file)
+                var text = "", sawHeader = false
+                while let line = try reader.next() {
+                    if line.hasPrefix("##") || line.isEmpty { continue }
+                    if !sawHeader { sawHeader = true; continue }
+                    let row = line.split(separator: "\t", omittingEmptySubsequences: false)
                     guard row.count == 6, let start = Int(row[1]), let end = Int(row[2]), let logit = Float(row[4]) else {
                         throw PartialStateError.truncated(path: file)
                     }
-                    text += row.joined(separator: "\t") + "\n"
+                    text += line + "\n"
                     windows += 1
-                    try bedGraph.add(contig: row[0], start: start, end: end, logit: logit)
+                    try bedGraph.add(contig: String(row[0]), start: start, end: end, logit: logit)
                     if text.utf8.count > 1 << 16 { try scores.write(text); text = "" }
                 }
                 try scores.write(text)

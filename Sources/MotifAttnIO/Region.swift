@@ -69,26 +69,11 @@ public enum RegionParser {
 public enum BEDReader {
     /// Reads every region of the file at `path` (`-` for standard input).
     public static func read(path: String) throws -> [Region] {
-        guard let file = motifattn_hopen(path, "r") else {
-            throw ReaderError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
-        }
-        guard let bgzf = bgzf_hopen(file, "r") else {
-            _ = hclose(file)
-            throw ReaderError.cannotOpen(path: path, reason: "cannot read as text, gzip or bgzip")
-        }
-        defer { _ = bgzf_close(bgzf) }
-        var line = kstring_t(l: 0, m: 0, s: nil)
-        defer { free(line.s) }
+        let reader = try TextLineReader(path: path)
         var regions: [Region] = []
-        var lineNumber = 0
         let name = URL(fileURLWithPath: path).lastPathComponent
-        while true {
-            let status = bgzf_getline(bgzf, Int32(UInt8(ascii: "\n")), &line)
-            if status == -1 { break }
-            if status < -1 { throw ReaderError.truncated(path: path, detail: "read failed after line \(lineNumber)") }
-            lineNumber += 1
-            var text = String(cString: line.s)
-            if text.hasSuffix("\r") { text.removeLast() }
+        while let text = try reader.next() {
+            let lineNumber = reader.lineNumber
             if text.allSatisfy({ $0 == " " || $0 == "\t" }) || text.hasPrefix("#")
                 || text.hasPrefix("track") || text.hasPrefix("browser") { continue }
             let fields = text.split(separator: "\t", omittingEmptySubsequences: false)
