@@ -97,7 +97,8 @@ install: build
 	install -d $(PREFIX)/bin $(PREFIX)/share/motifattn/model $(PREFIX)/share/motifattn/jaspar
 	install -m 755 $(BIN) $(PREFIX)/bin/motifattn
 	install -m 644 Reference/model/default.safetensors $(PREFIX)/share/motifattn/model/
-	install -m 644 Reference/jaspar/jaspar_core_vertebrates.meme Reference/jaspar/jaspar_core_vertebrates.tsv $(PREFIX)/share/motifattn/jaspar/
+	install -m 644 Reference/jaspar/jaspar_core_vertebrates.meme Reference/jaspar/jaspar_core_vertebrates.tsv \
+	  Reference/jaspar/jaspar_core_vertebrates.classes.tsv $(PREFIX)/share/motifattn/jaspar/
 
 clean:
 	rm -rf .build .build-* Fuzz/.build-fuzz Fuzz/out $(DEMO_OUT)

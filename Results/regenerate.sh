@@ -41,8 +41,9 @@ windows alike) make the negatives.
 
     ${evaluation}
 
-Pairs count as found when they are among the first 2 × 3 distinct motif pairs with q ≤ 0.05 in
-\`interactions.tsv\`; motifs when a head motif's best JASPAR match (q ≤ 0.05) is the planted motif or a
+Pairs count as found when they are among the first 2 × 3 distinct pairs with q ≤ 0.05 in
+\`interactions.tsv\`, each planted motif within its row's look-alike class (\`class_a\`, \`class_b\`; a class
+is named by its representative, e.g. ELK4 for the 52 ETS motifs, and the sizes are printed above); motifs when a head motif's best JASPAR match (q ≤ 0.05) is the planted motif or a
 motif of its TF family. See \`docs/analysis.md\` for the methods.
 
 ## Top candidate interactions (combined rows, \`head\` = all)

@@ -124,6 +124,8 @@ enum AnalysisReport {
         try report.commit()
         record.parameters["instance_p_value"] = "\(options.instancePValue)"
         record.parameters["instance_recall"] = "\(options.instanceRecall)"
+        record.parameters["motif_classes"] = options.motifClassesLabel
+        record.counts["motif_classes"] = analysis.classes.count
         record.parameters["instance_max_p_value"] = "\(options.instanceMaxPValue)"
         record.parameters["max_q_value"] = "\(options.maxQValue)"
         record.parameters["co_attention_score"] = options.coAttention.score.rawValue

@@ -33,6 +33,8 @@ public struct AnalysisOptions: Sendable {
     public var ablationFraction = 0.1
     /// Keep only the best-matching motif of overlapping instances (`MotifInstance.bestPerSite`).
     public var oneMotifPerSite = true
+    /// Look-alike motif classes the co-attention pairs (`MotifClasses`).
+    public var motifClasses: MotifClassesChoice = .automatic
     /// Rows of `interactions.tsv` with a larger q-value are left out (1 writes every tested row).
     public var interactionMaxQValue = 0.05
     /// Most rows written to `interactions.tsv` (the most significant ones).
@@ -43,10 +45,31 @@ public struct AnalysisOptions: Sendable {
         self.annotationsPath = annotationsPath
     }
 
+    /// The classes setting as recorded in `run.json` and partial-scan fingerprints.
+    public var motifClassesLabel: String {
+        switch motifClasses {
+        case .none: return "none"
+        case .automatic: return "auto"
+        case .file(let path): return path
+        }
+    }
+
     /// The per-motif instance threshold these options describe.
     public var instanceThreshold: InstanceThreshold {
         InstanceThreshold(pValue: instancePValue, recall: instanceRecall, ceiling: instanceMaxPValue)
     }
+}
+
+/// Which look-alike classes of database motifs the co-attention pairs.
+public enum MotifClassesChoice: Sendable, Equatable {
+    /// Every motif is its own class.
+    case none
+    /// Classes measured from the database at the analysis's instance thresholds (`MotifClasses.measure`), or
+    /// read from `DATABASE.classes.tsv` next to the database when that file was made for the same database
+    /// and settings (the bundled JASPAR has one).
+    case automatic
+    /// Classes read from a file written by `motifattn classes`.
+    case file(String)
 }
 
 /// What the analysis found: the contents of `head_motifs.tsv`, `motifs.meme`, `motif_matches.tsv`,
@@ -96,6 +119,8 @@ public final class AttentionAnalysis {
     private let coAttention: CoAttentionAccumulator
     private var topWindows: [(probability: Double, map: ReportContent.WindowMap, attention: WindowAttention)] = []
     private let motifNames: [String: String]
+    /// Look-alike classes the co-attention pairs.
+    public let classes: MotifClasses
     /// Token ids and full-model first logit of bound windows waiting for the head ablation.
     private var pendingAblation: [(ids: [Int32], logit: Float)] = []
 
@@ -117,6 +142,26 @@ public final class AttentionAnalysis {
         motifNames = Dictionary(database.motifs.map { ($0.id, $0.displayName) }, uniquingKeysWith: { a, _ in a })
         scanners = (0..<max(1, options.threads)).map { _ in MotifScanner(motifs: database.motifs, threshold: options.instanceThreshold) }
         coAttention = CoAttentionAccumulator(motifs: database.motifs, layers: config.nLayers, heads: config.nHeads, settings: options.coAttention)
+        classes = try Self.motifClasses(database: database, options: options)
+    }
+
+    /// The look-alike classes `options` ask for (`MotifClassesChoice`).
+    static func motifClasses(database: MotifDatabase, options: AnalysisOptions) throws -> MotifClasses {
+        let motifs = database.motifs
+        switch options.motifClasses {
+        case .none:
+            return .singletons(count: motifs.count)
+        case .file(let path):
+            return try MotifClasses.read(path: path, motifs: motifs, fingerprint: nil)!
+        case .automatic:
+            let fingerprint = try MotifClasses.fingerprint(databasePath: options.motifsPath, threshold: options.instanceThreshold)
+            let companion = MotifClasses.companionPath(ofDatabase: options.motifsPath)
+            if FileManager.default.fileExists(atPath: companion),
+               let classes = try MotifClasses.read(path: companion, motifs: motifs, fingerprint: fingerprint) {
+                return classes
+            }
+            return MotifClasses.measure(motifs, threshold: options.instanceThreshold, threads: options.threads)
+        }
     }
 
     /// Bound windows added so far.
@@ -168,6 +213,7 @@ public final class AttentionAnalysis {
                             maps: [AttentionMaps], instances: [[MotifInstance]]) throws {
         var instances = instances
         if options.oneMotifPerSite { instances = instances.map(MotifInstance.bestPerSite) }
+        let classInstances = instances.map { classes.relabel($0, motifs: database.motifs) }
         let attended = windows.indices.map { i in
             WindowAttention(window: windows[i], label: labels[i], tokenSpans: tokenized[i].spans.map { Int($0.start)..<Int($0.end) },
                             layers: maps[i].layers, heads: maps[i].heads, attention: maps[i].probabilities)
@@ -178,7 +224,7 @@ public final class AttentionAnalysis {
             switch task {
             case 0: for window in attended { discovery.add(window) }
             case 1: for window in attended { diagnostics.add(window) }
-            default: for (window, found) in zip(attended, instances) { coAttention.add(window, instances: found) }
+            default: for (window, found) in zip(attended, classInstances) { coAttention.add(window, instances: found) }
             }
         }
         for i in windows.indices where labels[i] == .bound {
@@ -329,6 +375,12 @@ public final class AttentionAnalysis {
                 for motif in headMotifs { matches += comparator.compare(motif.motif) }
             } else {
                 tested = coAttention.interactions()
+                let index = Dictionary(database.motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+                func members(_ id: String) -> [String] { (index[id].flatMap { classes.members[$0] } ?? []).map { database.motifs[$0].id } }
+                for i in tested.indices {
+                    tested[i].membersA = members(tested[i].motifA)
+                    tested[i].membersB = members(tested[i].motifB)
+                }
             }
         }
         let interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))
@@ -361,7 +413,9 @@ public final class AttentionAnalysis {
                                            matchQValue: m.bestMatch?.qValue, matchMatrix: target, matchOffset: m.bestMatch?.offset ?? 0)
         }
         let interactionRows = results.interactions.prefix(30).map { i in
-            [i.motifA, i.nameA, i.motifB, i.nameB, i.headLabel, "\(i.boundCount)", String(format: "%.3f", i.meanBound),
+            // A class of look-alikes shows as its representative's name and the class size: "ELK4 (+51)".
+            func name(_ own: String, _ members: [String]) -> String { members.count > 1 ? "\(own) (+\(members.count - 1))" : own }
+            return [i.motifA, name(i.nameA, i.membersA), i.motifB, name(i.nameB, i.membersB), i.headLabel, "\(i.boundCount)", String(format: "%.3f", i.meanBound),
              String(format: "%.3f", i.meanBackground), String(format: "%.3f", i.effect), String(format: "%.2e", i.qValue),
              String(format: "%.0f", i.medianDistance), i.orientation]
         }

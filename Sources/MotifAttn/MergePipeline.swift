@@ -41,7 +41,7 @@ public enum PartialScan {
             motifattnVersion, try hash(s.modelPath), try hash(a.motifsPath), try hash(a.annotationsPath), try hash(s.regionsPath),
             "window=\(o.window)", "stride=\(o.stride)", "strand=\(o.strand.rawValue)", "max_n=\(o.maxN)",
             "max_bound=\(s.maxBound)", "max_background=\(s.maxBackground)", "background=\(s.background.rawValue)", "seed=\(s.seed)",
-            "instance_p=\(a.instancePValue)", "instance_recall=\(a.instanceRecall)", "instance_max_p=\(a.instanceMaxPValue)", "max_q=\(a.maxQValue)", "co_attention=\(a.coAttention.score.rawValue)",
+            "instance_p=\(a.instancePValue)", "instance_recall=\(a.instanceRecall)", "instance_max_p=\(a.instanceMaxPValue)", "motif_classes=\(a.motifClassesLabel)", "max_q=\(a.maxQValue)", "co_attention=\(a.coAttention.score.rawValue)",
             "one_motif_per_site=\(a.oneMotifPerSite)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
         ]
         return fields.joined(separator: "|")
@@ -129,6 +129,7 @@ public final class MergePipeline {
         options.instancePValue = settings.instanceP
         options.instanceRecall = settings.instanceRecall
         options.instanceMaxPValue = settings.instanceMaxP
+        options.motifClasses = settings.motifClasses
         options.maxQValue = settings.maxQ
         options.coAttention.score = settings.coAttention
         options.oneMotifPerSite = settings.oneMotifPerSite
@@ -174,6 +175,7 @@ public final class MergePipeline {
     private struct Settings {
         var stride = 100, motifs = "", annotations: String?, instanceP = 1e-4, maxQ = 0.05
         var instanceRecall = 0.0, instanceMaxP = 1e-3
+        var motifClasses = MotifClassesChoice.automatic
         var coAttention = CoAttentionScore.excess, oneMotifPerSite = true
         var parameters: [String: String] = [:]
     }
@@ -191,6 +193,7 @@ public final class MergePipeline {
             case "instance_p": settings.instanceP = Double(value) ?? 1e-4
             case "instance_recall": settings.instanceRecall = Double(value) ?? 0
             case "instance_max_p": settings.instanceMaxP = Double(value) ?? 1e-3
+            case "motif_classes": settings.motifClasses = value == "auto" ? .automatic : value == "none" ? .none : .file(value)
             case "max_q": settings.maxQ = Double(value) ?? 0.05
             case "co_attention": settings.coAttention = CoAttentionScore(rawValue: value) ?? .excess
             case "one_motif_per_site": settings.oneMotifPerSite = value == "true"

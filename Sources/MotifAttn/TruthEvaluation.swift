@@ -66,18 +66,23 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     public var motifsReportedCorrect: Int
     /// Planted pairs not found, as `A+B`.
     public var missedPairs: [String]
+    /// Planted pairs found, as `A+B` with the sizes of the look-alike classes they were found in (`A+B (52×1)`).
+    public var foundPairs: [String] = []
+    /// Reported pairs holding a planted pair (its two motifs within the row's two classes).
+    public var pairsReportedCorrect = 0
     /// Planted motifs not found.
     public var missedMotifs: [String]
 
     public var pairRecall: Double { pairsPlanted == 0 ? 0 : Double(pairsFound) / Double(pairsPlanted) }
-    public var pairPrecision: Double { pairsReported == 0 ? 0 : Double(pairsFound) / Double(pairsReported) }
+    public var pairPrecision: Double { pairsReported == 0 ? 0 : Double(pairsReportedCorrect) / Double(pairsReported) }
     public var motifRecall: Double { motifsPlanted == 0 ? 0 : Double(motifsFound) / Double(motifsPlanted) }
     public var motifPrecision: Double { motifsReported == 0 ? 0 : Double(motifsReportedCorrect) / Double(motifsReported) }
 
     public var description: String {
         String(format: "pairs: recall %.2f (%d/%d), precision %.2f (%d of %d reported); motifs: recall %.2f (%d/%d), precision %.2f (%d of %d reported)",
-               pairRecall, pairsFound, pairsPlanted, pairPrecision, pairsFound, pairsReported,
+               pairRecall, pairsFound, pairsPlanted, pairPrecision, pairsReportedCorrect, pairsReported,
                motifRecall, motifsFound, motifsPlanted, motifPrecision, motifsReportedCorrect, motifsReported)
+            + (foundPairs.isEmpty ? "" : "; found pairs (class sizes): " + foundPairs.joined(separator: ", "))
             + (missedPairs.isEmpty ? "" : "; missed pairs: " + missedPairs.joined(separator: ", "))
             + (missedMotifs.isEmpty ? "" : "; missed motifs: " + missedMotifs.joined(separator: ", "))
     }
@@ -86,7 +91,8 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     ///
     /// Pairs: the distinct unordered motif pairs with q ≤ `alpha`, in the table's order
     /// (sorted by q then effect), the first 2 × planted of them; a planted pair is found if it is
-    /// among them. Motifs: a planted motif is found if a head motif's best match with match q ≤ `alpha`
+    /// among them, its two motifs within the row's two look-alike classes (`class_a`, `class_b`; without
+    /// those columns, the row's own motifs). Motifs: a planted motif is found if a head motif's best match with match q ≤ `alpha`
     /// is that motif or a motif of the same TF family (JASPAR's `tf_family`, when `families` has it).
     /// - Parameters:
     ///   - families: JASPAR matrix ID → TF family (from the JASPAR TSV); may be empty.
@@ -98,13 +104,34 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
 
         let interactions = try TSVTable(path: interactionsPath)
         let ma = try interactions.index(of: "motif_a"), mb = try interactions.index(of: "motif_b"), q = try interactions.index(of: "q_value")
+        let ca = interactions.columns.firstIndex(of: "class_a"), cb = interactions.columns.firstIndex(of: "class_b")
         var reported: [Set<String>] = []
+        var classes: [(a: Set<String>, b: Set<String>)] = []
         for row in interactions.rows where (Double(row[q]) ?? 1) <= alpha {
             let pair = Set([row[ma], row[mb]])
-            if !reported.contains(pair) { reported.append(pair) }
+            if reported.contains(pair) { continue }
+            reported.append(pair)
+            func members(_ column: Int?, _ own: String) -> Set<String> {
+                guard let column, !row[column].isEmpty else { return [own] }
+                return Set(row[column].split(separator: ",").map(String.init))
+            }
+            classes.append((members(ca, row[ma]), members(cb, row[mb])))
             if reported.count == 2 * planted.count { break }
         }
-        let foundPairs = planted.filter { reported.contains($0) }
+        func holds(_ row: (a: Set<String>, b: Set<String>), _ pair: (String, String)) -> Bool {
+            (row.a.contains(pair.0) && row.b.contains(pair.1)) || (row.a.contains(pair.1) && row.b.contains(pair.0))
+        }
+        let plantedPairs = truthPairs.rows.map { ($0[a], $0[b]) }
+        var found: [String] = [], missed: [String] = []
+        for pair in plantedPairs {
+            if let row = classes.first(where: { holds($0, pair) }) {
+                let (first, second) = row.a.contains(pair.0) ? (row.a, row.b) : (row.b, row.a)
+                found.append("\(pair.0)+\(pair.1) (\(first.count)×\(second.count))")
+            } else {
+                missed.append([pair.0, pair.1].sorted().joined(separator: "+"))
+            }
+        }
+        let reportedCorrect = classes.filter { row in plantedPairs.contains { holds(row, $0) } }.count
 
         let truthMotifs = try TSVTable(path: truthMotifsPath)
         let id = try truthMotifs.index(of: "jaspar_id")
@@ -123,10 +150,10 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
         let foundMotifs = plantedMotifs.filter { p in matched.contains { sameFamily($0, p) } }
         let correct = matched.filter { m in plantedMotifs.contains { sameFamily(m, $0) } }
         return TruthEvaluation(
-            pairsFound: foundPairs.count, pairsPlanted: planted.count, pairsReported: reported.count,
+            pairsFound: found.count, pairsPlanted: planted.count, pairsReported: reported.count,
             motifsFound: foundMotifs.count, motifsPlanted: plantedMotifs.count, motifsReported: matched.count,
             motifsReportedCorrect: correct.count,
-            missedPairs: planted.filter { !reported.contains($0) }.map { $0.sorted().joined(separator: "+") },
+            missedPairs: missed, foundPairs: found, pairsReportedCorrect: reportedCorrect,
             missedMotifs: plantedMotifs.filter { p in !matched.contains { sameFamily($0, p) } })
     }
 

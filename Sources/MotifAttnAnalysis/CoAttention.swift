@@ -43,6 +43,10 @@ public struct Interaction: Sendable {
     public var elevationPValue: Double = 1
     /// The pair's head with the smallest p-value (then largest effect).
     public var bestHead: HeadIndex?
+    /// Database motifs of `motifA`'s look-alike class (`MotifClasses`), `motifA` first; just `motifA` without classes.
+    public var membersA: [String] = []
+    /// Database motifs of `motifB`'s look-alike class, `motifB` first.
+    public var membersB: [String] = []
 
     /// `L{layer}H{head}` or `all`.
     public var headLabel: String { head?.description ?? "all" }

@@ -78,7 +78,8 @@ public enum ResultTables {
     /// Columns of `interactions.tsv`.
     public static let interactionColumns = ["motif_a", "name_a", "motif_b", "name_b", "layer", "head", "n_bound", "n_background",
                                             "mean_attention_bound", "mean_attention_background", "effect", "p_value", "q_value",
-                                            "median_distance", "orientation", "n_background_own", "best_head", "mutual_best_fraction", "p_elevated", "p_mutual_best"]
+                                            "median_distance", "orientation", "n_background_own", "best_head", "mutual_best_fraction", "p_elevated", "p_mutual_best",
+                                            "class_a", "class_b"]
 
     /// Writes `interactions.tsv` in the given order (`CoAttentionAccumulator.interactions()` sorts by q, then effect).
     ///
@@ -89,7 +90,9 @@ public enum ResultTables {
              String(r.boundCount), String(r.backgroundCount), fixed(r.meanBound), fixed(r.meanBackground), fixed(r.effect),
              scientific(r.pValue), scientific(r.qValue), fixed(r.medianDistance, 1), r.orientation, String(r.ownBackgroundCount),
              r.bestHead?.description ?? "NA", fixed(r.mutualBestFraction, 4),
-             scientific(r.elevationPValue), scientific(r.mutualBestPValue)]
+             scientific(r.elevationPValue), scientific(r.mutualBestPValue),
+             (r.membersA.isEmpty ? [r.motifA] : r.membersA).joined(separator: ","),
+             (r.membersB.isEmpty ? [r.motifB] : r.membersB).joined(separator: ",")]
         }
         try write(path, provenance: provenance, header: interactionColumns, rows: rows)
     }

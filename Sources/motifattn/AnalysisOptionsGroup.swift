@@ -24,6 +24,10 @@ struct AnalysisOptionsGroup: ParsableArguments {
             help: "A short motif whose own sites mostly miss --instance-p gets the threshold this fraction of its sites reach (0: --instance-p for all, as FIMO).")
     var instanceRecall = 0.0
     @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = 1e-3
+    @Option(name: .customLong("motif-classes"),
+            help: ArgumentHelp("Look-alike motif classes the co-attention pairs: auto (measured from the motif database, or read from its NAME.classes.tsv when made for the same settings; the bundled JASPAR has one), none (every motif alone) or a file from `motifattn classes`.",
+                               valueName: "auto|none|TSV"))
+    var motifClasses = "auto"
     @Option(name: .customLong("max-q"), help: "Largest q-value of a reported head motif.") var maxQ = 0.05
     @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = 1
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -49,6 +53,11 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.instancePValue = instanceP
         options.instanceRecall = instanceRecall
         options.instanceMaxPValue = instanceMaxP
+        switch motifClasses {
+        case "auto": options.motifClasses = .automatic
+        case "none": options.motifClasses = .none
+        default: options.motifClasses = .file(motifClasses)
+        }
         options.maxQValue = maxQ
         options.coAttention.score = coAttention
         options.threads = threads

@@ -9,6 +9,7 @@ let allSubcommands: [ParsableCommand.Type] = [
     AnalyzeCommand.self,
     MergeCommand.self,
     EvaluateCommand.self,
+    ClassesCommand.self,
     SiteClaimsCommand.self,
     BenchTrainCommand.self,
     BenchEncoderCommand.self,

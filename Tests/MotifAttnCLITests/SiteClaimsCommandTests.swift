@@ -47,6 +47,25 @@ final class SiteClaimsCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: out, encoding: .utf8), result.stdout)
     }
 
+    func testClassesJoinTheLookAlikesAndLeaveTheUnrelatedMotifAlone() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let motifs = folder.appendingPathComponent("three.meme")
+        try meme.write(to: motifs, atomically: true, encoding: .utf8)
+        let result = try CLIRunner.motifattn(["classes", "--motifs", motifs.path, "--threads", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let sha = try CLIRunner.execute(URL(fileURLWithPath: "/usr/bin/sha256sum"), [motifs.path]).stdout.prefix(64)
+        XCTAssertTrue(lines[0].hasPrefix("##fingerprint=classes-1;sha256=\(sha);instance_p=0.0001;"), lines[0])
+        XCTAssertTrue(lines[1].hasPrefix("##motifattn version="), lines[1])
+        let rows = lines.filter { !$0.hasPrefix("#") }.map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(rows.first, ["motif_id", "name", "representative_id", "class_size"])
+        let byID = Dictionary(uniqueKeysWithValues: rows.dropFirst().map { ($0[0], $0) })
+        XCTAssertEqual(byID["A"]?[2], byID["B"]?[2])
+        XCTAssertEqual(byID["A"]?[3], "2")
+        XCTAssertEqual(byID["C"]?[2], "C")
+        XCTAssertEqual(byID["C"]?[3], "1")
+    }
+
     func testAMissingDatabaseIsAOneLineDataError() throws {
         let result = try CLIRunner.motifattn(["site-claims", "--motifs", "/nonexistent/motifs.meme"])
         XCTAssertEqual(result.status, 1)

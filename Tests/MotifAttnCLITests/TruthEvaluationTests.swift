@@ -53,6 +53,27 @@ final class TruthEvaluationTests: XCTestCase {
         XCTAssertEqual(result.missedMotifs, ["C1", "D1"])
     }
 
+    func testPairsAreFoundWithinTheirLookAlikeClasses() throws {
+        let pairs = try write("truth_pairs.tsv", "jaspar_id_a\ttf_a\tjaspar_id_b\ttf_b\nA1\ta\tB1\tb\nC1\tc\tD1\td\n")
+        let motifs = try write("truth_motifs.tsv", "jaspar_id\ttf\tin_pair\nA1\ta\tyes\n")
+        // A1 is in the class represented by R (3 members); B1 alone. C1+D1: D1 is in no reported class.
+        let interactions = try write("interactions.tsv", """
+        motif_a\tmotif_b\tlayer\thead\tq_value\tclass_a\tclass_b
+        B1\tR\t0\t1\t1e-9\tB1\tR,A1,A2
+        C1\tX\t0\t1\t1e-8\tC1\tX,Y
+        E\tF\t1\t0\t1e-4\tE\tF
+        G\tH\t1\t0\t0.01\tG\tH
+        """)
+        let heads = try write("head_motifs.tsv", "layer\thead\tmotif_id\tbest_match_id\tmatch_q_value\n0\t0\tL0H0_1\tA1\t0.001\n")
+        let result = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs, truthMotifsPath: motifs)
+        XCTAssertEqual(result.pairsFound, 1)
+        XCTAssertEqual(result.pairsReported, 4)
+        XCTAssertEqual(result.pairsReportedCorrect, 1)
+        XCTAssertEqual(result.foundPairs, ["A1+B1 (3×1)"])
+        XCTAssertEqual(result.missedPairs, ["C1+D1"])
+        XCTAssertTrue(result.description.contains("found pairs (class sizes): A1+B1 (3×1)"), result.description)
+    }
+
     func testMissingColumnIsNamed() throws {
         let bad = try write("bad.tsv", "motif_a\tq\nA\t0.1\n")
         let pairs = try write("truth_pairs.tsv", "jaspar_id_a\tjaspar_id_b\nA\tB\n")

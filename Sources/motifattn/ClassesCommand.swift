@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import MotifAttn
+import MotifAttnAnalysis
+import MotifAttnIO
+
+/// `motifattn classes`: the look-alike classes of a motif database, as `scan` and `analyze` pair them.
+struct ClassesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classes",
+        abstract: "Group the motifs of a database into look-alike classes (the units the co-attention pairs).",
+        discussion: """
+        Sites are drawn from every motif and scanned with the whole database at the instance thresholds; \
+        two motifs are look-alikes when each passes at at least half as many of the other's sites as the \
+        other does itself, and classes are the connected groups. Writes one row per motif (motif_id, \
+        name, representative_id, class_size) after a ##fingerprint line naming the database's SHA-256 \
+        and the settings. `scan` and `analyze` read NAME.classes.tsv beside the database NAME.meme when its \
+        fingerprint matches (--motif-classes auto), or any such file with --motif-classes FILE.
+        """)
+
+    @Option(help: ArgumentHelp("Motif database (MEME format); default: bundled JASPAR 2026 CORE vertebrates.", valueName: "MEME"))
+    var motifs: String?
+    @Option(name: .customLong("instance-p"), help: "Largest p-value of a motif instance, for motifs long enough to reach it.")
+    var instanceP = 1e-4
+    @Option(name: .customLong("instance-recall"), help: "Fraction of a short motif's own sites its threshold admits (0: --instance-p for all).")
+    var instanceRecall = 0.0
+    @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = 1e-3
+    @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Output TSV, - for standard output.", valueName: "TSV")) var out = "-"
+
+    func validate() throws {
+        guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+        guard instanceP > 0 && instanceP < 1, instanceMaxP > 0 && instanceMaxP < 1 else {
+            throw ValidationError("--instance-p and --instance-max-p must be probabilities")
+        }
+        guard instanceRecall >= 0 && instanceRecall < 1 else { throw ValidationError("--instance-recall must be at least 0 and below 1") }
+    }
+
+    func run() throws {
+        try reportingErrors("classes") {
+            let path = try motifs ?? BundledData.path(of: BundledData.motifsFile)
+            let database = try MEMEFormat.read(path: path)
+            let threshold = InstanceThreshold(pValue: instanceP, recall: instanceRecall, ceiling: instanceMaxP)
+            let classes = MotifClasses.measure(database.motifs, threshold: threshold, threads: threads)
+            let provenance = Provenance(version: motifattnVersion, command: CommandLine.arguments.joined(separator: " "))
+            let output = try OutputFile(path: out)
+            try output.write(classes.tsv(motifs: database.motifs, fingerprint: try MotifClasses.fingerprint(databasePath: path, threshold: threshold),
+                                         provenance: provenance))
+            try output.commit()
+        }
+    }
+}
