@@ -87,6 +87,9 @@ public final class HeadMotifDiscovery {
     public let refinementRounds: Int
     /// Largest p-value of a site found by a PWM rescan of the refinement.
     public let sitePValue: Double
+    /// Rule of the rescans' per-matrix threshold: `sitePValue`, loosened for a matrix too short for half its own
+    /// sites to reach it (a 6-column word matrix cannot reach 1e-4 at all), up to 1e-3.
+    var siteThreshold: InstanceThreshold { InstanceThreshold(pValue: sitePValue, recall: 0.5, ceiling: max(sitePValue, 1e-3)) }
     var counts: [HeadIndex: [UInt32: (bound: Int, background: Int)]] = [:]
     /// Windows (bound and background) holding each word anywhere, whatever the attention.
     var presence: [UInt32: Int] = [:]
@@ -203,7 +206,7 @@ public final class HeadMotifDiscovery {
     /// Round 0 aligns the best consensus match of each region (at most one mismatch per 6 bases). Each
     /// further round (`refinementRounds`) rescans the regions with the current matrix as a PWM (log-odds
     /// against the regions' own strand-symmetric composition) and aligns the best site of each region
-    /// whose score has p ≤ `sitePValue`: the matrix is then learnt from the sites rather than from
+    /// whose score has p ≤ `sitePValue` (`siteThreshold` for short matrices): the matrix is then learnt from the sites rather than from
     /// their resemblance to one consensus, so degenerate positions keep their mix of bases. A round that
     /// finds fewer than `minimumSites` sites keeps the previous matrix.
     func refine(_ consensus: [Int], head: HeadIndex, id: String, minimumSites: Int = 10) -> Motif? {
@@ -266,7 +269,7 @@ public final class HeadMotifDiscovery {
     /// found with the motif scanner's tables (`ChunkedStrandScores`, `MotifScanner.scanStrand`).
     func pwmSites(_ matrix: ScoringMatrix, in sequences: [[UInt8]]) -> [RegionSite] {
         let width = matrix.integerScores.count
-        let threshold = Int32(matrix.threshold(pValue: sitePValue))
+        let threshold = Int32(matrix.threshold(pValue: siteThreshold.pValue(for: matrix)))
         let plus = ChunkedStrandScores(integerScores: matrix.integerScores)
         let minus = ChunkedStrandScores(integerScores: matrix.integerScores.reversed().map { Array($0.reversed()) })
         let longest = sequences.map(\.count).max() ?? 0

@@ -34,11 +34,14 @@ final class ResultTablesTests: XCTestCase {
         try ResultTables.writeInteractions(rows, to: path, provenance: provenance)
         let text = try lines("interactions.tsv")
         XCTAssertEqual(text[0], "##motifattn version=0.1.0 command=motifattn analyze --model m.safetensors in.fa --out out")
-        XCTAssertEqual(text[1], "motif_a\tname_a\tmotif_b\tname_b\tlayer\thead\tn_bound\tn_background\tmean_attention_bound\tmean_attention_background\teffect\tp_value\tq_value\tmedian_distance\torientation\tn_background_own\tbest_head\tmutual_best_fraction\tp_elevated\tp_mutual_best")
+        XCTAssertEqual(text[1], "motif_a\tname_a\tmotif_b\tname_b\tlayer\thead\tn_bound\tn_background\tmean_attention_bound\tmean_attention_background\teffect\tp_value\tq_value\tmedian_distance\torientation\tn_background_own\tbest_head\tmutual_best_fraction\tp_elevated\tp_mutual_best\tclass_a\tclass_b")
         XCTAssertEqual(text.count, rows.count + 3)   // provenance, header, rows, final empty piece after the last newline
         XCTAssertEqual(text.last, "")
         let fields = text[2].split(separator: "\t").map(String.init)
-        XCTAssertEqual(fields.count, 20)
+        XCTAssertEqual(fields.count, 22)
+        // Without classes, each motif is its own class.
+        XCTAssertEqual(fields[20], fields[0])
+        XCTAssertEqual(fields[21], fields[2])
         // p_value is the intersection–union p: the larger of the elevation and mutual-best p-values.
         XCTAssertEqual(Double(fields[11])!, max(Double(fields[18])!, Double(fields[19])!), accuracy: 1e-3 * Double(fields[11])!)
         XCTAssertEqual(fields[0], synthetic.motifA.id)

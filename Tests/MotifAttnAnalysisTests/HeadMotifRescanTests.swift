@@ -1,0 +1,34 @@
+import XCTest
+import MotifAttnIO
+@testable import MotifAttnAnalysis
+
+/// The refinement's PWM rescans start from short word matrices too.
+final class HeadMotifRescanTests: XCTestCase {
+    func testAShortWordMatrixGrowsIntoTheWholeSiteItSitsIn() throws {
+        let hoxc11 = try XCTUnwrap(TestData.jaspar.motifs.first { $0.id == "MA0651.3" })  // AGGTCGTAAAA
+        let discovery = HeadMotifDiscovery()
+        let head = HeadIndex(layer: 0, head: 0)
+        var generator = TestData.Generator(seed: 5)
+        var kept: [HeadMotifDiscovery.KeptRegion] = []
+        for number in 0..<80 {
+            // A region: 14 random bases, a site drawn from HOXC11, 14 random bases; each from its own source.
+            var bases = TestData.randomBases(14, using: &generator) + TestData.sampledSite(hoxc11, using: &generator)
+            bases += TestData.randomBases(14, using: &generator)
+            let codes = bases.map { UInt8(Array("ACGT".utf8).firstIndex(of: $0)!) }
+            kept.append(.init(hash: UInt64(number), codes: codes, source: UInt64(number + 1), origin: 0, reversed: false))
+        }
+        discovery.regions[head] = kept
+        // The word matrix of the core GTCGTA (6 columns): its best site has p = 4^-6 ≈ 2.4e-4 on even
+        // composition, so no site can reach p ≤ 1e-4.
+        let word = Motif(id: "L0H0_1", probabilities: "GTCGTA".map { base in "ACGT".map { $0 == base ? 0.97 : 0.01 } }, sites: 100)
+        let matrix = ScoringMatrix(motif: word, background: [0.25, 0.25, 0.25, 0.25])
+        let best = matrix.integerScores.map { $0.max()! }.reduce(0, +)
+        XCTAssertGreaterThan(matrix.pValue(integerScore: best), 1e-4)
+        XCTAssertGreaterThan(matrix.threshold(pValue: 1e-4), best)
+
+        let refined = discovery.rescanned(word, head: head)
+        XCTAssertGreaterThanOrEqual(refined.width, 9, refined.consensus)
+        let consensus = refined.consensus, reverse = refined.reverseComplement.consensus
+        XCTAssertTrue(consensus.contains("GTCGTAAA") || reverse.contains("GTCGTAAA"), "\(consensus) / \(reverse)")
+    }
+}
