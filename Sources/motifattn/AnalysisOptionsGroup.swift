@@ -18,12 +18,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
     @Option(name: .customLong("co-attention"),
             help: "Co-attention score of two sites: excess (attention beyond the key's mean share) or raw (largest weight).")
     var coAttention: CoAttentionScore = .excess
-    @Option(name: .customLong("instance-p"), help: "Largest p-value of a motif instance (PWM scan), for motifs long enough to reach it.")
-    var instanceP = 1e-4
-    @Option(name: .customLong("instance-recall"),
-            help: "A short motif whose own sites mostly miss --instance-p gets the threshold this fraction of its sites reach (0: --instance-p for all, as FIMO).")
-    var instanceRecall = 0.0
-    @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = 1e-3
+    @OptionGroup var thresholds: InstanceThresholdOptions
     @Option(name: .customLong("motif-classes"),
             help: ArgumentHelp("Look-alike motif classes the co-attention pairs: auto (measured from the motif database, or read from its NAME.classes.tsv when made for the same settings; the bundled JASPAR has one), none (every motif alone) or a file from `motifattn classes`.",
                                valueName: "auto|none|TSV"))
@@ -36,10 +31,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
 
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        guard instanceP > 0 && instanceP < 1, maxQ > 0 && maxQ <= 1, instanceMaxP > 0 && instanceMaxP < 1 else {
-            throw ValidationError("--instance-p, --instance-max-p and --max-q must be probabilities")
-        }
-        guard instanceRecall >= 0 && instanceRecall < 1 else { throw ValidationError("--instance-recall must be at least 0 and below 1") }
+        guard maxQ > 0 && maxQ <= 1 else { throw ValidationError("--max-q must be a probability") }
     }
 
     /// The model path, or the bundled default model.
@@ -50,9 +42,9 @@ struct AnalysisOptionsGroup: ParsableArguments {
         let motifsPath = try motifs ?? BundledData.path(of: BundledData.motifsFile)
         let table = try motifTable ?? (motifs == nil ? BundledData.path(of: BundledData.annotationsFile) : nil)
         var options = AnalysisOptions(motifsPath: motifsPath, annotationsPath: table)
-        options.instancePValue = instanceP
-        options.instanceRecall = instanceRecall
-        options.instanceMaxPValue = instanceMaxP
+        options.instancePValue = thresholds.instanceP
+        options.instanceRecall = thresholds.instanceRecall
+        options.instanceMaxPValue = thresholds.instanceMaxP
         switch motifClasses {
         case "auto": options.motifClasses = .automatic
         case "none": options.motifClasses = .none

@@ -20,27 +20,19 @@ struct ClassesCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Motif database (MEME format); default: bundled JASPAR 2026 CORE vertebrates.", valueName: "MEME"))
     var motifs: String?
-    @Option(name: .customLong("instance-p"), help: "Largest p-value of a motif instance, for motifs long enough to reach it.")
-    var instanceP = 1e-4
-    @Option(name: .customLong("instance-recall"), help: "Fraction of a short motif's own sites its threshold admits (0: --instance-p for all).")
-    var instanceRecall = 0.0
-    @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = 1e-3
+    @OptionGroup var thresholds: InstanceThresholdOptions
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("Output TSV, - for standard output.", valueName: "TSV")) var out = "-"
 
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        guard instanceP > 0 && instanceP < 1, instanceMaxP > 0 && instanceMaxP < 1 else {
-            throw ValidationError("--instance-p and --instance-max-p must be probabilities")
-        }
-        guard instanceRecall >= 0 && instanceRecall < 1 else { throw ValidationError("--instance-recall must be at least 0 and below 1") }
     }
 
     func run() throws {
         try reportingErrors("classes") {
             let path = try motifs ?? BundledData.path(of: BundledData.motifsFile)
             let database = try MEMEFormat.read(path: path)
-            let threshold = InstanceThreshold(pValue: instanceP, recall: instanceRecall, ceiling: instanceMaxP)
+            let threshold = thresholds.threshold
             let classes = MotifClasses.measure(database.motifs, threshold: threshold, threads: threads)
             let provenance = Provenance(version: motifattnVersion, command: CommandLine.arguments.joined(separator: " "))
             let output = try OutputFile(path: out)

@@ -21,11 +21,7 @@ struct SiteClaimsCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Motif database (MEME format); default: bundled JASPAR 2026 CORE vertebrates.", valueName: "MEME"))
     var motifs: String?
-    @Option(name: .customLong("instance-p"), help: "Largest p-value of a motif instance, for motifs long enough to reach it.")
-    var instanceP = 1e-4
-    @Option(name: .customLong("instance-recall"), help: "Fraction of a short motif's own sites its threshold admits (0: --instance-p for all).")
-    var instanceRecall = 0.0
-    @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = 1e-3
+    @OptionGroup var thresholds: InstanceThresholdOptions
     @Option(help: "Sites drawn from each motif.") var sites = SiteClaims.Settings().sitesPerMotif
     @Option(help: "Seed of the drawn sites.") var seed: UInt64 = 1
     @Flag(name: .customLong("every-passing"),
@@ -36,10 +32,6 @@ struct SiteClaimsCommand: ParsableCommand {
 
     func validate() throws {
         guard threads > 0, sites > 0 else { throw ValidationError("--threads and --sites must be at least 1") }
-        guard instanceP > 0 && instanceP < 1, instanceMaxP > 0 && instanceMaxP < 1 else {
-            throw ValidationError("--instance-p and --instance-max-p must be probabilities")
-        }
-        guard instanceRecall >= 0 && instanceRecall < 1 else { throw ValidationError("--instance-recall must be at least 0 and below 1") }
     }
 
     func run() throws {
@@ -48,7 +40,7 @@ struct SiteClaimsCommand: ParsableCommand {
             var settings = SiteClaims.Settings()
             settings.sitesPerMotif = sites
             settings.seed = seed
-            let threshold = InstanceThreshold(pValue: instanceP, recall: instanceRecall, ceiling: instanceMaxP)
+            let threshold = thresholds.threshold
             let claims = SiteClaims.measure(database.motifs, threshold: threshold, settings: settings, threads: threads,
                                             everyPassing: everyPassing)
             let output = try OutputFile(path: out)

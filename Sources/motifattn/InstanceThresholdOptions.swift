@@ -1,0 +1,22 @@
+import ArgumentParser
+import MotifAttnAnalysis
+
+/// The PWM instance thresholds shared by `scan`, `analyze`, `classes` and `site-claims`.
+struct InstanceThresholdOptions: ParsableArguments {
+    @Option(name: .customLong("instance-p"), help: "Largest p-value of a motif instance (PWM scan), for motifs long enough to reach it.")
+    var instanceP = 1e-4
+    @Option(name: .customLong("instance-recall"),
+            help: "A short motif whose own sites mostly miss --instance-p gets the threshold this fraction of its sites reach (0: --instance-p for all, as FIMO).")
+    var instanceRecall = 0.0
+    @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = 1e-3
+
+    func validate() throws {
+        guard instanceP > 0 && instanceP < 1, instanceMaxP > 0 && instanceMaxP < 1 else {
+            throw ValidationError("--instance-p and --instance-max-p must be probabilities")
+        }
+        guard instanceRecall >= 0 && instanceRecall < 1 else { throw ValidationError("--instance-recall must be at least 0 and below 1") }
+    }
+
+    /// The per-motif threshold rule these options describe.
+    var threshold: InstanceThreshold { InstanceThreshold(pValue: instanceP, recall: instanceRecall, ceiling: instanceMaxP) }
+}
