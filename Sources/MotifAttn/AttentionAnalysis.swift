@@ -154,10 +154,10 @@ public final class AttentionAnalysis {
         case .file(let path):
             return try MotifClasses.read(path: path, motifs: motifs, fingerprint: nil)!
         case .automatic:
-            let fingerprint = try MotifClasses.fingerprint(databasePath: options.motifsPath, threshold: options.instanceThreshold)
             let companion = MotifClasses.companionPath(ofDatabase: options.motifsPath)
             if FileManager.default.fileExists(atPath: companion),
-               let classes = try MotifClasses.read(path: companion, motifs: motifs, fingerprint: fingerprint) {
+               let classes = try MotifClasses.read(path: companion, motifs: motifs, fingerprint: try MotifClasses.fingerprint(
+                   databasePath: options.motifsPath, threshold: options.instanceThreshold)) {
                 return classes
             }
             return MotifClasses.measure(motifs, threshold: options.instanceThreshold, threads: options.threads)
