@@ -64,9 +64,10 @@ public final class AnalyzePipeline {
         let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
         var analysisOptions = options
         analysisOptions.threads = threads
-        let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: analysisOptions)
-        let reader = try FastaRecordReader(path: input, threads: threads)
         let progress = ProgressMeter(command: "analyze", unit: "windows analysed", quiet: quiet)
+        let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: analysisOptions,
+                                             message: { progress.message($0) })
+        let reader = try FastaRecordReader(path: input, threads: threads)
         var generator = SeededGenerator(seed: seed ^ 0x5348_5546_464C_4521)
         try record.time("analyse") {
             var batch: [(Window, WindowLabel)] = []

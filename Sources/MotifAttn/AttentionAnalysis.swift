@@ -124,8 +124,9 @@ public final class AttentionAnalysis {
     /// Token ids and full-model first logit of bound windows waiting for the head ablation.
     private var pendingAblation: [(ids: [Int32], logit: Float)] = []
 
-    /// Prepares an analysis with `encoder` (its model's tokenizer) and the motifs in `options`.
-    public init(encoder: Encoder, options: AnalysisOptions) throws {
+    /// Prepares an analysis with `encoder` (its model's tokenizer) and the motifs in `options`; `message`
+    /// hears of slow preparation (measuring look-alike classes of a database without a matching classes file).
+    public init(encoder: Encoder, options: AnalysisOptions, message: ((String) -> Void)? = nil) throws {
         self.encoder = encoder
         self.options = options
         config = encoder.config
@@ -142,11 +143,11 @@ public final class AttentionAnalysis {
         motifNames = Dictionary(database.motifs.map { ($0.id, $0.displayName) }, uniquingKeysWith: { a, _ in a })
         scanners = (0..<max(1, options.threads)).map { _ in MotifScanner(motifs: database.motifs, threshold: options.instanceThreshold) }
         coAttention = CoAttentionAccumulator(motifs: database.motifs, layers: config.nLayers, heads: config.nHeads, settings: options.coAttention)
-        classes = try Self.motifClasses(database: database, options: options)
+        classes = try Self.motifClasses(database: database, options: options, message: message)
     }
 
     /// The look-alike classes `options` ask for (`MotifClassesChoice`).
-    static func motifClasses(database: MotifDatabase, options: AnalysisOptions) throws -> MotifClasses {
+    static func motifClasses(database: MotifDatabase, options: AnalysisOptions, message: ((String) -> Void)? = nil) throws -> MotifClasses {
         let motifs = database.motifs
         switch options.motifClasses {
         case .none:
@@ -160,6 +161,8 @@ public final class AttentionAnalysis {
                    databasePath: options.motifsPath, threshold: options.instanceThreshold)) {
                 return classes
             }
+            message?("measuring the look-alike classes of \(motifs.count) motifs (no \((companion as NSString).lastPathComponent) "
+                     + "made for this database and these thresholds; `motifattn classes --out` writes one)")
             return MotifClasses.measure(motifs, threshold: options.instanceThreshold, threads: options.threads)
         }
     }

@@ -128,7 +128,7 @@ public final class ScanPipeline {
         var analysisOptions = s.analysis
         analysisOptions.threads = s.threads
         let encoder = Encoder(model: model, threads: s.threads, batchSize: 16)
-        let analysis = try AttentionAnalysis(encoder: encoder, options: analysisOptions)
+        let analysis = try AttentionAnalysis(encoder: encoder, options: analysisOptions, message: { progress.message($0) })
         let onePass = rates != nil && s.background == .genomic
         let picksForAnalysis: ((Window) -> Bool)? = onePass ? { [self] w in
             let bound = regionIndex.overlaps(contig: w.sourceName, start: w.start, end: w.end)

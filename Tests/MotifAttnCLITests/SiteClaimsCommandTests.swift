@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `motifattn site-claims`: who claims each motif's drawn sites.
 final class SiteClaimsCommandTests: XCTestCase {
@@ -64,6 +65,40 @@ final class SiteClaimsCommandTests: XCTestCase {
         XCTAssertEqual(byID["A"]?[3], "2")
         XCTAssertEqual(byID["C"]?[2], "C")
         XCTAssertEqual(byID["C"]?[3], "1")
+    }
+
+    func testAnalyzeMeasuresClassesOnceAndThenReadsTheCompanionFile() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let motifs = folder.appendingPathComponent("three.meme")
+        try meme.write(to: motifs, atomically: true, encoding: .utf8)
+        // 300 labelled records of the demo's test set.
+        let sequences = folder.appendingPathComponent("some.fa").path
+        let test = TestPaths.repositoryRoot.appendingPathComponent("Reference/demo/test.fa.gz").path
+        _ = try CLIRunner.execute(URL(fileURLWithPath: "/bin/bash"), ["-c", "gzip -dc '\(test)' | head -600 > '\(sequences)'"])
+        func analyze(_ name: String, _ extra: [String] = []) throws -> (CLIRunner.Result, URL) {
+            let out = folder.appendingPathComponent(name)
+            let result = try CLIRunner.motifattn(["analyze", sequences, "--motifs", motifs.path, "--threads", "2", "--out", out.path] + extra)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return (result, out)
+        }
+        let (measured, first) = try analyze("measured")
+        XCTAssertTrue(measured.stderr.contains("measuring the look-alike classes of 3 motifs (no three.classes.tsv"), measured.stderr)
+        let classes = try CLIRunner.motifattn(["classes", "--motifs", motifs.path, "--out", folder.appendingPathComponent("three.classes.tsv").path])
+        XCTAssertEqual(classes.status, 0, classes.stderr)
+        let (read, second) = try analyze("read")
+        XCTAssertFalse(read.stderr.contains("measuring the look-alike classes"), read.stderr)
+        let table = { (url: URL) in try CLIRunner.contentLines(url.appendingPathComponent("interactions.tsv")) }
+        XCTAssertEqual(try table(second), try table(first))
+        XCTAssertTrue(try table(first)[0].hasSuffix("\tclass_a\tclass_b"))
+        // A file made for other thresholds is not used.
+        let (other, _) = try analyze("other", ["--instance-p", "5e-5"])
+        XCTAssertTrue(other.stderr.contains("measuring the look-alike classes"), other.stderr)
+        let (_, none) = try analyze("none", ["--motif-classes", "none", "--quiet"])
+        for row in try table(none).dropFirst() where !row.isEmpty {
+            let fields = row.split(separator: "\t", omittingEmptySubsequences: false)
+            XCTAssertEqual(fields[20], fields[0])
+            XCTAssertEqual(fields[21], fields[2])
+        }
     }
 
     func testAMissingDatabaseIsAOneLineDataError() throws {
