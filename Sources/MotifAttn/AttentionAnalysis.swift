@@ -45,14 +45,8 @@ public struct AnalysisOptions: Sendable {
         self.annotationsPath = annotationsPath
     }
 
-    /// The classes setting as recorded in `run.json` and partial-scan fingerprints.
-    public var motifClassesLabel: String {
-        switch motifClasses {
-        case .none: return "none"
-        case .automatic: return "auto"
-        case .file(let path): return path
-        }
-    }
+    /// The classes setting as recorded in `run.json` and partial-scan fingerprints (`MotifClassesChoice.label`).
+    public var motifClassesLabel: String { motifClasses.label }
 
     /// The per-motif instance threshold these options describe.
     public var instanceThreshold: InstanceThreshold {
@@ -70,6 +64,24 @@ public enum MotifClassesChoice: Sendable, Equatable {
     case automatic
     /// Classes read from a file written by `motifattn classes`.
     case file(String)
+
+    /// The choice as written on the command line and in fingerprints: `auto`, `none` or the file's path.
+    public init(label: String) {
+        switch label {
+        case "auto": self = .automatic
+        case "none": self = .none
+        default: self = .file(label)
+        }
+    }
+
+    /// `auto`, `none` or the file's path (`init(label:)` reads it back).
+    public var label: String {
+        switch self {
+        case .none: return "none"
+        case .automatic: return "auto"
+        case .file(let path): return path
+        }
+    }
 }
 
 /// What the analysis found: the contents of `head_motifs.tsv`, `motifs.meme`, `motif_matches.tsv`,
@@ -378,15 +390,16 @@ public final class AttentionAnalysis {
                 for motif in headMotifs { matches += comparator.compare(motif.motif) }
             } else {
                 tested = coAttention.interactions()
-                let index = Dictionary(database.motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-                func members(_ id: String) -> [String] { (index[id].flatMap { classes.members[$0] } ?? []).map { database.motifs[$0].id } }
-                for i in tested.indices {
-                    tested[i].membersA = members(tested[i].motifA)
-                    tested[i].membersB = members(tested[i].motifB)
-                }
             }
         }
-        let interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))
+        var interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))
+        // The members of each row's classes, for the rows written only (a run tests tens of thousands).
+        let index = Dictionary(database.motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        func members(_ id: String) -> [String] { (index[id].flatMap { classes.members[$0] } ?? []).map { database.motifs[$0].id } }
+        for i in interactions.indices {
+            interactions[i].membersA = members(interactions[i].motifA)
+            interactions[i].membersB = members(interactions[i].motifB)
+        }
         // Heat maps show the head where the best interaction is strongest (else layer 0 head 0).
         let shownHead = interactions.first?.bestHead ?? interactions.first?.head ?? HeadIndex(layer: 0, head: 0)
         let windows = topWindows.map { entry -> ReportContent.WindowMap in

@@ -193,7 +193,7 @@ public final class MergePipeline {
             case "instance_p": settings.instanceP = Double(value) ?? 1e-4
             case "instance_recall": settings.instanceRecall = Double(value) ?? 0
             case "instance_max_p": settings.instanceMaxP = Double(value) ?? 1e-3
-            case "motif_classes": settings.motifClasses = value == "auto" ? .automatic : value == "none" ? .none : .file(value)
+            case "motif_classes": settings.motifClasses = MotifClassesChoice(label: value)
             case "max_q": settings.maxQ = Double(value) ?? 0.05
             case "co_attention": settings.coAttention = CoAttentionScore(rawValue: value) ?? .excess
             case "one_motif_per_site": settings.oneMotifPerSite = value == "true"

@@ -100,7 +100,7 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
                                 truthMotifsPath: String, families: [String: String] = [:], alpha: Double = 0.05) throws -> TruthEvaluation {
         let truthPairs = try TSVTable(path: truthPairsPath)
         let a = try truthPairs.index(of: "jaspar_id_a"), b = try truthPairs.index(of: "jaspar_id_b")
-        let planted = truthPairs.rows.map { Set([$0[a], $0[b]]) }
+        let plantedPairs = truthPairs.rows.map { ($0[a], $0[b]) }
 
         let interactions = try TSVTable(path: interactionsPath)
         let ma = try interactions.index(of: "motif_a"), mb = try interactions.index(of: "motif_b"), q = try interactions.index(of: "q_value")
@@ -116,12 +116,11 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
                 return Set(row[column].split(separator: ",").map(String.init))
             }
             classes.append((members(ca, row[ma]), members(cb, row[mb])))
-            if reported.count == 2 * planted.count { break }
+            if reported.count == 2 * plantedPairs.count { break }
         }
         func holds(_ row: (a: Set<String>, b: Set<String>), _ pair: (String, String)) -> Bool {
             (row.a.contains(pair.0) && row.b.contains(pair.1)) || (row.a.contains(pair.1) && row.b.contains(pair.0))
         }
-        let plantedPairs = truthPairs.rows.map { ($0[a], $0[b]) }
         var found: [String] = [], missed: [String] = []
         for pair in plantedPairs {
             if let row = classes.first(where: { holds($0, pair) }) {
@@ -150,7 +149,7 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
         let foundMotifs = plantedMotifs.filter { p in matched.contains { sameFamily($0, p) } }
         let correct = matched.filter { m in plantedMotifs.contains { sameFamily(m, $0) } }
         return TruthEvaluation(
-            pairsFound: found.count, pairsPlanted: planted.count, pairsReported: reported.count,
+            pairsFound: found.count, pairsPlanted: plantedPairs.count, pairsReported: reported.count,
             motifsFound: foundMotifs.count, motifsPlanted: plantedMotifs.count, motifsReported: matched.count,
             motifsReportedCorrect: correct.count,
             missedPairs: missed, foundPairs: found, pairsReportedCorrect: reportedCorrect,

@@ -87,20 +87,28 @@ public struct ScoringMatrix: Sendable {
         let low = logOdds.joined().min()!, high = logOdds.joined().max()!
         let factor = high > low ? Double(range) / (high - low) : 0
         integerScores = logOdds.map { column in column.map { Int((($0 - low) * factor).rounded()) } }
-        // Exact distribution of the integer score by dynamic programming over positions.
-        var distribution = [Double](repeating: 0, count: integerScores.count * range + 1)
+        survival = Self.upperTail(of: integerScores, highest: integerScores.count * range,
+                                  drawing: Array(repeating: background, count: integerScores.count))
+    }
+
+    /// `result[s]` for `s` in `0...highest + 1`: probability that a site whose base at position `j` is `b` with
+    /// probability `drawing[j][b]` has a summed integer score of at least `s` (exact, by dynamic programming over
+    /// positions; `highest` bounds the summed score).
+    static func upperTail(of integerScores: [[Int]], highest: Int, drawing: [[Double]]) -> [Double] {
+        var distribution = [Double](repeating: 0, count: highest + 1)
         distribution[0] = 1
         var reach = 0
-        for column in integerScores {
+        for (column, probabilities) in zip(integerScores, drawing) {
             var next = [Double](repeating: 0, count: distribution.count)
             for s in 0...reach where distribution[s] > 0 {
-                for b in 0..<4 { next[s + column[b]] += distribution[s] * background[b] }
+                for b in 0..<4 { next[s + column[b]] += distribution[s] * probabilities[b] }
             }
             reach += column.max()!
             distribution = next
         }
-        survival = [Double](repeating: 0, count: distribution.count + 1)
-        for s in stride(from: distribution.count - 1, through: 0, by: -1) { survival[s] = survival[s + 1] + distribution[s] }
+        var tail = [Double](repeating: 0, count: distribution.count + 1)
+        for s in stride(from: distribution.count - 1, through: 0, by: -1) { tail[s] = tail[s + 1] + distribution[s] }
+        return tail
     }
 
     /// P-value of an integer score (probability a background site scores at least that).
@@ -116,9 +124,7 @@ public struct ScoringMatrix: Sendable {
         return survival.count
     }
 
-    /// Largest integer score that at least `fraction` of the motif's own sites reach: the same dynamic
-    /// programming as the background distribution, with bases drawn from the motif's (pseudocounted)
-    /// probabilities, `background[b] · 2^logOdds[j][b]`.
+    /// Largest integer score that at least `fraction` of the motif's own sites reach (`ownSurvival`).
     public func scoreReached(byFraction fraction: Double) -> Int {
         let own = ownSurvival()
         for s in stride(from: own.count - 1, through: 0, by: -1) where own[s] >= fraction { return s }
@@ -129,20 +135,8 @@ public struct ScoringMatrix: Sendable {
     /// `background[b] · 2^logOdds[j][b]`, has an integer score of at least `s` (the same dynamic programming
     /// as `survival`, which draws from the background).
     public func ownSurvival() -> [Double] {
-        var distribution = [Double](repeating: 0, count: survival.count - 1)
-        distribution[0] = 1
-        var reach = 0
-        for (column, scores) in zip(logOdds, integerScores) {
-            var next = [Double](repeating: 0, count: distribution.count)
-            for s in 0...reach where distribution[s] > 0 {
-                for b in 0..<4 { next[s + scores[b]] += distribution[s] * background[b] * exp2(column[b]) }
-            }
-            reach += scores.max()!
-            distribution = next
-        }
-        var tail = [Double](repeating: 0, count: distribution.count + 1)
-        for s in stride(from: distribution.count - 1, through: 0, by: -1) { tail[s] = tail[s + 1] + distribution[s] }
-        return tail
+        let own = logOdds.map { column in (0..<4).map { background[$0] * exp2(column[$0]) } }
+        return Self.upperTail(of: integerScores, highest: survival.count - 2, drawing: own)
     }
 }
 

@@ -45,11 +45,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.instancePValue = thresholds.instanceP
         options.instanceRecall = thresholds.instanceRecall
         options.instanceMaxPValue = thresholds.instanceMaxP
-        switch motifClasses {
-        case "auto": options.motifClasses = .automatic
-        case "none": options.motifClasses = .none
-        default: options.motifClasses = .file(motifClasses)
-        }
+        options.motifClasses = MotifClassesChoice(label: motifClasses)
         options.maxQValue = maxQ
         options.coAttention.score = coAttention
         options.threads = threads
