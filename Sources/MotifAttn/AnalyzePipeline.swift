@@ -9,11 +9,14 @@ public enum AnalyzeError: Error, CustomStringConvertible {
     case noBound(path: String)
     /// The labelled FASTA holds no background (label 0) record and no shuffled background was asked for.
     case noBackground(path: String)
+    /// Discovered instances need a second read of the input, which standard input cannot give.
+    case cannotReread(detail: String)
     /// A record's header has no usable `label=` field.
     case badLabel(path: String, record: Int, detail: String)
 
     public var description: String {
         switch self {
+        case .cannotReread(let detail): return detail
         case .noBound(let path): return "\(path): no record has label=1 (bound); the analysis needs bound windows"
         case .badLabel(let path, let record, let detail): return "\(path), record \(record): \(detail)"
         case .noBackground(let path):
@@ -64,37 +67,30 @@ public final class AnalyzePipeline {
         let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
         var analysisOptions = options
         analysisOptions.threads = threads
-        let progress = ProgressMeter(command: "analyze", unit: "windows analysed", quiet: quiet)
-        let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: analysisOptions,
-                                             message: { progress.message($0) })
-        let reader = try FastaRecordReader(path: input, threads: threads)
-        var generator = SeededGenerator(seed: seed ^ 0x5348_5546_464C_4521)
-        try record.time("analyse") {
-            var batch: [(Window, WindowLabel)] = []
-            func flush() throws {
-                guard !batch.isEmpty else { return }
-                var windows = batch.map(\.0), labels = batch.map(\.1)
-                if background == .shuffle {
-                    let shuffled = windows.map { ShuffledBackground.make(from: $0, instances: analysis.instances(in: $0.bases), using: &generator) }
-                    windows += shuffled
-                    labels += Array(repeating: .background, count: shuffled.count)
-                }
-                try analysis.add(windows, labels: labels)
-                progress.advance(by: windows.count)
-                batch.removeAll(keepingCapacity: true)
+        let encoder = try Encoder(model: model, threads: threads, batchSize: 16)
+        // Discovered instances (`--instances discovered|both`) need the head motifs before the co-attention:
+        // a first pass over the input finds them (no co-attention, no ablation), the second pass does the rest.
+        var discovered: [HeadMotif] = []
+        if options.instances.needsDiscoveredMotifs {
+            guard input != "-" else {
+                throw AnalyzeError.cannotReread(detail: "--instances \(options.instances.rawValue) reads the sequences twice: give a file, not standard input")
             }
-            while let next = try reader.next() {
-                let labels: [Float]
-                do { labels = try SequenceLabels.parse(description: next.description, record: next.name) } catch {
-                    throw AnalyzeError.badLabel(path: input, record: reader.recordCount, detail: "\(error)")
-                }
-                let bound = (labels.first ?? 0) >= 0.5
-                if background == .shuffle && !bound { continue }
-                batch.append((next.window, bound ? .bound : .background))
-                if batch.count == 64 { try flush() }
+            var firstPass = analysisOptions
+            firstPass.instances = .discovered
+            firstPass.ablationFraction = 0
+            firstPass.reportWindows = 0
+            let progress = ProgressMeter(command: "analyze", unit: "windows read for the head motifs (pass 1 of 2)", quiet: quiet)
+            let finder = try AttentionAnalysis(encoder: encoder, options: firstPass, message: { progress.message($0) })
+            try record.time("discover") {
+                try analyse(into: finder, progress: progress)
+                discovered = try finder.results().headMotifs
             }
-            try flush()
+            progress.finish()
+            record.counts["discovered_instance_motifs"] = discovered.count
         }
+        let progress = ProgressMeter(command: "analyze", unit: options.instances.needsDiscoveredMotifs ? "windows analysed (pass 2 of 2)" : "windows analysed", quiet: quiet)
+        let analysis = try AttentionAnalysis(encoder: encoder, options: analysisOptions, discovered: discovered, message: { progress.message($0) })
+        try record.time("analyse") { try analyse(into: analysis, progress: progress) }
         progress.finish()
         guard analysis.boundWindows > 0 else { throw AnalyzeError.noBound(path: input) }
         guard analysis.backgroundWindows > 0 else { throw AnalyzeError.noBackground(path: input) }
@@ -107,6 +103,37 @@ public final class AnalyzePipeline {
                                  title: "motifattn analyze of \((input as NSString).lastPathComponent)",
                                  summary: [("sequences", input), ("model", modelPath)])
         return record
+    }
+
+    /// Reads every record of the input in batches into `analysis` (with their shuffled copies for `.shuffle`
+    /// background, drawn from the run's seed, so every pass draws the same ones).
+    private func analyse(into analysis: AttentionAnalysis, progress: ProgressMeter) throws {
+        let reader = try FastaRecordReader(path: input, threads: threads)
+        var generator = SeededGenerator(seed: seed ^ 0x5348_5546_464C_4521)
+        var batch: [(Window, WindowLabel)] = []
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            var windows = batch.map(\.0), labels = batch.map(\.1)
+            if background == .shuffle {
+                let shuffled = windows.map { ShuffledBackground.make(from: $0, instances: analysis.instances(in: $0.bases), using: &generator) }
+                windows += shuffled
+                labels += Array(repeating: .background, count: shuffled.count)
+            }
+            try analysis.add(windows, labels: labels)
+            progress.advance(by: windows.count)
+            batch.removeAll(keepingCapacity: true)
+        }
+        while let next = try reader.next() {
+            let labels: [Float]
+            do { labels = try SequenceLabels.parse(description: next.description, record: next.name) } catch {
+                throw AnalyzeError.badLabel(path: input, record: reader.recordCount, detail: "\(error)")
+            }
+            let bound = (labels.first ?? 0) >= 0.5
+            if background == .shuffle && !bound { continue }
+            batch.append((next.window, bound ? .bound : .background))
+            if batch.count == 64 { try flush() }
+        }
+        try flush()
     }
 }
 
@@ -126,6 +153,7 @@ enum AnalysisReport {
         record.parameters["instance_p_value"] = "\(options.instancePValue)"
         record.parameters["instance_recall"] = "\(options.instanceRecall)"
         record.parameters["motif_classes"] = options.motifClassesLabel
+        record.parameters["instances"] = options.instances.rawValue
         record.counts["motif_classes"] = analysis.classes.count
         record.parameters["instance_max_p_value"] = "\(options.instanceMaxPValue)"
         record.parameters["max_q_value"] = "\(options.maxQValue)"

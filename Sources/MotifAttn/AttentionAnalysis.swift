@@ -35,6 +35,8 @@ public struct AnalysisOptions: Sendable {
     public var oneMotifPerSite = true
     /// Look-alike motif classes the co-attention pairs (`MotifClasses`).
     public var motifClasses: MotifClassesChoice = .automatic
+    /// Which motifs' instances the co-attention pairs (`InstanceSource`).
+    public var instances: InstanceSource = .database
     /// Rows of `interactions.tsv` with a larger q-value are left out (1 writes every tested row).
     public var interactionMaxQValue = 0.05
     /// Most rows written to `interactions.tsv` (the most significant ones).
@@ -52,6 +54,26 @@ public struct AnalysisOptions: Sendable {
     public var instanceThreshold: InstanceThreshold {
         InstanceThreshold(pValue: instancePValue, recall: instanceRecall, ceiling: instanceMaxPValue)
     }
+}
+
+/// Which motifs the co-attention finds instances of (`--instances`).
+///
+/// Discovered motifs are the head motifs of the same run, so `discovered` and `both` need them before the
+/// co-attention starts: `analyze` then reads its input twice (`AnalyzePipeline`), the first time for the
+/// head motifs only. Discovered motifs are short and come from a few hundred sites; their instance
+/// threshold is the width-aware one of the head-motif rescans (`InstanceThreshold` with recall 0.5).
+/// A discovered motif joins the look-alike class of its best database match when that match has
+/// q ≤ `AnalysisOptions.maxQValue`, so its sites count with the database motifs of that TF.
+public enum InstanceSource: String, Sendable, CaseIterable {
+    /// Instances of the database motifs (FIMO-style scan), the default.
+    case database
+    /// Instances of the head motifs discovered in the run.
+    case discovered
+    /// Both: database and discovered motifs.
+    case both
+
+    /// Whether the discovered head motifs are scanned, so the run needs them before the co-attention.
+    public var needsDiscoveredMotifs: Bool { self != .database }
 }
 
 /// Which look-alike classes of database motifs the co-attention pairs.
@@ -117,28 +139,36 @@ public struct AnalysisResults: Sendable {
 /// bases (both strands, p ≤ 1e-4 against the window's composition) on several threads; the accumulators
 /// take windows in input order, so results do not depend on the thread count.
 public final class AttentionAnalysis {
-    /// The motif database scanned for instances and matched against head motifs.
+    /// The motif database matched against head motifs (and scanned for instances unless `options.instances` is `discovered`).
     public let database: MotifDatabase
+    /// The motifs whose instances the co-attention pairs: the database's, the discovered head motifs, or both
+    /// (`InstanceSource`); database motifs first, so their indices are the database's.
+    public let instanceMotifs: [Motif]
     /// Names and families of the database motifs, when given.
     public let annotations: MotifAnnotations?
     public let options: AnalysisOptions
     private let encoder: Encoder
     private let tokenizer: KmerTokenizer
     private let config: ModelConfig
-    private let scanners: [MotifScanner]
+    /// One instance scanner per thread.
+    private let scanners: [InstanceScanner]
+    /// Database scanner for the sites re-embedded in shuffled background (`instances(in:)`).
+    private let reembeddingScanner: MotifScanner
     private let discovery = HeadMotifDiscovery()
     private let diagnostics = HeadDiagnosticsAccumulator()
     private let coAttention: CoAttentionAccumulator
     private var topWindows: [(probability: Double, map: ReportContent.WindowMap, attention: WindowAttention)] = []
     private let motifNames: [String: String]
-    /// Look-alike classes the co-attention pairs.
+    /// Look-alike classes of `instanceMotifs` the co-attention pairs.
     public let classes: MotifClasses
     /// Token ids and full-model first logit of bound windows waiting for the head ablation.
     private var pendingAblation: [(ids: [Int32], logit: Float)] = []
 
     /// Prepares an analysis with `encoder` (its model's tokenizer) and the motifs in `options`; `message`
     /// hears of slow preparation (measuring look-alike classes of a database without a matching classes file).
-    public init(encoder: Encoder, options: AnalysisOptions, message: ((String) -> Void)? = nil) throws {
+    /// `discovered`: the head motifs of a first pass over the same windows, scanned for instances when
+    /// `options.instances` asks for them (`InstanceSource`); ignored otherwise.
+    public init(encoder: Encoder, options: AnalysisOptions, discovered: [HeadMotif] = [], message: ((String) -> Void)? = nil) throws {
         self.encoder = encoder
         self.options = options
         config = encoder.config
@@ -152,10 +182,26 @@ public final class AttentionAnalysis {
         }
         self.database = database
         self.annotations = annotations
-        motifNames = Dictionary(database.motifs.map { ($0.id, $0.displayName) }, uniquingKeysWith: { a, _ in a })
-        scanners = (0..<max(1, options.threads)).map { _ in MotifScanner(motifs: database.motifs, threshold: options.instanceThreshold) }
-        coAttention = CoAttentionAccumulator(motifs: database.motifs, layers: config.nLayers, heads: config.nHeads, settings: options.coAttention)
-        classes = try Self.motifClasses(database: database, options: options, message: message)
+        let databaseClasses = try Self.motifClasses(database: database, options: options, message: message)
+        let instanceSet = InstanceMotifSet(database: database.motifs, databaseClasses: databaseClasses,
+                                           discovered: options.instances.needsDiscoveredMotifs ? discovered : [],
+                                           includeDatabase: options.instances != .discovered, maxMatchQValue: options.maxQValue)
+        instanceMotifs = instanceSet.motifs
+        classes = instanceSet.classes
+        motifNames = Dictionary((database.motifs + instanceMotifs).map { ($0.id, $0.displayName) }, uniquingKeysWith: { a, _ in a })
+        scanners = (0..<max(1, options.threads)).map { _ in
+            InstanceScanner(database: options.instances == .discovered ? [] : database.motifs, databaseThreshold: options.instanceThreshold,
+                            discovered: Array(instanceSet.motifs[instanceSet.discoveredStart...]),
+                            discoveredThreshold: Self.discoveredThreshold(options))
+        }
+        reembeddingScanner = MotifScanner(motifs: database.motifs, threshold: options.instanceThreshold)
+        coAttention = CoAttentionAccumulator(motifs: instanceMotifs, layers: config.nLayers, heads: config.nHeads, settings: options.coAttention)
+    }
+
+    /// Instance threshold of discovered motifs: width-aware, as the head-motif rescans (half a short motif's
+    /// own sites pass, never looser than `instanceMaxPValue`).
+    static func discoveredThreshold(_ options: AnalysisOptions) -> InstanceThreshold {
+        InstanceThreshold(pValue: options.instancePValue, recall: 0.5, ceiling: max(options.instancePValue, options.instanceMaxPValue))
     }
 
     /// The look-alike classes `options` ask for (`MotifClassesChoice`).
@@ -228,7 +274,7 @@ public final class AttentionAnalysis {
                             maps: [AttentionMaps], instances: [[MotifInstance]]) throws {
         var instances = instances
         if options.oneMotifPerSite { instances = instances.map(MotifInstance.bestPerSite) }
-        let classInstances = instances.map { classes.relabel($0, motifs: database.motifs) }
+        let classInstances = instances.map { classes.relabel($0, motifs: instanceMotifs) }
         let attended = windows.indices.map { i in
             WindowAttention(window: windows[i], label: labels[i], tokenSpans: tokenized[i].spans.map { Int($0.start)..<Int($0.end) },
                             layers: maps[i].layers, heads: maps[i].heads, attention: maps[i].probabilities)
@@ -281,8 +327,9 @@ public final class AttentionAnalysis {
         return Double(generator.next() >> 11) / Double(1 << 53) < options.ablationFraction
     }
 
-    /// Motif instances the analysis would find in `bases` (for re-embedding them in shuffled background).
-    public func instances(in bases: [UInt8]) -> [MotifInstance] { scanners[0].scan(bases) }
+    /// Database motif instances in `bases` (the sites re-embedded in shuffled background; the same in both
+    /// passes of a run with discovered instances, so both passes shuffle alike).
+    public func instances(in bases: [UInt8]) -> [MotifInstance] { reembeddingScanner.scan(bases) }
 
     /// Motif instances of every window, scanned in parallel (one scanner per thread, windows in fixed chunks).
     private func scanInstances(_ windows: [Window]) -> [[MotifInstance]] {
@@ -394,8 +441,8 @@ public final class AttentionAnalysis {
         }
         var interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))
         // The members of each row's classes, for the rows written only (a run tests tens of thousands).
-        let index = Dictionary(database.motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-        func members(_ id: String) -> [String] { (index[id].flatMap { classes.members[$0] } ?? []).map { database.motifs[$0].id } }
+        let index = Dictionary(instanceMotifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        func members(_ id: String) -> [String] { (index[id].flatMap { classes.members[$0] } ?? []).map { instanceMotifs[$0].id } }
         for i in interactions.indices {
             interactions[i].membersA = members(interactions[i].motifA)
             interactions[i].membersB = members(interactions[i].motifB)

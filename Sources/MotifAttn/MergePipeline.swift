@@ -13,9 +13,13 @@ public enum ScanError: Error, CustomStringConvertible {
     case partialNeedsRegions
     /// `merge` was given no parts.
     case noParts
+    /// The scan pairs database motif instances only (`--instances discovered|both` is `analyze`'s, on a labelled FASTA).
+    case discoveredInstancesUnsupported
 
     public var description: String {
         switch self {
+        case .discoveredInstancesUnsupported:
+            return "the genome scan pairs database motif instances only; --instances discovered|both works with analyze on a labelled FASTA"
         case .shardNotAligned(let shard, let stride): return "\(shard): a shard must start at a multiple of --stride (\(stride)) bases (0-based)"
         case .unknownShardContig(let shard, let genome): return "\(shard): \(genome) has no such sequence"
         case .partialNeedsRegions:

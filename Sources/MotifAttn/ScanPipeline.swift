@@ -91,6 +91,7 @@ public final class ScanPipeline {
     public func run() throws -> RunRecord {
         let s = settings
         if s.partial && s.regionsPath == nil { throw ScanError.partialNeedsRegions }
+        if s.analysis.instances.needsDiscoveredMotifs { throw ScanError.discoveredInstancesUnsupported }
         try FileManager.default.createDirectory(atPath: s.outputFolder, withIntermediateDirectories: true)
         try record.addInput(role: "genome", path: s.genome)
         try record.addInput(role: "model", path: s.modelPath)

@@ -92,7 +92,8 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     /// Pairs: the distinct unordered motif pairs with q ≤ `alpha`, in the table's order
     /// (sorted by q then effect), the first 2 × planted of them; a planted pair is found if it is
     /// among them, its two motifs within the row's two look-alike classes (`class_a`, `class_b`; without
-    /// those columns, the row's own motifs). Motifs: a planted motif is found if a head motif's best match with match q ≤ `alpha`
+    /// those columns, the row's own motifs); a discovered head motif there (`--instances discovered|both`)
+    /// stands for its best database match with match q ≤ `alpha` in `head_motifs.tsv`. Motifs: a planted motif is found if a head motif's best match with match q ≤ `alpha`
     /// is that motif or a motif of the same TF family (JASPAR's `tf_family`, when `families` has it).
     /// - Parameters:
     ///   - families: JASPAR matrix ID → TF family (from the JASPAR TSV); may be empty.
@@ -105,6 +106,14 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
         let interactions = try TSVTable(path: interactionsPath)
         let ma = try interactions.index(of: "motif_a"), mb = try interactions.index(of: "motif_b"), q = try interactions.index(of: "q_value")
         let ca = interactions.columns.firstIndex(of: "class_a"), cb = interactions.columns.firstIndex(of: "class_b")
+        // Discovered motifs (`--instances discovered|both`) stand for their best database match (match q ≤ alpha).
+        let headMotifs = try TSVTable(path: headMotifsPath)
+        let best = try headMotifs.index(of: "best_match_id"), matchQ = try headMotifs.index(of: "match_q_value")
+        let headMotifID = try headMotifs.index(of: "motif_id")
+        var matchOfDiscovered: [String: String] = [:]
+        for row in headMotifs.rows where !row[best].isEmpty && row[best] != "." && (Double(row[matchQ]) ?? 1) <= alpha {
+            matchOfDiscovered[row[headMotifID]] = row[best]
+        }
         var reported: [Set<String>] = []
         var classes: [(a: Set<String>, b: Set<String>)] = []
         for row in interactions.rows where (Double(row[q]) ?? 1) <= alpha {
@@ -112,8 +121,8 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
             if reported.contains(pair) { continue }
             reported.append(pair)
             func members(_ column: Int?, _ own: String) -> Set<String> {
-                guard let column, !row[column].isEmpty else { return [own] }
-                return Set(row[column].split(separator: ",").map(String.init))
+                let ids = column.map { row[$0] }.flatMap { $0.isEmpty ? nil : $0.split(separator: ",").map(String.init) } ?? [own]
+                return Set(ids.map { matchOfDiscovered[$0] ?? $0 })
             }
             classes.append((members(ca, row[ma]), members(cb, row[mb])))
             if reported.count == 2 * plantedPairs.count { break }
@@ -135,8 +144,6 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
         let truthMotifs = try TSVTable(path: truthMotifsPath)
         let id = try truthMotifs.index(of: "jaspar_id")
         let plantedMotifs = truthMotifs.rows.map { $0[id] }
-        let headMotifs = try TSVTable(path: headMotifsPath)
-        let best = try headMotifs.index(of: "best_match_id"), matchQ = try headMotifs.index(of: "match_q_value")
         var matched: [String] = []
         for row in headMotifs.rows where !row[best].isEmpty && row[best] != "." && (Double(row[matchQ]) ?? 1) <= alpha {
             if !matched.contains(row[best]) { matched.append(row[best]) }

@@ -4,6 +4,7 @@ import MotifAttn
 
 extension BackgroundChoice: ExpressibleByArgument {}
 extension CoAttentionScore: ExpressibleByArgument {}
+extension InstanceSource: ExpressibleByArgument {}
 
 /// Options of the attention analysis shared by `scan` and `analyze`.
 struct AnalysisOptionsGroup: ParsableArguments {

@@ -18,6 +18,16 @@ struct AnalyzeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Labelled FASTA, or a genome FASTA with --regions.", valueName: "INPUT")) var input: String
     @Option(help: ArgumentHelp("Bound regions (BED); makes INPUT a genome.", valueName: "BED")) var regions: String?
     @OptionGroup var analysis: AnalysisOptionsGroup
+    @Option(help: ArgumentHelp("Motifs whose instances the co-attention pairs: database, discovered (the run's head motifs) or both. "
+                               + "discovered and both read INPUT twice (a file, not -), the first time for the head motifs; labelled FASTA only.",
+                               valueName: "database|discovered|both"))
+    var instances: InstanceSource = .database
+
+    func validate() throws {
+        guard instances.needsDiscoveredMotifs else { return }
+        guard regions == nil else { throw ValidationError("--instances \(instances.rawValue) works on a labelled FASTA, not a genome with --regions") }
+        guard input != "-" else { throw ValidationError("--instances \(instances.rawValue) reads INPUT twice: give a file, not standard input") }
+    }
 
     func run() throws {
         try reportingErrors("analyze") {
@@ -32,7 +42,9 @@ struct AnalyzeCommand: ParsableCommand {
                 settings.quiet = analysis.quiet
                 try ScanPipeline(settings: settings, record: RunRecord(command: "analyze")).run()
             } else {
-                let pipeline = AnalyzePipeline(input: input, modelPath: try analysis.modelPath(), options: try analysis.analysisOptions(),
+                var options = try analysis.analysisOptions()
+                options.instances = instances
+                let pipeline = AnalyzePipeline(input: input, modelPath: try analysis.modelPath(), options: options,
                                                background: analysis.background, outputFolder: analysis.out,
                                                record: RunRecord(command: "analyze"))
                 pipeline.threads = analysis.threads

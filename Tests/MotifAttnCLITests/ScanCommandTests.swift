@@ -137,6 +137,47 @@ final class AnalyzeCommandTests: XCTestCase {
         XCTAssertEqual(counts["background_windows_analysed"], 2000)
     }
 
+    /// `--instances discovered`: the co-attention pairs the run's own head motifs (found in a first pass)
+    /// and still recovers every planted pair, each discovered motif standing for its best database match.
+    func testDiscoveredInstancesRecoverThePlantedPairs() throws {
+        let out = try CLIRunner.folder(for: self).appendingPathComponent("discovered")
+        let demo = Self.reference.appendingPathComponent("demo")
+        let result = try CLIRunner.motifattn(["analyze", demo.appendingPathComponent("test.fa.gz").path, "--instances", "discovered",
+                                              "--threads", "2", "--quiet", "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let evaluation = try TruthEvaluation.evaluate(
+            interactionsPath: out.appendingPathComponent("interactions.tsv").path,
+            headMotifsPath: out.appendingPathComponent("head_motifs.tsv").path,
+            truthPairsPath: demo.appendingPathComponent("truth_pairs.tsv").path,
+            truthMotifsPath: demo.appendingPathComponent("truth_motifs.tsv").path)
+        XCTAssertEqual(evaluation.pairsFound, 3, evaluation.description)
+        // Every paired motif is a head motif of the run, none a database motif.
+        let headMotifs = try TSVTable(path: out.appendingPathComponent("head_motifs.tsv").path)
+        let ids = Set(headMotifs.rows.map { $0[try! headMotifs.index(of: "motif_id")] })
+        let interactions = try TSVTable(path: out.appendingPathComponent("interactions.tsv").path)
+        let a = try interactions.index(of: "motif_a"), b = try interactions.index(of: "motif_b")
+        XCTAssertFalse(interactions.rows.isEmpty)
+        for row in interactions.rows { XCTAssertTrue(ids.contains(row[a]) && ids.contains(row[b]), "\(row[a]) \(row[b])") }
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
+        XCTAssertEqual((run["parameters"] as! [String: String])["instances"], "discovered")
+        XCTAssertEqual((run["counts"] as! [String: Int])["discovered_instance_motifs"], ids.count)
+    }
+
+    /// Discovered instances read the input twice: standard input and a genome with --regions are usage errors.
+    func testDiscoveredInstancesNeedARereadableLabelledFasta() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let stdin = try CLIRunner.motifattn(["analyze", "-", "--instances", "both", "--quiet", "--out", folder.appendingPathComponent("a").path],
+                                            stdin: "printf '>s label=1\\nACGT\\n'")
+        XCTAssertEqual(stdin.status, 64, stdin.stderr)
+        XCTAssertTrue(stdin.stderr.contains("standard input"), stdin.stderr)
+        let genome = try CLIRunner.motifattn(["analyze", Self.reference.appendingPathComponent("demo/genome.fa.gz").path, "--regions",
+                                              Self.reference.appendingPathComponent("demo/peaks.bed").path, "--instances", "discovered",
+                                              "--quiet", "--out", folder.appendingPathComponent("b").path])
+        XCTAssertEqual(genome.status, 64, genome.stderr)
+        XCTAssertTrue(genome.stderr.contains("--regions"), genome.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("a").path))
+    }
+
     func testRecordWithoutLabelIsOneLineErrorNamingTheRecord() throws {
         let folder = try CLIRunner.folder(for: self)
         let input = folder.appendingPathComponent("unlabelled.fa")

@@ -74,6 +74,31 @@ final class TruthEvaluationTests: XCTestCase {
         XCTAssertTrue(result.description.contains("found pairs (class sizes): A1+B1 (3×1)"), result.description)
     }
 
+    /// With discovered instances a row pairs head motifs; each stands for its best match when that match is significant.
+    func testDiscoveredMotifsStandForTheirSignificantBestMatch() throws {
+        let pairs = try write("truth_pairs.tsv", "jaspar_id_a\ttf_a\tjaspar_id_b\ttf_b\nA1\ta\tB1\tb\nC1\tc\tD1\td\n")
+        let motifs = try write("truth_motifs.tsv", "jaspar_id\ttf\tin_pair\nA1\ta\tyes\n")
+        // L0H0_1 ~ A1 and L1H2_1 ~ B1 (significant): found. L0H2_1 ~ C1 only at q 0.2, so the row with D1's match is no hit.
+        let interactions = try write("interactions.tsv", """
+        motif_a\tmotif_b\tlayer\thead\tq_value\tclass_a\tclass_b
+        L0H0_1\tL1H2_1\t0\t1\t1e-9\tL0H0_1,L0H0_3\tL1H2_1
+        L0H2_1\tL1H3_1\t0\t1\t1e-8\tL0H2_1\tL1H3_1
+        """)
+        let heads = try write("head_motifs.tsv", """
+        layer\thead\tmotif_id\tbest_match_id\tmatch_q_value
+        0\t0\tL0H0_1\tA1\t0.001
+        0\t0\tL0H0_3\tA2\t0.01
+        1\t2\tL1H2_1\tB1\t0.02
+        0\t2\tL0H2_1\tC1\t0.2
+        1\t3\tL1H3_1\tD1\t0.001
+        """)
+        let result = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs, truthMotifsPath: motifs)
+        XCTAssertEqual(result.pairsFound, 1)
+        XCTAssertEqual(result.foundPairs, ["A1+B1 (2×1)"])
+        XCTAssertEqual(result.missedPairs, ["C1+D1"])
+        XCTAssertEqual(result.pairsReportedCorrect, 1)
+    }
+
     func testMissingColumnIsNamed() throws {
         let bad = try write("bad.tsv", "motif_a\tq\nA\t0.1\n")
         let pairs = try write("truth_pairs.tsv", "jaspar_id_a\tjaspar_id_b\nA\tB\n")

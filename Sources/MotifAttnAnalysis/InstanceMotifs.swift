@@ -1,0 +1,75 @@
+
+/// The motifs whose instances the co-attention pairs, with their look-alike classes: the database's
+/// motifs (at their database indices), the head motifs discovered in the run, or both.
+///
+/// A discovered motif joins the class of its best database match when the match is significant, so its
+/// sites count with that TF's database motifs (`both`) or with the other discovered motifs matching the
+/// same class (`discovered`); a discovered motif without a significant match is a class of its own.
+public struct InstanceMotifSet: Sendable {
+    /// Database motifs (when included) followed by the discovered ones.
+    public var motifs: [Motif]
+    /// Look-alike classes over `motifs`.
+    public var classes: MotifClasses
+    /// Index of the first discovered motif in `motifs` (`motifs.count` when none).
+    public var discoveredStart: Int
+
+    /// - Parameters:
+    ///   - database: the database motifs; `databaseClasses`: their look-alike classes.
+    ///   - discovered: head motifs, with their best database matches.
+    ///   - includeDatabase: whether the database motifs are scanned too.
+    ///   - maxMatchQValue: largest q-value of a match that puts a discovered motif in its match's class.
+    public init(database: [Motif], databaseClasses: MotifClasses, discovered: [HeadMotif], includeDatabase: Bool, maxMatchQValue: Double) {
+        motifs = includeDatabase ? database : []
+        discoveredStart = motifs.count
+        var representative = includeDatabase ? databaseClasses.representative : []
+        var firstOfDatabaseClass: [Int: Int] = [:]
+        for headMotif in discovered {
+            let index = motifs.count
+            var motif = headMotif.motif
+            var lead = index
+            if let match = headMotif.bestMatch, match.qValue <= maxMatchQValue, databaseClasses.representative.indices.contains(match.targetIndex) {
+                motif.name = "\(match.targetName.isEmpty ? match.targetID : match.targetName)-like"
+                let databaseClass = databaseClasses.representative[match.targetIndex]
+                if includeDatabase {
+                    lead = databaseClass
+                } else {
+                    lead = firstOfDatabaseClass[databaseClass, default: index]
+                    firstOfDatabaseClass[databaseClass] = lead
+                }
+            } else {
+                motif.name = motif.consensus
+            }
+            motifs.append(motif)
+            representative.append(lead)
+        }
+        classes = MotifClasses(representative: representative)
+    }
+}
+
+/// Scans a window for instances of database motifs (at the analysis's threshold) and discovered motifs
+/// (at their own, width-aware threshold); discovered motifs' indices follow the database's. Not thread-safe:
+/// one per thread.
+public final class InstanceScanner {
+    private let database: MotifScanner?
+    private let discovered: MotifScanner?
+    private let discoveredOffset: Int
+
+    public init(database: [Motif], databaseThreshold: InstanceThreshold, discovered: [Motif], discoveredThreshold: InstanceThreshold) {
+        self.database = database.isEmpty ? nil : MotifScanner(motifs: database, threshold: databaseThreshold)
+        self.discovered = discovered.isEmpty ? nil : MotifScanner(motifs: discovered, threshold: discoveredThreshold)
+        discoveredOffset = database.count
+    }
+
+    /// Instances in `bases`: the database motifs', then the discovered motifs' (indices shifted past the database).
+    public func scan(_ bases: [UInt8]) -> [MotifInstance] {
+        var found = database?.scan(bases) ?? []
+        if let discovered {
+            found += discovered.scan(bases).map { instance in
+                var shifted = instance
+                shifted.motifIndex += discoveredOffset
+                return shifted
+            }
+        }
+        return found
+    }
+}
