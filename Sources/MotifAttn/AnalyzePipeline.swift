@@ -154,9 +154,15 @@ enum AnalysisReport {
         record.parameters["instance_recall"] = "\(options.instanceRecall)"
         record.parameters["motif_classes"] = options.motifClassesLabel
         record.parameters["instances"] = options.instances.rawValue
+        record.parameters["specificity"] = options.pairSpecificity.rawValue
+        if options.pairSpecificity == .epistasis {
+            record.parameters["epistasis_windows"] = "\(options.epistasisWindows)"
+            record.parameters["epistasis_pairs"] = "\(options.epistasisPairs)"
+        }
         record.counts["motif_classes"] = analysis.classes.count
         record.parameters["instance_max_p_value"] = "\(options.instanceMaxPValue)"
         record.parameters["max_q_value"] = "\(options.maxQValue)"
+        record.parameters["max_motifs_per_head"] = "\(options.maxMotifsPerHead)"
         record.parameters["co_attention_score"] = options.coAttention.score.rawValue
         record.parameters["one_motif_per_site"] = "\(options.oneMotifPerSite)"
         record.counts["bound_windows_analysed"] = results.boundWindows

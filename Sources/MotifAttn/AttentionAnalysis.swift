@@ -37,6 +37,12 @@ public struct AnalysisOptions: Sendable {
     public var motifClasses: MotifClassesChoice = .automatic
     /// Which motifs' instances the co-attention pairs (`InstanceSource`).
     public var instances: InstanceSource = .database
+    /// The second test of a co-attention pair, "is it specific?" (`PairSpecificity`).
+    public var pairSpecificity: PairSpecificity = .epistasis
+    /// Bound windows per pair sampled for the epistasis test (`PairWindowSamples`).
+    public var epistasisWindows = 80
+    /// Pairs tested for epistasis: the first this many by co-attention elevation; other pairs are not reported.
+    public var epistasisPairs = 60
     /// Rows of `interactions.tsv` with a larger q-value are left out (1 writes every tested row).
     public var interactionMaxQValue = 0.05
     /// Most rows written to `interactions.tsv` (the most significant ones).
@@ -74,6 +80,18 @@ public enum InstanceSource: String, Sendable, CaseIterable {
 
     /// Whether the discovered head motifs are scanned, so the run needs them before the co-attention.
     public var needsDiscoveredMotifs: Bool { self != .database }
+}
+
+/// How a co-attention pair is tested for specificity, the second of its two tests (the first: is its
+/// co-attention elevated?). The row's p-value is the larger of the two (intersection–union).
+public enum PairSpecificity: String, Sendable, CaseIterable {
+    /// The model needs both sites: knocking them out together costs less than the sum of knocking out
+    /// each (`EpistasisTest`, a sign test over the pair's sampled bound windows). Only the first
+    /// `AnalysisOptions.epistasisPairs` pairs by elevation are tested; the others are not reported.
+    case epistasis
+    /// The two sites are each other's strongest co-attention partner in more bound windows than chance
+    /// (binomial test against the rate of all instance pairs).
+    case mutualBest = "mutual-best"
 }
 
 /// Which look-alike classes of database motifs the co-attention pairs.
@@ -157,6 +175,8 @@ public final class AttentionAnalysis {
     private let discovery = HeadMotifDiscovery()
     private let diagnostics = HeadDiagnosticsAccumulator()
     private let coAttention: CoAttentionAccumulator
+    /// Sampled bound windows per pair, for the epistasis test (nil with the mutual-best test).
+    private let pairSamples: PairWindowSamples?
     private var topWindows: [(probability: Double, map: ReportContent.WindowMap, attention: WindowAttention)] = []
     private let motifNames: [String: String]
     /// Look-alike classes of `instanceMotifs` the co-attention pairs.
@@ -196,6 +216,8 @@ public final class AttentionAnalysis {
         }
         reembeddingScanner = MotifScanner(motifs: database.motifs, threshold: options.instanceThreshold)
         coAttention = CoAttentionAccumulator(motifs: instanceMotifs, layers: config.nLayers, heads: config.nHeads, settings: options.coAttention)
+        pairSamples = options.pairSpecificity == .epistasis
+            ? PairWindowSamples(motifCount: instanceMotifs.count, capacity: options.epistasisWindows) : nil
     }
 
     /// Instance threshold of discovered motifs: width-aware, as the head-motif rescans (half a short motif's
@@ -281,11 +303,16 @@ public final class AttentionAnalysis {
         }
         // The three accumulators are independent: each runs on its own thread and takes the windows in
         // input order, so the results are the same for any thread count.
-        DispatchQueue.concurrentPerform(iterations: 3) { task in
+        DispatchQueue.concurrentPerform(iterations: 4) { task in
             switch task {
             case 0: for window in attended { discovery.add(window) }
             case 1: for window in attended { diagnostics.add(window) }
-            default: for (window, found) in zip(attended, classInstances) { coAttention.add(window, instances: found) }
+            case 2: for (window, found) in zip(attended, classInstances) { coAttention.add(window, instances: found) }
+            default:
+                guard let pairSamples else { return }
+                for i in windows.indices where labels[i] == .bound {
+                    pairSamples.add(windows[i], logit: logits[i][0], instances: classInstances[i])
+                }
             }
         }
         for i in windows.indices where labels[i] == .bound {
@@ -374,6 +401,7 @@ public final class AttentionAnalysis {
         discovery.encode(to: &writer)
         diagnostics.encode(to: &writer)
         coAttention.encode(to: &writer)
+        pairSamples?.encode(to: &writer)
         writer.int(topWindows.count)
         for entry in topWindows {
             let w = entry.attention.window
@@ -394,6 +422,7 @@ public final class AttentionAnalysis {
         try discovery.merge(from: &reader)
         try diagnostics.merge(from: &reader)
         try coAttention.merge(from: &reader)
+        try pairSamples?.merge(from: &reader)
         for _ in 0..<(try reader.count()) {
             let probability = try reader.double()
             let sourceName = try reader.string(), start = try reader.int(), end = try reader.int()
@@ -436,9 +465,11 @@ public final class AttentionAnalysis {
                 headMotifs = discovery.motifs(maxQValue: options.maxQValue, maxMotifsPerHead: options.maxMotifsPerHead, comparator: comparator)
                 for motif in headMotifs { matches += comparator.compare(motif.motif) }
             } else {
-                tested = coAttention.interactions()
+                tested = coAttention.testedRows()
             }
         }
+        if let pairSamples { tested = try testEpistasis(tested, samples: pairSamples) }
+        tested = CoAttentionAccumulator.ranked(tested)
         var interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))
         // The members of each row's classes, for the rows written only (a run tests tens of thousands).
         let index = Dictionary(instanceMotifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -462,6 +493,68 @@ public final class AttentionAnalysis {
                                boundWindows: boundWindows, backgroundWindows: backgroundWindows, reportWindows: windows)
     }
 
+    /// The epistasis test (`EpistasisTest`) of the first `epistasisPairs` pairs by co-attention elevation
+    /// (smallest elevation p-value of any of the pair's rows, then largest effect); each row's p-value becomes
+    /// the larger of its elevation p-value and its pair's epistasis p-value, and rows of pairs not tested get 1.
+    /// The knocked-out windows are scored in batches on the encoder's threads; every random base comes
+    /// from a seed made of the window's label hash and the pair, so the result does not depend on threads.
+    private func testEpistasis(_ rows: [Interaction], samples: PairWindowSamples) throws -> [Interaction] {
+        let index = Dictionary(instanceMotifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        func pairKey(_ row: Interaction) -> Int? {
+            guard let a = index[row.motifA], let b = index[row.motifB] else { return nil }
+            return min(a, b) * instanceMotifs.count + max(a, b)
+        }
+        var strongest: [Int: (p: Double, effect: Double)] = [:]
+        for row in rows {
+            guard let key = pairKey(row) else { continue }
+            let effect = row.effect.isNaN ? -1 : row.effect
+            if let seen = strongest[key], (seen.p, -seen.effect) <= (row.elevationPValue, -effect) { continue }
+            strongest[key] = (row.elevationPValue, effect)
+        }
+        let minimum = options.coAttention.minimumBound
+        let candidates = strongest.sorted { ($0.value.p, -$0.value.effect, $0.key) < ($1.value.p, -$1.value.effect, $1.key) }
+            .map(\.key)
+            .filter { samples.entries($0 / instanceMotifs.count, $0 % instanceMotifs.count).count >= minimum }
+            .prefix(options.epistasisPairs)
+        // Three knocked-out copies per sampled window: site A, site B, both.
+        var variants: [[Int32]] = []
+        var plan: [(key: Int, logit: Float)] = []
+        for key in candidates {
+            for entry in samples.entries(key / instanceMotifs.count, key % instanceMotifs.count) {
+                let window = samples.window(entry.window)
+                let seed = StableHash.mix(window.priority ^ StableHash.mix(UInt64(key)))
+                for (v, sites) in [entry.sitesA, entry.sitesB, entry.sitesA + entry.sitesB].enumerated() {
+                    let bases = EpistasisTest.knockedOut(window.bases, sites: sites, seed: seed &+ UInt64(v))
+                    variants.append(tokenizer.encode(bases).ids)
+                }
+                plan.append((key, window.logit))
+            }
+        }
+        var logits: [Float] = []
+        logits.reserveCapacity(variants.count)
+        let batch = 512
+        for start in stride(from: 0, to: variants.count, by: batch) {
+            let output = try encoder.forward(tokenRows: Array(variants[start..<min(variants.count, start + batch)]), keepAttention: false)
+            for w in 0..<min(batch, variants.count - start) { logits.append(output.logits(window: w).first!) }
+        }
+        var interactions: [Int: [Double]] = [:]
+        for (k, entry) in plan.enumerated() {
+            let withoutA = logits[3 * k], withoutB = logits[3 * k + 1], withoutBoth = logits[3 * k + 2]
+            interactions[entry.key, default: []].append(Double(entry.logit) - Double(withoutA) - Double(withoutB) + Double(withoutBoth))
+        }
+        let tests = interactions.mapValues { EpistasisTest(interactions: $0) }
+        return rows.map { row in
+            var row = row
+            if let key = pairKey(row), let test = tests[key] {
+                row.epistasis = test
+                row.pValue = max(row.elevationPValue, test.pValue)
+            } else {
+                row.pValue = 1
+            }
+            return row
+        }
+    }
+
     /// The report page's content for `results`.
     public func reportContent(_ results: AnalysisResults, title: String, summary: [(String, String)]) -> ReportContent {
         let motifs = results.headMotifs.prefix(40).map { m -> ReportContent.HeadMotif in
@@ -479,7 +572,8 @@ public final class AttentionAnalysis {
             // A class of look-alikes shows as its representative's name and the class size: "ELK4 (+51)".
             func name(_ own: String, _ members: [String]) -> String { members.count > 1 ? "\(own) (+\(members.count - 1))" : own }
             return [i.motifA, name(i.nameA, i.membersA), i.motifB, name(i.nameB, i.membersB), i.headLabel, "\(i.boundCount)", String(format: "%.3f", i.meanBound),
-             String(format: "%.3f", i.meanBackground), String(format: "%.3f", i.effect), String(format: "%.2e", i.qValue),
+             String(format: "%.3f", i.meanBackground), String(format: "%.3f", i.effect),
+             i.epistasis.map { String(format: "%.2f", $0.mean) } ?? "NA", String(format: "%.2e", i.qValue),
              String(format: "%.0f", i.medianDistance), i.orientation]
         }
         let headRows = results.heads.map { h in
@@ -488,7 +582,7 @@ public final class AttentionAnalysis {
         }
         return ReportContent(title: title, summary: summary, headMotifs: Array(motifs),
                              interactionColumns: ["motif_a", "name_a", "motif_b", "name_b", "head", "n_bound", "mean_bound",
-                                                  "mean_background", "effect", "q_value", "median_distance", "orientation"],
+                                                  "mean_background", "effect", "epistasis", "q_value", "median_distance", "orientation"],
                              interactionRows: interactionRows,
                              headColumns: ["layer", "head", "entropy_bits", "redundancy", "collapsed", "prune", "importance"],
                              headRows: headRows, windows: results.reportWindows)

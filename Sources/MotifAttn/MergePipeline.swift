@@ -45,7 +45,8 @@ public enum PartialScan {
             motifattnVersion, try hash(s.modelPath), try hash(a.motifsPath), try hash(a.annotationsPath), try hash(s.regionsPath),
             "window=\(o.window)", "stride=\(o.stride)", "strand=\(o.strand.rawValue)", "max_n=\(o.maxN)",
             "max_bound=\(s.maxBound)", "max_background=\(s.maxBackground)", "background=\(s.background.rawValue)", "seed=\(s.seed)",
-            "instance_p=\(a.instancePValue)", "instance_recall=\(a.instanceRecall)", "instance_max_p=\(a.instanceMaxPValue)", "motif_classes=\(a.motifClassesLabel)", "max_q=\(a.maxQValue)", "co_attention=\(a.coAttention.score.rawValue)",
+            "instance_p=\(a.instancePValue)", "instance_recall=\(a.instanceRecall)", "instance_max_p=\(a.instanceMaxPValue)", "motif_classes=\(a.motifClassesLabel)", "max_q=\(a.maxQValue)", "max_motifs_per_head=\(a.maxMotifsPerHead)", "co_attention=\(a.coAttention.score.rawValue)",
+            "specificity=\(a.pairSpecificity.rawValue)", "epistasis_windows=\(a.epistasisWindows)", "epistasis_pairs=\(a.epistasisPairs)",
             "one_motif_per_site=\(a.oneMotifPerSite)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
         ]
         return fields.joined(separator: "|")
@@ -137,6 +138,10 @@ public final class MergePipeline {
         options.maxQValue = settings.maxQ
         options.coAttention.score = settings.coAttention
         options.oneMotifPerSite = settings.oneMotifPerSite
+        options.pairSpecificity = settings.specificity
+        options.maxMotifsPerHead = settings.maxMotifsPerHead
+        options.epistasisWindows = settings.epistasisWindows
+        options.epistasisPairs = settings.epistasisPairs
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: options)
         for index in loaded.indices {
             try analysis.mergeState(from: &loaded[index].reader)
@@ -181,6 +186,7 @@ public final class MergePipeline {
         var instanceRecall = 0.0, instanceMaxP = 1e-3
         var motifClasses = MotifClassesChoice.automatic
         var coAttention = CoAttentionScore.excess, oneMotifPerSite = true
+        var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = 60, maxMotifsPerHead = 10
         var parameters: [String: String] = [:]
     }
 
@@ -201,6 +207,10 @@ public final class MergePipeline {
             case "max_q": settings.maxQ = Double(value) ?? 0.05
             case "co_attention": settings.coAttention = CoAttentionScore(rawValue: value) ?? .excess
             case "one_motif_per_site": settings.oneMotifPerSite = value == "true"
+            case "max_motifs_per_head": settings.maxMotifsPerHead = Int(value) ?? 10
+            case "specificity": settings.specificity = PairSpecificity(rawValue: value) ?? .epistasis
+            case "epistasis_windows": settings.epistasisWindows = Int(value) ?? 80
+            case "epistasis_pairs": settings.epistasisPairs = Int(value) ?? 60
             default: break
             }
         }

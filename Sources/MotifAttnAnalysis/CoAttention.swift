@@ -41,6 +41,8 @@ public struct Interaction: Sendable {
     public var mutualBestPValue: Double = 1
     /// Mann–Whitney p-value alone (elevated co-attention); `pValue` is the larger of this and `mutualBestPValue`.
     public var elevationPValue: Double = 1
+    /// The pair tested in the model (`EpistasisTest`), when it was (the same for every row of the pair).
+    public var epistasis: EpistasisTest?
     /// The pair's head with the smallest p-value (then largest effect).
     public var bestHead: HeadIndex?
     /// Database motifs of `motifA`'s look-alike class (`MotifClasses`), `motifA` first; just `motifA` without classes.
@@ -264,8 +266,9 @@ public final class CoAttentionAccumulator {
         pairs[key] = state
     }
 
-    /// Tests every pair and head with enough bound scores; rows sorted by q, then effect (descending), then pair and head.
-    public func interactions() -> [Interaction] {
+    /// Tests every pair and head with enough bound scores, in pair and head order, q-values not yet set;
+    /// `pValue` is the intersection–union of the elevation and mutual-best tests.
+    public func testedRows() -> [Interaction] {
         var rows: [Interaction] = []
         let bins = settings.scoreBins
         for key in pairs.keys.sorted() {
@@ -308,6 +311,15 @@ public final class CoAttentionAccumulator {
             for i in pairRows.indices { pairRows[i].bestHead = best }
             rows += pairRows
         }
+        return rows
+    }
+
+    /// Tests every pair and head with enough bound scores (`testedRows()`), then q-values and order (`ranked(_:)`).
+    public func interactions() -> [Interaction] { Self.ranked(testedRows()) }
+
+    /// Benjamini–Hochberg q-values of `rows`' p-values, and the rows sorted by q, then effect (descending), then input order.
+    public static func ranked(_ rows: [Interaction]) -> [Interaction] {
+        var rows = rows
         let q = Statistics.benjaminiHochberg(rows.map(\.pValue))
         for i in rows.indices { rows[i].qValue = q[i] }
         return rows.enumerated().sorted { x, y in

@@ -66,6 +66,30 @@ public enum Statistics {
     /// Upper tail of the standard normal distribution, `P(Z ≥ z)`, accurate far into the tail.
     public static func normalUpperTail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
 
+    /// One-sided Wilcoxon signed-rank test that `values` tend to be positive: zeros dropped, absolute values
+    /// ranked (ties share their mean rank), `W+` the rank sum of the positive values, normal approximation
+    /// with tie correction and no continuity correction, as `scipy.stats.wilcoxon(values, alternative='greater',
+    /// method='approx', zero_method='wilcox', correction=False)`. Returns `W+` and the p-value (1 when no value is non-zero).
+    public static func wilcoxonSignedRankGreater(_ values: [Double]) -> (statistic: Double, p: Double) {
+        let nonZero = values.filter { $0 != 0 }.sorted { abs($0) < abs($1) }
+        let n = Double(nonZero.count)
+        guard !nonZero.isEmpty else { return (0, 1) }
+        var positiveRankSum = 0.0, tieTerm = 0.0
+        var i = 0
+        while i < nonZero.count {
+            var j = i
+            while j + 1 < nonZero.count && abs(nonZero[j + 1]) == abs(nonZero[i]) { j += 1 }
+            let midRank = Double(i + j + 2) / 2, tied = Double(j - i + 1)
+            tieTerm += tied * tied * tied - tied
+            for k in i...j where nonZero[k] > 0 { positiveRankSum += midRank }
+            i = j + 1
+        }
+        let mean = n * (n + 1) / 4
+        let variance = n * (n + 1) * (2 * n + 1) / 24 - tieTerm / 48
+        guard variance > 0 else { return (positiveRankSum, positiveRankSum > mean ? 0 : 1) }
+        return (positiveRankSum, normalUpperTail((positiveRankSum - mean) / variance.squareRoot()))
+    }
+
     /// Result of a one-sided Mann–Whitney U test.
     public struct MannWhitneyResult: Sendable, Hashable {
         /// U statistic of the first sample (pairs where the first sample's value is larger, ties count ½).

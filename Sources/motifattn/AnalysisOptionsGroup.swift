@@ -5,6 +5,7 @@ import MotifAttn
 extension BackgroundChoice: ExpressibleByArgument {}
 extension CoAttentionScore: ExpressibleByArgument {}
 extension InstanceSource: ExpressibleByArgument {}
+extension PairSpecificity: ExpressibleByArgument {}
 
 /// Options of the attention analysis shared by `scan` and `analyze`.
 struct AnalysisOptionsGroup: ParsableArguments {
@@ -19,12 +20,18 @@ struct AnalysisOptionsGroup: ParsableArguments {
     @Option(name: .customLong("co-attention"),
             help: "Co-attention score of two sites: excess (attention beyond the key's mean share) or raw (largest weight).")
     var coAttention: CoAttentionScore = .excess
+    @Option(help: ArgumentHelp("Second test of a co-attention pair: epistasis (the model needs both sites: knocking both out costs less "
+                               + "than the sum of knocking out each, in sampled bound windows) or mutual-best (each site is the other's "
+                               + "strongest co-attention partner more often than chance).", valueName: "epistasis|mutual-best"))
+    var specificity: PairSpecificity = .epistasis
     @OptionGroup var thresholds: InstanceThresholdOptions
     @Option(name: .customLong("motif-classes"),
             help: ArgumentHelp("Look-alike motif classes the co-attention pairs: auto (measured from the motif database, or read from its NAME.classes.tsv when made for the same settings; the bundled JASPAR has one), none (every motif alone) or a file from `motifattn classes`.",
                                valueName: "auto|none|TSV"))
     var motifClasses = "auto"
     @Option(name: .customLong("max-q"), help: "Largest q-value of a reported head motif.") var maxQ = 0.05
+    @Option(name: .customLong("max-motifs-per-head"), help: "Most motifs reported per head (enriched ones first, then focused ones).")
+    var maxMotifsPerHead = 10
     @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = 1
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("Output folder (created).", valueName: "DIR")) var out: String
@@ -33,6 +40,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
         guard maxQ > 0 && maxQ <= 1 else { throw ValidationError("--max-q must be a probability") }
+        guard maxMotifsPerHead > 0 else { throw ValidationError("--max-motifs-per-head must be at least 1") }
     }
 
     /// The model path, or the bundled default model.
@@ -47,7 +55,9 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.instanceRecall = thresholds.instanceRecall
         options.instanceMaxPValue = thresholds.instanceMaxP
         options.motifClasses = MotifClassesChoice(label: motifClasses)
+        options.pairSpecificity = specificity
         options.maxQValue = maxQ
+        options.maxMotifsPerHead = maxMotifsPerHead
         options.coAttention.score = coAttention
         options.threads = threads
         return options

@@ -137,6 +137,50 @@ final class AnalyzeCommandTests: XCTestCase {
         XCTAssertEqual(counts["background_windows_analysed"], 2000)
     }
 
+    /// The PyTorch-trained model of the benchmark (`Tests/Fixtures/models`) recovers every planted pair and reports
+    /// nothing else: its heads co-attend a pair member with any planted site in bound windows, and only the
+    /// epistasis test (the model needs both sites) tells the partners apart. With `--specificity mutual-best`
+    /// the run records that choice.
+    func testPyTorchTrainedModelRecoversThePlantedPairsByEpistasis() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let demo = Self.reference.appendingPathComponent("demo")
+        let model = TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/models/sim-seed1-pytorch.safetensors").path
+        let out = folder.appendingPathComponent("pytorch")
+        let result = try CLIRunner.motifattn(["analyze", demo.appendingPathComponent("test.fa.gz").path, "--model", model,
+                                              "--threads", "2", "--quiet", "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let evaluation = try TruthEvaluation.evaluate(
+            interactionsPath: out.appendingPathComponent("interactions.tsv").path,
+            headMotifsPath: out.appendingPathComponent("head_motifs.tsv").path,
+            truthPairsPath: demo.appendingPathComponent("truth_pairs.tsv").path,
+            truthMotifsPath: demo.appendingPathComponent("truth_motifs.tsv").path)
+        XCTAssertEqual(evaluation.pairsFound, 3, evaluation.description)
+        // No written row pairs two planted motifs that are not partners (with the attention tests alone, such
+        // rows, e.g. Bach1::Mafk's class with ZNF518B, filled the top of the table).
+        let table = try TSVTable(path: out.appendingPathComponent("interactions.tsv").path)
+        let truthPairs = try TSVTable(path: demo.appendingPathComponent("truth_pairs.tsv").path)
+        let partners = Set(truthPairs.rows.map { Set([$0[try! truthPairs.index(of: "jaspar_id_a")], $0[try! truthPairs.index(of: "jaspar_id_b")]]) })
+        let planted = Set(partners.flatMap { $0 })
+        let classA = try table.index(of: "class_a"), classB = try table.index(of: "class_b")
+        for row in table.rows {
+            let a = Set(row[classA].split(separator: ",").map(String.init)).intersection(planted)
+            let b = Set(row[classB].split(separator: ",").map(String.init)).intersection(planted)
+            guard !a.isEmpty && !b.isEmpty else { continue }
+            XCTAssertTrue(a.contains { x in b.contains { y in partners.contains([x, y]) } }, "non-partners \(a) and \(b) reported")
+        }
+        // Every written row was tested in the model, and its p-value is the larger of elevation and epistasis.
+        let p = try table.index(of: "p_value"), elevated = try table.index(of: "p_elevated"), epistasis = try table.index(of: "p_epistasis")
+        let windows = try table.index(of: "n_epistasis"), mean = try table.index(of: "epistasis")
+        XCTAssertFalse(table.rows.isEmpty)
+        for row in table.rows {
+            XCTAssertEqual(Double(row[p])!, max(Double(row[elevated])!, Double(row[epistasis])!), accuracy: 1e-3 * Double(row[p])!)
+            XCTAssertEqual(Int(row[windows]), 80)
+            XCTAssertGreaterThan(Double(row[mean])!, 1, "partners are worth over one logit more together than apart")
+        }
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
+        XCTAssertEqual((run["parameters"] as! [String: String])["specificity"], "epistasis")
+    }
+
     /// `--instances discovered`: the co-attention pairs the run's own head motifs (found in a first pass)
     /// and still recovers every planted pair, each discovered motif standing for its best database match.
     func testDiscoveredInstancesRecoverThePlantedPairs() throws {

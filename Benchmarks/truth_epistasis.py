@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Does the model need both sites of a planted pair? Knock-out interactions read from ONNX Runtime
+(independent of motifattn's Swift code), for planted partners and for non-partner planted sites.
+
+usage: truth_epistasis.py SIMDIR MODEL.safetensors [--limit N] [--threads T] [--seed S]
+
+SIMDIR is a simulate.py output (test.fa, sites.tsv). For every positive test sequence and every two
+planted sites of different motifs, the sequence is scored as it is (L), with site A replaced by random
+bases (L_A), with site B replaced (L_B) and with both replaced (L_AB); the interaction is
+L - L_A - L_B + L_AB (first logit). A model that needs both sites (an AND of two TFs) gives about the
+full logit drop; a site that adds evidence on its own gives about 0. Prints, per motif pair, partners
+(P) and non-partners in positives (N): count, mean and median interaction, fraction positive, and the
+mean drop for each site alone. This is what `motifattn analyze --specificity epistasis` measures on
+PWM-called instances. Needs numpy, onnx, onnxruntime, safetensors.
+"""
+import argparse, collections, os, sys
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer"))
+import ort_peer  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("simdir")
+    parser.add_argument("model")
+    parser.add_argument("--limit", type=int, default=4000, help="test sequences read (default 4000)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1, help="seed of the replacement bases")
+    args = parser.parse_args()
+
+    config, weights = ort_peer.load(args.model)
+    session = ort_peer.session(ort_peer.build(config, weights, with_attention=False), args.threads)
+    test = os.path.join(args.simdir, "test.fa")
+    names, sequences = ort_peer.read_fasta(test)
+    names, sequences = names[:args.limit], sequences[:args.limit]
+    labels = {}
+    with open(test) as fasta:
+        for line in fasta:
+            if line.startswith(">"):
+                labels[line[1:].split()[0]] = int(line.split("label=")[1].split()[0])
+    sites = collections.defaultdict(list)
+    with open(os.path.join(args.simdir, "sites.tsv")) as table:
+        next(table)
+        for line in table:
+            seq, start, end, _, _, tf, role = line.rstrip("\n").split("\t")
+            if seq.startswith("test_"):
+                sites[seq].append((int(start), int(end), tf, role))
+    k, stride = config["tokenizer"]["k"], config["tokenizer"]["stride"]
+    rng = np.random.default_rng(args.seed)
+
+    def knocked(sequence, site):
+        composition = np.array([sequence.count(b) for b in "ACGT"], dtype=float)
+        drawn = rng.choice(list("ACGT"), site[1] - site[0], p=composition / composition.sum())
+        return sequence[:site[0]] + "".join(drawn) + sequence[site[1]:]
+
+    jobs = []
+    for name, sequence in zip(names, sequences):
+        if labels[name] != 1:
+            continue
+        planted = sites.get(name, [])
+        for i in range(len(planted)):
+            for j in range(i + 1, len(planted)):
+                a, b = planted[i], planted[j]
+                if a[2] == b[2]:
+                    continue
+                partners = a[3].startswith("pair") and b[3].startswith("pair")
+                key = ("P " if partners else "N ") + " + ".join(sorted([a[2], b[2]]))
+                jobs.append((key, [sequence, knocked(sequence, a), knocked(sequence, b), knocked(knocked(sequence, a), b)]))
+    flat = [s for _, variants in jobs for s in variants]
+    logits = []
+    for first in range(0, len(flat), 512):
+        ids = ort_peer.tokenize(flat[first:first + 512], k, stride)
+        logits.append(session.run(None, {session.get_inputs()[0].name: ids})[0][:, 0])
+    scores = np.concatenate(logits).reshape(-1, 4)
+    interaction = scores[:, 0] - scores[:, 1] - scores[:, 2] + scores[:, 3]
+    grouped = collections.defaultdict(list)
+    for (key, _), value, row in zip(jobs, interaction, scores):
+        grouped[key].append((value, row))
+    print(f"model {args.model}; {len(names)} test sequences")
+    print("pair\tn\tmean_interaction\tmedian_interaction\tfraction_positive\tdrop_a\tdrop_b")
+    for key in sorted(grouped):
+        values = np.array([v for v, _ in grouped[key]])
+        rows = np.array([r for _, r in grouped[key]])
+        if len(values) < 15:
+            continue
+        print(f"{key}\t{len(values)}\t{values.mean():.2f}\t{np.median(values):.2f}\t{np.mean(values > 0):.2f}"
+              f"\t{np.mean(rows[:, 0] - rows[:, 1]):.2f}\t{np.mean(rows[:, 0] - rows[:, 2]):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+import MotifAttnIO
+
+/// A bounded sample of bound windows for every motif pair, kept so that the pair can be tested in the
+/// model itself (`EpistasisTest`): the window's bases, its logit and the two sites.
+///
+/// Each window gets a priority from a stable hash of its label (`Window.label`: the record name, or
+/// contig, start, end and strand), and each pair keeps the `capacity` windows of smallest priority
+/// (bottom-k sampling). The sample is therefore the same whatever the order windows arrive in, the
+/// thread count or the sharding of a scan, and two shards' samples merge into the whole run's.
+/// A window's bases are stored once however many pairs' samples hold it, and dropped when none does,
+/// so memory is at most pairs × `capacity` site entries plus the windows they refer to.
+public final class PairWindowSamples {
+    /// One sampled window of a pair: the window (`window(_:)`) and the sites of the two motifs, as base ranges of it.
+    public struct Entry: Sendable, Equatable {
+        /// Identifier of the stored window.
+        public var window: Int
+        /// Every site of the pair's first motif (the smaller index) in the window.
+        public var sitesA: [Range<Int>]
+        /// Every site of the second motif.
+        public var sitesB: [Range<Int>]
+    }
+
+    /// A stored window: bases and the model's first logit.
+    public struct StoredWindow: Sendable {
+        /// Sampling priority (stable hash of the label) and the label, which orders windows.
+        public var priority: UInt64
+        public var label: String
+        public var bases: [UInt8]
+        public var logit: Float
+        /// Windows in sampling order: priority, then label.
+        func precedes(_ other: StoredWindow) -> Bool { (priority, label) < (other.priority, other.label) }
+    }
+
+    /// Most windows kept per pair.
+    public let capacity: Int
+    /// Number of motifs the instances refer to (pairs are keyed `a × motifCount + b`, a < b).
+    public let motifCount: Int
+    private var windows: [Int: StoredWindow] = [:]
+    private var references: [Int: Int] = [:]
+    private var nextWindow = 0
+    private var samples: [Int: [Entry]] = [:]
+
+    public init(motifCount: Int, capacity: Int) {
+        self.motifCount = motifCount
+        self.capacity = capacity
+    }
+
+    /// The stored window `id` (from an `Entry`).
+    public func window(_ id: Int) -> StoredWindow { windows[id]! }
+
+    /// Windows currently stored (for tests of the memory bound).
+    public var storedWindows: Int { windows.count }
+
+    /// The sampled windows of the pair of motifs `a` and `b` (either order), in sampling order.
+    public func entries(_ a: Int, _ b: Int) -> [Entry] { samples[min(a, b) * motifCount + max(a, b)] ?? [] }
+
+    /// Adds a bound window with its first logit and motif instances (indices below `motifCount`): every
+    /// pair of motifs with non-overlapping instances in the window offers it to its pair's sample, with
+    /// all the sites of both motifs in the window (a motif is knocked out of a window as a whole).
+    public func add(_ window: Window, logit: Float, instances: [MotifInstance]) {
+        var sites: [Int: [Range<Int>]] = [:]
+        for instance in instances { sites[instance.motifIndex, default: []].append(instance.start..<instance.end) }
+        var keys = Set<Int>()
+        for i in instances.indices {
+            for j in instances.indices where j > i {
+                let x = instances[i], y = instances[j]
+                guard x.motifIndex != y.motifIndex, x.end <= y.start || y.end <= x.start else { continue }
+                keys.insert(min(x.motifIndex, y.motifIndex) * motifCount + max(x.motifIndex, y.motifIndex))
+            }
+        }
+        guard !keys.isEmpty else { return }
+        let label = window.label
+        let stored = StoredWindow(priority: StableHash.mix(StableHash.fnv1a(label)), label: label, bases: window.bases, logit: logit)
+        let id = nextWindow
+        var accepted = false
+        for key in keys.sorted() {
+            let entry = Entry(window: id, sitesA: sites[key / motifCount]!, sitesB: sites[key % motifCount]!)
+            if offer(entry, window: stored, to: key) { accepted = true }
+        }
+        if accepted { nextWindow += 1 }
+    }
+
+    /// Puts `entry` into pair `key`'s sample if it is among the `capacity` first; stores the window on first use.
+    private func offer(_ entry: Entry, window: StoredWindow, to key: Int) -> Bool {
+        var list = samples[key] ?? []
+        let position = list.firstIndex { !self.windows[$0.window]!.precedes(window) } ?? list.count
+        guard position < capacity else { return false }
+        if windows[entry.window] == nil { windows[entry.window] = window }
+        list.insert(entry, at: position)
+        references[entry.window, default: 0] += 1
+        if list.count > capacity { release(list.removeLast().window) }
+        samples[key] = list
+        return true
+    }
+
+    private func release(_ id: Int) {
+        references[id]! -= 1
+        if references[id] == 0 { references[id] = nil; windows[id] = nil }
+    }
+
+    // MARK: - Partial state
+
+    /// Writes the samples (the `scan --partial` state).
+    public func encode(to writer: inout StateWriter) {
+        let ids = windows.keys.sorted()
+        writer.int(ids.count)
+        for id in ids {
+            let w = windows[id]!
+            writer.int(id); writer.uint64(w.priority); writer.string(w.label); writer.data(w.bases); writer.float(w.logit)
+        }
+        let keys = samples.keys.sorted()
+        writer.int(keys.count)
+        for key in keys {
+            writer.int(key)
+            writer.int(samples[key]!.count)
+            for e in samples[key]! {
+                writer.int(e.window)
+                for sites in [e.sitesA, e.sitesB] {
+                    writer.int(sites.count)
+                    for site in sites { writer.int(site.lowerBound); writer.int(site.upperBound) }
+                }
+            }
+        }
+    }
+
+    /// Adds samples written by `encode(to:)` (another shard of the same run).
+    public func merge(from reader: inout StateReader) throws {
+        var incoming: [Int: StoredWindow] = [:]
+        for _ in 0..<(try reader.count()) {
+            let id = try reader.int(), priority = try reader.uint64(), label = try reader.string()
+            incoming[id] = StoredWindow(priority: priority, label: label, bases: try reader.data(), logit: try reader.float())
+        }
+        var renamed: [Int: Int] = [:]
+        for _ in 0..<(try reader.count()) {
+            let key = try reader.int()
+            guard key >= 0, key < motifCount * motifCount else { throw PartialStateError.truncated(path: reader.path) }
+            for _ in 0..<(try reader.count()) {
+                let id = try reader.int()
+                guard let window = incoming[id] else { throw PartialStateError.truncated(path: reader.path) }
+                func sites() throws -> [Range<Int>] {
+                    try (0..<(try reader.count())).map { _ in
+                        let lower = try reader.int(), upper = try reader.int()
+                        guard lower >= 0, lower <= upper, upper <= window.bases.count else { throw PartialStateError.truncated(path: reader.path) }
+                        return lower..<upper
+                    }
+                }
+                let sitesA = try sites(), sitesB = try sites()
+                let local = renamed[id] ?? nextWindow
+                if offer(Entry(window: local, sitesA: sitesA, sitesB: sitesB), window: window, to: key), renamed[id] == nil {
+                    renamed[id] = local
+                    nextWindow += 1
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import XCTest
+import MotifAttnIO
+@testable import MotifAttnAnalysis
+
+/// The epistasis test of a pair and the window samples it draws on.
+final class EpistasisTests: XCTestCase {
+    /// p-values from scipy 1.x: `scipy.stats.wilcoxon(x, alternative='greater', method='approx',
+    /// zero_method='wilcox', correction=False)`, computed on 29 Nov 2026.
+    func testSignedRankTestMatchesScipy() {
+        let first = Statistics.wilcoxonSignedRankGreater([3, 2, -1, 0, 5, 2, 2.5, -0.5, 4, 1])
+        XCTAssertEqual(first.statistic, 41.5)
+        XCTAssertEqual(first.p, 0.012070269314219385, accuracy: 1e-12)
+        let second = Statistics.wilcoxonSignedRankGreater([0.1, -0.2, 0.3, -0.1, 0.05, -0.3, 0.2, 0.2, -0.15, 0.12, 0.4, -0.4])
+        XCTAssertEqual(second.statistic, 42.5)
+        XCTAssertEqual(second.p, 0.39154104048677163, accuracy: 1e-12)
+        XCTAssertEqual(Statistics.wilcoxonSignedRankGreater([0, 0]).p, 1)
+    }
+
+    func testEpistasisSummarisesTheInteractions() {
+        let test = EpistasisTest(interactions: [3, 2, -1, 0, 5, 2, 2.5, -0.5, 4, 1])
+        XCTAssertEqual(test.windows, 10)
+        XCTAssertEqual(test.mean, 1.8, accuracy: 1e-12)
+        XCTAssertEqual(test.positiveFraction, 0.7, accuracy: 1e-12)
+        XCTAssertEqual(test.pValue, 0.012070269314219385, accuracy: 1e-12)
+        XCTAssertEqual(EpistasisTest(interactions: []).pValue, 1)
+        XCTAssertTrue(EpistasisTest(interactions: []).mean.isNaN)
+    }
+
+    func testKnockOutReplacesOnlyTheSitesWithTheWindowsComposition() {
+        let bases = Array("AAAAAAAAAACCCCCCCCCC".utf8)
+        let knocked = EpistasisTest.knockedOut(bases, sites: [2..<5, 12..<14], seed: 9)
+        XCTAssertEqual(knocked.count, bases.count)
+        for i in bases.indices where !(2..<5).contains(i) && !(12..<14).contains(i) { XCTAssertEqual(knocked[i], bases[i]) }
+        // The window has only A and C: so has every drawn base.
+        XCTAssertTrue([2, 3, 4, 12, 13].allSatisfy { knocked[$0] == UInt8(ascii: "A") || knocked[$0] == UInt8(ascii: "C") })
+        XCTAssertEqual(knocked, EpistasisTest.knockedOut(bases, sites: [2..<5, 12..<14], seed: 9))
+        // Over many draws the replaced bases follow the composition (half A, half C).
+        let long = EpistasisTest.knockedOut(bases, sites: [0..<20], seed: 1) + EpistasisTest.knockedOut(bases, sites: [0..<20], seed: 2)
+            + EpistasisTest.knockedOut(bases, sites: [0..<20], seed: 3) + EpistasisTest.knockedOut(bases, sites: [0..<20], seed: 4)
+        let a = long.filter { $0 == UInt8(ascii: "A") }.count
+        XCTAssertTrue((25...55).contains(a), "\(a) of 80 drawn bases are A")
+    }
+
+    // MARK: - Samples
+
+    private func window(_ n: Int) -> Window {
+        Window(sourceName: "chr1", start: n * 100, end: n * 100 + 40, strand: .plus, bases: Array(repeating: UInt8(ascii: "A"), count: 40))
+    }
+
+    private func instance(_ motif: Int, _ start: Int) -> MotifInstance {
+        MotifInstance(motifIndex: motif, motifID: "M\(motif)", start: start, end: start + 6, strand: .plus, score: 10, pValue: 1e-5)
+    }
+
+    /// Motif 0 twice, motif 1 once and motif 2 overlapping motif 1 (so 1 and 2 never pair).
+    private func instances() -> [MotifInstance] { [instance(0, 0), instance(1, 10), instance(0, 20), instance(2, 12)] }
+
+    private func labels(_ samples: PairWindowSamples, _ a: Int, _ b: Int) -> [String] {
+        samples.entries(a, b).map { samples.window($0.window).label }
+    }
+
+    func testSampleIsTheSameWhateverTheOrderAndHoldsAllSitesOfBothMotifs() {
+        let forward = PairWindowSamples(motifCount: 3, capacity: 7), backward = PairWindowSamples(motifCount: 3, capacity: 7)
+        for n in 0..<50 { forward.add(window(n), logit: Float(n), instances: instances()) }
+        for n in (0..<50).reversed() { backward.add(window(n), logit: Float(n), instances: instances()) }
+        XCTAssertEqual(labels(forward, 0, 1).count, 7)
+        XCTAssertEqual(labels(forward, 0, 1), labels(backward, 0, 1))
+        XCTAssertEqual(labels(forward, 0, 2), labels(backward, 0, 2))
+        XCTAssertTrue(forward.entries(1, 2).isEmpty, "overlapping instances do not pair")
+        let entry = forward.entries(1, 0)[0]
+        XCTAssertEqual(entry.sitesA, [0..<6, 20..<26])
+        XCTAssertEqual(entry.sitesB, [10..<16])
+        // The kept windows are those of smallest priority.
+        let priorities = (0..<50).map { StableHash.mix(StableHash.fnv1a(window($0).label)) }.sorted()
+        XCTAssertEqual(forward.entries(0, 1).map { forward.window($0.window).priority }, Array(priorities.prefix(7)))
+        // Each stored window keeps its own logit.
+        let logitOfLabel = Dictionary(uniqueKeysWithValues: (0..<50).map { (window($0).label, Float($0)) })
+        for e in forward.entries(0, 1) { XCTAssertEqual(forward.window(e.window).logit, logitOfLabel[forward.window(e.window).label]) }
+    }
+
+    func testStoredWindowsStayWithinTheSamples() {
+        let samples = PairWindowSamples(motifCount: 3, capacity: 5)
+        for n in 0..<500 { samples.add(window(n), logit: 0, instances: instances()) }
+        // Two pairs (0–1, 0–2) of 5 windows each: at most 10 windows stored, whatever the number added.
+        XCTAssertLessThanOrEqual(samples.storedWindows, 10)
+        XCTAssertGreaterThanOrEqual(samples.storedWindows, 5)
+    }
+
+    func testShardsMergeIntoTheWholeRunsSample() throws {
+        let whole = PairWindowSamples(motifCount: 3, capacity: 6)
+        let first = PairWindowSamples(motifCount: 3, capacity: 6), second = PairWindowSamples(motifCount: 3, capacity: 6)
+        for n in 0..<80 {
+            whole.add(window(n), logit: Float(n), instances: instances())
+            (n < 40 ? first : second).add(window(n), logit: Float(n), instances: instances())
+        }
+        var writer = StateWriter()
+        second.encode(to: &writer)
+        var reader = StateReader(bytes: writer.bytes, path: "second shard")
+        try first.merge(from: &reader)
+        XCTAssertTrue(reader.atEnd)
+        for (a, b) in [(0, 1), (0, 2)] {
+            XCTAssertEqual(labels(first, a, b), labels(whole, a, b))
+            XCTAssertEqual(first.entries(a, b).map { first.window($0.window).logit }, whole.entries(a, b).map { whole.window($0.window).logit })
+            XCTAssertEqual(first.entries(a, b).map(\.sitesA), whole.entries(a, b).map(\.sitesA))
+        }
+    }
+}
