@@ -42,6 +42,26 @@ def mann_whitney_greater(x, y):
     return z, 0.5 * math.erfc(z / math.sqrt(2))
 
 
+def read_test_set(simdir, limit):
+    """The first `limit` records of simulate.py's test.fa: names, sequences, labels (name -> 0/1) and the
+    planted sites of each record from sites.tsv (name -> [(start, end, tf, role)])."""
+    names, sequences = ort_peer.read_fasta(os.path.join(simdir, "test.fa"))
+    names, sequences = names[:limit], sequences[:limit]
+    labels = {}
+    with open(os.path.join(simdir, "test.fa")) as fasta:
+        for line in fasta:
+            if line.startswith(">"):
+                labels[line[1:].split()[0]] = int(line.split("label=")[1].split()[0])
+    sites = collections.defaultdict(list)
+    with open(os.path.join(simdir, "sites.tsv")) as table:
+        next(table)
+        for line in table:
+            seq, start, end, _, _, tf, role = line.rstrip("\n").split("\t")
+            if seq.startswith("test_"):
+                sites[seq].append((int(start), int(end), tf, role))
+    return names, sequences, labels, sites
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("simdir")
@@ -54,20 +74,7 @@ def main():
 
     config, weights = ort_peer.load(args.model)
     session = ort_peer.session(ort_peer.build(config, weights, with_attention=True), args.threads)
-    names, sequences = ort_peer.read_fasta(os.path.join(args.simdir, "test.fa"))
-    names, sequences = names[:args.limit], sequences[:args.limit]
-    labels = {}
-    with open(os.path.join(args.simdir, "test.fa")) as fasta:
-        for line in fasta:
-            if line.startswith(">"):
-                labels[line[1:].split()[0]] = int(line.split("label=")[1].split()[0])
-    sites = collections.defaultdict(list)
-    with open(os.path.join(args.simdir, "sites.tsv")) as table:
-        next(table)
-        for line in table:
-            seq, start, end, _, _, tf, role = line.rstrip("\n").split("\t")
-            if seq.startswith("test_"):
-                sites[seq].append((int(start), int(end), tf, role))
+    names, sequences, labels, sites = read_test_set(args.simdir, args.limit)
     k, stride = config["tokenizer"]["k"], config["tokenizer"]["stride"]
 
     partner_scores = collections.defaultdict(list)

@@ -16,8 +16,10 @@ PWM-called instances. Needs numpy, onnx, onnxruntime, safetensors.
 import argparse, collections, os, sys
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer"))
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(here, "peer"), here]
 import ort_peer  # noqa: E402
+from truth_coattention import read_test_set  # noqa: E402
 
 
 def main():
@@ -31,21 +33,7 @@ def main():
 
     config, weights = ort_peer.load(args.model)
     session = ort_peer.session(ort_peer.build(config, weights, with_attention=False), args.threads)
-    test = os.path.join(args.simdir, "test.fa")
-    names, sequences = ort_peer.read_fasta(test)
-    names, sequences = names[:args.limit], sequences[:args.limit]
-    labels = {}
-    with open(test) as fasta:
-        for line in fasta:
-            if line.startswith(">"):
-                labels[line[1:].split()[0]] = int(line.split("label=")[1].split()[0])
-    sites = collections.defaultdict(list)
-    with open(os.path.join(args.simdir, "sites.tsv")) as table:
-        next(table)
-        for line in table:
-            seq, start, end, _, _, tf, role = line.rstrip("\n").split("\t")
-            if seq.startswith("test_"):
-                sites[seq].append((int(start), int(end), tf, role))
+    names, sequences, labels, sites = read_test_set(args.simdir, args.limit)
     k, stride = config["tokenizer"]["k"], config["tokenizer"]["stride"]
     rng = np.random.default_rng(args.seed)
 

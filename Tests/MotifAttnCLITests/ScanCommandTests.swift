@@ -117,18 +117,26 @@ final class ScanCommandTests: XCTestCase {
 final class AnalyzeCommandTests: XCTestCase {
     private static let reference = TestPaths.repositoryRoot.appendingPathComponent("Reference")
 
-    func testAnalyzeOfLabelledSequencesRecoversThePlantedPairs() throws {
-        let out = try CLIRunner.folder(for: self).appendingPathComponent("analyze")
-        let demo = Self.reference.appendingPathComponent("demo")
-        let result = try CLIRunner.motifattn(["analyze", demo.appendingPathComponent("test.fa.gz").path, "--threads", "2", "--quiet",
-                                              "--out", out.path])
+    private static let demo = reference.appendingPathComponent("demo")
+
+    /// Runs `analyze` on the demo's test set (simulate.py seed 1) with `options` into a fresh folder `name`;
+    /// returns the folder and the run against the planted truth (motifs by JASPAR family too).
+    private func analyzeDemo(_ name: String, _ options: [String] = []) throws -> (out: URL, evaluation: TruthEvaluation) {
+        let out = try CLIRunner.folder(for: self).appendingPathComponent(name)
+        let result = try CLIRunner.motifattn(["analyze", Self.demo.appendingPathComponent("test.fa.gz").path, "--threads", "2", "--quiet",
+                                              "--out", out.path] + options)
         XCTAssertEqual(result.status, 0, result.stderr)
         let evaluation = try TruthEvaluation.evaluate(
             interactionsPath: out.appendingPathComponent("interactions.tsv").path,
             headMotifsPath: out.appendingPathComponent("head_motifs.tsv").path,
-            truthPairsPath: demo.appendingPathComponent("truth_pairs.tsv").path,
-            truthMotifsPath: demo.appendingPathComponent("truth_motifs.tsv").path,
+            truthPairsPath: Self.demo.appendingPathComponent("truth_pairs.tsv").path,
+            truthMotifsPath: Self.demo.appendingPathComponent("truth_motifs.tsv").path,
             families: try TruthEvaluation.families(fromJasparTSV: Self.reference.appendingPathComponent("jaspar/jaspar_core_vertebrates.tsv").path))
+        return (out, evaluation)
+    }
+
+    func testAnalyzeOfLabelledSequencesRecoversThePlantedPairs() throws {
+        let (out, evaluation) = try analyzeDemo("analyze")
         XCTAssertEqual(evaluation.pairsFound, 3, evaluation.description)
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
         let counts = run["counts"] as! [String: Int]
@@ -140,20 +148,10 @@ final class AnalyzeCommandTests: XCTestCase {
     /// The PyTorch-trained model of the benchmark (`Tests/Fixtures/models`) recovers every planted pair and reports
     /// nothing else: its heads co-attend a pair member with any planted site in bound windows, and only the
     /// epistasis test (the model needs both sites) tells the partners apart. With `--specificity mutual-best`
-    /// the run records that choice.
     func testPyTorchTrainedModelRecoversThePlantedPairsByEpistasis() throws {
-        let folder = try CLIRunner.folder(for: self)
-        let demo = Self.reference.appendingPathComponent("demo")
         let model = TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/models/sim-seed1-pytorch.safetensors").path
-        let out = folder.appendingPathComponent("pytorch")
-        let result = try CLIRunner.motifattn(["analyze", demo.appendingPathComponent("test.fa.gz").path, "--model", model,
-                                              "--threads", "2", "--quiet", "--out", out.path])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        let evaluation = try TruthEvaluation.evaluate(
-            interactionsPath: out.appendingPathComponent("interactions.tsv").path,
-            headMotifsPath: out.appendingPathComponent("head_motifs.tsv").path,
-            truthPairsPath: demo.appendingPathComponent("truth_pairs.tsv").path,
-            truthMotifsPath: demo.appendingPathComponent("truth_motifs.tsv").path)
+        let (out, evaluation) = try analyzeDemo("pytorch", ["--model", model])
+        let demo = Self.demo
         XCTAssertEqual(evaluation.pairsFound, 3, evaluation.description)
         // No written row pairs two planted motifs that are not partners (with the attention tests alone, such
         // rows, e.g. Bach1::Mafk's class with ZNF518B, filled the top of the table).
@@ -184,16 +182,7 @@ final class AnalyzeCommandTests: XCTestCase {
     /// `--instances discovered`: the co-attention pairs the run's own head motifs (found in a first pass)
     /// and still recovers every planted pair, each discovered motif standing for its best database match.
     func testDiscoveredInstancesRecoverThePlantedPairs() throws {
-        let out = try CLIRunner.folder(for: self).appendingPathComponent("discovered")
-        let demo = Self.reference.appendingPathComponent("demo")
-        let result = try CLIRunner.motifattn(["analyze", demo.appendingPathComponent("test.fa.gz").path, "--instances", "discovered",
-                                              "--threads", "2", "--quiet", "--out", out.path])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        let evaluation = try TruthEvaluation.evaluate(
-            interactionsPath: out.appendingPathComponent("interactions.tsv").path,
-            headMotifsPath: out.appendingPathComponent("head_motifs.tsv").path,
-            truthPairsPath: demo.appendingPathComponent("truth_pairs.tsv").path,
-            truthMotifsPath: demo.appendingPathComponent("truth_motifs.tsv").path)
+        let (out, evaluation) = try analyzeDemo("discovered", ["--instances", "discovered"])
         XCTAssertEqual(evaluation.pairsFound, 3, evaluation.description)
         // Every paired motif is a head motif of the run, none a database motif.
         let headMotifs = try TSVTable(path: out.appendingPathComponent("head_motifs.tsv").path)
