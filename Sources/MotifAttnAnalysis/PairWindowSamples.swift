@@ -73,9 +73,14 @@ public final class PairWindowSamples {
         let stored = StoredWindow(priority: StableHash.mix(StableHash.fnv1a(label)), label: label, bases: window.bases, logit: logit)
         let id = nextWindow
         var accepted = false
+        // Knocking one motif out must leave the other's sites whole: a site of one motif that overlaps a site of
+        // the other is left to the other.
+        func apart(_ own: [Range<Int>], from other: [Range<Int>]) -> [Range<Int>] { own.filter { s in !other.contains { $0.overlaps(s) } } }
         for key in keys.sorted() {
-            let entry = Entry(window: id, sitesA: sites[key / motifCount]!, sitesB: sites[key % motifCount]!)
-            if offer(entry, window: stored, to: key) { accepted = true }
+            let a = sites[key / motifCount]!, b = sites[key % motifCount]!
+            let sitesA = apart(a, from: b), sitesB = apart(b, from: a)
+            guard !sitesA.isEmpty && !sitesB.isEmpty else { continue }
+            if offer(Entry(window: id, sitesA: sitesA, sitesB: sitesB), window: stored, to: key) { accepted = true }
         }
         if accepted { nextWindow += 1 }
     }

@@ -24,6 +24,10 @@ struct AnalysisOptionsGroup: ParsableArguments {
                                + "than the sum of knocking out each, in sampled bound windows) or mutual-best (each site is the other's "
                                + "strongest co-attention partner more often than chance).", valueName: "epistasis|mutual-best"))
     var specificity: PairSpecificity = .epistasis
+    @Option(name: .customLong("epistasis-pairs"), help: "Pairs tested for epistasis: the most co-attended ones; the others are not reported.")
+    var epistasisPairs = 60
+    @Option(name: .customLong("epistasis-windows"), help: "Bound windows sampled per pair for the epistasis test.")
+    var epistasisWindows = 80
     @OptionGroup var thresholds: InstanceThresholdOptions
     @Option(name: .customLong("motif-classes"),
             help: ArgumentHelp("Look-alike motif classes the co-attention pairs: auto (measured from the motif database, or read from its NAME.classes.tsv when made for the same settings; the bundled JASPAR has one), none (every motif alone) or a file from `motifattn classes`.",
@@ -40,6 +44,9 @@ struct AnalysisOptionsGroup: ParsableArguments {
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
         guard maxQ > 0 && maxQ <= 1 else { throw ValidationError("--max-q must be a probability") }
+        guard epistasisPairs > 0 && epistasisWindows >= 5 else {
+            throw ValidationError("--epistasis-pairs must be at least 1 and --epistasis-windows at least 5")
+        }
         guard maxMotifsPerHead > 0 else { throw ValidationError("--max-motifs-per-head must be at least 1") }
     }
 
@@ -56,6 +63,8 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.instanceMaxPValue = thresholds.instanceMaxP
         options.motifClasses = MotifClassesChoice(label: motifClasses)
         options.pairSpecificity = specificity
+        options.epistasisPairs = epistasisPairs
+        options.epistasisWindows = epistasisWindows
         options.maxQValue = maxQ
         options.maxMotifsPerHead = maxMotifsPerHead
         options.coAttention.score = coAttention

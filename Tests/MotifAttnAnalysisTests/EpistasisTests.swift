@@ -77,6 +77,16 @@ final class EpistasisTests: XCTestCase {
         for e in forward.entries(0, 1) { XCTAssertEqual(forward.window(e.window).logit, logitOfLabel[forward.window(e.window).label]) }
     }
 
+    /// Knocking one motif out leaves the other's sites whole: a site overlapping the other motif's is not knocked.
+    func testSitesOverlappingTheOtherMotifAreLeftToIt() {
+        let samples = PairWindowSamples(motifCount: 2, capacity: 3)
+        // Motif 0 at 0 and 30, motif 1 at 10 and 33 (overlapping motif 0's second site).
+        samples.add(window(1), logit: 0, instances: [instance(0, 0), instance(1, 10), instance(0, 30), instance(1, 33)])
+        let entry = samples.entries(0, 1)[0]
+        XCTAssertEqual(entry.sitesA, [0..<6])
+        XCTAssertEqual(entry.sitesB, [10..<16])
+    }
+
     func testStoredWindowsStayWithinTheSamples() {
         let samples = PairWindowSamples(motifCount: 3, capacity: 5)
         for n in 0..<500 { samples.add(window(n), logit: 0, instances: instances()) }
