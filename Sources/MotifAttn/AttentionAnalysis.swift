@@ -86,7 +86,7 @@ public enum InstanceSource: String, Sendable, CaseIterable {
 /// co-attention elevated?). The row's p-value is the larger of the two (intersection–union).
 public enum PairSpecificity: String, Sendable, CaseIterable {
     /// The model needs both sites: knocking them out together costs less than the sum of knocking out
-    /// each (`EpistasisTest`, a sign test over the pair's sampled bound windows). Only the first
+    /// each (`EpistasisTest`, a Wilcoxon signed-rank test over the pair's sampled bound windows). Only the first
     /// `AnalysisOptions.epistasisPairs` pairs by elevation are tested; the others are not reported.
     case epistasis
     /// The two sites are each other's strongest co-attention partner in more bound windows than chance

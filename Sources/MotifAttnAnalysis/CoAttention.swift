@@ -39,7 +39,8 @@ public struct Interaction: Sendable {
     /// Binomial upper tail of the pair's mutual-best count against the rate of all instance pairs in
     /// bound windows (same head): is the pair more specific than chance partners?
     public var mutualBestPValue: Double = 1
-    /// Mann–Whitney p-value alone (elevated co-attention); `pValue` is the larger of this and `mutualBestPValue`.
+    /// Mann–Whitney p-value alone (elevated co-attention); `pValue` is the larger of this and the specificity test's
+    /// (`mutualBestPValue`, or `epistasis` when the analysis tests pairs in the model).
     public var elevationPValue: Double = 1
     /// The pair tested in the model (`EpistasisTest`), when it was (the same for every row of the pair).
     public var epistasis: EpistasisTest?
