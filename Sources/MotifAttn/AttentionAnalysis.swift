@@ -233,11 +233,11 @@ public final class AttentionAnalysis {
         case .none:
             return .singletons(count: motifs.count)
         case .file(let path):
-            return try MotifClasses.read(path: path, motifs: motifs, fingerprint: nil)!
+            return try MotifClasses.read(path: path, motifs: motifs)
         case .automatic:
             let companion = MotifClasses.companionPath(ofDatabase: options.motifsPath)
             if FileManager.default.fileExists(atPath: companion),
-               let classes = try MotifClasses.read(path: companion, motifs: motifs, fingerprint: try MotifClasses.fingerprint(
+               let classes = try MotifClasses.read(path: companion, motifs: motifs, requiring: try MotifClasses.fingerprint(
                    databasePath: options.motifsPath, threshold: options.instanceThreshold)) {
                 return classes
             }

@@ -132,9 +132,22 @@ public struct MotifClasses: Sendable, Equatable {
         return text
     }
 
+    /// Reads a classes file written by `tsv(motifs:fingerprint:provenance:)`, whatever settings it was made for
+    /// (`--motif-classes FILE`). Errors name the file and line.
+    public static func read(path: String, motifs: [Motif]) throws -> MotifClasses {
+        guard let classes = try read(path: path, motifs: motifs, fingerprint: nil) else {
+            preconditionFailure("a classes file is only refused for its fingerprint, and none was asked for")
+        }
+        return classes
+    }
+
     /// Reads a classes file written by `tsv(motifs:fingerprint:provenance:)`; nil when its fingerprint is
     /// not `fingerprint` (made for another database or threshold). Errors name the file and line.
-    public static func read(path: String, motifs: [Motif], fingerprint: String?) throws -> MotifClasses? {
+    public static func read(path: String, motifs: [Motif], requiring fingerprint: String) throws -> MotifClasses? {
+        try read(path: path, motifs: motifs, fingerprint: fingerprint)
+    }
+
+    private static func read(path: String, motifs: [Motif], fingerprint: String?) throws -> MotifClasses? {
         let reader = try TextLineReader(path: path)
         let index = Dictionary(motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         var representative = Array(0..<motifs.count)

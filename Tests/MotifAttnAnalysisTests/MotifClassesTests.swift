@@ -56,19 +56,19 @@ final class MotifClassesTests: XCTestCase {
         let path = folder.appendingPathComponent("db.classes.tsv").path
         try classes.tsv(motifs: motifs, fingerprint: "F1", provenance: Provenance(version: "test", command: "motifattn classes"))
             .write(toFile: path, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try MotifClasses.read(path: path, motifs: motifs, fingerprint: "F1"), classes)
-        XCTAssertEqual(try MotifClasses.read(path: path, motifs: motifs, fingerprint: nil), classes)
-        XCTAssertNil(try MotifClasses.read(path: path, motifs: motifs, fingerprint: "F2"))
+        XCTAssertEqual(try MotifClasses.read(path: path, motifs: motifs, requiring: "F1"), classes)
+        XCTAssertEqual(try MotifClasses.read(path: path, motifs: motifs), classes)
+        XCTAssertNil(try MotifClasses.read(path: path, motifs: motifs, requiring: "F2"))
         XCTAssertEqual(MotifClasses.companionPath(ofDatabase: "/x/jaspar.meme"), "/x/jaspar.classes.tsv")
 
         let missing = folder.appendingPathComponent("short.tsv").path
         try "motif_id\tname\trepresentative_id\tclass_size\nM0\tm0\tM0\t1\n".write(toFile: missing, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try MotifClasses.read(path: missing, motifs: motifs, fingerprint: nil)) { error in
+        XCTAssertThrowsError(try MotifClasses.read(path: missing, motifs: motifs)) { error in
             XCTAssertTrue("\(error)".contains("short.tsv") && "\(error)".contains("1 of the database's 4"), "\(error)")
         }
         let unknown = folder.appendingPathComponent("unknown.tsv").path
         try "motif_id\tname\trepresentative_id\tclass_size\nM0\tm0\tX9\t1\n".write(toFile: unknown, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try MotifClasses.read(path: unknown, motifs: motifs, fingerprint: nil)) { error in
+        XCTAssertThrowsError(try MotifClasses.read(path: unknown, motifs: motifs)) { error in
             XCTAssertTrue("\(error)".contains("unknown.tsv, line 2"), "\(error)")
         }
     }
@@ -77,7 +77,7 @@ final class MotifClassesTests: XCTestCase {
         // If this fails, the .meme changed: regenerate the classes (command in Reference/README.md).
         let path = MotifClasses.companionPath(ofDatabase: TestData.jasparMEMEPath)
         let fingerprint = try MotifClasses.fingerprint(databasePath: TestData.jasparMEMEPath, threshold: .fixed(1e-4))
-        let classes = try XCTUnwrap(try MotifClasses.read(path: path, motifs: TestData.jaspar.motifs, fingerprint: fingerprint))
+        let classes = try XCTUnwrap(try MotifClasses.read(path: path, motifs: TestData.jaspar.motifs, requiring: fingerprint))
         let index = Dictionary(uniqueKeysWithValues: TestData.jaspar.motifs.enumerated().map { ($1.id, $0) })
         func sameClass(_ a: String, _ b: String) -> Bool { classes.representative[index[a]!] == classes.representative[index[b]!] }
         XCTAssertTrue(sameClass("MA0136.4", "MA0081.3"))   // Elf5, SPIB (ETS)
