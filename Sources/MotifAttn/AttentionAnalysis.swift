@@ -181,6 +181,8 @@ public final class AttentionAnalysis {
     private let motifNames: [String: String]
     /// Look-alike classes of `instanceMotifs` the co-attention pairs.
     public let classes: MotifClasses
+    /// Look-alike classes of the database motifs.
+    private let databaseClasses: MotifClasses
     /// Token ids and full-model first logit of bound windows waiting for the head ablation.
     private var pendingAblation: [(ids: [Int32], logit: Float)] = []
 
@@ -202,8 +204,9 @@ public final class AttentionAnalysis {
         }
         self.database = database
         self.annotations = annotations
-        let databaseClasses = try Self.motifClasses(database: database, options: options, message: message)
-        let instanceSet = InstanceMotifSet(database: database.motifs, databaseClasses: databaseClasses,
+        let lookAlikes = try Self.motifClasses(database: database, options: options, message: message)
+        databaseClasses = lookAlikes
+        let instanceSet = InstanceMotifSet(database: database.motifs, databaseClasses: lookAlikes,
                                            discovered: options.instances.needsDiscoveredMotifs ? discovered : [],
                                            includeDatabase: options.instances != .discovered, maxMatchQValue: options.maxQValue)
         instanceMotifs = instanceSet.motifs
@@ -462,7 +465,10 @@ public final class AttentionAnalysis {
         DispatchQueue.concurrentPerform(iterations: 2) { task in
             if task == 0 {
                 let comparator = MotifComparator(targets: database.motifs)
-                headMotifs = discovery.motifs(maxQValue: options.maxQValue, maxMotifsPerHead: options.maxMotifsPerHead, comparator: comparator)
+                // Database classes: a head's motifs matching look-alikes of one factor are reported once.
+                let factor = databaseClasses.representative
+                headMotifs = discovery.motifs(maxQValue: options.maxQValue, maxMotifsPerHead: options.maxMotifsPerHead, comparator: comparator,
+                                              sameFactor: { factor[$0] })
                 for motif in headMotifs { matches += comparator.compare(motif.motif) }
             } else {
                 tested = coAttention.testedRows()

@@ -401,8 +401,11 @@ public final class HeadMotifDiscovery {
     ///   - maxMotifsPerHead: at most this many motifs per head.
     ///   - comparator: when given, each motif's best database match is filled in.
     ///   - useFocus: also seed motifs from words the head focuses on without enrichment in bound windows.
+    ///   - sameFactor: with a comparator, the look-alike class of a database motif (an index into the
+    ///     comparator's targets); a motif whose best match (q ≤ `maxQValue`) falls in the class of an earlier
+    ///     motif of the same head repeats that motif and is left out, without taking one of the head's places.
     public func motifs(maxQValue: Double = 0.05, maxMotifsPerHead: Int = 10, comparator: MotifComparator? = nil,
-                       useFocus: Bool = true) -> [HeadMotif] {
+                       useFocus: Bool = true, sameFactor: ((Int) -> Int)? = nil) -> [HeadMotif] {
         let total = boundWindows + backgroundWindows
         guard total > 0 else { return [] }
         var tests: [WordTest] = []
@@ -438,6 +441,7 @@ public final class HeadMotifDiscovery {
                 pool += candidates.filter { !enriched($0) && $0.focusQ <= maxQValue }.sorted { ($0.focusP, $0.word) < ($1.focusP, $1.word) }
             }
             var number = 0
+            var factorsSeen = Set<Int>()
             while let seed = pool.first, number < maxMotifsPerHead {
                 pool.removeFirst()
                 var group = WordGroup(seed: Self.decode(seed.word, wordLength), weight: seed.bound + seed.background)
@@ -454,8 +458,7 @@ public final class HeadMotifDiscovery {
                     }
                     pool = rest
                 }
-                number += 1
-                let id = "\(head)_\(number)"
+                let id = "\(head)_\(number + 1)"
                 // A long chain of words may match no site as a whole; its word matrix then starts the PWM rounds.
                 let motif = refine(group.consensus, head: head, id: id) ?? rescanned(group.motif(id: id), head: head)
                 var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
@@ -463,6 +466,11 @@ public final class HeadMotifDiscovery {
                                       pValue: seed.p, qValue: seed.q, focusFraction: Double(seed.bound + seed.background) / Double(max(1, seed.present)),
                                       expectedFraction: seed.expected, focusPValue: seed.focusP, focusQValue: seed.focusQ, bestMatch: nil)
                 if let comparator { found.bestMatch = comparator.compare(motif).first }
+                if let sameFactor, let match = found.bestMatch, match.qValue <= maxQValue,
+                   !factorsSeen.insert(sameFactor(match.targetIndex)).inserted {
+                    continue
+                }
+                number += 1
                 result.append(found)
             }
         }

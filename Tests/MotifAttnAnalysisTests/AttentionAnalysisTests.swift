@@ -190,4 +190,25 @@ final class AttentionAnalysisTests: XCTestCase {
         // The uniform head focuses on nothing.
         XCTAssertFalse(found.contains { $0.head == HeadIndex(layer: 0, head: 2) })
     }
+
+    /// A head's motifs whose best matches fall in one look-alike class repeat one factor: with `sameFactor`,
+    /// only the first is reported and the rest leave the head's places to other motifs.
+    func testMotifsRepeatingOneFactorAreReportedOncePerHead() throws {
+        var synthetic = SyntheticAttention()
+        synthetic.focusHead = 0
+        let discovery = synthetic.discovery(seed: 17)
+        let comparator = MotifComparator(targets: TestData.jaspar.motifs)
+        // Every JASPAR motif of the source's TF family in one class, the others alone.
+        let family = TestData.jaspar.motifs.map { TestData.annotations.byID[$0.id]?.tfFamily ?? $0.id }
+        let firstOfFamily = Dictionary(family.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let factor = family.map { firstOfFamily[$0]! }
+        func significantFactors(_ motifs: [HeadMotif]) -> [Int] {
+            motifs.filter { $0.head == HeadIndex(layer: 0, head: 0) }.compactMap { m in m.bestMatch.flatMap { $0.qValue <= 0.05 ? factor[$0.targetIndex] : nil } }
+        }
+        let all = significantFactors(discovery.motifs(maxMotifsPerHead: 30, comparator: comparator))
+        XCTAssertGreaterThan(all.count, Set(all).count, "the focused head repeats its motif (else this test shows nothing)")
+        let once = significantFactors(discovery.motifs(maxMotifsPerHead: 30, comparator: comparator, sameFactor: { factor[$0] }))
+        XCTAssertEqual(once.count, Set(once).count)
+        XCTAssertEqual(Set(once), Set(all))
+    }
 }
