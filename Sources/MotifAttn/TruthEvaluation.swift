@@ -94,9 +94,8 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     /// among them, its two motifs within the row's two look-alike classes (`class_a`, `class_b`; without
     /// those columns, the row's own motifs); a discovered head motif there (`--instances discovered|both`)
     /// stands for its best database match with match q ≤ `alpha` in `head_motifs.tsv`. Motifs: a planted motif is found if a head motif's best match with match q ≤ `alpha`
-    /// is that motif or a motif of the same TF family (JASPAR's `tf_family`, when `families` has it; a dimer lists its subunits'
-    /// families, and a match counts when each of its families is one of the planted motif's: JDP2, `Fos-related`, for
-    /// FOSL1::JUN, `Fos-related;Jun-related`, but not Bach1::Mafk, `Jun-related;Maf-related`).
+    /// is that motif or a motif of the same TF family (JASPAR's `tf_family`, when `families` has it; the whole entry, so
+    /// a dimer's `Fos-related;Jun-related` is matched only by the same pair of families).
     /// - Parameters:
     ///   - families: JASPAR matrix ID → TF family (from the JASPAR TSV); may be empty.
     public static func evaluate(interactionsPath: String, headMotifsPath: String, truthPairsPath: String,
@@ -150,15 +149,13 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
         for row in headMotifs.rows where !row[best].isEmpty && row[best] != "." && (Double(row[matchQ]) ?? 1) <= alpha {
             if !matched.contains(row[best]) { matched.append(row[best]) }
         }
-        // A dimer's family lists its subunits' families ("Fos-related;Jun-related" for FOSL1::JUN). A matched motif
-        // stands for a planted one when all its families are the planted motif's: JDP2 (Fos-related) for FOSL1::JUN,
-        // but not Bach1::Mafk (Jun-related;Maf-related), which has a family FOSL1::JUN lacks.
-        func familySet(_ id: String) -> Set<String> {
-            Set((families[id] ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        }
+        // JASPAR's family of a dimer lists its subunits' families ("Fos-related;Jun-related" for FOSL1::JUN); the
+        // whole list must be the same. Sharing one subunit's family is not enough: JASPAR files the CNC factors
+        // (NFE2, BACH1) under Jun-related, so a Bach1::Mafk-like motif would credit FOSL1::JUN.
         func sameFamily(_ matched: String, _ planted: String) -> Bool {
-            let own = familySet(matched)
-            return matched == planted || (!own.isEmpty && own.isSubset(of: familySet(planted)))
+            if matched == planted { return true }
+            guard let own = families[matched], let other = families[planted], !own.isEmpty else { return false }
+            return own == other
         }
         let foundMotifs = plantedMotifs.filter { p in matched.contains { sameFamily($0, p) } }
         let correct = matched.filter { m in plantedMotifs.contains { sameFamily(m, $0) } }

@@ -459,8 +459,13 @@ public final class HeadMotifDiscovery {
                     pool = rest
                 }
                 let id = "\(head)_\(number + 1)"
-                // A long chain of words may match no site as a whole; its word matrix then starts the PWM rounds.
-                let motif = refine(group.consensus, head: head, id: id) ?? rescanned(group.motif(id: id), head: head)
+                // A long chain of words may match no site as a whole (words chain through a site's random
+                // flanks up to `maxMotifWidth`): then the chain's middle around the seed word (2k bases) starts
+                // the consensus round, and failing that the word matrix starts the PWM rounds.
+                let core = 2 * wordLength
+                let motif = refine(group.consensus, head: head, id: id)
+                    ?? (group.consensus.count > core ? refine(group.consensus(aroundSeed: core), head: head, id: id) : nil)
+                    ?? rescanned(group.motif(id: id), head: head)
                 var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
                                       boundFraction: Double(seed.bound) / boundTotal, backgroundFraction: Double(seed.background) / backgroundTotal,
                                       pValue: seed.p, qValue: seed.q, focusFraction: Double(seed.bound + seed.background) / Double(max(1, seed.present)),
@@ -483,12 +488,23 @@ struct WordGroup {
     var counts: [[Double]]
     let k: Int
 
+    /// Position of the seed word's first base in `counts` (words joining on the left shift it).
+    private(set) var seedStart = 0
+
     init(seed: [Int], weight: Int) {
         k = seed.count
         counts = seed.map { base in (0..<4).map { $0 == base ? Double(weight) : 0 } }
     }
 
     var consensus: [Int] { counts.map { column in column.indices.max { column[$0] < column[$1] }! } }
+
+    /// At most `length` bases of the consensus, centred on the seed word.
+    func consensus(aroundSeed length: Int) -> [Int] {
+        let full = consensus
+        guard full.count > length else { return full }
+        let end = min(full.count, max(0, seedStart - (length - k) / 2) + length)
+        return Array(full[(end - length)..<end])
+    }
 
     /// Adds the word (or its reverse complement) if it agrees with the consensus
     /// with no mismatch over at least k − 1 positions (it may stick out by one),
@@ -504,7 +520,7 @@ struct WordGroup {
                 let full = overlap.count == k
                 guard mismatches == 0 || (full && mismatches == 1) else { continue }
                 if !full && counts.count >= maxWidth { continue }
-                if position < 0 { counts.insert([0, 0, 0, 0], at: 0) }
+                if position < 0 { counts.insert([0, 0, 0, 0], at: 0); seedStart += 1 }
                 let shift = max(0, position)
                 if shift + k > counts.count { counts.append([0, 0, 0, 0]) }
                 for j in 0..<k { counts[shift + j][candidate[j]] += Double(weight) }

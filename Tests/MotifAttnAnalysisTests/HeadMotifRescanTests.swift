@@ -32,3 +32,27 @@ final class HeadMotifRescanTests: XCTestCase {
         XCTAssertTrue(consensus.contains("GTCGTAAA") || reverse.contains("GTCGTAAA"), "\(consensus) / \(reverse)")
     }
 }
+
+/// The chain of words a seed grows into, and its middle around the seed (the consensus round's fallback).
+final class WordGroupTests: XCTestCase {
+    private func codes(_ text: String) -> [Int] { text.map { Array("ACGT").firstIndex(of: $0)! } }
+    private func text(_ codes: [Int]) -> String { String(codes.map { Array("ACGT")[$0] }) }
+
+    func testMiddleAroundTheSeedKeepsTheSeedWordCentred() {
+        var group = WordGroup(seed: codes("AGGAAG"), weight: 100)
+        // Words chaining one base at a time to the left (4) and to the right (6).
+        for word in ["TAGGAA", "CTAGGA", "ACTAGG", "GACTAG", "GGAAGT", "GAAGTC", "AAGTCA", "AGTCAT", "GTCATG", "TCATGC"] {
+            XCTAssertTrue(group.absorb(codes(word), weight: 10, maxWidth: 25), word)
+        }
+        XCTAssertEqual(text(group.consensus), "GACTAGGAAGTCATGC")
+        XCTAssertEqual(group.seedStart, 4)
+        // Three bases each side of the seed word; with four a side the window starts at the chain's first base.
+        XCTAssertEqual(text(group.consensus(aroundSeed: 12)), "ACTAGGAAGTCA")
+        XCTAssertEqual(text(group.consensus(aroundSeed: 14)), "GACTAGGAAGTCAT")
+        // An odd extra base goes to the right; a chain no longer than the window is returned whole.
+        XCTAssertEqual(text(group.consensus(aroundSeed: 15)), "GACTAGGAAGTCATG")
+        XCTAssertEqual(text(group.consensus(aroundSeed: 30)), "GACTAGGAAGTCATGC")
+        let alone = WordGroup(seed: codes("AGGAAG"), weight: 1)
+        XCTAssertEqual(text(alone.consensus(aroundSeed: 12)), "AGGAAG")
+    }
+}

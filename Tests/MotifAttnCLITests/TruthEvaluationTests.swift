@@ -74,28 +74,21 @@ final class TruthEvaluationTests: XCTestCase {
         XCTAssertTrue(result.description.contains("found pairs (class sizes): A1+B1 (3×1)"), result.description)
     }
 
-    /// A dimer lists its subunits' families (JASPAR writes `Fos-related;Jun-related`): a match counts when each of its
-    /// families is one of the planted motif's (JDP2 for FOSL1::JUN, not Bach1::Mafk with its Maf-related half).
-    func testMatchCountsForADimerWhenItsFamiliesAreAmongTheDimers() throws {
+    /// A dimer's family entry lists its subunits' families (JASPAR writes `Fos-related;Jun-related`); only the same
+    /// entry counts: neither JDP2 (`Fos-related`) nor a CNC factor filed under `Jun-related` stands for FOSL1::JUN.
+    func testDimerFamilyMustMatchAsAWhole() throws {
         let pairs = try write("truth_pairs.tsv", "jaspar_id_a\ttf_a\tjaspar_id_b\ttf_b\n")
-        let motifs = try write("truth_motifs.tsv", "jaspar_id\ttf\tin_pair\nFJ\tFOSL1::JUN\tno\nG5\tGATA5\tno\n")
+        let motifs = try write("truth_motifs.tsv", "jaspar_id\ttf\tin_pair\nFJ\tFOSL1::JUN\tno\n")
         let interactions = try write("interactions.tsv", "motif_a\tmotif_b\tlayer\thead\tq_value\n")
-        let heads = try write("head_motifs.tsv", """
-        layer\thead\tmotif_id\tbest_match_id\tmatch_q_value
-        0\t0\tL0H0_1\tJD\t0.001
-        0\t1\tL0H1_1\tHX\t0.001
-        """)
-        let families = ["FJ": "Fos-related;Jun-related", "JD": "Fos-related", "G5": "C4-GATA-related", "HX": "HOX-related",
-                        "BM": "Jun-related;Maf-related"]
-        let result = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs,
-                                                  truthMotifsPath: motifs, families: families)
-        XCTAssertEqual(result.motifsFound, 1)
-        XCTAssertEqual(result.missedMotifs, ["G5"])
-        XCTAssertEqual(result.motifsReportedCorrect, 1)
-        let dimerOnly = try write("dimer.tsv", "layer\thead\tmotif_id\tbest_match_id\tmatch_q_value\n0\t0\tL0H0_1\tBM\t0.001\n")
-        let dimer = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: dimerOnly, truthPairsPath: pairs,
-                                                 truthMotifsPath: motifs, families: families)
-        XCTAssertEqual(dimer.motifsFound, 0, "Bach1::Mafk's Maf-related half is not FOSL1::JUN's")
+        let families = ["FJ": "Fos-related;Jun-related", "F2J": "Fos-related;Jun-related", "JD": "Fos-related", "NF": "Jun-related"]
+        func found(_ match: String) throws -> Int {
+            let heads = try write("heads-\(match).tsv", "layer\thead\tmotif_id\tbest_match_id\tmatch_q_value\n0\t0\tL0H0_1\t\(match)\t0.001\n")
+            return try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs,
+                                                truthMotifsPath: motifs, families: families).motifsFound
+        }
+        XCTAssertEqual(try found("F2J"), 1)
+        XCTAssertEqual(try found("JD"), 0)
+        XCTAssertEqual(try found("NF"), 0)
     }
 
     /// With discovered instances a row pairs head motifs; each stands for its best match when that match is significant.
