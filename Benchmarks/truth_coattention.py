@@ -62,12 +62,18 @@ def read_test_set(simdir, limit):
     return names, sequences, labels, sites
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def test_set_parser(doc):
+    """A parser of the arguments every truth script takes: SIMDIR, MODEL, --limit, --threads."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("simdir")
     parser.add_argument("model")
     parser.add_argument("--limit", type=int, default=4000, help="test sequences read (default 4000)")
     parser.add_argument("--threads", type=int, default=2)
+    return parser
+
+
+def main():
+    parser = test_set_parser(__doc__)
     parser.add_argument("--non-partners", action="store_true",
                         help="also print co-occurring non-partner motif pairs in positives (a pair member with a singleton)")
     args = parser.parse_args()

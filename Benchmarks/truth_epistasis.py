@@ -13,21 +13,17 @@ full logit drop; a site that adds evidence on its own gives about 0. Prints, per
 mean drop for each site alone. This is what `motifattn analyze --specificity epistasis` measures on
 PWM-called instances. Needs numpy, onnx, onnxruntime, safetensors.
 """
-import argparse, collections, os, sys
+import collections, os, sys
 import numpy as np
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(here, "peer"), here]
 import ort_peer  # noqa: E402
-from truth_coattention import read_test_set  # noqa: E402
+from truth_coattention import read_test_set, test_set_parser  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("simdir")
-    parser.add_argument("model")
-    parser.add_argument("--limit", type=int, default=4000, help="test sequences read (default 4000)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser = test_set_parser(__doc__)
     parser.add_argument("--seed", type=int, default=1, help="seed of the replacement bases")
     args = parser.parse_args()
 

@@ -354,7 +354,7 @@ public final class AttentionAnalysis {
         let hash = StableHash.fnv1a(window.sourceName)
         var generator = SeededGenerator(seed: hash ^ UInt64(bitPattern: Int64(window.start)) &* 0x9E37_79B9_7F4A_7C15
                                         ^ (window.strand == .minus ? 0xA5A5 : 0) ^ 0x4142_4C41_5445)
-        return Double(generator.next() >> 11) / Double(1 << 53) < options.ablationFraction
+        return generator.uniformDouble() < options.ablationFraction
     }
 
     /// Database motif instances in `bases` (the sites re-embedded in shuffled background; the same in both

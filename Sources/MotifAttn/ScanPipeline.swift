@@ -310,7 +310,7 @@ public final class ScanPipeline {
         let hash = StableHash.fnv1a(contig)
         var generator = SeededGenerator(seed: hash ^ UInt64(bitPattern: Int64(location.start)) &* 0x9E37_79B9_7F4A_7C15
                                         ^ (location.minus ? 0x5555 : 0) ^ settings.seed &* 0xD1B5_4A32_D192_ED03 ^ salt)
-        return Double(generator.next() >> 11) / Double(1 << 53) < rate
+        return generator.uniformDouble() < rate
     }
 
     /// A hash of a window's sequence name, start and strand.

@@ -33,28 +33,14 @@ public struct EpistasisTest: Sendable, Equatable {
     /// `bases` with every base of `sites` replaced by a random base drawn with the window's own A/C/G/T
     /// frequencies (uniform when it has none), from `seed` (the same seed gives the same bases).
     public static func knockedOut(_ bases: [UInt8], sites: [Range<Int>], seed: UInt64) -> [UInt8] {
-        let letters = Array("ACGT".utf8)
         var counts = [Double](repeating: 0, count: 4)
-        for base in bases {
-            switch base | 0x20 {
-            case UInt8(ascii: "a"): counts[0] += 1
-            case UInt8(ascii: "c"): counts[1] += 1
-            case UInt8(ascii: "g"): counts[2] += 1
-            case UInt8(ascii: "t"): counts[3] += 1
-            default: break
-            }
-        }
+        for base in bases { if let code = MotifScanner.codeOrNil(base) { counts[Int(code)] += 1 } }
         let total = counts.reduce(0, +)
         let frequencies = total > 0 ? counts.map { $0 / total } : [0.25, 0.25, 0.25, 0.25]
         var generator = SeededGenerator(seed: seed)
         var result = bases
         for site in sites {
-            for i in site where i >= 0 && i < result.count {
-                var u = Double(generator.next() >> 11) / Double(1 << 53)
-                var pick = 3
-                for b in 0..<3 { u -= frequencies[b]; if u < 0 { pick = b; break } }
-                result[i] = letters[pick]
-            }
+            for i in site where i >= 0 && i < result.count { result[i] = generator.base(drawnFrom: frequencies) }
         }
         return result
     }

@@ -76,7 +76,7 @@ public final class PairWindowSamples {
         // Knocking one motif out must leave the other's sites whole: a site of one motif that overlaps a site of
         // the other is left to the other.
         func apart(_ own: [Range<Int>], from other: [Range<Int>]) -> [Range<Int>] { own.filter { s in !other.contains { $0.overlaps(s) } } }
-        for key in keys.sorted() {
+        for key in keys.sorted() where admits(stored, to: key) {
             let a = sites[key / motifCount]!, b = sites[key % motifCount]!
             let sitesA = apart(a, from: b), sitesB = apart(b, from: a)
             guard !sitesA.isEmpty && !sitesB.isEmpty else { continue }
@@ -85,16 +85,26 @@ public final class PairWindowSamples {
         if accepted { nextWindow += 1 }
     }
 
+    /// Whether `window` would enter pair `key`'s sample: the sample has room, or the window comes before its last.
+    /// Once a common pair's sample is full most windows fail this, so the caller checks it before building an entry.
+    private func admits(_ window: StoredWindow, to key: Int) -> Bool {
+        guard let last = samples[key]?.last, samples[key]!.count >= capacity else { return true }
+        return window.precedes(windows[last.window]!)
+    }
+
     /// Puts `entry` into pair `key`'s sample if it is among the `capacity` first; stores the window on first use.
     private func offer(_ entry: Entry, window: StoredWindow, to key: Int) -> Bool {
-        var list = samples[key] ?? []
-        let position = list.firstIndex { !self.windows[$0.window]!.precedes(window) } ?? list.count
-        guard position < capacity else { return false }
+        guard admits(window, to: key) else { return false }
+        // The sample is in sampling order: the first entry whose window does not come before this one, by bisection.
+        var low = 0, high = samples[key]?.count ?? 0
+        while low < high {
+            let middle = (low + high) / 2
+            if windows[samples[key]![middle].window]!.precedes(window) { low = middle + 1 } else { high = middle }
+        }
         if windows[entry.window] == nil { windows[entry.window] = window }
-        list.insert(entry, at: position)
         references[entry.window, default: 0] += 1
-        if list.count > capacity { release(list.removeLast().window) }
-        samples[key] = list
+        samples[key, default: []].insert(entry, at: low)
+        if samples[key]!.count > capacity { release(samples[key]!.removeLast().window) }
         return true
     }
 

@@ -51,24 +51,15 @@ public enum SiteClaims {
 
     private static func claimants(ofSitesFrom a: Int, motifs: [Motif], scanner: MotifScanner, settings: Settings, everyPassing: Bool = false) -> [Int: Int] {
         var generator = SeededGenerator(seed: settings.seed ^ (UInt64(a + 1) &* 0x9E37_79B9_7F4A_7C15))
-        let letters: [UInt8] = Array("ACGT".utf8)
-        func draw(_ probabilities: [Double]) -> UInt8 {
-            var u = generator.uniformDouble()
-            for b in 0..<3 {
-                u -= probabilities[b]
-                if u < 0 { return letters[b] }
-            }
-            return letters[3]
-        }
         let motif = motifs[a]
         let site = settings.flank..<(settings.flank + motif.width)
         var counts: [Int: Int] = [:]
         for _ in 0..<settings.sitesPerMotif {
             var bases: [UInt8] = []
             bases.reserveCapacity(motif.width + 2 * settings.flank)
-            for _ in 0..<settings.flank { bases.append(draw(settings.background)) }
-            for column in motif.probabilities { bases.append(draw(column)) }
-            for _ in 0..<settings.flank { bases.append(draw(settings.background)) }
+            for _ in 0..<settings.flank { bases.append(generator.base(drawnFrom: settings.background)) }
+            for column in motif.probabilities { bases.append(generator.base(drawnFrom: column)) }
+            for _ in 0..<settings.flank { bases.append(generator.base(drawnFrom: settings.background)) }
             let all = scanner.scan(bases)
             func covers(_ instance: MotifInstance) -> Int? {
                 let overlap = min(instance.end, site.upperBound) - max(instance.start, site.lowerBound)

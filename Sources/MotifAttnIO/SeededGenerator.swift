@@ -59,6 +59,17 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         Double(next() >> 11) * 0x1.0p-53
     }
 
+    /// A base (`A`, `C`, `G` or `T`) drawn with `probabilities` of `A C G T` (summing to 1; `T` takes any
+    /// rounding remainder), from one `uniformDouble()`.
+    public mutating func base(drawnFrom probabilities: [Double]) -> UInt8 {
+        var u = uniformDouble()
+        for (b, letter) in zip(0..<3, "ACG".utf8) {
+            u -= probabilities[b]
+            if u < 0 { return letter }
+        }
+        return UInt8(ascii: "T")
+    }
+
     /// A uniform `Float` in [0, 1) with 24 random bits.
     public mutating func uniformFloat() -> Float {
         Float(next() >> 40) * 0x1.0p-24
