@@ -33,6 +33,62 @@ final class HeadMotifRescanTests: XCTestCase {
     }
 }
 
+/// The rescans keep only sites with p ≤ 1e-4 under a sharp matrix, so the matrix grows sharper than its
+/// sites; expectation maximisation over every position re-estimates it from them (truth: the sampled PWM).
+final class HeadMotifExpectationTests: XCTestCase {
+    /// Mean absolute difference of `estimate` from `truth` where `truth` fits best (either strand, any offset).
+    private func distance(_ estimate: Motif, _ truth: Motif) -> Double {
+        var best = Double.infinity
+        for oriented in [estimate, estimate.reverseComplement] where oriented.width >= truth.width {
+            for offset in 0...(oriented.width - truth.width) {
+                var total = 0.0
+                for j in 0..<truth.width { for b in 0..<4 { total += abs(oriented.probabilities[offset + j][b] - truth.probabilities[j][b]) } }
+                best = min(best, total / Double(truth.width * 4))
+            }
+        }
+        return best
+    }
+
+    func testExpectationMaximisationKeepsTheDegeneratePositionsOfTheSites() throws {
+        let fosl1Jun = try XCTUnwrap(TestData.jaspar.motifs.first { $0.id == "MA1129.1" })  // ATGACGTCAT, degenerate ends
+        let head = HeadIndex(layer: 0, head: 0)
+        var generator = TestData.Generator(seed: 11)
+        var kept: [HeadMotifDiscovery.KeptRegion] = []
+        for number in 0..<300 {
+            var bases = TestData.randomBases(14, using: &generator) + TestData.sampledSite(fosl1Jun, using: &generator)
+            bases += TestData.randomBases(14, using: &generator)
+            let codes = bases.map { UInt8(Array("ACGT".utf8).firstIndex(of: $0)!) }
+            kept.append(.init(hash: UInt64(number), codes: codes, source: UInt64(number + 1), origin: 0, reversed: false))
+        }
+        let consensus = Motif(id: "L0H0_1", probabilities: "ATGACGTCAT".map { base in "ACGT".map { $0 == base ? 0.97 : 0.01 } }, sites: 100)
+        let rescansOnly = HeadMotifDiscovery(expectationRounds: 0)
+        rescansOnly.regions[head] = kept
+        let withExpectation = HeadMotifDiscovery()
+        withExpectation.regions[head] = kept
+        let sharp = rescansOnly.rescanned(consensus, head: head)
+        let estimated = withExpectation.rescanned(consensus, head: head)
+        let sharpDistance = distance(sharp, fosl1Jun), estimatedDistance = distance(estimated, fosl1Jun)
+        XCTAssertLessThan(estimatedDistance, 0.8 * sharpDistance, "\(estimated.consensus) \(estimatedDistance) vs \(sharp.consensus) \(sharpDistance)")
+        XCTAssertLessThan(estimatedDistance, 0.04, estimated.consensus)
+        XCTAssertTrue(estimated.isSameMotif(as: sharp))
+    }
+
+    func testAnEstimateThatMovedToAnotherMotifIsNotTheSameMotif() throws {
+        func motif(_ text: String) -> Motif {
+            Motif(id: "m", probabilities: text.map { base in "ACGT".map { $0 == base ? 0.85 : 0.05 } }, sites: 50)
+        }
+        let cre = motif("ATGACGTCAT")
+        XCTAssertTrue(cre.isSameMotif(as: cre))
+        // One degenerate position more: the same motif.
+        var softer = cre
+        softer.probabilities[9] = [0.05, 0.26, 0.05, 0.64]
+        XCTAssertTrue(softer.isSameMotif(as: cre))
+        // Pulled over to a MARE (Bach1::Mafk) of the same width: another motif.
+        XCTAssertFalse(motif("GCTGAGTCAT").isSameMotif(as: cre))
+        XCTAssertFalse(motif("ATGACGTCAT").isSameMotif(as: motif("ATGACGTCATT")))
+    }
+}
+
 /// The chain of words a seed grows into, and its middle around the seed (the consensus round's fallback).
 final class WordGroupTests: XCTestCase {
     private func codes(_ text: String) -> [Int] { text.map { Array("ACGT").firstIndex(of: $0)! } }
