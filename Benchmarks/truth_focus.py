@@ -2,7 +2,7 @@
 """Does a head attend a planted motif at all? Attention at planted sites read from ONNX Runtime
 (independent of motifattn's Swift code), per planted motif and head.
 
-usage: truth_focus.py SIMDIR MODEL.safetensors [--limit N] [--threads T]
+usage: truth_focus.py SIMDIR MODEL.safetensors [--limit N] [--threads T] [--matrix TF LxHy]
 
 SIMDIR is a simulate.py output (test.fa, sites.tsv). For every test sequence and every head, the
 attention profile over bases is that of `motifattn analyze` (docs/analysis.md): the attention each
@@ -13,7 +13,10 @@ motif and head it prints:
   share     the profile's mass on the site's bases over the site's share of the sequence (1 = uniform);
   in_region fraction of sites with at least 6 of their bases in a region;
 and per head `coverage`, the fraction of all bases in a region: a motif is attended when its
-in_region clearly exceeds the head's coverage. Needs numpy, onnx, onnxruntime, safetensors.
+in_region clearly exceeds the head's coverage. With --matrix TF LxHy it also prints the base
+frequencies of the planted TF sites that head attends (in_region) and of all of them, as written in
+sites.tsv: what a head motif learnt from attended sites should look like. Needs numpy, onnx,
+onnxruntime, safetensors.
 """
 import collections, os, sys
 import numpy as np
@@ -42,13 +45,21 @@ def in_region(profile):
 
 
 def main():
-    args = test_set_parser(__doc__).parse_args()
+    parser = test_set_parser(__doc__)
+    parser.add_argument("--matrix", nargs=2, metavar=("TF", "HEAD"), help="frequencies of the TF's attended sites in HEAD (e.g. L0H0)")
+    args = parser.parse_args()
     config, weights = ort_peer.load(args.model)
     session = ort_peer.session(ort_peer.build(config, weights, with_attention=True), args.threads)
     names, sequences, _, sites = read_test_set(args.simdir, args.limit)
     k, stride = config["tokenizer"]["k"], config["tokenizer"]["stride"]
 
+    heads = config["n_heads"]
+    chosen = None
+    if args.matrix:
+        layer, head = args.matrix[1].upper().lstrip("L").split("H")
+        chosen = int(layer) * heads + int(head)
     shares, hits = collections.defaultdict(list), collections.defaultdict(list)
+    attended_sites, all_sites = [], []
     covered, total = None, 0
     for first in range(0, len(names), 256):
         batch = sequences[first:first + 256]
@@ -62,7 +73,10 @@ def main():
             for start, end, tf, _ in sites.get(names[first + row], []):
                 shares[tf].append(profile[:, start:end].sum(axis=1) / ((end - start) / len(sequence)))
                 hits[tf].append(regions[:, start:end].sum(axis=1) >= 6)
-    heads = config["n_heads"]
+                if args.matrix and tf == args.matrix[0]:
+                    all_sites.append(sequence[start:end])
+                    if hits[tf][-1][chosen]:
+                        attended_sites.append(sequence[start:end])
     head_names = [f"L{h // heads}H{h % heads}" for h in range(len(covered))]
     print(f"model {args.model}; {len(names)} test sequences")
     print("motif\tn\tmeasure\t" + "\t".join(head_names))
@@ -70,6 +84,13 @@ def main():
     for tf in sorted(shares):
         print(f"{tf}\t{len(shares[tf])}\tshare\t" + "\t".join("%.2f" % v for v in np.mean(shares[tf], axis=0)))
         print(f"{tf}\t{len(hits[tf])}\tin_region\t" + "\t".join("%.2f" % v for v in np.mean(hits[tf], axis=0)))
+    if args.matrix:
+        for label, sites_read in (("attended in " + args.matrix[1], attended_sites), ("all", all_sites)):
+            print(f"{args.matrix[0]} sites {label}: {len(sites_read)}\nA\tC\tG\tT")
+            if sites_read:
+                counts = np.array([[sum(site[j] == base for site in sites_read) for base in "ACGT"] for j in range(len(sites_read[0]))])
+                for row in counts / len(sites_read):
+                    print("\t".join("%.2f" % v for v in row))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ rm -rf "$tmp"; mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 "$bin" scan Reference/demo/genome.fa.gz --regions Reference/demo/peaks.bed --threads "${THREADS:-$(nproc)}" --quiet --out "$tmp/run"
 evaluation=$("$bin" evaluate "$tmp/run" --truth-pairs Reference/demo/truth_pairs.tsv --truth-motifs Reference/demo/truth_motifs.tsv)
+# Indented as a Markdown code block, every line.
+evaluation_block=$(printf "%s\n" "$evaluation" | sed "2,\$s/^/    /")
 rm -rf "$out"
 mv "$tmp/run" "$out"
 
@@ -39,12 +41,14 @@ simulate.py command), with the bundled default model (\`Reference/model/default.
 Planted interacting pairs: ${truth}. Singletons (motifs planted alone, in bound and background
 windows alike) make the negatives.
 
-    ${evaluation}
+    ${evaluation_block}
 
 Pairs count as found when they are among the first 2 × 3 distinct pairs with q ≤ 0.05 in
 \`interactions.tsv\`, each planted motif within its row's look-alike class (\`class_a\`, \`class_b\`; a class
 is named by its representative, e.g. ELK4 for the 52 ETS motifs, and the sizes are printed above); motifs when a head motif's best JASPAR match (q ≤ 0.05) is the planted motif or a
-motif of its TF family. See \`docs/analysis.md\` for the methods.
+motif of its TF family. The second line is thresholdless: for each planted motif, −log10 of the
+smallest match p-value of any head motif against it (\`motif_matches.tsv\`), whichever look-alike is
+that head motif's best match. See \`docs/analysis.md\` for the methods.
 
 ## Top candidate interactions (combined rows, \`head\` = all)
 

@@ -4,11 +4,13 @@ import Foundation
 public enum EvaluationError: Error, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case missingColumn(path: String, column: String)
+    case badNumber(path: String, column: String, value: String)
 
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
         case let .missingColumn(path, column): return "\(path): no column '\(column)' in the header"
+        case let .badNumber(path, column, value): return "\(path): '\(value)' in column '\(column)' is not a number"
         }
     }
 }
@@ -72,6 +74,14 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     public var pairsReportedCorrect = 0
     /// Planted motifs not found.
     public var missedMotifs: [String]
+    /// Per planted motif (in the truth file's order), the smallest match p-value of any head motif against it in
+    /// `motif_matches.tsv` (nil: no head motif matches it with q ≤ 0.5, the table's limit); empty without that table.
+    /// Unlike recall, this does not depend on which of several look-alike database motifs is the best match, nor on
+    /// a q-value threshold: it measures how close the closest head motif is to each planted matrix.
+    public var plantedMotifFit: [(id: String, pValue: Double?)] = []
+
+    /// Sum over planted motifs of −log10 of `plantedMotifFit` (0 for a motif no head motif matches).
+    public var plantedMotifFitScore: Double { plantedMotifFit.reduce(0) { $0 + ($1.pValue.map { -log10($0) } ?? 0) } }
 
     public var pairRecall: Double { pairsPlanted == 0 ? 0 : Double(pairsFound) / Double(pairsPlanted) }
     public var pairPrecision: Double { pairsReported == 0 ? 0 : Double(pairsReportedCorrect) / Double(pairsReported) }
@@ -85,6 +95,9 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
             + (foundPairs.isEmpty ? "" : "; found pairs (class sizes): " + foundPairs.joined(separator: ", "))
             + (missedPairs.isEmpty ? "" : "; missed pairs: " + missedPairs.joined(separator: ", "))
             + (missedMotifs.isEmpty ? "" : "; missed motifs: " + missedMotifs.joined(separator: ", "))
+            + (plantedMotifFit.isEmpty ? "" : "\nplanted-motif fit (-log10 p of the closest head motif): "
+                + plantedMotifFit.map { "\($0.id) " + ($0.pValue.map { String(format: "%.1f", -log10($0)) } ?? "none") }.joined(separator: ", ")
+                + String(format: "; sum %.1f", plantedMotifFitScore))
     }
 
     /// Compares a run's `interactions.tsv` and `head_motifs.tsv` with the truth files.
@@ -98,8 +111,10 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     /// a dimer's `Fos-related;Jun-related` is matched only by the same pair of families).
     /// - Parameters:
     ///   - families: JASPAR matrix ID → TF family (from the JASPAR TSV); may be empty.
+    ///   - matchesPath: the run's `motif_matches.tsv`, for `plantedMotifFit`; nil leaves it empty.
     public static func evaluate(interactionsPath: String, headMotifsPath: String, truthPairsPath: String,
-                                truthMotifsPath: String, families: [String: String] = [:], alpha: Double = 0.05) throws -> TruthEvaluation {
+                                truthMotifsPath: String, families: [String: String] = [:], alpha: Double = 0.05,
+                                matchesPath: String? = nil) throws -> TruthEvaluation {
         let truthPairs = try TSVTable(path: truthPairsPath)
         let a = try truthPairs.index(of: "jaspar_id_a"), b = try truthPairs.index(of: "jaspar_id_b")
         let plantedPairs = truthPairs.rows.map { ($0[a], $0[b]) }
@@ -159,12 +174,23 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
         }
         let foundMotifs = plantedMotifs.filter { p in matched.contains { sameFamily($0, p) } }
         let correct = matched.filter { m in plantedMotifs.contains { sameFamily(m, $0) } }
-        return TruthEvaluation(
+        var evaluation = TruthEvaluation(
             pairsFound: found.count, pairsPlanted: plantedPairs.count, pairsReported: reported.count,
             motifsFound: foundMotifs.count, motifsPlanted: plantedMotifs.count, motifsReported: matched.count,
             motifsReportedCorrect: correct.count,
             missedPairs: missed, foundPairs: found, pairsReportedCorrect: reportedCorrect,
             missedMotifs: plantedMotifs.filter { p in !matched.contains { sameFamily($0, p) } })
+        if let matchesPath {
+            let matches = try TSVTable(path: matchesPath)
+            let target = try matches.index(of: "target_id"), p = try matches.index(of: "p_value")
+            var closest: [String: Double] = [:]
+            for row in matches.rows {
+                guard let value = Double(row[p]) else { throw EvaluationError.badNumber(path: matchesPath, column: "p_value", value: row[p]) }
+                closest[row[target]] = min(closest[row[target]] ?? 1, value)
+            }
+            evaluation.plantedMotifFit = plantedMotifs.map { ($0, closest[$0]) }
+        }
+        return evaluation
     }
 
     /// JASPAR matrix ID → TF family, from the JASPAR TSV (`matrix_id`, `tf_family` columns).

@@ -12,7 +12,10 @@ struct EvaluateCommand: ParsableCommand {
         (in the table's order) are the reported ones; a planted pair is found when it is among them. \
         Motifs: a planted motif is found when it, or a motif of the same TF family (--families, a JASPAR \
         TSV), is the best match with match q ≤ --alpha of a head motif in head_motifs.tsv. \
-        Prints one line: recall and precision of pairs and motifs, and what was missed.
+        Prints one line: recall and precision of pairs and motifs, and what was missed; with \
+        motif_matches.tsv in the folder, a second line: for each planted motif, −log10 of the smallest \
+        match p-value of any head motif against it (how close the closest head motif is, whichever \
+        look-alike is its best match), and their sum.
         """)
 
     @Argument(help: ArgumentHelp("Result folder holding interactions.tsv and head_motifs.tsv.", valueName: "DIR")) var results: String
@@ -31,11 +34,13 @@ struct EvaluateCommand: ParsableCommand {
         try reportingErrors("evaluate") {
             let table = try families ?? BundledData.path(of: BundledData.annotationsFile)
             let folder = results as NSString
+            let matches = folder.appendingPathComponent("motif_matches.tsv")
             let evaluation = try TruthEvaluation.evaluate(
                 interactionsPath: folder.appendingPathComponent("interactions.tsv"),
                 headMotifsPath: folder.appendingPathComponent("head_motifs.tsv"),
                 truthPairsPath: truthPairs, truthMotifsPath: truthMotifs,
-                families: try TruthEvaluation.families(fromJasparTSV: table), alpha: alpha)
+                families: try TruthEvaluation.families(fromJasparTSV: table), alpha: alpha,
+                matchesPath: FileManager.default.fileExists(atPath: matches) ? matches : nil)
             print(evaluation.description)
         }
     }

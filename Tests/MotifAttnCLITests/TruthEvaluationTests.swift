@@ -116,6 +116,35 @@ final class TruthEvaluationTests: XCTestCase {
         XCTAssertEqual(result.pairsReportedCorrect, 1)
     }
 
+    /// The fit of each planted motif is its smallest match p-value in motif_matches.tsv, whatever the head motif's best
+    /// match; a planted motif no head motif matches has none and adds 0 to the sum.
+    func testPlantedMotifFitIsTheSmallestMatchPValueOfAnyHeadMotif() throws {
+        let pairs = try write("truth_pairs.tsv", "jaspar_id_a\ttf_a\tjaspar_id_b\ttf_b\n")
+        let motifs = try write("truth_motifs.tsv", "jaspar_id\ttf\tin_pair\nFJ\tFOSL1::JUN\tno\nG5\tGATA5\tyes\nH11\tHOXC11\tno\n")
+        let interactions = try write("interactions.tsv", "motif_a\tmotif_b\tlayer\thead\tq_value\n")
+        // L0H0_2's best match is JD, not FJ; FJ still fits at 1e-6 (its best p over two head motifs).
+        let heads = try write("head_motifs.tsv", "layer\thead\tmotif_id\tbest_match_id\tmatch_q_value\n0\t0\tL0H0_2\tJD\t0.001\n")
+        let matches = try write("motif_matches.tsv", """
+        ##motifattn version=test
+        query_id\ttarget_id\toptimal_offset\tp_value\te_value\tq_value\toverlap\tquery_consensus\ttarget_consensus\torientation
+        L0H0_2\tJD\t0\t1e-7\t1e-4\t1e-5\t10\tRTGACGTCAT\tRTGACGTCAT\t+
+        L0H0_2\tFJ\t0\t1e-6\t1e-3\t1e-4\t10\tRTGACGTCAT\tATGACGTCAT\t+
+        L1H0_1\tFJ\t0\t1e-4\t1e-1\t1e-2\t8\tTGACGTCA\tATGACGTCAT\t+
+        L1H0_1\tG5\t1\t1e-3\t1\t0.2\t6\tTGACGT\tAGATAAGA\t-
+        """)
+        let result = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs,
+                                                  truthMotifsPath: motifs, matchesPath: matches)
+        XCTAssertEqual(result.plantedMotifFit.map(\.id), ["FJ", "G5", "H11"])
+        XCTAssertEqual(result.plantedMotifFit.map(\.pValue), [1e-6, 1e-3, nil])
+        XCTAssertEqual(result.plantedMotifFitScore, 9, accuracy: 1e-9)
+        XCTAssertEqual(result.motifsFound, 0)
+        XCTAssertTrue(result.description.contains("FJ 6.0, G5 3.0, H11 none; sum 9.0"), result.description)
+        // Without the table there is no second line.
+        let without = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs, truthMotifsPath: motifs)
+        XCTAssertTrue(without.plantedMotifFit.isEmpty)
+        XCTAssertFalse(without.description.contains("\n"))
+    }
+
     func testMissingColumnIsNamed() throws {
         let bad = try write("bad.tsv", "motif_a\tq\nA\t0.1\n")
         let pairs = try write("truth_pairs.tsv", "jaspar_id_a\tjaspar_id_b\nA\tB\n")
