@@ -2,22 +2,26 @@ import XCTest
 import MotifAttnIO
 @testable import MotifAttnAnalysis
 
+extension HeadMotifDiscovery.KeptRegion {
+    /// `count` regions, each 14 random bases, a site drawn from `motif`, 14 random bases, each from its own source.
+    static func sampled(_ count: Int, sitesOf motif: Motif, seed: UInt64) -> [Self] {
+        var generator = TestData.Generator(seed: seed)
+        return (0..<count).map { number in
+            var bases = TestData.randomBases(14, using: &generator) + TestData.sampledSite(motif, using: &generator)
+            bases += TestData.randomBases(14, using: &generator)
+            let codes = bases.map { UInt8(Array("ACGT".utf8).firstIndex(of: $0)!) }
+            return Self(hash: UInt64(number), codes: codes, source: UInt64(number + 1), origin: 0, reversed: false)
+        }
+    }
+}
+
 /// The refinement's PWM rescans start from short word matrices too.
 final class HeadMotifRescanTests: XCTestCase {
     func testAShortWordMatrixGrowsIntoTheWholeSiteItSitsIn() throws {
         let hoxc11 = try XCTUnwrap(TestData.jaspar.motifs.first { $0.id == "MA0651.3" })  // AGGTCGTAAAA
         let discovery = HeadMotifDiscovery()
         let head = HeadIndex(layer: 0, head: 0)
-        var generator = TestData.Generator(seed: 5)
-        var kept: [HeadMotifDiscovery.KeptRegion] = []
-        for number in 0..<80 {
-            // A region: 14 random bases, a site drawn from HOXC11, 14 random bases; each from its own source.
-            var bases = TestData.randomBases(14, using: &generator) + TestData.sampledSite(hoxc11, using: &generator)
-            bases += TestData.randomBases(14, using: &generator)
-            let codes = bases.map { UInt8(Array("ACGT".utf8).firstIndex(of: $0)!) }
-            kept.append(.init(hash: UInt64(number), codes: codes, source: UInt64(number + 1), origin: 0, reversed: false))
-        }
-        discovery.regions[head] = kept
+        discovery.regions[head] = HeadMotifDiscovery.KeptRegion.sampled(80, sitesOf: hoxc11, seed: 5)
         // The word matrix of the core GTCGTA (6 columns): its best site has p = 4^-6 ≈ 2.4e-4 on even
         // composition, so no site can reach p ≤ 1e-4.
         let word = Motif(id: "L0H0_1", probabilities: "GTCGTA".map { base in "ACGT".map { $0 == base ? 0.97 : 0.01 } }, sites: 100)
@@ -52,14 +56,7 @@ final class HeadMotifExpectationTests: XCTestCase {
     func testExpectationMaximisationKeepsTheDegeneratePositionsOfTheSites() throws {
         let fosl1Jun = try XCTUnwrap(TestData.jaspar.motifs.first { $0.id == "MA1129.1" })  // ATGACGTCAT, degenerate ends
         let head = HeadIndex(layer: 0, head: 0)
-        var generator = TestData.Generator(seed: 11)
-        var kept: [HeadMotifDiscovery.KeptRegion] = []
-        for number in 0..<300 {
-            var bases = TestData.randomBases(14, using: &generator) + TestData.sampledSite(fosl1Jun, using: &generator)
-            bases += TestData.randomBases(14, using: &generator)
-            let codes = bases.map { UInt8(Array("ACGT".utf8).firstIndex(of: $0)!) }
-            kept.append(.init(hash: UInt64(number), codes: codes, source: UInt64(number + 1), origin: 0, reversed: false))
-        }
+        let kept = HeadMotifDiscovery.KeptRegion.sampled(300, sitesOf: fosl1Jun, seed: 11)
         let consensus = Motif(id: "L0H0_1", probabilities: "ATGACGTCAT".map { base in "ACGT".map { $0 == base ? 0.97 : 0.01 } }, sites: 100)
         let rescansOnly = HeadMotifDiscovery(expectationRounds: 0)
         rescansOnly.regions[head] = kept
