@@ -91,6 +91,28 @@ final class WordGroupTests: XCTestCase {
     private func codes(_ text: String) -> [Int] { text.map { Array("ACGT").firstIndex(of: $0)! } }
     private func text(_ codes: [Int]) -> String { String(codes.map { Array("ACGT")[$0] }) }
 
+    /// A chain grows through a site's own bases, not through the random flank after it (truth: the planted site).
+    func testAChainGrowsOnlyByBasesThatFollowItsEdgeInTheRegions() throws {
+        let site = Motif(id: "cre", probabilities: "ATGACGTCAT".map { base in "ACGT".map { $0 == base ? 1.0 : 0 } }, sites: 100)
+        let support = ExtensionSupport(regions: HeadMotifDiscovery.KeptRegion.sampled(200, sitesOf: site, seed: 3), k: 6)
+        var group = WordGroup(seed: codes("ATGACG"), weight: 100)
+        for word in ["TGACGT", "GACGTC", "ACGTCA", "CGTCAT"] {
+            XCTAssertTrue(group.absorb(codes(word), weight: 100, maxWidth: 25, extends: support.extends), word)
+        }
+        XCTAssertEqual(text(group.consensus), "ATGACGTCAT")
+        // Past the site every base follows GTCAT in about a quarter of the regions: no extension, on either side.
+        for word in ["GTCATA", "GTCATC", "GTCATG", "GTCATT", "AATGAC", "CATGAC", "GATGAC", "TATGAC"] {
+            XCTAssertFalse(group.absorb(codes(word), weight: 100, maxWidth: 25, extends: support.extends), word)
+        }
+        // Without the check, the flank word joins; a word inside the site joins either way (no new base).
+        var unchecked = group
+        XCTAssertTrue(unchecked.absorb(codes("GTCATA"), weight: 100, maxWidth: 25))
+        XCTAssertTrue(group.absorb(codes("TGACGA"), weight: 5, maxWidth: 25, extends: support.extends))
+        XCTAssertEqual(text(group.consensus), "ATGACGTCAT")
+        // An edge seen in fewer than 10 regions cannot be judged and is let through.
+        XCTAssertTrue(support.extends(codes("CCCCCCA")))
+    }
+
     func testMiddleAroundTheSeedKeepsTheSeedWordCentred() {
         var group = WordGroup(seed: codes("AGGAAG"), weight: 100)
         // Words chaining one base at a time to the left (4) and to the right (6).
