@@ -181,7 +181,7 @@ public enum HTMLReport {
             let total = row.reduce(0, +)
             guard total > 0, row.count == 4 else { continue }
             let p = row.map { $0 / total }
-            let information = 2 + p.reduce(0) { $0 + ($1 > 0 ? $1 * log2($1) : 0) }
+            let information = Motif.columnInformation(p)
             var y = height + 2
             for letter in (0..<4).sorted(by: { p[$0] < p[$1] }) {
                 let letterHeight = p[letter] * information / 2 * height

@@ -296,21 +296,26 @@ public final class HeadMotifDiscovery {
         for _ in 0..<expectationRounds {
             // Log-odds of each base at each position (plus strand), and of the reverse complement.
             let n = Double(max(motif.sites, 1))
-            let plus = motif.probabilities.map { column in (0..<4).map { log((column[$0] * n + background[$0]) / (n + 1)) - logBackground[$0] } }
-            let minus = plus.reversed().map { column in (0..<4).map { column[3 - $0] } }
+            // Flat `[position * 4 + base]`, so that the scoring loop below allocates nothing per position.
+            let plus = motif.probabilities.flatMap { column in (0..<4).map { log((column[$0] * n + background[$0]) / (n + 1)) - logBackground[$0] } }
+            let minus = (0..<(width * 4)).map { plus[(width - 1 - $0 / 4) * 4 + 3 - $0 % 4] }
             var counts = [[Double]](repeating: [0, 0, 0, 0], count: width)
             var seen = Set<SiteKey>()
             var posteriorTotal = 0.0, regionsUsed = 0
+            var scores: [(start: Int, forward: Bool, score: Double)] = []
             for region in kept where region.codes.count >= width {
                 let codes = region.codes
-                var scores: [(start: Int, forward: Bool, score: Double)] = []
-                for first in 0...(codes.count - width) {
-                    guard codes[first..<(first + width)].allSatisfy({ $0 < 4 }) else { continue }
-                    for (forward, table) in [(true, plus), (false, minus)] {
-                        var score = 0.0
-                        for j in 0..<width { score += table[j][Int(codes[first + j])] }
-                        scores.append((first, forward, score))
+                scores.removeAll(keepingCapacity: true)
+                positions: for first in 0...(codes.count - width) {
+                    var forwardScore = 0.0, reverseScore = 0.0
+                    for j in 0..<width {
+                        let code = Int(codes[first + j])
+                        guard code < 4 else { continue positions }
+                        forwardScore += plus[j * 4 + code]
+                        reverseScore += minus[j * 4 + code]
                     }
+                    scores.append((first, true, forwardScore))
+                    scores.append((first, false, reverseScore))
                 }
                 guard let best = scores.max(by: { $0.score < $1.score }),
                       seen.insert(region.place(start: best.start, width: width, forward: best.forward)).inserted else { continue }
@@ -398,7 +403,7 @@ public final class HeadMotifDiscovery {
         func information(_ column: [Double]) -> Double {
             let total = column.reduce(0, +)
             guard total >= Double(sites.count) / 2 else { return 0 }
-            return 2 + column.reduce(0) { $0 + ($1 > 0 ? ($1 / total) * log2($1 / total) : 0) }
+            return Motif.columnInformation(column.map { $0 / total })
         }
         var first = 0, last = columns.count - 1
         while first < flank && information(columns[first]) < 0.3 { first += 1 }
@@ -651,9 +656,7 @@ extension Motif {
     /// correlation of facing columns, over the columns of `other` with at least 0.5 bits, is at least 0.9.
     func isSameMotif(as other: Motif) -> Bool {
         guard width == other.width else { return false }
-        let informative = other.probabilities.indices.filter { j in
-            2 + other.probabilities[j].reduce(0) { $0 + ($1 > 0 ? $1 * log2($1) : 0) } >= 0.5
-        }
+        let informative = other.probabilities.indices.filter { Motif.columnInformation(other.probabilities[$0]) >= 0.5 }
         guard !informative.isEmpty else { return true }
         let mean = informative.reduce(0) { $0 + MotifComparator.columnCorrelation(probabilities[$1], other.probabilities[$1]) } / Double(informative.count)
         return mean >= 0.9

@@ -69,9 +69,12 @@ public struct Motif: Sendable, Hashable {
 
     /// Information content of the matrix in bits against a uniform background.
     public var informationContent: Double {
-        probabilities.reduce(0) { total, column in
-            total + 2 + column.reduce(0) { $0 + ($1 > 0 ? $1 * log2($1) : 0) }
-        }
+        probabilities.reduce(0) { total, column in total + Self.columnInformation(column) }
+    }
+
+    /// Information of one column of `A C G T` probabilities in bits against a uniform background (0...2).
+    public static func columnInformation(_ column: [Double]) -> Double {
+        2 + column.reduce(0) { $0 + ($1 > 0 ? $1 * log2($1) : 0) }
     }
 }
 
