@@ -63,7 +63,7 @@ public struct HeadMotif: Sendable {
 /// head and position, a bottom-k sample that is the same whatever order or sharding the
 /// windows arrive in) of its high-attention regions in bound windows, with
 /// `siteFlank` bases on each side. A group's consensus is searched in them (both strands, at
-/// most one mismatch per 6 bases); the matching sites, extended by `siteFlank` bases, are aligned
+/// most one mismatch per 6 bases, none for a consensus of one word); the matching sites, extended by `siteFlank` bases, are aligned
 /// into the motif's frequency matrix, and flanking columns under 0.3 bits of information are
 /// trimmed. Then `refinementRounds` rescans of the regions with the matrix as a PWM learn it from
 /// the best-scoring site of each region (`refine`); a site seen in several overlapping windows counts
@@ -209,7 +209,10 @@ public final class HeadMotifDiscovery {
     /// The motif grown from `consensus` by aligning its matches in the head's kept regions, or nil
     /// when fewer than `minimumSites` regions hold a match.
     ///
-    /// Round 0 aligns the best consensus match of each region (at most one mismatch per 6 bases). Each
+    /// Round 0 aligns the best consensus match of each region: at most one mismatch per 6 bases, none when the
+    /// consensus is a single word (`wordLength` bases or fewer). One mismatch in 6 bases is noise: a region of 30 bases
+    /// holds such a match of a given 6-mer with probability ≈ 50 · 19 / 4096 ≈ 0.23 (exact: 0.012), and it takes in
+    /// another factor's variant words (the CRE word `ATGACG` would gather the MARE sites `ATGACT` of its head). Each
     /// further round (`refinementRounds`) rescans the regions with the current matrix as a PWM (log-odds
     /// against the regions' own strand-symmetric composition) and aligns the best site of each region
     /// whose score has p ≤ `sitePValue` (`siteThreshold` for short matrices): the matrix is then learnt from the sites rather than from
@@ -220,7 +223,7 @@ public final class HeadMotifDiscovery {
         let kept = regions[head] ?? []
         let sequences = kept.map(\.codes)
         let width = consensus.count
-        let allowed = max(1, width / 6)
+        let allowed = width <= wordLength ? 0 : max(1, width / 6)
         let reverse = consensus.reversed().map { 3 - $0 }
         var sites: [RegionSite] = []
         for (index, sequence) in sequences.enumerated() where sequence.count >= width {

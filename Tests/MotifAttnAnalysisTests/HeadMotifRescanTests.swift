@@ -35,6 +35,27 @@ final class HeadMotifRescanTests: XCTestCase {
         let consensus = refined.consensus, reverse = refined.reverseComplement.consensus
         XCTAssertTrue(consensus.contains("GTCGTAAA") || reverse.contains("GTCGTAAA"), "\(consensus) / \(reverse)")
     }
+
+    /// A head attends few CRE sites (FOSL1::JUN) and many MARE sites (Bach1::Mafk). The CRE word `ATGACG` must grow into
+    /// the CRE motif: with one mismatch allowed, its consensus round would also align the MARE sites' `ATGACT`, seven times
+    /// more numerous, and the motif would become the MARE.
+    func testAOneWordConsensusAlignsOnlyItsOwnSites() throws {
+        let fosl1Jun = try XCTUnwrap(TestData.jaspar.motifs.first { $0.id == "MA1129.1" })  // ATGACGTCAT
+        let bach1Mafk = try XCTUnwrap(TestData.jaspar.motifs.first { $0.id == "MA0591.2" })  // TGCTGAGTCAT (ATGACTCAGCA)
+        let head = HeadIndex(layer: 0, head: 1)
+        let discovery = HeadMotifDiscovery()
+        let mare = HeadMotifDiscovery.KeptRegion.sampled(280, sitesOf: bach1Mafk, seed: 21)
+        let cre = HeadMotifDiscovery.KeptRegion.sampled(40, sitesOf: fosl1Jun, seed: 22).map { region in
+            var region = region
+            region.hash += 1000; region.source += 1000
+            return region
+        }
+        discovery.regions[head] = mare + cre
+        let refined = try XCTUnwrap(discovery.refine([0, 3, 2, 0, 1, 2], head: head, id: "L0H1_1"))  // ATGACG
+        let consensus = refined.consensus, reverse = refined.reverseComplement.consensus
+        XCTAssertTrue(consensus.contains("TGACG") || reverse.contains("TGACG"), "\(consensus) / \(reverse)")
+        XCTAssertFalse(consensus.contains("TCAGC") || reverse.contains("TCAGC"), "\(consensus) / \(reverse)")
+    }
 }
 
 /// The rescans keep only sites with p ≤ 1e-4 under a sharp matrix, so the matrix grows sharper than its
