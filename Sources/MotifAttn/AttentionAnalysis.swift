@@ -469,7 +469,7 @@ public final class AttentionAnalysis {
                 let factor = databaseClasses.representative
                 headMotifs = discovery.motifs(maxQValue: options.maxQValue, maxMotifsPerHead: options.maxMotifsPerHead, comparator: comparator,
                                               sameFactor: { factor[$0] })
-                for motif in headMotifs { matches += comparator.compare(motif.motif) }
+                matches = headMotifs.flatMap(\.matches)
             } else {
                 tested = coAttention.testedRows()
             }

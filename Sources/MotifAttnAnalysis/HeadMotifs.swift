@@ -27,7 +27,9 @@ public struct HeadMotif: Sendable {
     /// Benjamini–Hochberg q-value of the focus p-value over all words and heads.
     public var focusQValue: Double = .nan
     /// The best database match, if a comparator was given.
-    public var bestMatch: MotifMatch?
+    public var bestMatch: MotifMatch? { matches.first }
+    /// Every database match (one per target, best first), if a comparator was given.
+    public var matches: [MotifMatch] = []
 }
 
 /// Discovers, per head, the motifs attended to in bound windows, in memory bounded by the word length.
@@ -488,7 +490,7 @@ public final class HeadMotifDiscovery {
     /// - Parameters:
     ///   - maxQValue: words with a larger q-value are not used.
     ///   - maxMotifsPerHead: at most this many motifs per head.
-    ///   - comparator: when given, each motif's best database match is filled in.
+    ///   - comparator: when given, each motif's database matches are filled in.
     ///   - useFocus: also seed motifs from words the head focuses on without enrichment in bound windows.
     ///   - sameFactor: with a comparator, the look-alike class of a database motif (an index into the
     ///     comparator's targets); a motif whose best match (q ≤ `maxQValue`) falls in the class of an earlier
@@ -561,8 +563,8 @@ public final class HeadMotifDiscovery {
                 var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
                                       boundFraction: Double(seed.bound) / boundTotal, backgroundFraction: Double(seed.background) / backgroundTotal,
                                       pValue: seed.p, qValue: seed.q, focusFraction: Double(seed.bound + seed.background) / Double(max(1, seed.present)),
-                                      expectedFraction: seed.expected, focusPValue: seed.focusP, focusQValue: seed.focusQ, bestMatch: nil)
-                if let comparator { found.bestMatch = comparator.compare(motif).first }
+                                      expectedFraction: seed.expected, focusPValue: seed.focusP, focusQValue: seed.focusQ)
+                if let comparator { found.matches = comparator.compare(motif) }
                 if let sameFactor, let match = found.bestMatch, match.qValue <= maxQValue,
                    !factorsSeen.insert(sameFactor(match.targetIndex)).inserted {
                     continue

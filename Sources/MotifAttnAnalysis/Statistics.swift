@@ -74,20 +74,27 @@ public enum Statistics {
         let nonZero = values.filter { $0 != 0 }.sorted { abs($0) < abs($1) }
         let n = Double(nonZero.count)
         guard !nonZero.isEmpty else { return (0, 1) }
-        var positiveRankSum = 0.0, tieTerm = 0.0
-        var i = 0
-        while i < nonZero.count {
-            var j = i
-            while j + 1 < nonZero.count && abs(nonZero[j + 1]) == abs(nonZero[i]) { j += 1 }
-            let midRank = Double(i + j + 2) / 2, tied = Double(j - i + 1)
-            tieTerm += tied * tied * tied - tied
-            for k in i...j where nonZero[k] > 0 { positiveRankSum += midRank }
-            i = j + 1
-        }
+        let (positiveRankSum, tieTerm) = midRankSum(sortedKeys: nonZero.map(abs)) { nonZero[$0] > 0 }
         let mean = n * (n + 1) / 4
         let variance = n * (n + 1) * (2 * n + 1) / 24 - tieTerm / 48
         guard variance > 0 else { return (positiveRankSum, positiveRankSum > mean ? 0 : 1) }
         return (positiveRankSum, normalUpperTail((positiveRankSum - mean) / variance.squareRoot()))
+    }
+
+    /// Ranks of `sortedKeys` (ascending; tied keys share their mean rank, from 1): the sum of the ranks of the positions
+    /// that `selected` picks, and `Σ (t³ − t)` over the groups of t tied keys.
+    static func midRankSum(sortedKeys: [Double], selected: (Int) -> Bool) -> (rankSum: Double, tieTerm: Double) {
+        var rankSum = 0.0, tieTerm = 0.0
+        var i = 0
+        while i < sortedKeys.count {
+            var j = i
+            while j + 1 < sortedKeys.count && sortedKeys[j + 1] == sortedKeys[i] { j += 1 }
+            let midRank = Double(i + j + 2) / 2, tied = Double(j - i + 1)
+            tieTerm += tied * tied * tied - tied
+            for k in i...j where selected(k) { rankSum += midRank }
+            i = j + 1
+        }
+        return (rankSum, tieTerm)
     }
 
     /// Result of a one-sided Mann–Whitney U test.
@@ -107,18 +114,7 @@ public enum Statistics {
     public static func mannWhitneyGreater(_ first: [Double], _ second: [Double]) -> MannWhitneyResult {
         var values = first.map { ($0, 0) } + second.map { ($0, 1) }
         values.sort { $0.0 < $1.0 }
-        var rankSumFirst = 0.0
-        var tieTerm = 0.0
-        var i = 0
-        while i < values.count {
-            var j = i
-            while j + 1 < values.count && values[j + 1].0 == values[i].0 { j += 1 }
-            let midRank = Double(i + j + 2) / 2
-            let tied = Double(j - i + 1)
-            tieTerm += tied * tied * tied - tied
-            for k in i...j where values[k].1 == 0 { rankSumFirst += midRank }
-            i = j + 1
-        }
+        let (rankSumFirst, tieTerm) = midRankSum(sortedKeys: values.map(\.0)) { values[$0].1 == 0 }
         return mannWhitneyFromRanks(rankSumFirst: rankSumFirst, n1: first.count, n2: second.count, tieTerm: tieTerm)
     }
 

@@ -13,7 +13,7 @@ final class InstanceMotifsTests: XCTestCase {
                               pValue: match.q / 10, eValue: match.q, qValue: match.q, overlap: consensus.count, score: 5,
                               queryConsensus: consensus, targetConsensus: consensus, orientation: .plus)
         return HeadMotif(head: HeadIndex(layer: 0, head: 1), motif: motif(id, consensus), sites: 30, boundFraction: 0.2,
-                         backgroundFraction: 0.01, pValue: 1e-9, qValue: 1e-8, bestMatch: best)
+                         backgroundFraction: 0.01, pValue: 1e-9, qValue: 1e-8, matches: [best])
     }
 
     // Database: 0 and 1 are look-alikes (class led by 0), 2 is alone. Discovered: L0H1_1 matches 1 (q 0.01),

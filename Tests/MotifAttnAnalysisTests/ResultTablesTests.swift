@@ -61,7 +61,7 @@ final class ResultTablesTests: XCTestCase {
                                eValue: 1.26e-4, qValue: 3.3e-5, overlap: 5, score: 4.5, queryConsensus: "AGTAK", targetConsensus: "AGATAA", orientation: .minus)
         let found = HeadMotif(head: HeadIndex(layer: 1, head: 2), motif: motif, sites: 40, boundFraction: 0.25, backgroundFraction: 0.0125,
                               pValue: 2.5e-30, qValue: 1e-28, focusFraction: 0.3125, expectedFraction: 0.0625, focusPValue: 4.2e-12,
-                              focusQValue: 8.4e-11, bestMatch: match)
+                              focusQValue: 8.4e-11, matches: [match])
         try ResultTables.writeHeadMotifs([found], to: folder.appendingPathComponent("head_motifs.tsv").path, provenance: provenance)
         try ResultTables.writeHeadMotifsMEME([found], to: folder.appendingPathComponent("motifs.meme").path)
         try ResultTables.writeMatches([match], to: folder.appendingPathComponent("motif_matches.tsv").path, provenance: provenance)
