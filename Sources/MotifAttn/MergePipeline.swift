@@ -186,7 +186,7 @@ public final class MergePipeline {
         var instanceRecall = 0.0, instanceMaxP = 1e-3
         var motifClasses = MotifClassesChoice.automatic
         var coAttention = CoAttentionScore.excess, oneMotifPerSite = true
-        var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = 60, maxMotifsPerHead = 10
+        var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = 60, maxMotifsPerHead = HeadMotifDiscovery.defaultMaxMotifsPerHead
         var parameters: [String: String] = [:]
     }
 
@@ -207,7 +207,7 @@ public final class MergePipeline {
             case "max_q": settings.maxQ = Double(value) ?? 0.05
             case "co_attention": settings.coAttention = CoAttentionScore(rawValue: value) ?? .excess
             case "one_motif_per_site": settings.oneMotifPerSite = value == "true"
-            case "max_motifs_per_head": settings.maxMotifsPerHead = Int(value) ?? 10
+            case "max_motifs_per_head": settings.maxMotifsPerHead = Int(value) ?? HeadMotifDiscovery.defaultMaxMotifsPerHead
             case "specificity": settings.specificity = PairSpecificity(rawValue: value) ?? .epistasis
             case "epistasis_windows": settings.epistasisWindows = Int(value) ?? 80
             case "epistasis_pairs": settings.epistasisPairs = Int(value) ?? 60

@@ -73,6 +73,11 @@ public struct HeadMotif: Sendable {
 /// Last, `expectationRounds` rounds of expectation maximisation over every position of the kept
 /// regions re-estimate the matrix from its sites' mix of bases (`expectationMaximized`).
 public final class HeadMotifDiscovery {
+    /// Default of the most motifs reported per head. A head that attends one factor strongly also focuses on many words
+    /// of its variants and surroundings, each seeding a motif of its own; on the benchmark's default-model scan the weakly
+    /// attended FOSL1::JUN was the 14th motif of its head (the places were 10 before 29 Nov; 15 and 20 find all 8 planted motifs).
+    public static let defaultMaxMotifsPerHead = 15
+
     /// Word length k.
     public let wordLength: Int
     /// Relative threshold of `AttentionRegions.find`.
@@ -495,7 +500,7 @@ public final class HeadMotifDiscovery {
     ///   - sameFactor: with a comparator, the look-alike class of a database motif (an index into the
     ///     comparator's targets); a motif whose best match (q ≤ `maxQValue`) falls in the class of an earlier
     ///     motif of the same head repeats that motif and is left out, without taking one of the head's places.
-    public func motifs(maxQValue: Double = 0.05, maxMotifsPerHead: Int = 10, comparator: MotifComparator? = nil,
+    public func motifs(maxQValue: Double = 0.05, maxMotifsPerHead: Int = HeadMotifDiscovery.defaultMaxMotifsPerHead, comparator: MotifComparator? = nil,
                        useFocus: Bool = true, sameFactor: ((Int) -> Int)? = nil) -> [HeadMotif] {
         let total = boundWindows + backgroundWindows
         guard total > 0 else { return [] }

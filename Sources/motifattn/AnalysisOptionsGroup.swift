@@ -35,7 +35,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
     var motifClasses = "auto"
     @Option(name: .customLong("max-q"), help: "Largest q-value of a reported head motif.") var maxQ = 0.05
     @Option(name: .customLong("max-motifs-per-head"), help: "Most motifs reported per head (enriched ones first, then focused ones).")
-    var maxMotifsPerHead = 10
+    var maxMotifsPerHead = HeadMotifDiscovery.defaultMaxMotifsPerHead
     @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = 1
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("Output folder (created).", valueName: "DIR")) var out: String
