@@ -4,7 +4,10 @@
 ///
 /// A discovered motif joins the class of its best database match when the match is significant, so its
 /// sites count with that TF's database motifs (`both`) or with the other discovered motifs matching the
-/// same class (`discovered`); a discovered motif without a significant match is a class of its own.
+/// same class (`discovered`). A discovered motif without a significant database match joins the class of the
+/// matched discovered motif it resembles most, when that comparison is significant (`MotifComparator` against the
+/// matched discovered motifs): a short GATA word matrix (`TAGATAAS`) too short to match GATA5 in the database still
+/// resembles the run's GATA5-like motif, and its sites are the same factor's. Otherwise it is a class of its own.
 public struct InstanceMotifSet: Sendable {
     /// Database motifs (when included) followed by the discovered ones.
     public var motifs: [Motif]
@@ -23,6 +26,7 @@ public struct InstanceMotifSet: Sendable {
         discoveredStart = motifs.count
         var representative = includeDatabase ? databaseClasses.representative : []
         var firstOfDatabaseClass: [Int: Int] = [:]
+        var matched: [Int] = [], unmatched: [Int] = []
         for headMotif in discovered {
             let index = motifs.count
             var motif = headMotif.motif
@@ -36,11 +40,21 @@ public struct InstanceMotifSet: Sendable {
                     lead = firstOfDatabaseClass[databaseClass, default: index]
                     firstOfDatabaseClass[databaseClass] = lead
                 }
+                matched.append(index)
             } else {
                 motif.name = motif.consensus
+                unmatched.append(index)
             }
             motifs.append(motif)
             representative.append(lead)
+        }
+        if !matched.isEmpty && !unmatched.isEmpty {
+            let all = motifs
+            let comparator = MotifComparator(targets: matched.map { all[$0] })
+            for index in unmatched {
+                guard let best = comparator.compare(all[index]).first, best.qValue <= maxMatchQValue else { continue }
+                representative[index] = representative[matched[best.targetIndex]]
+            }
         }
         classes = MotifClasses(representative: representative)
     }

@@ -45,6 +45,22 @@ final class InstanceMotifsTests: XCTestCase {
         XCTAssertEqual(set.classes.count, 2)
     }
 
+    /// A discovered motif without a significant database match joins the class of the discovered motif it resembles
+    /// (here GATA-like words next to a GATA-like motif matched in the database); an unlike one stays alone.
+    func testAnUnmatchedDiscoveredMotifJoinsTheClassOfALikeMatchedOne() {
+        let unmatchedGATA = Self.discovered("L0H2_1", "AGATAAGA", match: (2, "DB2", 0.3))
+        let unmatchedOther = Self.discovered("L0H2_2", "TTTCCCAA", match: (2, "DB2", 0.4))
+        for includeDatabase in [false, true] {
+            let set = InstanceMotifSet(database: database, databaseClasses: databaseClasses, discovered: heads + [unmatchedGATA, unmatchedOther],
+                                       includeDatabase: includeDatabase, maxMatchQValue: 0.05)
+            let first = set.discoveredStart
+            XCTAssertEqual(set.classes.representative[first + 3], set.classes.representative[first], "AGATAAGA joins GATAAGA's class")
+            XCTAssertEqual(set.classes.representative[first + 4], first + 4, "TTTCCCAA stays alone")
+            XCTAssertEqual(set.classes.representative[first + 1], first + 1, "CACGTGA stays alone")
+            XCTAssertEqual(set.motifs[first + 3].name, "AGATAAGA")
+        }
+    }
+
     func testScannerFindsShortDiscoveredMotifsAndShiftsTheirIndices() throws {
         var generator = TestData.Generator(seed: 7)
         let long = TestData.jaspar.motifs.first { $0.width >= 12 }!
