@@ -176,6 +176,11 @@ public final class HeadMotifDiscovery {
         var origin: Int
         var reversed: Bool
 
+        /// The bottom-k sample's order: smallest hash first, ties by sequence.
+        static func precedesInSample(_ a: Self, _ b: Self) -> Bool {
+            a.hash != b.hash ? a.hash < b.hash : a.codes.lexicographicallyPrecedes(b.codes)
+        }
+
         /// Where a site of `width` bases at `start` in `codes` lies: its leftmost position in the source
         /// and whether it reads on the source's plus strand.
         func place(start: Int, width: Int, forward: Bool) -> SiteKey {
@@ -204,7 +209,7 @@ public final class HeadMotifDiscovery {
     /// Keeps the `siteReservoir` regions of `head` with the smallest hashes.
     func pruneRegions(_ head: HeadIndex) {
         guard let list = regions[head], list.count > siteReservoir else { return }
-        regions[head] = Array(list.sorted { $0.hash != $1.hash ? $0.hash < $1.hash : $0.codes.lexicographicallyPrecedes($1.codes) }.prefix(siteReservoir))
+        regions[head] = Array(list.sorted(by: KeptRegion.precedesInSample).prefix(siteReservoir))
     }
 
     /// SplitMix64 finaliser.
@@ -277,7 +282,7 @@ public final class HeadMotifDiscovery {
         }
         guard sitesFound > 0, expectationRounds > 0 else { return motif }
         // In the sample's own order (smallest hash first), so that the sums do not depend on how windows arrived.
-        let ordered = kept.sorted { $0.hash != $1.hash ? $0.hash < $1.hash : $0.codes.lexicographicallyPrecedes($1.codes) }
+        let ordered = kept.sorted(by: KeptRegion.precedesInSample)
         let estimated = expectationMaximized(motif, in: ordered, background: background, siteShare: Double(sitesFound) / Double(kept.count))
         // The estimate must stay the same motif: a head's other, more frequent motif can pull it over to itself
         // (a CRE motif of the default model drifted to the MARE sites of Bach1::Mafk in the same head).
@@ -658,18 +663,6 @@ extension MotifScanner {
         case UInt8(ascii: "T"), UInt8(ascii: "t"): return 3
         default: return nil
         }
-    }
-}
-
-extension Motif {
-    /// Whether `other`, of the same width, is this motif re-estimated rather than another one: the mean Pearson
-    /// correlation of facing columns, over the columns of `other` with at least 0.5 bits, is at least 0.9.
-    func isSameMotif(as other: Motif) -> Bool {
-        guard width == other.width else { return false }
-        let informative = other.probabilities.indices.filter { Motif.columnInformation(other.probabilities[$0]) >= 0.5 }
-        guard !informative.isEmpty else { return true }
-        let mean = informative.reduce(0) { $0 + MotifComparator.columnCorrelation(probabilities[$1], other.probabilities[$1]) } / Double(informative.count)
-        return mean >= 0.9
     }
 }
 

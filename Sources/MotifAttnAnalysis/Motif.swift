@@ -76,6 +76,16 @@ public struct Motif: Sendable, Hashable {
     public static func columnInformation(_ column: [Double]) -> Double {
         2 + column.reduce(0) { $0 + ($1 > 0 ? $1 * log2($1) : 0) }
     }
+
+    /// Whether `other`, of the same width, is this motif re-estimated rather than another one: the mean Pearson
+    /// correlation of facing columns, over the columns of `other` with at least 0.5 bits, is at least 0.9.
+    func isSameMotif(as other: Motif) -> Bool {
+        guard width == other.width else { return false }
+        let informative = other.probabilities.indices.filter { Motif.columnInformation(other.probabilities[$0]) >= 0.5 }
+        guard !informative.isEmpty else { return true }
+        let mean = informative.reduce(0) { $0 + MotifComparator.columnCorrelation(probabilities[$1], other.probabilities[$1]) } / Double(informative.count)
+        return mean >= 0.9
+    }
 }
 
 /// A set of motifs read from (or written to) a MEME minimal-format file.
