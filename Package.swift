@@ -7,11 +7,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "MotifAttn", targets: ["MotifAttn"]),
+        .library(name: "MotifAttnCore", targets: ["MotifAttnCore"]),
         .library(name: "MotifAttnIO", targets: ["MotifAttnIO"]),
         .library(name: "MotifAttnTokenizers", targets: ["MotifAttnTokenizers"]),
         .library(name: "MotifAttnModel", targets: ["MotifAttnModel"]),
         .library(name: "MotifAttnAnalysis", targets: ["MotifAttnAnalysis"]),
-        .executable(name: "motifattn", targets: ["motifattn"]),
+        .executable(name: "motifattn", targets: ["MotifAttnCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,35 +22,42 @@ let package = Package(
         .systemLibrary(name: "CHTSlib", pkgConfig: "htslib", providers: [.apt(["libhts-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
+        // What every stage may use: windows, nucleotide codes, seeded random numbers, stable hashes,
+        // SHA-256, atomic output files, progress.
+        .target(name: "MotifAttnCore"),
         // 1. Read: FASTA/BAM/CRAM/SAM/BED through htslib, regions, windows.
-        .target(name: "MotifAttnIO", dependencies: ["CHTSlib"]),
+        .target(name: "MotifAttnIO", dependencies: ["MotifAttnCore", "CHTSlib"]),
         // 2. Tokenize: the Tokenizer protocol and the k-mer tokenizer.
-        .target(name: "MotifAttnTokenizers", dependencies: ["MotifAttnIO"]),
+        .target(name: "MotifAttnTokenizers", dependencies: ["MotifAttnCore"]),
         // Elementwise kernels in C, built per x86-64 level and chosen at load time.
         .target(name: "CVectorMath"),
         // Numeric kernels (the only module that imports OpenBLAS).
         .target(name: "MotifAttnKernels", dependencies: ["COpenBLAS", "CVectorMath"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // 3. Encode: safetensors, config, layers, encoder, training.
-        .target(name: "MotifAttnModel", dependencies: ["MotifAttnTokenizers", "MotifAttnKernels"]),
+        .target(name: "MotifAttnModel", dependencies: ["MotifAttnCore", "MotifAttnTokenizers", "MotifAttnKernels"]),
         // 4. Analyse: attention profiles, motifs, statistics, interactions, writers.
-        .target(name: "MotifAttnAnalysis", dependencies: ["MotifAttnModel"]),
+        .target(name: "MotifAttnAnalysis", dependencies: ["MotifAttnCore", "MotifAttnIO", "MotifAttnKernels"]),
         // 5. The pipeline joining the stages (scan, analyze, merge); re-exports the library.
-        .target(name: "MotifAttn", dependencies: ["MotifAttnAnalysis"]),
+        .target(name: "MotifAttn", dependencies: ["MotifAttnCore", "MotifAttnIO", "MotifAttnTokenizers", "MotifAttnModel",
+                                                 "MotifAttnAnalysis"]),
+        // Throughput measurements and truth evaluation for the benchmark commands; not a library product.
+        .target(name: "MotifAttnBenchmarking", dependencies: ["MotifAttn"]),
         // The command-line tool: a thin layer over the library.
-        .executableTarget(name: "motifattn", dependencies: [
-            "MotifAttn",
+        .executableTarget(name: "MotifAttnCLI", dependencies: [
+            "MotifAttn", "MotifAttnBenchmarking",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Test helpers: approximate equality, gradient checks, fixture loading.
         .target(name: "_TestSupport", dependencies: ["MotifAttnKernels"]),
-        .testTarget(name: "MotifAttnIOTests", dependencies: ["MotifAttnIO", "_TestSupport"]),
+        .testTarget(name: "MotifAttnCoreTests", dependencies: ["MotifAttnCore", "_TestSupport"]),
+        .testTarget(name: "MotifAttnIOTests", dependencies: ["MotifAttnIO", "MotifAttnCore", "_TestSupport"]),
         .testTarget(name: "MotifAttnTokenizersTests", dependencies: ["MotifAttnTokenizers", "MotifAttnModel", "_TestSupport"]),
         .testTarget(name: "MotifAttnKernelsTests", dependencies: ["MotifAttnKernels", "_TestSupport"]),
-        .testTarget(name: "MotifAttnModelTests", dependencies: ["MotifAttnModel", "_TestSupport"]),
-        .testTarget(name: "MotifAttnAnalysisTests", dependencies: ["MotifAttnAnalysis", "_TestSupport"]),
-        .testTarget(name: "MotifAttnCLITests", dependencies: ["MotifAttn", "_TestSupport"]),
+        .testTarget(name: "MotifAttnModelTests", dependencies: ["MotifAttnModel", "MotifAttnCore", "MotifAttnIO", "MotifAttnTokenizers", "_TestSupport"]),
+        .testTarget(name: "MotifAttnAnalysisTests", dependencies: ["MotifAttnAnalysis", "MotifAttnCore", "MotifAttnIO", "_TestSupport"]),
+        .testTarget(name: "MotifAttnCLITests", dependencies: ["MotifAttn", "MotifAttnBenchmarking", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import MotifAttnAnalysis
 import MotifAttnIO
+import MotifAttnCore
 import MotifAttnModel
 
 /// Errors of `motifattn analyze`.
@@ -63,7 +64,7 @@ public final class AnalyzePipeline {
         try record.addInput(role: "sequences", path: input)
         try record.addInput(role: "model", path: modelPath)
         try record.addInput(role: "motifs", path: options.motifsPath)
-        let model = try record.time("load") { try MotifAttnModel(contentsOf: modelPath) }
+        let model = try record.time("load") { try AttentionModel(contentsOf: modelPath) }
         let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
         var analysisOptions = options
         analysisOptions.threads = threads

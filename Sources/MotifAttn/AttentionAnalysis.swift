@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import MotifAttnAnalysis
 import MotifAttnIO
+import MotifAttnCore
 import MotifAttnModel
 import MotifAttnTokenizers
 

@@ -1,4 +1,5 @@
 import Foundation
+import MotifAttnCore
 
 /// Errors finding the bundled default model and motif database.
 public enum BundledDataError: Error, CustomStringConvertible {

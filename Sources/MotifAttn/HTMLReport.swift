@@ -1,4 +1,5 @@
 import Foundation
+import MotifAttnCore
 
 /// Everything the HTML report shows, in plain values (the pipeline fills it from the analysis).
 public struct ReportContent: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import MotifAttnAnalysis
 import MotifAttnIO
+import MotifAttnCore
 import MotifAttnModel
 
 /// Errors of sharded scans.
@@ -129,7 +130,7 @@ public final class MergePipeline {
         }
 
         // Analysis: the states added up, then tested once.
-        let model = try MotifAttnModel(contentsOf: first.model)
+        let model = try AttentionModel(contentsOf: first.model)
         var options = AnalysisOptions(motifsPath: settings.motifs, annotationsPath: settings.annotations)
         options.instancePValue = settings.instanceP
         options.instanceRecall = settings.instanceRecall

@@ -1,5 +1,6 @@
 import Foundation
 import MotifAttnIO
+import MotifAttnCore
 import MotifAttnModel
 import MotifAttnTokenizers
 
@@ -18,7 +19,7 @@ extension ModelConfig {
     }
 }
 
-extension MotifAttnModel {
+extension AttentionModel {
     /// A model holding trained parameters (tensor names are the PyTorch `state_dict` names in both).
     public init(architecture: TrainingArchitecture, parameters: ParameterStore) throws {
         var tensors: [String: NamedTensor] = [:]
@@ -36,7 +37,7 @@ extension MotifAttnModel {
     }
 }
 
-extension MotifAttnModel {
+extension AttentionModel {
     /// Saves the model as v1 safetensors with `extraMetadata` beside the `motifattn` config (atomically).
     public func save(to path: String, extraMetadata: [String: String]) throws {
         var metadata = extraMetadata

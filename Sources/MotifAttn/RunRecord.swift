@@ -1,4 +1,5 @@
 import Foundation
+import MotifAttnCore
 
 /// The provenance of one run, written as `run.json` next to its results.
 public struct RunRecord: Codable, Sendable {

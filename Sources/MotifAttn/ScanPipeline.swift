@@ -1,6 +1,7 @@
 import Foundation
 import MotifAttnAnalysis
 import MotifAttnIO
+import MotifAttnCore
 import MotifAttnModel
 import MotifAttnTokenizers
 
@@ -97,7 +98,7 @@ public final class ScanPipeline {
         try record.addInput(role: "model", path: s.modelPath)
         try record.addInput(role: "motifs", path: s.analysis.motifsPath)
         if let regions = s.regionsPath { try record.addInput(role: "regions", path: regions) }
-        let model = try record.time("load") { try MotifAttnModel(contentsOf: s.modelPath) }
+        let model = try record.time("load") { try AttentionModel(contentsOf: s.modelPath) }
         let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
         let regions = try s.regionsPath.map { try BEDReader.read(path: $0) } ?? []
         let regionIndex = RegionIndex(regions)
@@ -382,7 +383,7 @@ public final class ScanPipeline {
             for location in byKey[[Int(region.contig), region.start, region.end]] ?? [] {
                 if location.minus {
                     var minus = window
-                    minus.bases = reverseComplement(window.bases)
+                    minus.bases = Nucleotides.reverseComplement(window.bases)
                     minus.strand = .minus
                     try body(minus, location)
                 } else {

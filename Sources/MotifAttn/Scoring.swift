@@ -1,5 +1,6 @@
 import Foundation
 import MotifAttnIO
+import MotifAttnCore
 import MotifAttnModel
 import MotifAttnTokenizers
 
@@ -38,7 +39,7 @@ public final class WindowScorer {
     public let windowsPerBatch: Int
 
     /// A scorer for `model` on `threads` threads.
-    public init(model: MotifAttnModel, threads: Int) throws {
+    public init(model: AttentionModel, threads: Int) throws {
         encoder = Encoder(model: model, threads: threads, batchSize: 32)
         tokenizer = try model.config.makeTokenizer()
         windowsPerBatch = 32 * 16

@@ -1,5 +1,6 @@
 import MotifAttnAnalysis
 import MotifAttnIO
+import MotifAttnCore
 
 /// Background windows made from bound ones, as SATORI's shuffled background: each bound window is
 /// dinucleotide-shuffled (2-mer counts kept) and its motif instances are put back at random,

@@ -1,5 +1,6 @@
 import Foundation
 import MotifAttnIO
+import MotifAttnCore
 import MotifAttnModel
 import MotifAttnTokenizers
 

@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// The test of one motif pair in one head (or all heads together): a row of `interactions.tsv`.
 public struct Interaction: Sendable {

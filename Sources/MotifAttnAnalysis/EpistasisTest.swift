@@ -1,4 +1,4 @@
-import MotifAttnIO
+import MotifAttnCore
 
 /// Does the model use a motif pair jointly? The pair's sites knocked out one at a time and together,
 /// in the pair's sampled bound windows (`PairWindowSamples`).
@@ -34,7 +34,7 @@ public struct EpistasisTest: Sendable, Equatable {
     /// frequencies (uniform when it has none), from `seed` (the same seed gives the same bases).
     public static func knockedOut(_ bases: [UInt8], sites: [Range<Int>], seed: UInt64) -> [UInt8] {
         var counts = [Double](repeating: 0, count: 4)
-        for base in bases { if let code = MotifScanner.codeOrNil(base) { counts[Int(code)] += 1 } }
+        for base in bases { if let code = Nucleotides.code(base) { counts[Int(code)] += 1 } }
         let total = counts.reduce(0, +)
         let frequencies = total > 0 ? counts.map { $0 / total } : [0.25, 0.25, 0.25, 0.25]
         var generator = SeededGenerator(seed: seed)

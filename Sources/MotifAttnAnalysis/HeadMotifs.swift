@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// A motif one head attends to, discovered from its high-attention regions.
 public struct HeadMotif: Sendable {
@@ -134,7 +134,7 @@ public final class HeadMotifDiscovery {
     /// Adds one window's attention.
     public func add(_ window: WindowAttention) {
         if window.label == .bound { boundWindows += 1 } else { backgroundWindows += 1 }
-        let codes = window.window.bases.map { MotifScanner.codeOrNil($0) }
+        let codes = window.window.bases.map { Nucleotides.code($0) }
         if codes.count >= wordLength {
             var present = Set<UInt32>()
             for start in 0...(codes.count - wordLength) {
@@ -653,18 +653,6 @@ struct WordGroup {
     }
 }
 
-extension MotifScanner {
-    /// 0...3 for `A C G T` (either case), nil for anything else.
-    static func codeOrNil(_ base: UInt8) -> UInt8? {
-        switch base {
-        case UInt8(ascii: "A"), UInt8(ascii: "a"): return 0
-        case UInt8(ascii: "C"), UInt8(ascii: "c"): return 1
-        case UInt8(ascii: "G"), UInt8(ascii: "g"): return 2
-        case UInt8(ascii: "T"), UInt8(ascii: "t"): return 3
-        default: return nil
-        }
-    }
-}
 
 /// Whether k + 1 bases occur together in a head's kept regions often enough for a word chain to grow by
 /// their last (or first) base: a site's own next base follows its edge k bases in most of the regions that

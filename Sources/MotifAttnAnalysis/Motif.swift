@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// A transcription-factor binding motif: a position probability matrix over `A C G T`.
 public struct Motif: Sendable, Hashable {

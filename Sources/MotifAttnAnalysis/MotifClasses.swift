@@ -1,4 +1,5 @@
 import Foundation
+import MotifAttnCore
 import MotifAttnIO
 
 /// Classes of look-alike motifs: database motifs whose instances the PWM scan cannot tell apart.

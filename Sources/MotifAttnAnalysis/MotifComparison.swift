@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// The best alignment of a query motif with one target motif, TOMTOM-style.
 public struct MotifMatch: Sendable, Hashable {

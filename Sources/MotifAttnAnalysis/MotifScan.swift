@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// One occurrence of a motif in a window, as found by a PWM scan.
 public struct MotifInstance: Sendable, Hashable {
@@ -429,13 +429,9 @@ public final class MotifScanner {
     }
 
     /// A base's 2-bit code (A C G T = 0 1 2 3, either case) and whether it is one of them.
+    @inline(__always)
     static func code(_ base: UInt8) -> (value: UInt8, valid: Bool) {
-        switch base {
-        case UInt8(ascii: "A"), UInt8(ascii: "a"): return (0, true)
-        case UInt8(ascii: "C"), UInt8(ascii: "c"): return (1, true)
-        case UInt8(ascii: "G"), UInt8(ascii: "g"): return (2, true)
-        case UInt8(ascii: "T"), UInt8(ascii: "t"): return (3, true)
-        default: return (0, false)
-        }
+        let code = Nucleotides.code(base)
+        return (code ?? 0, code != nil)
     }
 }

@@ -1,4 +1,4 @@
-import MotifAttnIO
+import MotifAttnCore
 
 /// A bounded sample of bound windows for every motif pair, kept so that the pair can be tested in the
 /// model itself (`EpistasisTest`): the window's bases, its logit and the two sites.

@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// Why a partial analysis state cannot be read or merged.
 public enum PartialStateError: Error, CustomStringConvertible {

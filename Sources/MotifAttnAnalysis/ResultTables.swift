@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// Who made a result file: written as the first line `##motifattn version=… command=…` of every table.
 public struct Provenance: Sendable {

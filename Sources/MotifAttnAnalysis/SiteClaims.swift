@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// Which motif the instance caller credits with the sites of each motif of a database.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// Whether a window holds a binding event (overlaps a peak, or labelled 1) or is background.
 public enum WindowLabel: String, Sendable, Hashable, Codable {

@@ -1,3 +1,5 @@
+import MotifAttnCore
+
 /// Dinucleotide-preserving shuffles of DNA (Altschul & Erickson 1985).
 ///
 /// The shuffled sequence has exactly the same counts of every overlapping

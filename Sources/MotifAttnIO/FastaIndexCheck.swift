@@ -1,3 +1,4 @@
+import MotifAttnCore
 import Foundation
 
 /// One line of a `.fai`: a sequence's name, length, the byte offset of its first base, and its line layout.

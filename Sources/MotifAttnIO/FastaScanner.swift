@@ -1,46 +1,6 @@
+import MotifAttnCore
 import CHTSlib
 import Foundation
-
-/// A growable byte buffer that can drop bytes from its front cheaply.
-struct ByteBuffer {
-    private(set) var storage: UnsafeMutablePointer<UInt8>
-    private(set) var capacity: Int
-    private(set) var count = 0
-
-    init(capacity: Int) {
-        self.capacity = max(capacity, 16)
-        storage = .allocate(capacity: self.capacity)
-    }
-
-    func deallocate() { storage.deallocate() }
-
-    /// Makes room for `extra` more bytes and returns where they go.
-    mutating func reserveTail(_ extra: Int) -> UnsafeMutablePointer<UInt8> {
-        if count + extra > capacity {
-            var newCapacity = capacity * 2
-            while newCapacity < count + extra { newCapacity *= 2 }
-            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-            grown.update(from: storage, count: count)
-            storage.deallocate()
-            storage = grown
-            capacity = newCapacity
-        }
-        return storage + count
-    }
-
-    /// Counts `n` bytes written after `reserveTail` as part of the buffer.
-    mutating func commitTail(_ n: Int) { count += n }
-
-    /// Drops the first `n` bytes.
-    mutating func removeFirst(_ n: Int) {
-        precondition(n <= count)
-        if n == count { count = 0; return }
-        (storage).update(from: storage + n, count: count - n)
-        count -= n
-    }
-
-    mutating func removeAll() { count = 0 }
-}
 
 /// Copies `n` bytes from `source` to `destination`, upper-casing letters and
 /// dropping whitespace (`\n`, `\r`, spaces, tabs); returns how many bytes were kept.

@@ -1,3 +1,5 @@
+import MotifAttnCore
+
 /// Picks background windows whose GC content matches that of a set of bound windows.
 ///
 /// GC fraction is binned (`bins` equal bins over [0, 1]); each bin keeps a

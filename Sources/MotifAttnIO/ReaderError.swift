@@ -1,3 +1,5 @@
+import MotifAttnCore
+
 /// Errors raised while reading sequences, alignments or regions.
 ///
 /// Each description is one line that names the file (and line, record or

@@ -1,3 +1,4 @@
+import MotifAttnCore
 import CHTSlib
 import Foundation
 

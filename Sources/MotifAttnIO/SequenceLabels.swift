@@ -1,3 +1,5 @@
+import MotifAttnCore
+
 /// Errors in the labels of a labelled FASTA header.
 public enum LabelError: Error, CustomStringConvertible, Equatable {
     /// The header has no `label=` field.

@@ -1,3 +1,4 @@
+import MotifAttnCore
 import CHTSlib
 
 /// Which strands to produce windows for.

@@ -1,3 +1,4 @@
+import MotifAttnCore
 import CHTSlib
 import Foundation
 
@@ -154,7 +155,7 @@ public final class WindowReader {
                           strand: .plus, bases: bases)
         if options.strand == .both {
             pendingMinus = Window(sourceName: plus.sourceName, start: plus.start, end: plus.end, strand: .minus,
-                                  bases: reverseComplement(bases))
+                                  bases: Nucleotides.reverseComplement(bases))
         }
         windowsProduced += 1
         return plus
@@ -184,7 +185,7 @@ public final class WindowReader {
                                     strand: .plus, bases: bases, name: nil))
             if bothStrands {
                 reverseScratch.removeAll()
-                reverseComplement(bases, into: reverseScratch.reserveTail(bases.count))
+                Nucleotides.reverseComplement(bases, into: reverseScratch.reserveTail(bases.count))
                 reverseScratch.commitTail(bases.count)
                 windowsProduced += 1
                 try body(BorrowedWindow(sourceName: name, start: offset + tile.start, end: offset + tile.end, strand: .minus,
@@ -324,33 +325,3 @@ public final class WindowReader {
         return true
     }
 }
-
-/// The reverse complement of upper-case bases (IUPAC codes complemented, other bytes kept).
-public func reverseComplement(_ bases: [UInt8]) -> [UInt8] {
-    guard !bases.isEmpty else { return [] }
-    return [UInt8](unsafeUninitializedCapacity: bases.count) { result, initialized in
-        bases.withUnsafeBufferPointer { reverseComplement($0, into: result.baseAddress!) }
-        initialized = bases.count
-    }
-}
-
-/// Writes the reverse complement of `bases` to the `bases.count` bytes at `destination`.
-func reverseComplement(_ bases: UnsafeBufferPointer<UInt8>, into destination: UnsafeMutablePointer<UInt8>) {
-    let n = bases.count
-    complementTable.withUnsafeBufferPointer { table in
-        for i in 0..<n { destination[n - 1 - i] = table[Int(bases[i])] }
-    }
-}
-
-private let complementTable: [UInt8] = {
-    var table = (0..<256).map { UInt8($0) }
-    let pairs: [(Character, Character)] = [("A", "T"), ("C", "G"), ("R", "Y"), ("K", "M"), ("B", "V"), ("D", "H"),
-                                           ("S", "S"), ("W", "W"), ("N", "N")]
-    for (a, b) in pairs {
-        table[Int(a.asciiValue!)] = b.asciiValue!
-        table[Int(b.asciiValue!)] = a.asciiValue!
-        table[Int(a.asciiValue!) + 32] = b.asciiValue! + 32
-        table[Int(b.asciiValue!) + 32] = a.asciiValue! + 32
-    }
-    return table
-}()

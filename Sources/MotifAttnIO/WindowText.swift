@@ -1,3 +1,5 @@
+import MotifAttnCore
+
 /// The text forms a window is written in by `motifattn windows`.
 ///
 /// Records are built straight into a byte buffer (no `String` per window), so writing

@@ -78,7 +78,7 @@ public final class Encoder: @unchecked Sendable {
     private let attentionScratch = FloatBuffer(count: 0)
 
     /// An encoder for `model` on `threads` threads (default: all cores), `batchSize` windows per batch.
-    public init(model: MotifAttnModel, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 32) {
+    public init(model: AttentionModel, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 32) {
         useSingleThreadedBLAS()
         config = model.config
         self.batchSize = max(1, batchSize)

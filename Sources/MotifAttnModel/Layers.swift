@@ -22,7 +22,7 @@ struct EncoderWeights {
     var finalNormWeight, finalNormBias: FloatBuffer       // [d]
     var headWeight, headBias: FloatBuffer                 // [n_outputs, d] [n_outputs]
 
-    init(model: MotifAttnModel) {
+    init(model: AttentionModel) {
         let t = model.tensors
         func buffer(_ name: String) -> FloatBuffer { FloatBuffer(t[name]!.values) }
         let c = model.config

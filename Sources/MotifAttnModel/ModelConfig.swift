@@ -208,7 +208,7 @@ public struct ModelConfig: Codable, Sendable, Hashable {
 }
 
 /// A motifattn v1 model: its config and every weight tensor under its PyTorch name.
-public struct MotifAttnModel: Sendable {
+public struct AttentionModel: Sendable {
     /// Shape and settings.
     public var config: ModelConfig
     /// Weights by PyTorch `state_dict` name.

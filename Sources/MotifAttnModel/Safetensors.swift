@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// Why a safetensors file or a model in it could not be read or written.
 public enum ModelFileError: Error, CustomStringConvertible, Equatable {

@@ -1,3 +1,5 @@
+import MotifAttnCore
+
 /// An error in a tokenizer's settings.
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// k outside 1...12 (4^k k-mers must fit a vocabulary).
@@ -28,13 +30,6 @@ public struct KmerTokenizer: Tokenizer {
     /// [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4.
     public var specialTokens: SpecialTokens { .motifattnV1 }
 
-    /// Base code per byte: 0–3 for A C G T (either case), 4 for anything else.
-    private static let baseCode: [UInt8] = {
-        var table = [UInt8](repeating: 4, count: 256)
-        for (i, c) in "ACGT".utf8.enumerated() { table[Int(c)] = UInt8(i); table[Int(c) + 32] = UInt8(i) }
-        return table
-    }()
-
     /// A tokenizer of k-mers of length `k` taken every `stride` bases.
     public init(k: Int, stride: Int = 1) throws {
         guard (1...12).contains(k) else { throw TokenizerError.unsupportedK(k) }
@@ -60,7 +55,7 @@ public struct KmerTokenizer: Tokenizer {
             let mask = (1 << (2 * k)) - 1
             var code = 0
             var lastBad = -1  // position of the latest non-ACGT base
-            Self.baseCode.withUnsafeBufferPointer { table in
+            Nucleotides.codeTable.withUnsafeBufferPointer { table in
                 for i in 0..<bases.count {
                     let c = Int(table[Int(bases[i])])
                     if c == 4 { lastBad = i; code = (code << 2) & mask } else { code = ((code << 2) | c) & mask }

@@ -1,5 +1,6 @@
 import XCTest
 import MotifAttnIO
+import MotifAttnCore
 @testable import MotifAttnAnalysis
 
 /// The epistasis test of a pair and the window samples it draws on.

@@ -1,5 +1,6 @@
 import XCTest
 import MotifAttnIO
+import MotifAttnCore
 @testable import MotifAttnAnalysis
 
 /// Discovered head motifs as instance motifs (`--instances discovered|both`).

@@ -1,5 +1,6 @@
 import XCTest
 import MotifAttnIO
+import MotifAttnCore
 @testable import MotifAttnAnalysis
 
 /// The per-motif instance threshold (`InstanceThreshold`) and the site-claims measurement (`SiteClaims`).

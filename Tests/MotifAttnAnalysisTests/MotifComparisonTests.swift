@@ -1,5 +1,6 @@
 import XCTest
 import MotifAttnIO
+import MotifAttnCore
 @testable import MotifAttnAnalysis
 
 final class MotifComparisonTests: XCTestCase {

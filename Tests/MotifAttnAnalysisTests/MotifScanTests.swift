@@ -1,5 +1,6 @@
 import XCTest
 import MotifAttnIO
+import MotifAttnCore
 @testable import MotifAttnAnalysis
 
 final class MotifScanTests: XCTestCase {
@@ -73,7 +74,7 @@ final class MotifScannerTwinTests: XCTestCase {
             let width = motif.width, threshold = matrix.threshold(pValue: scanner.pValueThreshold)
             guard width <= bases.count else { continue }
             for start in 0...(bases.count - width) {
-                let site = bases[start..<(start + width)].map { MotifScanner.codeOrNil($0) }
+                let site = bases[start..<(start + width)].map { Nucleotides.code($0) }
                 if site.contains(nil) { continue }
                 var plus = 0, minus = 0, plusBits = 0.0, minusBits = 0.0
                 for (j, code) in site.enumerated() {

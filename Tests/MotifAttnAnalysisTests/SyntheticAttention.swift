@@ -1,5 +1,6 @@
 import Foundation
 import MotifAttnIO
+import MotifAttnCore
 import MotifAttnAnalysis
 
 /// Windows with planted motif sites and attention made to order, so the truth is known.

@@ -6,7 +6,7 @@ import _TestSupport
 final class LibraryExampleTests: XCTestCase {
     func testScoringAndAttentionOnBasesExample() throws {
         let root = TestPaths.repositoryRoot
-        let model = try MotifAttnModel(contentsOf: root.appendingPathComponent("Reference/model/default.safetensors").path)
+        let model = try AttentionModel(contentsOf: root.appendingPathComponent("Reference/model/default.safetensors").path)
         let tokenizer = try KmerTokenizer(k: model.config.tokenizer.k)
         let genome = root.appendingPathComponent("Tests/Fixtures/genomes/lambda_virus.fa.gz").path
         let reader = try WindowReader(path: genome, regions: [Region(contig: "gi|9626243|ref|NC_001416.1|", start: 1_000, end: 2_000)],

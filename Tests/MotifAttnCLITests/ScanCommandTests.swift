@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import MotifAttnBenchmarking
 import _TestSupport
 @testable import MotifAttn
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import MotifAttnBenchmarking
 @testable import MotifAttn
 
 final class TruthEvaluationTests: XCTestCase {

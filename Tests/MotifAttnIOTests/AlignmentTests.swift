@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
+import _TestSupport
 @testable import MotifAttnIO
+import MotifAttnCore
 
 /// Reads of BAM, CRAM and SAM files checked against `samtools view` with the same filters.
 final class AlignmentTests: XCTestCase {

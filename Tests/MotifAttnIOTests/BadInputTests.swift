@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
+import _TestSupport
 @testable import MotifAttnIO
+import MotifAttnCore
 
 /// Each kind of bad input gives a typed error whose one-line message names the file.
 final class BadInputTests: XCTestCase {

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
+import _TestSupport
 @testable import MotifAttnIO
+import MotifAttnCore
 
 /// `WindowReader.forEachWindow` (bases lent, the fast path of `motifattn windows`) must hand out
 /// exactly the windows, in the order and with the counters, that `next()` returns.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import MotifAttnIO
+import MotifAttnCore
 
 /// The vectorised byte loops of the reader and the window text writer, each against a plain
 /// byte-by-byte (or `String`-based) version of the same rule.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import MotifAttnIO
+import MotifAttnCore
 
 final class DinucleotideShuffleTests: XCTestCase {
     private func dinucleotideCounts(_ s: [UInt8]) -> [String: Int] {

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
+import _TestSupport
 @testable import MotifAttnIO
+import MotifAttnCore
 
 /// Whole-file FASTA reading: compression kinds, records, and agreement with samtools.
 final class FastaInputTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import MotifAttnIO
+import MotifAttnCore
 
 /// Inputs the window-reader fuzzer in Fuzz/ found crashing the reader; each must now be a typed error.
 final class ReaderFuzzRegressionTests: XCTestCase {

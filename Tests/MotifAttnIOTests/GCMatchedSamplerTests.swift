@@ -1,5 +1,6 @@
 import XCTest
 @testable import MotifAttnIO
+import MotifAttnCore
 
 final class GCMatchedSamplerTests: XCTestCase {
     private func window(_ i: Int, gc: Int, of length: Int = 100) -> Window {

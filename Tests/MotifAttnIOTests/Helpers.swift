@@ -48,14 +48,6 @@ func parseFasta(_ text: String) -> [(header: String, sequence: String)] {
     return records
 }
 
-/// A fresh temporary folder, removed when the test ends.
-func temporaryFolder(_ testCase: XCTestCase) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("motifattn-io-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    testCase.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-    return url
-}
-
 extension Array where Element == UInt8 {
     var text: String { String(decoding: self, as: UTF8.self) }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
+import _TestSupport
 @testable import MotifAttnIO
+import MotifAttnCore
 
 /// Limits users can rely on (docs/reader.md, "Limits"): a sequence longer than 2^31 bases, and a BED of 10^6 regions.
 final class LimitTests: XCTestCase {

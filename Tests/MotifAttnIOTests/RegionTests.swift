@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
+import _TestSupport
 @testable import MotifAttnIO
+import MotifAttnCore
 
 /// Regions (strings and BED) checked against `samtools faidx`, and their parsing rules.
 final class RegionTests: XCTestCase {

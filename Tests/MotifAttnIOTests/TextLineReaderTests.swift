@@ -1,5 +1,7 @@
 import XCTest
+import _TestSupport
 @testable import MotifAttnIO
+import MotifAttnCore
 
 final class TextLineReaderTests: XCTestCase {
     /// Lines as `split` gives them (independent of htslib): a `\r` before the break and a missing last break.

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
+import _TestSupport
 @testable import MotifAttnIO
+import MotifAttnCore
 
 /// Tiling rules checked against windows worked out by hand.
 final class TilingTests: XCTestCase {

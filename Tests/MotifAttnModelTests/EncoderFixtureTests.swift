@@ -7,7 +7,7 @@ final class EncoderFixtureTests: XCTestCase {
     func testLogitsMatchPyTorchWithin1e4OnEveryCase() throws {
         for name in GoldenCase.names {
             let golden = try GoldenCase(name)
-            let model = try MotifAttnModel(contentsOf: golden.modelPath)
+            let model = try AttentionModel(contentsOf: golden.modelPath)
             let encoder = Encoder(model: model, threads: 1)
             let out = try encoder.forward(tokenRows: golden.tokens, keepAttention: false)
             let expected = golden.io["logits"]!.values
@@ -58,7 +58,7 @@ final class EncoderFixtureTests: XCTestCase {
     private func forEachCase(_ body: (String, GoldenCase, ModelConfig, Encoder) throws -> Void) throws {
         for name in GoldenCase.names {
             let golden = try GoldenCase(name)
-            let model = try MotifAttnModel(contentsOf: golden.modelPath)
+            let model = try AttentionModel(contentsOf: golden.modelPath)
             try body(name, golden, model.config, Encoder(model: model, threads: 2, batchSize: 3))
         }
     }

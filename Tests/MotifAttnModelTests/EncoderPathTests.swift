@@ -1,7 +1,7 @@
 import XCTest
 import MotifAttnModel
 import MotifAttnTokenizers
-import MotifAttnIO
+import MotifAttnCore
 
 /// The encoder's shortcuts against its own full forward pass.
 final class EncoderPathTests: XCTestCase {
@@ -16,7 +16,7 @@ final class EncoderPathTests: XCTestCase {
     func testScoresFromTheClsRowsOfTheLastLayerEqualTheFullForward() throws {
         let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 3, dFF: 48, maxLen: 64,
                                  layerNormEps: 1e-5, nOutputs: 2, convWidth: 5)
-        let model = try MotifAttnModel(randomWeightsFor: config, seed: 3)
+        let model = try AttentionModel(randomWeightsFor: config, seed: 3)
         let rows = randomRows(count: 37, vocabulary: config.vocabularySize, maxLength: 60, seed: 4)
         let encoder = Encoder(model: model, threads: 2, batchSize: 8)
         let full = try encoder.forward(tokenRows: rows, keepAttention: false, keepHidden: true).logits
@@ -28,7 +28,7 @@ final class EncoderPathTests: XCTestCase {
     func testLogitsDoNotDependOnTheThreadCount() throws {
         let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 2, dFF: 64, maxLen: 64,
                                  layerNormEps: 1e-5, nOutputs: 1, convWidth: 11)
-        let model = try MotifAttnModel(randomWeightsFor: config, seed: 5)
+        let model = try AttentionModel(randomWeightsFor: config, seed: 5)
         let rows = randomRows(count: 70, vocabulary: config.vocabularySize, maxLength: 60, seed: 6)
         let one = try Encoder(model: model, threads: 1, batchSize: 8).score(tokenRows: rows)
         let two = try Encoder(model: model, threads: 2, batchSize: 8).score(tokenRows: rows)

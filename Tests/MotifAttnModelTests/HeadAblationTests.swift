@@ -6,7 +6,7 @@ final class HeadAblationTests: XCTestCase {
     func testAblatingAHeadEqualsZeroingItsOutProjectionColumns() throws {
         let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 16, nHeads: 4, nLayers: 2, dFF: 32, maxLen: 64,
                                  nOutputs: 1, convWidth: 3)
-        let model = try MotifAttnModel(randomWeightsFor: config, seed: 5)
+        let model = try AttentionModel(randomWeightsFor: config, seed: 5)
         let tokenizer = try config.makeTokenizer()
         let windows = ["ACGTTGCATGACCATTGACA", "TTTACGAAGGCATCAGGATTTCAGGA", "GGCATTACCA"].map { Array($0.utf8) }
         let rows = windows.map { tokenizer.encode($0).ids }
@@ -20,7 +20,7 @@ final class HeadAblationTests: XCTestCase {
                 for column in (head * dHead)..<((head + 1) * dHead) { weight.values[row * config.dModel + column] = 0 }
             }
             tensors[name] = weight
-            let zeroed = try MotifAttnModel(config: config, tensors: tensors)
+            let zeroed = try AttentionModel(config: config, tensors: tensors)
             let expected = try Encoder(model: zeroed, threads: 1).forward(tokenRows: rows, keepAttention: false).logits
             let encoder = Encoder(model: model, threads: 2, batchSize: 2)
             for keep in [false, true] {   // the [CLS]-only last layer and the full forward

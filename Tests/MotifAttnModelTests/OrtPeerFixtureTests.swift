@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import _TestSupport
+import MotifAttnCore
 import MotifAttnIO
 import MotifAttnModel
 import MotifAttnTokenizers
@@ -13,7 +14,7 @@ final class OrtPeerFixtureTests: XCTestCase {
     /// Checks every record's logits against the peer's table (`name<TAB>logit…`, printed with 6 significant digits).
     private func checkAgainstPeer(model modelPath: String, fasta: String, table: String,
                                   file: StaticString = #filePath, line: UInt = #line) throws {
-        let model = try MotifAttnModel(contentsOf: root.appendingPathComponent(modelPath).path)
+        let model = try AttentionModel(contentsOf: root.appendingPathComponent(modelPath).path)
         let tokenizer = try model.makeTokenizer()
         let reader = try FastaRecordReader(path: root.appendingPathComponent(fasta).path)
         var names: [String] = [], rows: [[Int32]] = []

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 @testable import MotifAttnModel
-import MotifAttnIO
+import MotifAttnCore
 
 /// Checkpoints: pausing after k epochs and resuming gives the run that never stopped, bit for bit.
 final class TrainingCheckpointTests: XCTestCase {

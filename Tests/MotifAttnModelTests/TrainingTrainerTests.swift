@@ -1,5 +1,6 @@
 import XCTest
 @testable import MotifAttnModel
+import MotifAttnCore
 import MotifAttnIO
 
 /// The trainer on a small generated task: positives carry a planted 6-mer, negatives are

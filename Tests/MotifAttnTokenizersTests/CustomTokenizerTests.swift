@@ -57,7 +57,7 @@ final class CustomTokenizerTests: XCTestCase {
     func testCodonTokensRunThroughTheEncoderAndAttentionMapsBackOntoBases() throws {
         let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 16, nHeads: 2, nLayers: 2, dFF: 32, maxLen: 64,
                                  nOutputs: 1, convWidth: 3)
-        let model = try MotifAttnModel(randomWeightsFor: config, seed: 9)
+        let model = try AttentionModel(randomWeightsFor: config, seed: 9)
         let codons = CodonTokenizer()
         XCTAssertEqual(codons.vocabularySize, config.vocabularySize)
         let windows = ["ACGTTGCATGACCA", "TTTACGNNAGGCATCAGGATTTCa", "GGC"].map { Array($0.utf8) }

@@ -1,6 +1,7 @@
 // BED files (BED3 and up, narrowPeak summits; plain, gzip or bgzip), read through htslib from a file.
 import FuzzSupport
 import MotifAttnIO
+import MotifAttnCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

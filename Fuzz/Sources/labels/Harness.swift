@@ -1,6 +1,7 @@
 // Labels in a labelled FASTA header's description (`label=1`, `label=1,0,1`).
 import FuzzSupport
 import MotifAttnIO
+import MotifAttnCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

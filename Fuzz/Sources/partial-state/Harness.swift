@@ -28,7 +28,7 @@ let motifsPath: String = {
 
 let encoder: Encoder = {
     let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 8, nHeads: 2, nLayers: 1, dFF: 16, maxLen: 80)
-    return Encoder(model: try! MotifAttnModel(randomWeightsFor: config, seed: 7), threads: 1, batchSize: 8)
+    return Encoder(model: try! AttentionModel(randomWeightsFor: config, seed: 7), threads: 1, batchSize: 8)
 }()
 
 func makeAnalysis() throws -> AttentionAnalysis {

@@ -1,6 +1,7 @@
 // Region strings as given to --region and --shard: `chr`, `chr:start`, `chr:start-end` (1-based, inclusive).
 import FuzzSupport
 import MotifAttnIO
+import MotifAttnCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

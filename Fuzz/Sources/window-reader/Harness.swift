@@ -2,6 +2,7 @@
 // streaming tiling with two settings, and, for FASTA, faidx indexing and region reads.
 import FuzzSupport
 import MotifAttnIO
+import MotifAttnCore
 
 /// Reads every window (at most `limit`), checking what holds for every tile.
 func drain(_ reader: WindowReader, limit: Int = 100_000) throws {

@@ -1,6 +1,6 @@
 import Foundation
 import Dispatch
-import MotifAttnIO
+import MotifAttnCore
 import MotifAttnKernels
 
 /// One labelled sequence ready for training: its token row and one 0/1 label per output.

@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// Why a checkpoint could not be read, written or resumed from.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
 
 /// The shape of the encoder being trained: the hyper-parameters of `motifattn_torch.py`'s `MotifAttnV1`.
 ///

@@ -207,7 +207,7 @@ struct TrainCommand: ParsableCommand {
             ]
             record.counts = ["training_sequences": trainingExamples.count, "validation_sequences": validationExamples.count,
                              "best_epoch": report.bestEpoch]
-            let model = try MotifAttnModel(architecture: architecture, parameters: trainer.parameters)
+            let model = try AttentionModel(architecture: architecture, parameters: trainer.parameters)
             try model.save(to: output, extraMetadata: ["motifattn_training": TrainingMetadata(record: record, report: report).json()])
             let best = report.epochs.first { $0.epoch == report.bestEpoch }
             if unlink(checkpointPath) != 0 && errno != ENOENT {

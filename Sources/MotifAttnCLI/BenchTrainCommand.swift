@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MotifAttn
+import MotifAttnBenchmarking
 
 /// `motifattn bench-train`: training throughput of the hand-written backward pass.
 struct BenchTrainCommand: ParsableCommand {

@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
-import MotifAttnIO
+import MotifAttnCore
+import MotifAttnKernels
+import MotifAttnModel
 import MotifAttnKernels
 import MotifAttnTokenizers
 

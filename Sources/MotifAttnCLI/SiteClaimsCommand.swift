@@ -3,6 +3,7 @@ import Foundation
 import MotifAttn
 import MotifAttnAnalysis
 import MotifAttnIO
+import MotifAttnCore
 
 /// `motifattn site-claims`: how many of each motif's own sites the one-motif-per-site rule credits to it.
 struct SiteClaimsCommand: ParsableCommand {

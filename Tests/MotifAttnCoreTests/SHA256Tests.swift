@@ -1,6 +1,6 @@
 import XCTest
 import _TestSupport
-@testable import MotifAttnIO
+@testable import MotifAttnCore
 
 final class SHA256Tests: XCTestCase {
     /// FIPS 180-4 example digests.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import MotifAttnIO
+import _TestSupport
+@testable import MotifAttnCore
 
 /// Where `OutputFile` puts finished bytes: regular files atomically, streams in place, links followed.
 final class OutputFileTests: XCTestCase {

@@ -57,6 +57,16 @@ public struct BorrowedWindow {
     /// A name of its own, for windows that are whole records or reads; `nil` for tiles.
     public let name: String?
 
+    /// A window lending `bases` (they must stay valid while the window is used).
+    public init(sourceName: String, start: Int, end: Int, strand: Strand, bases: UnsafeBufferPointer<UInt8>, name: String?) {
+        self.sourceName = sourceName
+        self.start = start
+        self.end = end
+        self.strand = strand
+        self.bases = bases
+        self.name = name
+    }
+
     /// An owned copy.
     public var owned: Window {
         Window(sourceName: sourceName, start: start, end: end, strand: strand, bases: Array(bases), name: name)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MotifAttn
+import MotifAttnBenchmarking
 
 /// The ONNX Runtime peer did not run or printed no rate.
 struct PeerError: Error, CustomStringConvertible {
@@ -62,7 +63,7 @@ struct BenchEncoderCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors("bench-encoder") {
-            let loaded = try MotifAttnModel(contentsOf: model)
+            let loaded = try AttentionModel(contentsOf: model)
             let tokenizer = try loaded.makeTokenizer()
             var names: [String] = []
             var bases: [[UInt8]] = []

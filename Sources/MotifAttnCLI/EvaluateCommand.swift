@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MotifAttn
+import MotifAttnBenchmarking
 
 /// `motifattn evaluate`: precision and recall of a result folder against a planted truth.
 struct EvaluateCommand: ParsableCommand {

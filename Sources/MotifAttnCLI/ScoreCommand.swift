@@ -30,7 +30,7 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors("score") {
-            let loaded = try MotifAttnModel(contentsOf: model)
+            let loaded = try AttentionModel(contentsOf: model)
             let scorer = try WindowScorer(model: loaded, threads: threads)
             let tiled = windowing.tilingRequested
             let out = try OutputFile(path: output)

@@ -1,6 +1,7 @@
 import Foundation
 import Dispatch
-import MotifAttnIO
+import MotifAttnCore
+import MotifAttnModel
 
 /// Measures training speed (sequences per second through forward, backward and the AdamW step).
 public enum TrainingThroughput {

@@ -3,6 +3,7 @@ import Foundation
 import MotifAttn
 import MotifAttnAnalysis
 import MotifAttnIO
+import MotifAttnCore
 
 /// `motifattn classes`: the look-alike classes of a motif database, as `scan` and `analyze` pair them.
 struct ClassesCommand: ParsableCommand {
