@@ -39,10 +39,11 @@ let package = Package(
         // 4. Analyse: attention profiles, motifs, statistics, interactions, writers.
         .target(name: "MotifAttnAnalysis", dependencies: ["MotifAttnCore", "MotifAttnIO", "MotifAttnKernels"]),
         // 5. The pipeline joining the stages (scan, analyze, merge); re-exports the library.
-        .target(name: "MotifAttn", dependencies: ["MotifAttnCore", "MotifAttnIO", "MotifAttnTokenizers", "MotifAttnModel",
-                                                 "MotifAttnAnalysis"]),
+        .target(name: "MotifAttn", dependencies: ["MotifAttnCore", "MotifAttnIO", "MotifAttnTokenizers", "MotifAttnKernels",
+                                                 "MotifAttnModel", "MotifAttnAnalysis"]),
         // Throughput measurements and truth evaluation for the benchmark commands; not a library product.
-        .target(name: "MotifAttnBenchmarking", dependencies: ["MotifAttn"]),
+        .target(name: "MotifAttnBenchmarking", dependencies: ["MotifAttnCore", "MotifAttnTokenizers", "MotifAttnKernels",
+                                                             "MotifAttnModel"]),
         // The command-line tool: a thin layer over the library.
         .executableTarget(name: "MotifAttnCLI", dependencies: [
             "MotifAttn", "MotifAttnBenchmarking",
@@ -50,13 +51,13 @@ let package = Package(
         ]),
 
         // Test helpers: approximate equality, gradient checks, fixture loading.
-        .target(name: "_TestSupport", dependencies: ["MotifAttnKernels"]),
+        .target(name: "_TestSupport"),
         .testTarget(name: "MotifAttnCoreTests", dependencies: ["MotifAttnCore", "_TestSupport"]),
         .testTarget(name: "MotifAttnIOTests", dependencies: ["MotifAttnIO", "MotifAttnCore", "_TestSupport"]),
         .testTarget(name: "MotifAttnTokenizersTests", dependencies: ["MotifAttnTokenizers", "MotifAttnModel", "_TestSupport"]),
         .testTarget(name: "MotifAttnKernelsTests", dependencies: ["MotifAttnKernels", "_TestSupport"]),
         .testTarget(name: "MotifAttnModelTests", dependencies: ["MotifAttnModel", "MotifAttnCore", "MotifAttnIO", "MotifAttnTokenizers", "_TestSupport"]),
-        .testTarget(name: "MotifAttnAnalysisTests", dependencies: ["MotifAttnAnalysis", "MotifAttnCore", "MotifAttnIO", "_TestSupport"]),
+        .testTarget(name: "MotifAttnAnalysisTests", dependencies: ["MotifAttnAnalysis", "MotifAttnCore", "MotifAttnIO"]),
         .testTarget(name: "MotifAttnCLITests", dependencies: ["MotifAttn", "MotifAttnBenchmarking", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

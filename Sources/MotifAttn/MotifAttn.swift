@@ -4,6 +4,3 @@
 @_exported import MotifAttnTokenizers
 @_exported import MotifAttnModel
 @_exported import MotifAttnAnalysis
-
-/// The version written into every output's provenance.
-public let motifattnVersion = "0.1.0"

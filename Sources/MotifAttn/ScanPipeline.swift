@@ -46,6 +46,10 @@ public struct ScanSettings: Sendable {
     /// Only windows starting in this part of the genome (its start a multiple of the stride), for sharded runs.
     public var shard: Region?
 
+    /// How `scan` tiles a genome unless told otherwise: 200-base windows every 100 bases, both strands,
+    /// windows with over 10 % N skipped.
+    public static let defaultWindowOptions = WindowOptions(window: 200, stride: 100, strand: .both, maxN: 0.1)
+
     public init(genome: String, regionsPath: String?, modelPath: String, windowOptions: WindowOptions,
                 analysis: AnalysisOptions, outputFolder: String) {
         self.genome = genome

@@ -91,3 +91,38 @@ public func logistic(_ x: Float) -> Double {
     let z = Double(x)
     return z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
 }
+
+/// The table `motifattn score` writes: a provenance line, a header, then one row per record or window with
+/// each output's logit and probability (six decimals).
+///
+/// Records are named only; windows also carry chrom, start, end (0-based, half-open) and strand.
+public final class ScoreTable {
+    private let output: OutputFile
+    private let withCoordinates: Bool
+    /// Rows written so far.
+    public private(set) var rows = 0
+
+    /// Opens `output` and writes the provenance line and the header for a model with `outputs` outputs.
+    public init(output: OutputFile, outputs: Int, withCoordinates: Bool, provenance: Provenance) throws {
+        self.output = output
+        self.withCoordinates = withCoordinates
+        try output.write(provenance.line + "\n")
+        let valueColumns = outputs == 1 ? ["logit", "probability"] : (0..<outputs).flatMap { ["logit_\($0)", "probability_\($0)"] }
+        try output.write(((withCoordinates ? ["name", "chrom", "start", "end", "strand"] : ["name"]) + valueColumns)
+            .joined(separator: "\t") + "\n")
+    }
+
+    /// Writes the rows of `scored`, in order.
+    public func write(_ scored: [ScoredWindow]) throws {
+        for s in scored {
+            var fields = [s.window.label]
+            if withCoordinates { fields += [s.window.sourceName, "\(s.window.start)", "\(s.window.end)", s.window.strand.rawValue] }
+            for z in s.logits { fields += [String(format: "%.6f", z), String(format: "%.6f", logistic(z))] }
+            try output.write(fields.joined(separator: "\t") + "\n")
+        }
+        rows += scored.count
+    }
+
+    /// Finishes the file (renames it into place; checks for errors writing standard output).
+    public func commit() throws { try output.commit() }
+}

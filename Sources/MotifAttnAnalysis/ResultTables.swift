@@ -1,23 +1,6 @@
 import Foundation
 import MotifAttnCore
 
-/// Who made a result file: written as the first line `##motifattn version=… command=…` of every table.
-public struct Provenance: Sendable {
-    /// motifattn version.
-    public var version: String
-    /// The command line, as typed.
-    public var command: String
-
-    /// Creates a provenance line.
-    public init(version: String, command: String) { self.version = version; self.command = command }
-
-    /// `##motifattn version=… command=…` (tabs and newlines in the command become spaces).
-    public var line: String {
-        let clean = command.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : String($0) }.joined()
-        return "##motifattn version=\(version) command=\(clean)"
-    }
-}
-
 /// Writers of the analysis tables: provenance line, header, rows in a stable order, fixed float formats.
 ///
 /// Formats: p-, q- and E-values `%.3e`; fractions, attention and effects `%.6f`;

@@ -78,4 +78,17 @@ public enum SiteClaims {
         }
         return counts
     }
+
+    /// The `motifattn site-claims` table of `claims` (from `measure`): per motif its width, sites drawn, sites it
+    /// kept, sites nobody claimed, and the motifs that claimed the rest (`id:count`, most first; `.` for none).
+    public static func tsv(_ claims: [[Int: Int]], motifs: [Motif], sitesPerMotif: Int) -> String {
+        var text = "motif_id\tname\twidth\tsites_drawn\tkept_own\tunclaimed\tclaimed_by_others\n"
+        for (a, motif) in motifs.enumerated() {
+            let others = claims[a].filter { $0.key != a }.sorted { ($0.value, -$0.key) > ($1.value, -$1.key) }
+            let unclaimed = sitesPerMotif - claims[a].values.reduce(0, +)
+            let list = others.isEmpty ? "." : others.map { "\(motifs[$0.key].id):\($0.value)" }.joined(separator: ",")
+            text += "\(motif.id)\t\(motif.displayName)\t\(motif.width)\t\(sitesPerMotif)\t\(claims[a][a, default: 0])\t\(unclaimed)\t\(list)\n"
+        }
+        return text
+    }
 }

@@ -3,7 +3,6 @@ import Foundation
 import MotifAttnCore
 import MotifAttnKernels
 import MotifAttnModel
-import MotifAttnKernels
 import MotifAttnTokenizers
 
 /// Measures scoring speed (windows per second through tokenizer and encoder) and the OpenBLAS rate it is held against.

@@ -9,6 +9,10 @@ extension PairSpecificity: ExpressibleByArgument {}
 
 /// Options of the attention analysis shared by `scan` and `analyze`.
 struct AnalysisOptionsGroup: ParsableArguments {
+    private static let defaults = AnalysisOptions(motifsPath: "")
+    private static let scanDefaults = ScanSettings(genome: "", regionsPath: nil, modelPath: "", windowOptions: ScanSettings.defaultWindowOptions,
+                                                   analysis: defaults, outputFolder: "")
+
     @Option(help: ArgumentHelp("Model (safetensors); default: the bundled model.", valueName: "M")) var model: String?
     @Option(help: ArgumentHelp("Motif database (MEME format); default: bundled JASPAR 2026 CORE vertebrates.", valueName: "MEME"))
     var motifs: String?
@@ -16,29 +20,30 @@ struct AnalysisOptionsGroup: ParsableArguments {
             help: ArgumentHelp("Motif names and families (JASPAR TSV); default: the bundled one with the bundled motifs.", valueName: "TSV"))
     var motifTable: String?
     @Option(help: "Background windows: genomic (label 0 / outside the regions), or shuffle (dinucleotide-shuffled bound windows with their motif instances re-embedded).")
-    var background: BackgroundChoice = .genomic
+    var background: BackgroundChoice = scanDefaults.background
     @Option(name: .customLong("co-attention"),
             help: "Co-attention score of two sites: excess (attention beyond the key's mean share) or raw (largest weight).")
-    var coAttention: CoAttentionScore = .excess
+    var coAttention: CoAttentionScore = defaults.coAttention.score
     @Option(help: ArgumentHelp("Second test of a co-attention pair: epistasis (the model needs both sites: knocking both out costs less "
                                + "than the sum of knocking out each, in sampled bound windows) or mutual-best (each site is the other's "
                                + "strongest co-attention partner more often than chance).", valueName: "epistasis|mutual-best"))
-    var specificity: PairSpecificity = .epistasis
+    var specificity: PairSpecificity = defaults.pairSpecificity
     @Option(name: .customLong("epistasis-pairs"), help: "Pairs tested for epistasis: the most co-attended ones; the others are not reported.")
-    var epistasisPairs = 60
+    var epistasisPairs = defaults.epistasisPairs
     @Option(name: .customLong("epistasis-windows"), help: "Bound windows sampled per pair for the epistasis test.")
-    var epistasisWindows = 80
+    var epistasisWindows = defaults.epistasisWindows
     @OptionGroup var thresholds: InstanceThresholdOptions
     @Option(name: .customLong("motif-classes"),
             help: ArgumentHelp("Look-alike motif classes the co-attention pairs: auto (measured from the motif database, or read from its NAME.classes.tsv when made for the same settings; the bundled JASPAR has one), none (every motif alone) or a file from `motifattn classes`.",
                                valueName: "auto|none|TSV"))
-    var motifClasses = "auto"
-    @Option(name: .customLong("max-q"), help: "Largest q-value of a reported head motif.") var maxQ = 0.05
+    var motifClasses = defaults.motifClasses.label
+    @Option(name: .customLong("max-q"), help: "Largest q-value of a reported head motif.") var maxQ = defaults.maxQValue
     @Option(name: .customLong("max-motifs-per-head"), help: "Most motifs reported per head (enriched ones first, then focused ones).")
-    var maxMotifsPerHead = HeadMotifDiscovery.defaultMaxMotifsPerHead
-    @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = 1
+    var maxMotifsPerHead = defaults.maxMotifsPerHead
+    @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = scanDefaults.seed
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: ArgumentHelp("Output folder (created).", valueName: "DIR")) var out: String
+    @Option(name: [.short, .customLong("output"), .customLong("out")], help: ArgumentHelp("Output folder (created).", valueName: "DIR"))
+    var out: String
     @Flag(help: "No progress on standard error.") var quiet = false
 
     func validate() throws {

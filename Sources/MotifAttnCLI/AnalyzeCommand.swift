@@ -33,8 +33,7 @@ struct AnalyzeCommand: ParsableCommand {
         try reportingErrors("analyze") {
             if let regions {
                 var settings = ScanSettings(genome: input, regionsPath: regions, modelPath: try analysis.modelPath(),
-                                            windowOptions: WindowOptions(window: 200, stride: 100, strand: .both, maxN: 0.1,
-                                                                         threads: analysis.threads),
+                                            windowOptions: ScanSettings.defaultWindowOptions.with(threads: analysis.threads),
                                             analysis: try analysis.analysisOptions(), outputFolder: analysis.out)
                 settings.background = analysis.background
                 settings.threads = analysis.threads

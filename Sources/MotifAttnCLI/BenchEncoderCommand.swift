@@ -3,11 +3,6 @@ import Foundation
 import MotifAttn
 import MotifAttnBenchmarking
 
-/// The ONNX Runtime peer did not run or printed no rate.
-struct PeerError: Error, CustomStringConvertible {
-    var description: String
-}
-
 /// `motifattn bench-encoder`: scoring speed against ONNX Runtime on the same model and windows.
 struct BenchEncoderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,26 +36,6 @@ struct BenchEncoderCommand: ParsableCommand {
         if let peer, !FileManager.default.fileExists(atPath: peer) { throw ValidationError("--peer \(peer): no such file") }
     }
 
-    /// Runs the peer once; returns its records/s.
-    func runPeer(model: String, fasta: String, threads: Int) throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, peer!, "score", model, fasta, "--threads", "\(threads)", "--batch", "\(peerBatch)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0,
-              let last = text.split(separator: "\n").last,
-              let json = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any],
-              let rate = json["records_per_s"] as? Double else {
-            throw PeerError(description: "\(peer!) failed (exit \(process.terminationStatus)); is onnxruntime installed for \(python)?")
-        }
-        return rate
-    }
-
     func run() throws {
         try reportingErrors("bench-encoder") {
             let loaded = try AttentionModel(contentsOf: model)
@@ -85,13 +60,13 @@ struct BenchEncoderCommand: ParsableCommand {
                 peerInput = path
             }
             defer { if let peerInput { try? FileManager.default.removeItem(atPath: peerInput) } }
+            let onnx = peer.map { PeerProcess(python: python, script: $0) }
             let c = loaded.config
             let tokens = tokenizer.encode(bases[0]).ids.count
             let flops = EncoderThroughput.flopsPerWindow(config: c, tokens: tokens)
             printError(String(format: "motifattn bench-encoder: %@: d_model %d, %d heads, %d layers, d_ff %d, conv %d; %d windows of %d tokens; %.1f MFLOP per window",
                               model, c.dModel, c.nHeads, c.nLayers, c.dFF, c.convWidth, bases.count, tokens, flops / 1e6))
             print("threads\twindows\tmotifattn_windows_per_s\tort_windows_per_s\tratio\tmotifattn_gflop_per_s\tsgemm_gflop_per_s\tlogit_sum")
-            func median(_ x: [Double]) -> Double { let s = x.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
             for t in Set([1, threads]).sorted() {
                 let encoder = Encoder(model: loaded, threads: t, batchSize: batch)
                 var ours: [Double] = [], theirs: [Double] = []
@@ -100,11 +75,14 @@ struct BenchEncoderCommand: ParsableCommand {
                     let m = try EncoderThroughput.measure(encoder: encoder, tokenizer: tokenizer, windows: bases)
                     ours.append(m.windowsPerSecond)
                     logitSum = m.logitSum
-                    if let peerInput { theirs.append(try runPeer(model: model, fasta: peerInput, threads: t)) }
+                    if let onnx, let peerInput {
+                        theirs.append(try onnx.rate(arguments: ["score", model, peerInput, "--threads", "\(t)", "--batch", "\(peerBatch)"],
+                                                    key: "records_per_s"))
+                    }
                 }
                 let sgemm = EncoderThroughput.sgemmRate(config: c, tokens: tokens, batchSize: batch, threads: t)
-                let rate = median(ours)
-                let peerRate = theirs.isEmpty ? nil : median(theirs)
+                let rate = Statistics.median(ours)
+                let peerRate = theirs.isEmpty ? nil : Statistics.median(theirs)
                 printError("motifattn bench-encoder: \(t) thread(s): motifattn " + ours.map { String(format: "%.1f", $0) }.joined(separator: " ")
                            + (theirs.isEmpty ? "" : "; onnxruntime " + theirs.map { String(format: "%.1f", $0) }.joined(separator: " ")) + " windows/s")
                 print([String(t), String(bases.count), String(format: "%.1f", rate),

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import MotifAttn
-import MotifAttnAnalysis
-import MotifAttnIO
-import MotifAttnCore
 
 /// `motifattn classes`: the look-alike classes of a motif database, as `scan` and `analyze` pair them.
 struct ClassesCommand: ParsableCommand {
@@ -23,7 +20,8 @@ struct ClassesCommand: ParsableCommand {
     var motifs: String?
     @OptionGroup var thresholds: InstanceThresholdOptions
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: ArgumentHelp("Output TSV, - for standard output.", valueName: "TSV")) var out = "-"
+    @Option(name: [.short, .customLong("output"), .customLong("out")], help: ArgumentHelp("Output TSV, - for standard output.", valueName: "TSV"))
+    var output = "-"
 
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
@@ -35,11 +33,10 @@ struct ClassesCommand: ParsableCommand {
             let database = try MEMEFormat.read(path: path)
             let threshold = thresholds.threshold
             let classes = MotifClasses.measure(database.motifs, threshold: threshold, threads: threads)
-            let provenance = Provenance(version: motifattnVersion, command: CommandLine.arguments.joined(separator: " "))
-            let output = try OutputFile(path: out)
-            try output.write(classes.tsv(motifs: database.motifs, fingerprint: try MotifClasses.fingerprint(databasePath: path, threshold: threshold),
-                                         provenance: provenance))
-            try output.commit()
+            let file = try OutputFile(path: output)
+            try file.write(classes.tsv(motifs: database.motifs, fingerprint: try MotifClasses.fingerprint(databasePath: path, threshold: threshold),
+                                       provenance: .thisProcess))
+            try file.commit()
         }
     }
 }

@@ -1,13 +1,11 @@
 import ArgumentParser
 import Foundation
 import MotifAttn
-import MotifAttnKernels
 
 /// Runs a subcommand's body, turning a data error into one line on standard
 /// error (`motifattn <command>: message`) and exit status 1.
 func reportingErrors(_ command: String, _ body: () throws -> Void) throws {
-    installSignalCleanup()
-    useSingleThreadedBLAS()
+    CommandLineProcess.prepare()
     do {
         try body()
     } catch let error as ExitCode {
@@ -23,9 +21,4 @@ func reportingErrors(_ command: String, _ body: () throws -> Void) throws {
 /// Writes one line to standard error.
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
-}
-
-/// On SIGINT or SIGTERM, removes unfinished output files and exits with status 130 or 143.
-func installSignalCleanup() {
-    TemporaryFileRegistry.shared.installSignalHandlers()
 }

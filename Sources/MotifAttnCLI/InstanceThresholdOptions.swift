@@ -1,14 +1,16 @@
 import ArgumentParser
-import MotifAttnAnalysis
+import MotifAttn
 
 /// The PWM instance thresholds shared by `scan`, `analyze`, `classes` and `site-claims`.
 struct InstanceThresholdOptions: ParsableArguments {
+    private static let defaults = AnalysisOptions(motifsPath: "")
+
     @Option(name: .customLong("instance-p"), help: "Largest p-value of a motif instance (PWM scan), for motifs long enough to reach it.")
-    var instanceP = 1e-4
+    var instanceP = defaults.instancePValue
     @Option(name: .customLong("instance-recall"),
             help: "A short motif whose own sites mostly miss --instance-p gets the threshold this fraction of its sites reach (0: --instance-p for all, as FIMO).")
-    var instanceRecall = 0.0
-    @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = 1e-3
+    var instanceRecall = defaults.instanceRecall
+    @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = defaults.instanceMaxPValue
 
     func validate() throws {
         guard instanceP > 0 && instanceP < 1, instanceMaxP > 0 && instanceMaxP < 1 else {

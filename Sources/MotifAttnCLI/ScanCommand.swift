@@ -20,14 +20,19 @@ struct ScanCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("Genome FASTA (plain or bgzip; bgzip recommended).", valueName: "GENOME")) var genome: String
     @Option(help: ArgumentHelp("Bound regions (BED).", valueName: "BED")) var regions: String?
-    @Option(help: "Window length in bases.") var window = 200
-    @Option(help: "Distance between window starts in bases.") var stride = 100
-    @Option(help: "Strands to score: plus, or both.") var strand: StrandChoice = .both
-    @Option(name: .customLong("max-n"), help: "Skip windows whose fraction of N bases is above this.") var maxN = 0.1
+    private static let windowDefaults = ScanSettings.defaultWindowOptions
+    private static let defaults = ScanSettings(genome: "", regionsPath: nil, modelPath: "", windowOptions: windowDefaults,
+                                               analysis: AnalysisOptions(motifsPath: ""), outputFolder: "")
+
+    @Option(help: "Window length in bases.") var window = windowDefaults.window
+    @Option(help: "Distance between window starts in bases.") var stride = windowDefaults.stride
+    @Option(help: "Strands to score: plus, or both.") var strand: StrandChoice = windowDefaults.strand
+    @Option(name: .customLong("max-n"), help: "Skip windows whose fraction of N bases is above this.") var maxN = windowDefaults.maxN
     @Option(name: .customLong("bound-fraction"), help: "Without --regions: fraction of windows (top by score) called bound.")
-    var boundFraction = 0.01
-    @Option(name: .customLong("max-bound"), help: "Most bound windows analysed (a seeded sample beyond).") var maxBound = 5_000
-    @Option(name: .customLong("max-background"), help: "Most background windows analysed (a seeded sample beyond).") var maxBackground = 5_000
+    var boundFraction = defaults.boundFraction
+    @Option(name: .customLong("max-bound"), help: "Most bound windows analysed (a seeded sample beyond).") var maxBound = defaults.maxBound
+    @Option(name: .customLong("max-background"), help: "Most background windows analysed (a seeded sample beyond).")
+    var maxBackground = defaults.maxBackground
     @Flag(help: "Write mergeable statistics (scores.tsv, partial.state) for `motifattn merge` instead of final results; needs --regions.")
     var partial = false
     @Option(help: ArgumentHelp("Only windows starting in this part of the genome (chr:start-end, 1-based; start-1 a multiple of --stride).",
@@ -39,6 +44,13 @@ struct ScanCommand: ParsableCommand {
         guard window > 0, stride > 0 else { throw ValidationError("--window and --stride must be at least 1 base") }
         guard boundFraction > 0 && boundFraction < 0.5 else { throw ValidationError("--bound-fraction must be between 0 and 0.5") }
         guard maxBound > 0, maxBackground > 0 else { throw ValidationError("--max-bound and --max-background must be positive") }
+        guard maxN >= 0 && maxN <= 1 else { throw ValidationError("--max-n must be a fraction between 0 and 1") }
+        if partial && regions == nil {
+            throw ValidationError("--partial needs --regions: without regions the bound windows are the top scores of the whole genome")
+        }
+        if let shard {
+            do { _ = try RegionParser.parse(shard) } catch { throw ValidationError("--shard: \(error)") }
+        }
     }
 
     func run() throws {

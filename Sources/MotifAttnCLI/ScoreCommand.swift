@@ -20,7 +20,7 @@ struct ScoreCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("FASTA (plain, gzip or bgzip; - for standard input), or SAM/BAM/CRAM.", valueName: "INPUT")) var input: String
     @OptionGroup var windowing: WindowOptionsGroup
     @Option(help: "Threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output TSV (- for standard output).", valueName: "OUT"))
+    @Option(name: [.short, .customLong("output"), .customLong("out")], help: ArgumentHelp("Output TSV (- for standard output).", valueName: "OUT"))
     var output = "-"
     @Flag(help: "No progress on standard error.") var quiet = false
 
@@ -33,20 +33,11 @@ struct ScoreCommand: ParsableCommand {
             let loaded = try AttentionModel(contentsOf: model)
             let scorer = try WindowScorer(model: loaded, threads: threads)
             let tiled = windowing.tilingRequested
-            let out = try OutputFile(path: output)
-            let outputs = loaded.config.nOutputs
-            let command = CommandLine.arguments.joined(separator: " ")
-            try out.write("##motifattn version=\(motifattnVersion) command=\(command)\n")
-            let valueColumns = outputs == 1 ? ["logit", "probability"] : (0..<outputs).flatMap { ["logit_\($0)", "probability_\($0)"] }
-            try out.write(((tiled ? ["name", "chrom", "start", "end", "strand"] : ["name"]) + valueColumns).joined(separator: "\t") + "\n")
+            let table = try ScoreTable(output: try OutputFile(path: output), outputs: loaded.config.nOutputs, withCoordinates: tiled,
+                                       provenance: .thisProcess)
             let progress = ProgressMeter(command: "score", unit: "windows", quiet: quiet)
             let write: ([ScoredWindow]) throws -> Void = { scored in
-                for s in scored {
-                    var fields = [s.window.label]
-                    if tiled { fields += [s.window.sourceName, "\(s.window.start)", "\(s.window.end)", s.window.strand.rawValue] }
-                    for z in s.logits { fields += [String(format: "%.6f", z), String(format: "%.6f", logistic(z))] }
-                    try out.write(fields.joined(separator: "\t") + "\n")
-                }
+                try table.write(scored)
                 progress.advance(by: scored.count)
             }
             if tiled {
@@ -58,7 +49,7 @@ struct ScoreCommand: ParsableCommand {
                 try scorer.scoreAll(source: input, next: { try reader.next()?.window }, consume: write)
             }
             guard progress.count > 0 else { throw ScoringError.noSequences(path: input) }
-            try out.commit()
+            try table.commit()
             progress.finish()
         }
     }

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import MotifAttn
-import MotifAttnAnalysis
-import MotifAttnIO
-import MotifAttnCore
 
 /// `motifattn site-claims`: how many of each motif's own sites the one-motif-per-site rule credits to it.
 struct SiteClaimsCommand: ParsableCommand {
@@ -29,7 +26,8 @@ struct SiteClaimsCommand: ParsableCommand {
           help: "Count every motif with an instance covering a drawn site, not only the one the co-attention keeps.")
     var everyPassing = false
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: ArgumentHelp("Output TSV, - for standard output.", valueName: "TSV")) var out = "-"
+    @Option(name: [.short, .customLong("output"), .customLong("out")], help: ArgumentHelp("Output TSV, - for standard output.", valueName: "TSV"))
+    var output = "-"
 
     func validate() throws {
         guard threads > 0, sites > 0 else { throw ValidationError("--threads and --sites must be at least 1") }
@@ -44,16 +42,9 @@ struct SiteClaimsCommand: ParsableCommand {
             let threshold = thresholds.threshold
             let claims = SiteClaims.measure(database.motifs, threshold: threshold, settings: settings, threads: threads,
                                             everyPassing: everyPassing)
-            let output = try OutputFile(path: out)
-            var text = "motif_id\tname\twidth\tsites_drawn\tkept_own\tunclaimed\tclaimed_by_others\n"
-            for (a, motif) in database.motifs.enumerated() {
-                let others = claims[a].filter { $0.key != a }.sorted { ($0.value, -$0.key) > ($1.value, -$1.key) }
-                let unclaimed = sites - claims[a].values.reduce(0, +)
-                let list = others.isEmpty ? "." : others.map { "\(database.motifs[$0.key].id):\($0.value)" }.joined(separator: ",")
-                text += "\(motif.id)\t\(motif.displayName)\t\(motif.width)\t\(sites)\t\(claims[a][a, default: 0])\t\(unclaimed)\t\(list)\n"
-            }
-            try output.write(text)
-            try output.commit()
+            let file = try OutputFile(path: output)
+            try file.write(SiteClaims.tsv(claims, motifs: database.motifs, sitesPerMotif: sites))
+            try file.commit()
         }
     }
 }

@@ -5,6 +5,8 @@ extension StrandChoice: ExpressibleByArgument {}
 
 /// The flags that choose what is read and how it is cut into windows (shared by `windows`, `score`, `scan`).
 struct WindowOptionsGroup: ParsableArguments {
+    private static let defaults = WindowOptions()
+
     @Option(name: .customLong("regions"), help: ArgumentHelp("BED file of regions to read (0-based, half-open).", valueName: "BED"))
     var regionsFile: String?
 
@@ -15,7 +17,7 @@ struct WindowOptionsGroup: ParsableArguments {
     var windowLength: Int?
 
     /// Window length in bases.
-    var window: Int { windowLength ?? 200 }
+    var window: Int { windowLength ?? Self.defaults.window }
 
     /// Whether any option asked for tiling into windows or for regions (`score` then scores windows, not whole records).
     var tilingRequested: Bool { windowLength != nil || stride != nil || regionsFile != nil || !regionStrings.isEmpty }
@@ -27,7 +29,7 @@ struct WindowOptionsGroup: ParsableArguments {
     var strand: StrandChoice = .plus
 
     @Option(name: .customLong("max-n"), help: "Skip windows whose fraction of N bases is above this.")
-    var maxN: Double = 0.1
+    var maxN: Double = defaults.maxN
 
     @Option(help: ArgumentHelp("Reference FASTA to decode CRAM.", valueName: "REF"))
     var reference: String?
@@ -36,7 +38,7 @@ struct WindowOptionsGroup: ParsableArguments {
     var excludeFlags: String = "UNMAP,SECONDARY,QCFAIL,DUP"
 
     @Option(name: .customLong("min-mapq"), help: ArgumentHelp("Drop reads with a mapping quality below this.", valueName: "Q"))
-    var minMapq: Int = 0
+    var minMapq: Int = defaults.minMappingQuality
 
     func validate() throws {
         guard window > 0 else { throw ValidationError("--window must be at least 1 base") }

@@ -25,7 +25,7 @@ struct WindowsCommand: ParsableCommand {
     @Option(help: "Threads for BGZF/BAM/CRAM decompression.")
     var threads: Int = 1
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output file (- for standard output).", valueName: "OUT"))
+    @Option(name: [.short, .customLong("output"), .customLong("out")], help: ArgumentHelp("Output file (- for standard output).", valueName: "OUT"))
     var output: String = "-"
 
     func validate() throws {
@@ -38,7 +38,7 @@ struct WindowsCommand: ParsableCommand {
                                           warningHandler: { printError("motifattn windows: \($0)") })
             let out = try OutputFile(path: output)
             if format == .tsv {
-                try out.write("##motifattn version=\(motifattnVersion) command=\(CommandLine.arguments.joined(separator: " "))\n")
+                try out.write(Provenance.thisProcess.line + "\n")
                 try out.write(WindowTextFormat.tsvHeader)
             }
             let format = format

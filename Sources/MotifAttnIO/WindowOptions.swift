@@ -45,6 +45,13 @@ public struct WindowOptions: Sendable, Hashable {
         self.minMappingQuality = minMappingQuality
     }
 
+    /// The same options with `threads` decompression threads.
+    public func with(threads: Int) -> WindowOptions {
+        var copy = self
+        copy.threads = threads
+        return copy
+    }
+
     /// Parses SAM flags written as samtools accepts them: a number (`1796`, `0x704`)
     /// or comma-separated names (`UNMAP,SECONDARY,QCFAIL,DUP`). Returns `nil` when unrecognised.
     public static func parseFlags(_ text: String) -> Int? {

@@ -8,15 +8,24 @@ public enum MatrixLayout: Sendable {
     case transposed
 }
 
-/// `C = alpha · op(A) · op(B) + beta · C` on row-major matrices through OpenBLAS `cblas_sgemm`.
+/// `C = alpha · op(A) · op(B) + beta · C` on row-major matrices through OpenBLAS `cblas_sgemm`: the one
+/// matrix product of the encoder and the trainer.
 ///
 /// Shapes: op(A) is `m×k`, op(B) is `k×n`, C is `m×n`; `lda`, `ldb`, `ldc` are the row strides
-/// as stored (so a column block of a wider matrix can be passed with its full row stride).
+/// as stored (so a column block of a wider matrix, e.g. one head's slice of the stacked Q, K, V rows,
+/// can be passed with its full row stride). With `k == 0` the product is empty and C becomes `beta · C`.
 @inline(__always)
 public func matrixProduct(_ transA: MatrixLayout, _ transB: MatrixLayout, m: Int, n: Int, k: Int,
                           alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                           b: UnsafePointer<Float>, ldb: Int,
                           beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        for i in 0..<m {
+            for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] }
+        }
+        return
+    }
     cblas_sgemm(CblasRowMajor,
                 transA == .asStored ? CblasNoTrans : CblasTrans,
                 transB == .asStored ? CblasNoTrans : CblasTrans,
@@ -44,8 +53,10 @@ public func matrixProductReference(_ transA: MatrixLayout, _ transB: MatrixLayou
 
 /// Makes OpenBLAS run each call on the calling thread only, and stops the idle worker threads
 /// it started when it loaded (they would otherwise spin for a while, taking a core from short jobs).
+/// The one BLAS-threading switch: the encoder and the trainer call it when they start.
 ///
-/// motifattn parallelises over batches itself, so results do not depend on the thread count.
+/// motifattn parallelises over batches itself, so results do not depend on the thread count, and
+/// training threads (each running its own products) do not oversubscribe the cores.
 public func useSingleThreadedBLAS() {
     singleThreadedBLAS
 }

@@ -146,7 +146,7 @@ public final class Trainer {
     private func planWorkspaces(tokens: Int) {
         let threads = min(settings.threads, shardGradients.count)
         if workspaces.count == threads, let first = workspaces.first, first.tokenCapacity >= tokens { return }
-        TrainingGEMM.useSingleThreadedLibrary()
+        useSingleThreadedBLAS()
         workspaces = (0..<threads).map { _ in
             let workspace = TrainingWorkspace(architecture: architecture, batchCapacity: settings.shardSize, tokenCapacity: tokens)
             workspace.headDiversityWeight = settings.headDiversity

@@ -92,16 +92,16 @@ enum TrainingOps {
         if let bias {
             for r in 0..<rows { (out + r * outWidth).update(from: bias, count: outWidth) }
         }
-        TrainingGEMM.multiply(m: rows, n: outWidth, k: inWidth, input, lda: inWidth,
-                              weight, ldb: inWidth, transposeB: true, out, ldc: outWidth, beta: bias == nil ? 0 : 1)
+        matrixProduct(.asStored, .transposed, m: rows, n: outWidth, k: inWidth,
+                      a: input, lda: inWidth, b: weight, ldb: inWidth, beta: bias == nil ? 0 : 1, c: out, ldc: outWidth)
     }
 
     /// dOut [N, m] → dWeight [m, n] += dOutᵀ·in, dBias [m] += Σ rows, dInput [N, n] = (or += when accumulating) dOut·W.
     static func linearBackward(dInput: Pointer?, accumulateInput: Bool, dWeight: Pointer, dBias: Pointer?,
                                dOut: ReadPointer, input: ReadPointer, weight: ReadPointer,
                                rows: Int, inWidth: Int, outWidth: Int) {
-        TrainingGEMM.multiply(m: outWidth, n: inWidth, k: rows, dOut, lda: outWidth, transposeA: true,
-                              input, ldb: inWidth, dWeight, ldc: inWidth, beta: 1)
+        matrixProduct(.transposed, .asStored, m: outWidth, n: inWidth, k: rows,
+                      a: dOut, lda: outWidth, b: input, ldb: inWidth, beta: 1, c: dWeight, ldc: inWidth)
         if let dBias {
             for r in 0..<rows {
                 let g = dOut + r * outWidth
@@ -109,8 +109,8 @@ enum TrainingOps {
             }
         }
         if let dInput {
-            TrainingGEMM.multiply(m: rows, n: inWidth, k: outWidth, dOut, lda: outWidth,
-                                  weight, ldb: inWidth, dInput, ldc: inWidth, beta: accumulateInput ? 1 : 0)
+            matrixProduct(.asStored, .asStored, m: rows, n: inWidth, k: outWidth,
+                          a: dOut, lda: outWidth, b: weight, ldb: inWidth, beta: accumulateInput ? 1 : 0, c: dInput, ldc: inWidth)
         }
     }
 
@@ -187,11 +187,11 @@ enum TrainingOps {
             for h in 0..<heads {
                 let q = qkv + b * T * stride + h * dh, k = q + d, v = q + 2 * d
                 let p = probabilities + (b * heads + h) * Q * T
-                TrainingGEMM.multiply(m: Q, n: T, k: dh, q, lda: stride, k, ldb: stride, transposeB: true,
-                                      p, ldc: T, alpha: scale)
+                matrixProduct(.asStored, .transposed, m: Q, n: T, k: dh, alpha: scale,
+                              a: q, lda: stride, b: k, ldb: stride, c: p, ldc: T)
                 for i in 0..<Q { maskedSoftmax(p + i * T, keep: keep, lowered: lowered, count: T) }
-                TrainingGEMM.multiply(m: Q, n: dh, k: T, p, lda: T, v, ldb: stride,
-                                      out + b * Q * d + h * dh, ldc: d)
+                matrixProduct(.asStored, .asStored, m: Q, n: dh, k: T,
+                              a: p, lda: T, b: v, ldb: stride, c: out + b * Q * d + h * dh, ldc: d)
             }
         }
     }
@@ -212,8 +212,9 @@ enum TrainingOps {
                 let dq = dQKV + b * T * stride + h * dh, dk = dq + d, dv = dq + 2 * d
                 let p = probabilities + (b * heads + h) * Q * T
                 let dO = dOut + b * Q * d + h * dh
-                TrainingGEMM.multiply(m: Q, n: T, k: dh, dO, lda: d, v, ldb: stride, transposeB: true, scratch, ldc: T)
-                TrainingGEMM.multiply(m: T, n: dh, k: Q, p, lda: T, transposeA: true, dO, ldb: d, dv, ldc: stride)
+                matrixProduct(.asStored, .transposed, m: Q, n: T, k: dh,
+                              a: dO, lda: d, b: v, ldb: stride, c: scratch, ldc: T)
+                matrixProduct(.transposed, .asStored, m: T, n: dh, k: Q, a: p, lda: T, b: dO, ldb: d, c: dv, ldc: stride)
                 if let diversity, let isPad {
                     for other in 0..<heads {
                         let a = diversity[(b * heads + h) * heads + other]
@@ -225,9 +226,10 @@ enum TrainingOps {
                     }
                 }
                 for i in 0..<Q { softmaxBackward(UnsafePointer(p + i * T), scratch + i * T, count: T) }
-                TrainingGEMM.multiply(m: Q, n: dh, k: T, scratch, lda: T, k, ldb: stride, dq, ldc: stride, alpha: scale)
-                TrainingGEMM.multiply(m: T, n: dh, k: Q, scratch, lda: T, transposeA: true, q, ldb: stride,
-                                      dk, ldc: stride, alpha: scale)
+                matrixProduct(.asStored, .asStored, m: Q, n: dh, k: T, alpha: scale,
+                              a: scratch, lda: T, b: k, ldb: stride, c: dq, ldc: stride)
+                matrixProduct(.transposed, .asStored, m: T, n: dh, k: Q, alpha: scale,
+                              a: scratch, lda: T, b: q, ldb: stride, c: dk, ldc: stride)
             }
         }
     }

@@ -1,0 +1,258 @@
+import Foundation
+import MotifAttnCore
+import MotifAttnIO
+import MotifAttnModel
+import MotifAttnTokenizers
+
+/// Where `motifattn train` takes its labelled sequences from.
+public enum TrainingSource: Sendable, Equatable {
+    /// A labelled FASTA (`label=0|1` in each header), with an optional labelled validation FASTA.
+    case labelledFASTA(train: String, valid: String?)
+    /// A genome and its bound regions (BED or narrowPeak); background from `TrainingSettings.negatives`.
+    case genome(path: String, peaks: String)
+
+    /// The file the training sequences are read from (named in errors).
+    public var path: String {
+        switch self {
+        case .labelledFASTA(let train, _): return train
+        case .genome(let path, _): return path
+        }
+    }
+}
+
+/// Everything `motifattn train` needs: data, validation split, architecture, optimisation and where to write.
+public struct TrainingSettings: Sendable {
+    /// The training sequences.
+    public var source: TrainingSource
+    /// Background with a genome source: dinucleotide shuffles, GC-matched genome windows or a FASTA file.
+    public var negatives: NegativeSource = .shuffle
+    /// Window length in bases with a genome source.
+    public var window = 200
+    /// Chromosomes held out for validation (genome source).
+    public var validationChromosomes: [String] = []
+    /// Fraction held out for validation at random when neither a validation FASTA nor chromosomes are given.
+    public var validationFraction = 0.1
+    /// The network's shape; `maxLen` is raised to the longest sequence's token count when `automaticMaxLen` is set.
+    public var architecture = TrainingArchitecture()
+    /// Whether `architecture.maxLen` becomes max(256, the longest sequence's token count).
+    public var automaticMaxLen = true
+    /// Optimisation: batch size, epochs, learning rate, schedule, early stopping, seed, threads.
+    public var trainer = TrainerSettings()
+    /// The model file to write (safetensors; `-` for standard output).
+    public var outputPath: String
+    /// The checkpoint written after every epoch.
+    public var checkpointPath: String
+    /// Continue the run whose checkpoint is at `checkpointPath`.
+    public var resume = false
+    /// Pause after this many epochs of this run, keeping the checkpoint.
+    public var stopAfterEpochs: Int?
+    /// No progress on standard error.
+    public var quiet = false
+
+    /// Settings with the default architecture and optimisation.
+    public init(source: TrainingSource, outputPath: String, checkpointPath: String? = nil) {
+        self.source = source
+        self.outputPath = outputPath
+        self.checkpointPath = checkpointPath ?? Self.defaultCheckpointPath(forModel: outputPath)
+    }
+
+    /// `OUT.checkpoint.safetensors` beside a model file `OUT.safetensors`.
+    public static func defaultCheckpointPath(forModel output: String) -> String {
+        let stem = output.hasSuffix(".safetensors") ? String(output.dropLast(".safetensors".count)) : output
+        return stem + ".checkpoint.safetensors"
+    }
+
+    /// The settings as recorded in the model's metadata (`motifattn_training.parameters`).
+    var recordedParameters: [String: String] {
+        let a = architecture, t = trainer
+        return [
+            "k": "\(a.k)", "token_stride": "\(a.stride)", "conv_width": "\(a.convWidth)", "d_model": "\(a.dModel)",
+            "heads": "\(a.nHeads)", "layers": "\(a.nLayers)", "d_ff": "\(a.dFF)", "max_len": "\(a.maxLen)",
+            "epochs": "\(t.epochs)", "batch_size": "\(t.batchSize)", "lr": "\(t.optimiser.learningRate)",
+            "weight_decay": "\(t.optimiser.weightDecay)", "warmup": "\(t.warmupFraction)", "clip_norm": "\(t.maxGradientNorm)",
+            "patience": "\(t.patience)", "head_diversity": "\(t.headDiversity)", "seed": "\(t.seed)", "threads": "\(t.threads)",
+            "negatives": negatives.label, "window": "\(window)",
+        ]
+    }
+}
+
+/// Errors of the training pipeline that are not about one input file.
+public enum TrainingPipelineError: Error, CustomStringConvertible, Equatable {
+    /// The architecture's numbers do not fit together.
+    case architecture(String)
+
+    public var description: String {
+        switch self {
+        case .architecture(let reason): return "cannot build the model: \(reason)"
+        }
+    }
+}
+
+/// What a finished (or paused) training run did.
+public struct TrainingOutcome: Sendable {
+    /// The epochs, best epoch and early-stopping state.
+    public var report: TrainingReport
+    /// Training and validation sequences.
+    public var trainingSequences: Int
+    public var validationSequences: Int
+    /// Whether the run paused (`stopAfterEpochs`) instead of writing the model.
+    public var paused: Bool { report.paused }
+}
+
+/// `motifattn train` as a library call: reads and splits the sequences, tokenizes them, trains with
+/// checkpoints after every epoch (resumable), and writes the model with its training metadata.
+///
+/// The model file records no clock times or speeds, and its command line leaves out the options that
+/// only steer the run (`--resume`, `--stop-after`, `--quiet`), so the same settings, seed and thread count
+/// write a byte-identical file, interrupted and resumed or not.
+public final class TrainingPipeline {
+    public let settings: TrainingSettings
+    private var record: RunRecord
+
+    /// - Parameter commandLine: the command line recorded in the model's metadata.
+    public init(settings: TrainingSettings, commandLine: [String] = CommandLine.arguments) {
+        self.settings = settings
+        record = RunRecord(command: "train", commandLine: Self.modelDefiningArguments(commandLine))
+    }
+
+    /// The command line without the options that only steer the run (they do not change the model).
+    public static func modelDefiningArguments(_ arguments: [String]) -> [String] {
+        var kept: [String] = [], i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a == "--resume" || a == "--quiet" || a.hasPrefix("--stop-after=") { i += 1; continue }
+            if a == "--stop-after" { i += 2; continue }
+            kept.append(a)
+            i += 1
+        }
+        return kept
+    }
+
+    /// Trains and writes the model (unless paused); progress and notes go to standard error unless quiet.
+    @discardableResult
+    public func run() throws -> TrainingOutcome {
+        let s = settings
+        let progress = ProgressMeter(command: "train", unit: "epochs", total: s.trainer.epochs, quiet: s.quiet)
+        if s.resume && !FileManager.default.fileExists(atPath: s.checkpointPath) {
+            throw CheckpointError.missing(file: s.checkpointPath)
+        }
+        let (training, validation) = try readSequences(warning: { progress.message($0) })
+        let source = s.source.path
+        try TrainingData.checkBothClasses(training, source: source)
+
+        // Architecture and examples.
+        var architecture = s.architecture
+        architecture.nOutputs = training[0].labels.count
+        let tokenizer = try KmerTokenizer(k: architecture.k, stride: architecture.stride)
+        if s.automaticMaxLen {
+            let longest = (training + validation).map { tokenizer.tokenCount(forLength: $0.bases.count) }.max() ?? 2
+            architecture.maxLen = max(256, longest)
+        }
+        if let problem = architecture.problem() { throw TrainingPipelineError.architecture(problem) }
+        let validationSource: String
+        if case .labelledFASTA(_, let valid?) = s.source { validationSource = valid } else { validationSource = source }
+        let trainingExamples = try TrainingData.examples(training, tokenizer: tokenizer, maxLen: architecture.maxLen, source: source)
+        let validationExamples = try TrainingData.examples(validation, tokenizer: tokenizer, maxLen: architecture.maxLen,
+                                                           source: validationSource)
+        progress.message("\(trainingExamples.count) training and \(validationExamples.count) validation sequences, "
+                         + "\(architecture.nOutputs) output(s)")
+
+        // Training, with a checkpoint after every epoch.
+        var resumed: TrainingCheckpoint?
+        if s.resume {
+            let saved = try TrainingCheckpoint.read(path: s.checkpointPath)
+            if let reason = saved.mismatch(architecture: architecture, settings: s.trainer,
+                                           training: trainingExamples, validation: validationExamples) {
+                throw CheckpointError.mismatch(file: s.checkpointPath, reason: reason)
+            }
+            resumed = saved
+            progress.message("resuming after epoch \(saved.completedEpochs) of \(s.trainer.epochs) from \(s.checkpointPath)")
+        } else if FileManager.default.fileExists(atPath: s.checkpointPath) {
+            progress.message("\(s.checkpointPath) from an earlier run will be replaced (--resume continues it)")
+        }
+        let firstEpoch = resumed?.completedEpochs ?? 0
+        let trainer = Trainer(architecture: architecture, settings: s.trainer)
+        var checkpointError: Error?
+        let report = record.time("train") {
+            trainer.train(training: trainingExamples, validation: validationExamples, resumingFrom: resumed, progress: { epoch in
+                progress.message(epoch.progressLine)
+                progress.advance()
+            }, afterEpoch: { state in
+                do { try state.write(to: s.checkpointPath) } catch {
+                    checkpointError = error
+                    return false
+                }
+                return s.stopAfterEpochs.map { state.completedEpochs - firstEpoch < $0 } ?? true
+            })
+        }
+        progress.finish()
+        if let checkpointError { throw checkpointError }
+        let outcome = TrainingOutcome(report: report, trainingSequences: trainingExamples.count,
+                                      validationSequences: validationExamples.count)
+        if report.paused {
+            progress.message("stopped after epoch \(report.epochs.count) of \(s.trainer.epochs); continue with --resume from \(s.checkpointPath)")
+            return outcome
+        }
+
+        // The model file, then the checkpoint is no longer needed.
+        var finalSettings = s
+        finalSettings.architecture = architecture
+        record.parameters = finalSettings.recordedParameters
+        record.counts = ["training_sequences": trainingExamples.count, "validation_sequences": validationExamples.count,
+                         "best_epoch": report.bestEpoch]
+        let model = try AttentionModel(architecture: architecture, parameters: trainer.parameters)
+        try model.save(to: s.outputPath, extraMetadata: ["motifattn_training": TrainingMetadata(record: record, report: report).json()])
+        if unlink(s.checkpointPath) != 0 && errno != ENOENT {
+            progress.message("\(s.checkpointPath): cannot remove the checkpoint (\(String(cString: strerror(errno))))")
+        }
+        let best = report.epochs.first { $0.epoch == report.bestEpoch }
+        progress.message("wrote \(s.outputPath) (best epoch \(report.bestEpoch)"
+                         + "\(best?.validationAUROC.map { String(format: ", validation AUROC %.4f", $0) } ?? ""))")
+        return outcome
+    }
+
+    /// The training and validation sequences, with the inputs recorded for the model's metadata.
+    private func readSequences(warning: @escaping (String) -> Void) throws -> ([LabelledSequence], [LabelledSequence]) {
+        let s = settings
+        switch s.source {
+        case .labelledFASTA(let train, let valid):
+            try record.addInput(role: "train", path: train)
+            let all = try TrainingData.readLabelledFASTA(path: train)
+            if let valid {
+                try record.addInput(role: "valid", path: valid)
+                return (all, try TrainingData.readLabelledFASTA(path: valid))
+            }
+            return try TrainingData.split(all, validationChromosomes: [], validationFraction: s.validationFraction, seed: s.trainer.seed)
+        case .genome(let genome, let peaks):
+            try record.addInput(role: "genome", path: genome)
+            try record.addInput(role: "peaks", path: peaks)
+            let regions = try BEDReader.read(path: peaks)
+            if case .file(let path) = s.negatives { try record.addInput(role: "negatives", path: path) }
+            let all = try TrainingData.fromPeaks(genome: genome, peaks: regions, window: s.window, negatives: s.negatives,
+                                                 seed: s.trainer.seed, threads: s.trainer.threads, warning: warning)
+            return try TrainingData.split(all, validationChromosomes: s.validationChromosomes,
+                                          validationFraction: s.validationFraction, seed: s.trainer.seed)
+        }
+    }
+}
+
+extension EpochSummary {
+    /// The epoch's one-line progress report: loss, validation metrics and speed.
+    public var progressLine: String {
+        let auroc = validationAUROC.map { String(format: "%.4f", $0) } ?? "n/a"
+        let auprc = validationAUPRC.map { String(format: "%.4f", $0) } ?? "n/a"
+        return String(format: "epoch %d: loss %.4f, validation AUROC %@, AUPRC %@, %.0f sequences/s, %.1f steps/s",
+                      epoch, trainingLoss, auroc, auprc, sequencesPerSecond, stepsPerSecond)
+    }
+}
+
+extension NegativeSource {
+    /// `shuffle`, `genomic` or the file's path, as given on the command line (`init(argument:)` reads it back).
+    public var label: String {
+        switch self {
+        case .shuffle: return "shuffle"
+        case .genomic: return "genomic"
+        case .file(let path): return path
+        }
+    }
+}
