@@ -45,3 +45,69 @@ public struct EpistasisTest: Sendable, Equatable {
         return result
     }
 }
+
+extension PairWindowSamples {
+    /// The epistasis test (`EpistasisTest`) of the first `maxPairs` pairs by co-attention elevation (smallest
+    /// elevation p-value of any of the pair's rows, then largest effect), among the pairs with at least
+    /// `minimumWindows` sampled windows. Each row's p-value becomes the larger of its elevation p-value and its
+    /// pair's epistasis p-value; rows of pairs not tested get 1.
+    ///
+    /// - Parameters:
+    ///   - rows: the tested co-attention rows; `motifs` are the instance motifs their ids name (row motif
+    ///     ids are looked up in it; `self` was filled with indices into it).
+    ///   - firstLogits: the model's first logit of each window it is given, in order. It receives, per
+    ///     sampled window of each tested pair, three knocked-out copies (site A, site B, both), every random
+    ///     base drawn from a seed made of the window's hash and the pair, so the result does not depend on
+    ///     threads or batching.
+    public func testEpistasis(_ rows: [Interaction], motifs: [Motif], maxPairs: Int, minimumWindows: Int,
+                              firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
+        let index = Dictionary(motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let n = motifs.count
+        func pairKey(_ row: Interaction) -> Int? {
+            guard let a = index[row.motifA], let b = index[row.motifB] else { return nil }
+            return min(a, b) * n + max(a, b)
+        }
+        var strongest: [Int: (p: Double, effect: Double)] = [:]
+        for row in rows {
+            guard let key = pairKey(row) else { continue }
+            let effect = row.effect.isNaN ? -1 : row.effect
+            if let seen = strongest[key], (seen.p, -seen.effect) <= (row.elevationPValue, -effect) { continue }
+            strongest[key] = (row.elevationPValue, effect)
+        }
+        let candidates = strongest.sorted { ($0.value.p, -$0.value.effect, $0.key) < ($1.value.p, -$1.value.effect, $1.key) }
+            .map(\.key)
+            .filter { entries($0 / n, $0 % n).count >= minimumWindows }
+            .prefix(maxPairs)
+        // Three knocked-out copies per sampled window: site A, site B, both.
+        var variants: [[UInt8]] = []
+        var plan: [(key: Int, logit: Float)] = []
+        for key in candidates {
+            for entry in entries(key / n, key % n) {
+                let stored = window(entry.window)
+                let seed = StableHash.mix(stored.priority ^ StableHash.mix(UInt64(key)))
+                for (v, sites) in [entry.sitesA, entry.sitesB, entry.sitesA + entry.sitesB].enumerated() {
+                    variants.append(EpistasisTest.knockedOut(stored.bases, sites: sites, seed: seed &+ UInt64(v)))
+                }
+                plan.append((key, stored.logit))
+            }
+        }
+        let logits = try firstLogits(variants)
+        precondition(logits.count == variants.count, "one logit per knocked-out window")
+        var interactions: [Int: [Double]] = [:]
+        for (k, entry) in plan.enumerated() {
+            let withoutA = logits[3 * k], withoutB = logits[3 * k + 1], withoutBoth = logits[3 * k + 2]
+            interactions[entry.key, default: []].append(Double(entry.logit) - Double(withoutA) - Double(withoutB) + Double(withoutBoth))
+        }
+        let tests = interactions.mapValues { EpistasisTest(interactions: $0) }
+        return rows.map { row in
+            var row = row
+            if let key = pairKey(row), let test = tests[key] {
+                row.epistasis = test
+                row.pValue = max(row.elevationPValue, test.pValue)
+            } else {
+                row.pValue = 1
+            }
+            return row
+        }
+    }
+}

@@ -1,8 +1,7 @@
 import Foundation
-import MotifAttnIO
-import MotifAttnCore
-import MotifAttnModel
-import MotifAttnTokenizers
+
+// A trained model's parameters and a saved model's tensors are the same tensors under the same
+// PyTorch `state_dict` names; these convert between the trainer's and the file's types.
 
 extension ModelConfig {
     /// The v1 config of a model with `architecture`'s shape (epsilon written as its shortest decimal, 1e-05 not 9.99e-06).
@@ -43,54 +42,5 @@ extension AttentionModel {
         var metadata = extraMetadata
         metadata["motifattn"] = try config.jsonString()
         try Safetensors.write(tensors: tensors, metadata: metadata, path: path)
-    }
-}
-
-/// What `motifattn train` stores in a model's metadata (key `motifattn_training`): how it was made and how it did.
-///
-/// Only what the model depends on: no clock times or speeds, so that the same command, seed and thread
-/// count write a byte-identical file (also when the run was interrupted and resumed); progress on
-/// standard error gives the speeds.
-public struct TrainingMetadata: Codable, Sendable {
-    /// Metrics of one epoch.
-    public struct Epoch: Codable, Sendable {
-        public var epoch: Int
-        public var trainingLoss: Double
-        public var validationLoss: Double?
-        public var validationAUROC: Double?
-        public var validationAUPRC: Double?
-    }
-
-    public var motifattnVersion: String
-    /// The command line, without the options that only steer the run (`--resume`, `--stop-after`, `--quiet`).
-    public var commandLine: [String]
-    public var inputs: [RunRecord.InputFile]
-    public var parameters: [String: String]
-    public var counts: [String: Int]
-    public var epochs: [Epoch]
-    public var bestEpoch: Int
-    public var stoppedEarly: Bool
-
-    /// The metadata of a finished run.
-    public init(record: RunRecord, report: TrainingReport) {
-        motifattnVersion = record.version
-        commandLine = record.commandLine
-        inputs = record.inputs
-        parameters = record.parameters
-        counts = record.counts
-        epochs = report.epochs.map {
-            Epoch(epoch: $0.epoch, trainingLoss: $0.trainingLoss, validationLoss: $0.validationLoss,
-                  validationAUROC: $0.validationAUROC, validationAUPRC: $0.validationAUPRC)
-        }
-        bestEpoch = report.bestEpoch
-        stoppedEarly = report.stoppedEarly
-    }
-
-    /// Compact JSON with sorted keys.
-    public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }

@@ -1,0 +1,37 @@
+import Foundation
+import MotifAttnAnalysis
+
+extension AttentionAnalysis {
+    /// The report page's content for `results`.
+    public func reportContent(_ results: AnalysisResults, title: String, summary: [(String, String)]) -> ReportContent {
+        let motifs = results.headMotifs.prefix(40).map { m -> ReportContent.HeadMotif in
+            var target: [[Double]]?
+            if let match = m.bestMatch {
+                let motif = database.motifs[match.targetIndex]
+                target = (match.orientation == .minus ? motif.reverseComplement : motif).probabilities
+            }
+            return ReportContent.HeadMotif(id: m.motif.id, layer: m.head.layer, head: m.head.head, consensus: m.motif.consensus,
+                                           sites: m.sites, qValue: m.qValue, matrix: m.motif.probabilities,
+                                           matchID: m.bestMatch?.targetID, matchName: m.bestMatch?.targetName,
+                                           matchQValue: m.bestMatch?.qValue, matchMatrix: target, matchOffset: m.bestMatch?.offset ?? 0)
+        }
+        let interactionRows = results.interactions.prefix(30).map { i in
+            // A class of look-alikes shows as its representative's name and the class size: "ELK4 (+51)".
+            func name(_ own: String, _ members: [String]) -> String { members.count > 1 ? "\(own) (+\(members.count - 1))" : own }
+            return [i.motifA, name(i.nameA, i.membersA), i.motifB, name(i.nameB, i.membersB), i.headLabel, "\(i.boundCount)", String(format: "%.3f", i.meanBound),
+             String(format: "%.3f", i.meanBackground), String(format: "%.3f", i.effect),
+             i.epistasis.map { String(format: "%.2f", $0.mean) } ?? "NA", String(format: "%.2e", i.qValue),
+             String(format: "%.0f", i.medianDistance), i.orientation]
+        }
+        let headRows = results.heads.map { h in
+            ["\(h.head.layer)", "\(h.head.head)", String(format: "%.2f", h.meanEntropy), String(format: "%.2f", h.redundancy),
+             h.collapsed ? "yes" : "no", h.prune ? "yes" : "no", h.importance.map { String(format: "%.4f", $0) } ?? "NA"]
+        }
+        return ReportContent(title: title, summary: summary, headMotifs: Array(motifs),
+                             interactionColumns: ["motif_a", "name_a", "motif_b", "name_b", "head", "n_bound", "mean_bound",
+                                                  "mean_background", "effect", "epistasis", "q_value", "median_distance", "orientation"],
+                             interactionRows: interactionRows,
+                             headColumns: ["layer", "head", "entropy_bits", "redundancy", "collapsed", "prune", "importance"],
+                             headRows: headRows, windows: results.reportWindows)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// Settings of the attention analysis (per-head motifs, co-attention pairs, head diagnostics).
+public struct AnalysisOptions: Sendable {
+    /// Motif database in MEME format (default: the bundled JASPAR CORE vertebrates).
+    public var motifsPath: String
+    /// JASPAR-style TSV with names and TF families (optional).
+    public var annotationsPath: String?
+    /// Largest q-value of a reported head motif.
+    public var maxQValue: Double = 0.05
+    /// Most motifs reported per head.
+    public var maxMotifsPerHead = HeadMotifDiscovery.defaultMaxMotifsPerHead
+    /// Largest p-value of a motif instance (FIMO's 1e-4), for motifs long enough to reach it with most of their sites.
+    public var instancePValue = 1e-4
+    /// Fraction of a short motif's own sites its instance threshold admits (`InstanceThreshold.recall`; 0, the default:
+    /// `instancePValue` for every motif, as FIMO).
+    public var instanceRecall = 0.0
+    /// Loosest instance threshold a short motif gets (`InstanceThreshold.ceiling`).
+    public var instanceMaxPValue = 1e-3
+    /// Settings of the co-attention statistics.
+    public var coAttention = CoAttentionSettings()
+    /// Threads for scanning motif instances.
+    public var threads = 1
+    /// Top-scoring bound windows kept for the report's heat maps.
+    public var reportWindows = 6
+    /// Fraction of bound windows whose logits are recomputed with each head ablated (head importance);
+    /// windows are chosen by a hash of their position, so shards choose the same ones. 0 turns it off.
+    public var ablationFraction = 0.1
+    /// Keep only the best-matching motif of overlapping instances (`MotifInstance.bestPerSite`).
+    public var oneMotifPerSite = true
+    /// Look-alike motif classes the co-attention pairs (`MotifClasses`).
+    public var motifClasses: MotifClassesChoice = .automatic
+    /// Which motifs' instances the co-attention pairs (`InstanceSource`).
+    public var instances: InstanceSource = .database
+    /// The second test of a co-attention pair, "is it specific?" (`PairSpecificity`).
+    public var pairSpecificity: PairSpecificity = .epistasis
+    /// Bound windows per pair sampled for the epistasis test (`PairWindowSamples`).
+    public var epistasisWindows = 80
+    /// Pairs tested for epistasis: the first this many by co-attention elevation; other pairs are not reported.
+    public var epistasisPairs = 60
+    /// Rows of `interactions.tsv` with a larger q-value are left out (1 writes every tested row).
+    public var interactionMaxQValue = 0.05
+    /// Most rows written to `interactions.tsv` (the most significant ones).
+    public var maxInteractionRows = 5000
+
+    public init(motifsPath: String, annotationsPath: String? = nil) {
+        self.motifsPath = motifsPath
+        self.annotationsPath = annotationsPath
+    }
+
+    /// The classes setting as recorded in `run.json` and partial-scan fingerprints (`MotifClassesChoice.label`).
+    public var motifClassesLabel: String { motifClasses.label }
+
+    /// The per-motif instance threshold these options describe.
+    public var instanceThreshold: InstanceThreshold {
+        InstanceThreshold(pValue: instancePValue, recall: instanceRecall, ceiling: instanceMaxPValue)
+    }
+}
+
+/// Which motifs the co-attention finds instances of (`--instances`).
+///
+/// Discovered motifs are the head motifs of the same run, so `discovered` and `both` need them before the
+/// co-attention starts: `analyze` then reads its input twice (`AnalyzePipeline`), the first time for the
+/// head motifs only. Discovered motifs are short and come from a few hundred sites; their instance
+/// threshold is the width-aware one of the head-motif rescans (`InstanceThreshold` with recall 0.5).
+/// A discovered motif joins the look-alike class of its best database match when that match has
+/// q ≤ `AnalysisOptions.maxQValue`, so its sites count with the database motifs of that TF.
+public enum InstanceSource: String, Sendable, CaseIterable {
+    /// Instances of the database motifs (FIMO-style scan), the default.
+    case database
+    /// Instances of the head motifs discovered in the run.
+    case discovered
+    /// Both: database and discovered motifs.
+    case both
+
+    /// Whether the discovered head motifs are scanned, so the run needs them before the co-attention.
+    public var needsDiscoveredMotifs: Bool { self != .database }
+}
+
+/// How a co-attention pair is tested for specificity, the second of its two tests (the first: is its
+/// co-attention elevated?). The row's p-value is the larger of the two (intersection–union).
+public enum PairSpecificity: String, Sendable, CaseIterable {
+    /// The model needs both sites: knocking them out together costs less than the sum of knocking out
+    /// each (`EpistasisTest`, a Wilcoxon signed-rank test over the pair's sampled bound windows). Only the first
+    /// `AnalysisOptions.epistasisPairs` pairs by elevation are tested; the others are not reported.
+    case epistasis
+    /// The two sites are each other's strongest co-attention partner in more bound windows than chance
+    /// (binomial test against the rate of all instance pairs).
+    case mutualBest = "mutual-best"
+}
+
+/// Which look-alike classes of database motifs the co-attention pairs.
+public enum MotifClassesChoice: Sendable, Equatable {
+    /// Every motif is its own class.
+    case none
+    /// Classes measured from the database at the analysis's instance thresholds (`MotifClasses.measure`), or
+    /// read from `DATABASE.classes.tsv` next to the database when that file was made for the same database
+    /// and settings (the bundled JASPAR has one).
+    case automatic
+    /// Classes read from a file written by `motifattn classes`.
+    case file(String)
+
+    /// The choice as written on the command line and in fingerprints: `auto`, `none` or the file's path.
+    public init(label: String) {
+        switch label {
+        case "auto": self = .automatic
+        case "none": self = .none
+        default: self = .file(label)
+        }
+    }
+
+    /// `auto`, `none` or the file's path (`init(label:)` reads it back).
+    public var label: String {
+        switch self {
+        case .none: return "none"
+        case .automatic: return "auto"
+        case .file(let path): return path
+        }
+    }
+}
