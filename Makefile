@@ -45,8 +45,9 @@ apt:
 build: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product motifattn --scratch-path $(SCRATCH) $(CPU_FLAGS)
 
-## test: the whole suite, optimised (-c release with testable imports) in its own build folder
+## test: the module layout check, then the whole suite, optimised (-c release with testable imports) in its own build folder
 test: test-deps
+	python3 scripts/check_imports.py
 	$(SWIFT) test -c release --scratch-path .build-test
 
 ## fuzz: build the harnesses in Fuzz/ (address sanitizer) and run each for FUZZ_SECONDS (FUZZ_JOBS at a time)

@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "MotifAttnKernelsTests", dependencies: ["MotifAttnKernels", "_TestSupport"]),
         .testTarget(name: "MotifAttnModelTests", dependencies: ["MotifAttnModel", "MotifAttnCore", "MotifAttnIO", "MotifAttnTokenizers", "_TestSupport"]),
         .testTarget(name: "MotifAttnAnalysisTests", dependencies: ["MotifAttnAnalysis", "MotifAttnCore", "MotifAttnIO"]),
+        .testTarget(name: "MotifAttnBenchmarkingTests", dependencies: ["MotifAttnBenchmarking"]),
         .testTarget(name: "MotifAttnCLITests", dependencies: ["MotifAttn", "MotifAttnBenchmarking", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,7 +1,6 @@
 import Foundation
 import XCTest
-import MotifAttnBenchmarking
-@testable import MotifAttn
+@testable import MotifAttnBenchmarking
 
 final class TruthEvaluationTests: XCTestCase {
     private var folder: URL!
