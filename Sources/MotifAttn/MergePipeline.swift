@@ -4,32 +4,6 @@ import MotifAttnIO
 import MotifAttnCore
 import MotifAttnModel
 
-/// Errors of sharded scans.
-public enum ScanError: Error, CustomStringConvertible {
-    /// A shard must start where the whole-genome tiling starts a window.
-    case shardNotAligned(shard: String, stride: Int)
-    /// The shard names a sequence the genome does not have.
-    case unknownShardContig(shard: String, genome: String)
-    /// `--partial` without regions: bound windows would need every shard's scores.
-    case partialNeedsRegions
-    /// `merge` was given no parts.
-    case noParts
-    /// The scan pairs database motif instances only (`--instances discovered|both` is `analyze`'s, on a labelled FASTA).
-    case discoveredInstancesUnsupported
-
-    public var description: String {
-        switch self {
-        case .discoveredInstancesUnsupported:
-            return "the genome scan pairs database motif instances only; --instances discovered|both works with analyze on a labelled FASTA"
-        case .shardNotAligned(let shard, let stride): return "\(shard): a shard must start at a multiple of --stride (\(stride)) bases (0-based)"
-        case .unknownShardContig(let shard, let genome): return "\(shard): \(genome) has no such sequence"
-        case .partialNeedsRegions:
-            return "--partial needs --regions: without them bound windows are the top-scoring ones of the whole genome, which no shard can know"
-        case .noParts: return "no partial results given"
-        }
-    }
-}
-
 /// The format of `scan --partial` outputs.
 public enum PartialScan {
     /// First string of `partial.state`.

@@ -49,7 +49,11 @@ struct ScanCommand: ParsableCommand {
             throw ValidationError("--partial needs --regions: without regions the bound windows are the top scores of the whole genome")
         }
         if let shard {
-            do { _ = try RegionParser.parse(shard) } catch { throw ValidationError("--shard: \(error)") }
+            let region: Region
+            do { region = try RegionParser.parse(shard) } catch { throw ValidationError("--shard: \(error)") }
+            guard region.start % stride == 0 else {
+                throw ValidationError("--shard \(shard): a shard must start where a window starts, 1 + a multiple of --stride (\(stride))")
+            }
         }
     }
 

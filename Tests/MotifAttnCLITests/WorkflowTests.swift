@@ -108,8 +108,9 @@ final class WorkflowTests: XCTestCase {
         let folder = try CLIRunner.folder(for: self)
         let genome = Self.root.appendingPathComponent("Tests/Fixtures/genomes/lambda_virus.fa.gz").path
         let result = try CLIRunner.motifattn(["scan", genome, "--partial", "--quiet", "--out", folder.appendingPathComponent("p").path])
-        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertEqual(result.status, 64, result.stderr)  // a usage error, found before any work
         XCTAssertTrue(result.stderr.contains("--partial needs --regions"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("p").path))
     }
 
     func testMisalignedShardIsRefused() throws {
@@ -118,7 +119,8 @@ final class WorkflowTests: XCTestCase {
         let peaks = Self.root.appendingPathComponent("Reference/demo/peaks.bed").path
         let result = try CLIRunner.motifattn(["scan", genome, "--regions", peaks, "--partial", "--shard", "chr1:51-1000", "--quiet",
                                               "--out", folder.appendingPathComponent("p").path])
-        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertEqual(result.status, 64, result.stderr)
         XCTAssertTrue(result.stderr.contains("multiple of --stride"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("p").path))
     }
 }
