@@ -166,6 +166,7 @@ enum AnalysisReport {
         record.parameters["max_motifs_per_head"] = "\(options.maxMotifsPerHead)"
         record.parameters["co_attention_score"] = options.coAttention.score.rawValue
         record.parameters["one_motif_per_site"] = "\(options.oneMotifPerSite)"
+        for (name, value) in options.headMotifs.values { record.parameters[PartialScan.headMotifPrefix + name] = value }
         record.counts["bound_windows_analysed"] = results.boundWindows
         record.counts["background_windows_analysed"] = results.backgroundWindows
         record.counts["head_motifs"] = results.headMotifs.count

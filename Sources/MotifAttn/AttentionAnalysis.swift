@@ -29,7 +29,7 @@ public final class AttentionAnalysis {
     private let scanners: [InstanceScanner]
     /// Database scanner for the sites re-embedded in shuffled background (`instances(in:)`).
     private let reembeddingScanner: MotifScanner
-    let discovery = HeadMotifDiscovery()
+    let discovery: HeadMotifDiscovery
     let diagnostics = HeadDiagnosticsAccumulator()
     let coAttention: CoAttentionAccumulator
     /// Sampled bound windows per pair, for the epistasis test (nil with the mutual-best test).
@@ -50,6 +50,7 @@ public final class AttentionAnalysis {
     public init(encoder: Encoder, options: AnalysisOptions, discovered: [HeadMotif] = [], message: ((String) -> Void)? = nil) throws {
         self.encoder = encoder
         self.options = options
+        discovery = HeadMotifDiscovery(settings: options.headMotifs)
         config = encoder.config
         tokenizer = try config.makeTokenizer()
         var database = try MEMEFormat.read(path: options.motifsPath)
@@ -264,7 +265,7 @@ public final class AttentionAnalysis {
                 let comparator = MotifComparator(targets: database.motifs)
                 // Database classes: a head's motifs matching look-alikes of one factor are reported once.
                 let factor = databaseClasses.representative
-                headMotifs = discovery.motifs(maxQValue: options.maxQValue, maxMotifsPerHead: options.maxMotifsPerHead, comparator: comparator,
+                headMotifs = discovery.motifs(maxQValue: options.maxQValue, comparator: comparator,
                                               sameFactor: { factor[$0] })
                 matches = headMotifs.flatMap(\.matches)
             } else {

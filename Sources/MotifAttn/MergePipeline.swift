@@ -8,6 +8,8 @@ import MotifAttnModel
 public enum PartialScan {
     /// First string of `partial.state`.
     static let magic = "motifattn-partial-scan-2"
+    /// Prefix of the head-motif settings in fingerprints and `run.json` parameters.
+    static let headMotifPrefix = "head_motifs."
     /// The state file's name in a part's folder.
     public static let stateFile = "partial.state"
 
@@ -23,7 +25,7 @@ public enum PartialScan {
             "instance_p=\(a.instancePValue)", "instance_recall=\(a.instanceRecall)", "instance_max_p=\(a.instanceMaxPValue)", "motif_classes=\(a.motifClassesLabel)", "max_q=\(a.maxQValue)", "max_motifs_per_head=\(a.maxMotifsPerHead)", "co_attention=\(a.coAttention.score.rawValue)",
             "specificity=\(a.pairSpecificity.rawValue)", "epistasis_windows=\(a.epistasisWindows)", "epistasis_pairs=\(a.epistasisPairs)",
             "one_motif_per_site=\(a.oneMotifPerSite)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
-        ]
+        ] + a.headMotifs.values.map { "\(headMotifPrefix)\($0.name)=\($0.value)" }
         return fields.joined(separator: "|")
     }
 }
@@ -114,7 +116,7 @@ public final class MergePipeline {
         options.coAttention.score = settings.coAttention
         options.oneMotifPerSite = settings.oneMotifPerSite
         options.pairSpecificity = settings.specificity
-        options.maxMotifsPerHead = settings.maxMotifsPerHead
+        options.headMotifs = settings.headMotifs
         options.epistasisWindows = settings.epistasisWindows
         options.epistasisPairs = settings.epistasisPairs
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: options)
@@ -161,7 +163,8 @@ public final class MergePipeline {
         var instanceRecall = 0.0, instanceMaxP = 1e-3
         var motifClasses = MotifClassesChoice.automatic
         var coAttention = CoAttentionScore.excess, oneMotifPerSite = true
-        var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = 60, maxMotifsPerHead = HeadMotifDiscovery.defaultMaxMotifsPerHead
+        var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = 60
+        var headMotifs = HeadMotifSettings()
         var parameters: [String: String] = [:]
     }
 
@@ -182,11 +185,14 @@ public final class MergePipeline {
             case "max_q": settings.maxQ = Double(value) ?? 0.05
             case "co_attention": settings.coAttention = CoAttentionScore(rawValue: value) ?? .excess
             case "one_motif_per_site": settings.oneMotifPerSite = value == "true"
-            case "max_motifs_per_head": settings.maxMotifsPerHead = Int(value) ?? HeadMotifDiscovery.defaultMaxMotifsPerHead
+            case "max_motifs_per_head": settings.headMotifs.maxMotifsPerHead = Int(value) ?? settings.headMotifs.maxMotifsPerHead
             case "specificity": settings.specificity = PairSpecificity(rawValue: value) ?? .epistasis
             case "epistasis_windows": settings.epistasisWindows = Int(value) ?? 80
             case "epistasis_pairs": settings.epistasisPairs = Int(value) ?? 60
-            default: break
+            default:
+                if key.hasPrefix(PartialScan.headMotifPrefix) {
+                    try? settings.headMotifs.set(String(key.dropFirst(PartialScan.headMotifPrefix.count)), to: value)
+                }
             }
         }
         settings.parameters["motifs"] = nil

@@ -8,8 +8,13 @@ public struct AnalysisOptions: Sendable {
     public var annotationsPath: String?
     /// Largest q-value of a reported head motif.
     public var maxQValue: Double = 0.05
-    /// Most motifs reported per head.
-    public var maxMotifsPerHead = HeadMotifDiscovery.defaultMaxMotifsPerHead
+    /// Thresholds and rules of head-motif discovery.
+    public var headMotifs = HeadMotifSettings()
+    /// Most motifs reported per head (`headMotifs.maxMotifsPerHead`).
+    public var maxMotifsPerHead: Int {
+        get { headMotifs.maxMotifsPerHead }
+        set { headMotifs.maxMotifsPerHead = newValue }
+    }
     /// Largest p-value of a motif instance (FIMO's 1e-4), for motifs long enough to reach it with most of their sites.
     public var instancePValue = 1e-4
     /// Fraction of a short motif's own sites its instance threshold admits (`InstanceThreshold.recall`; 0, the default:

@@ -42,31 +42,23 @@ import MotifAttnCore
 /// Last, `expectationRounds` rounds of expectation maximisation over every position of the kept
 /// regions re-estimate the matrix from its sites' mix of bases (`expectationMaximized`).
 public final class HeadMotifDiscovery {
-    /// Default of the most motifs reported per head. A head that attends one factor strongly also focuses on many words
-    /// of its variants and surroundings, each seeding a motif of its own, so a weakly attended factor's words can come
-    /// late in its head's list; the places bound the report's length and the refinement's time.
-    public static let defaultMaxMotifsPerHead = 15
+    /// Default of the most motifs reported per head (`HeadMotifSettings.maxMotifsPerHead`).
+    public static let defaultMaxMotifsPerHead = HeadMotifSettings().maxMotifsPerHead
 
+    /// Every threshold and rule of the discovery. Those used while windows are added (regions, words, the site
+    /// reservoir) must not change once the first window is in; the others act when `motifs` is called.
+    public var settings: HeadMotifSettings
     /// Word length k.
-    public let wordLength: Int
-    /// Relative threshold of `AttentionRegions.find`.
-    public let relativeThreshold: Double
-    /// Shortest high-attention region.
-    public let minLength: Int
-    /// Widest motif grown from chained words.
-    public let maxMotifWidth: Int
-    /// Width in bases of the running mean applied to each profile before regions are found (1: none).
-    public let smoothing: Int
-    /// High-attention regions kept per head (bound windows) for refining motifs from their sites.
-    public let siteReservoir: Int
-    /// Bases kept on each side of a region, and added around a refined motif's sites.
-    public let siteFlank: Int
-    /// Rounds of PWM rescanning after the consensus round of a motif's refinement (0: none).
-    public let refinementRounds: Int
-    /// Largest p-value of a site found by a PWM rescan of the refinement.
-    public let sitePValue: Double
-    /// Rounds of expectation maximisation over all positions of the kept regions after the rescans (0: none).
-    public let expectationRounds: Int
+    public var wordLength: Int { settings.wordLength }
+    var relativeThreshold: Double { settings.relativeThreshold }
+    var minLength: Int { settings.minimumRegionLength }
+    var maxMotifWidth: Int { settings.maxMotifWidth }
+    var smoothing: Int { settings.smoothing }
+    var siteReservoir: Int { settings.siteReservoir }
+    var siteFlank: Int { settings.siteFlank }
+    var refinementRounds: Int { settings.refinementRounds }
+    var sitePValue: Double { settings.sitePValue }
+    var expectationRounds: Int { settings.expectationRounds }
     /// Rule of the rescans' per-matrix threshold: `sitePValue`, loosened for a matrix too short for half its own
     /// sites to reach it (a 6-column word matrix cannot reach 1e-4 at all), up to 1e-3.
     var siteThreshold: InstanceThreshold { InstanceThreshold(pValue: sitePValue, recall: 0.5, ceiling: max(sitePValue, 1e-3)) }
@@ -79,22 +71,11 @@ public final class HeadMotifDiscovery {
     /// Background windows seen.
     public internal(set) var backgroundWindows = 0
 
-    /// Creates an empty accumulator.
-    public init(wordLength: Int = 6, relativeThreshold: Double = 0.2, minLength: Int = 5, maxMotifWidth: Int = 25, smoothing: Int = 5,
-                siteReservoir: Int = 4000, siteFlank: Int = 6, refinementRounds: Int = 2, sitePValue: Double = 1e-4,
-                expectationRounds: Int = 3) {
-        precondition(smoothing >= 1, "smoothing must be at least 1 base")
-        self.expectationRounds = expectationRounds
-        self.refinementRounds = refinementRounds
-        self.sitePValue = sitePValue
-        self.siteReservoir = siteReservoir
-        self.siteFlank = siteFlank
-        self.maxMotifWidth = maxMotifWidth
-        self.smoothing = smoothing
-        precondition(wordLength >= 3 && wordLength <= 15, "word length must be 3...15")
-        self.wordLength = wordLength
-        self.relativeThreshold = relativeThreshold
-        self.minLength = minLength
+    /// Creates an empty accumulator with `settings`.
+    public init(settings: HeadMotifSettings = HeadMotifSettings()) {
+        precondition(settings.smoothing >= 1, "smoothing must be at least 1 base")
+        precondition(settings.wordLength >= 3 && settings.wordLength <= 15, "word length must be 3...15")
+        self.settings = settings
     }
 
     /// Number of word counters held (at most `heads · 4^k / 2`).
@@ -250,14 +231,12 @@ public final class HeadMotifDiscovery {
     ///
     /// - Parameters:
     ///   - maxQValue: words with a larger q-value are not used.
-    ///   - maxMotifsPerHead: at most this many motifs per head.
     ///   - comparator: when given, each motif's database matches are filled in.
-    ///   - useFocus: also seed motifs from words the head focuses on without enrichment in bound windows.
     ///   - sameFactor: with a comparator, the look-alike class of a database motif (an index into the
     ///     comparator's targets); a motif whose best match (q ≤ `maxQValue`) falls in the class of an earlier
     ///     motif of the same head repeats that motif and is left out, without taking one of the head's places.
-    public func motifs(maxQValue: Double = 0.05, maxMotifsPerHead: Int = HeadMotifDiscovery.defaultMaxMotifsPerHead, comparator: MotifComparator? = nil,
-                       useFocus: Bool = true, sameFactor: ((Int) -> Int)? = nil) -> [HeadMotif] {
+    public func motifs(maxQValue: Double = 0.05, comparator: MotifComparator? = nil, sameFactor: ((Int) -> Int)? = nil) -> [HeadMotif] {
+        let maxMotifsPerHead = settings.maxMotifsPerHead
         let total = boundWindows + backgroundWindows
         guard total > 0 else { return [] }
         var tests: [WordTest] = []
@@ -289,11 +268,12 @@ public final class HeadMotifDiscovery {
             }
             let candidates = tests.filter { $0.head == head }
             var pool = candidates.filter(enriched).sorted { ($0.p, $0.word) < ($1.p, $1.word) }
-            if useFocus {
+            if settings.seedsFromFocus {
                 pool += candidates.filter { !enriched($0) && $0.focusQ <= maxQValue }.sorted { ($0.focusP, $0.word) < ($1.focusP, $1.word) }
             }
             pruneRegions(head)
-            let support = ExtensionSupport(regions: regions[head] ?? [], k: wordLength)
+            let support = ExtensionSupport(regions: regions[head] ?? [], k: wordLength, minimumShare: settings.extensionSupport,
+                                           minimumEdge: settings.extensionMinimumEdge)
             var number = 0
             var factorsSeen = Set<Int>()
             while let seed = pool.first, number < maxMotifsPerHead {
@@ -319,14 +299,15 @@ public final class HeadMotifDiscovery {
                 // the consensus round, and failing that the word matrix starts the PWM rounds.
                 let core = 2 * wordLength
                 let motif = refine(group.consensus, head: head, id: id)
-                    ?? (group.consensus.count > core ? refine(group.consensus(aroundSeed: core), head: head, id: id) : nil)
+                    ?? (settings.retryChainMiddle && group.consensus.count > core
+                        ? refine(group.consensus(aroundSeed: core), head: head, id: id) : nil)
                     ?? rescanned(group.motif(id: id), head: head)
                 var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
                                       boundFraction: Double(seed.bound) / boundTotal, backgroundFraction: Double(seed.background) / backgroundTotal,
                                       pValue: seed.p, qValue: seed.q, focusFraction: Double(seed.bound + seed.background) / Double(max(1, seed.present)),
                                       expectedFraction: seed.expected, focusPValue: seed.focusP, focusQValue: seed.focusQ)
                 if let comparator { found.matches = comparator.compare(motif) }
-                if let sameFactor, let match = found.bestMatch, match.qValue <= maxQValue,
+                if settings.oneMotifPerFactor, let sameFactor, let match = found.bestMatch, match.qValue <= maxQValue,
                    !factorsSeen.insert(sameFactor(match.targetIndex)).inserted {
                     continue
                 }

@@ -19,12 +19,13 @@ extension HeadMotifDiscovery {
     /// whose score has p ≤ `sitePValue` (`siteThreshold` for short matrices): the matrix is then learnt from the sites rather than from
     /// their resemblance to one consensus, so degenerate positions keep their mix of bases. A round that
     /// finds fewer than `minimumSites` sites keeps the previous matrix.
-    func refine(_ consensus: [Int], head: HeadIndex, id: String, minimumSites: Int = 10) -> Motif? {
+    func refine(_ consensus: [Int], head: HeadIndex, id: String) -> Motif? {
+        let minimumSites = settings.minimumSites
         pruneRegions(head)
         let kept = regions[head] ?? []
         let sequences = kept.map(\.codes)
         let width = consensus.count
-        let allowed = width <= wordLength ? 0 : max(1, width / 6)
+        let allowed = width <= wordLength && settings.exactOneWordConsensus ? 0 : max(1, width / 6)
         let reverse = consensus.reversed().map { 3 - $0 }
         var sites: [RegionSite] = []
         for (index, sequence) in sequences.enumerated() where sequence.count >= width {
@@ -44,13 +45,14 @@ extension HeadMotifDiscovery {
         }
         sites = distinct(sites, kept)
         guard sites.count >= minimumSites else { return nil }
-        return rescanned(alignedMotif(sites, in: sequences, id: id), head: head, minimumSites: minimumSites)
+        return rescanned(alignedMotif(sites, in: sequences, id: id), head: head)
     }
 
     /// `motif` after `refinementRounds` PWM rescans of the head's kept regions (see `refine`); a round
     /// that finds fewer than `minimumSites` sites keeps the motif it started from. When a rescan found
     /// sites, the result is re-estimated by `expectationMaximized`, unless that moved it to another motif.
-    func rescanned(_ start: Motif, head: HeadIndex, minimumSites: Int = 10) -> Motif {
+    func rescanned(_ start: Motif, head: HeadIndex) -> Motif {
+        let minimumSites = settings.minimumSites
         pruneRegions(head)
         let kept = regions[head] ?? []
         let sequences = kept.map(\.codes)
@@ -75,7 +77,7 @@ extension HeadMotifDiscovery {
         let estimated = expectationMaximized(motif, in: ordered, background: background, siteShare: Double(sitesFound) / Double(kept.count))
         // The estimate must stay the same motif: a head's other, more frequent motif can pull it over to itself
         // (a CRE motif of the default model drifted to the MARE sites of Bach1::Mafk in the same head).
-        return estimated.isSameMotif(as: motif) ? estimated : motif
+        return estimated.isSameMotif(as: motif, minimumCorrelation: settings.expectationSameMotifCorrelation) ? estimated : motif
     }
 
     /// The motif re-estimated from every position of every kept region, each weighted by its posterior

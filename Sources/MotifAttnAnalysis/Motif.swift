@@ -79,12 +79,12 @@ public struct Motif: Sendable, Hashable {
 
     /// Whether `other`, of the same width, is this motif re-estimated rather than another one: the mean Pearson
     /// correlation of facing columns, over the columns of `other` with at least 0.5 bits, is at least 0.9.
-    func isSameMotif(as other: Motif) -> Bool {
+    func isSameMotif(as other: Motif, minimumCorrelation: Double = 0.9) -> Bool {
         guard width == other.width else { return false }
         let informative = other.probabilities.indices.filter { Motif.columnInformation(other.probabilities[$0]) >= 0.5 }
         guard !informative.isEmpty else { return true }
         let mean = informative.reduce(0) { $0 + MotifComparator.columnCorrelation(probabilities[$1], other.probabilities[$1]) } / Double(informative.count)
-        return mean >= 0.9
+        return mean >= minimumCorrelation
     }
 }
 

@@ -76,13 +76,15 @@ struct ExtensionSupport {
     let k: Int
     /// Occurrences of each k-mer and (k + 1)-mer (either strand) in the regions, indexed by their 2-bit codes.
     private var kmers: [Int32], longer: [Int32]
+    /// Smallest share of the edge's occurrences that continue with the new base (0: every extension passes).
+    let minimumShare: Double
     /// Fewest regions holding the edge k bases for the test to apply (a rarer edge is let through).
-    static let minimumEdge = 10
-    /// Smallest share of the edge's occurrences that continue with the new base.
-    static let minimumShare = 0.4
+    let minimumEdge: Int
 
-    init(regions: [HeadMotifDiscovery.KeptRegion], k: Int) {
+    init(regions: [HeadMotifDiscovery.KeptRegion], k: Int, minimumShare: Double, minimumEdge: Int) {
         self.k = k
+        self.minimumShare = minimumShare
+        self.minimumEdge = minimumEdge
         kmers = [Int32](repeating: 0, count: 1 << (2 * k))
         longer = [Int32](repeating: 0, count: 1 << (2 * (k + 1)))
         for region in regions {
@@ -108,7 +110,7 @@ struct ExtensionSupport {
         guard bases.count == k + 1, let whole = Self.code(bases) else { return true }
         let edge = whole >> 2
         let seen = Int(kmers[edge])
-        guard seen >= Self.minimumEdge else { return true }
-        return Double(longer[whole]) >= Self.minimumShare * Double(seen)
+        guard minimumShare > 0, seen >= minimumEdge else { return true }
+        return Double(longer[whole]) >= minimumShare * Double(seen)
     }
 }

@@ -40,6 +40,11 @@ struct AnalysisOptionsGroup: ParsableArguments {
     @Option(name: .customLong("max-q"), help: "Largest q-value of a reported head motif.") var maxQ = defaults.maxQValue
     @Option(name: .customLong("max-motifs-per-head"), help: "Most motifs reported per head (enriched ones first, then focused ones).")
     var maxMotifsPerHead = defaults.maxMotifsPerHead
+    @Option(name: .customLong("analysis-setting"),
+            help: ArgumentHelp("Set a threshold or rule of head-motif discovery, NAME=VALUE (repeatable; flags take on|off). "
+                               + "Names and defaults: " + defaults.headMotifs.values.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+                               + ". For ablations; docs/analysis.md explains each.", valueName: "NAME=VALUE"))
+    var analysisSettings: [String] = []
     @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = scanDefaults.seed
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(name: [.short, .customLong("output"), .customLong("out")], help: ArgumentHelp("Output folder (created).", valueName: "DIR"))
@@ -53,6 +58,24 @@ struct AnalysisOptionsGroup: ParsableArguments {
             throw ValidationError("--epistasis-pairs must be at least 1 and --epistasis-windows at least 5")
         }
         guard maxMotifsPerHead > 0 else { throw ValidationError("--max-motifs-per-head must be at least 1") }
+        _ = try headMotifSettings()
+    }
+
+    /// The head-motif settings: the defaults, `--max-motifs-per-head`, then each `--analysis-setting` in order.
+    func headMotifSettings() throws -> HeadMotifSettings {
+        var settings = Self.defaults.headMotifs
+        settings.maxMotifsPerHead = maxMotifsPerHead
+        for text in analysisSettings {
+            guard let equals = text.firstIndex(of: "=") else {
+                throw ValidationError("--analysis-setting \(text): write NAME=VALUE")
+            }
+            do {
+                try settings.set(String(text[..<equals]), to: String(text[text.index(after: equals)...]))
+            } catch {
+                throw ValidationError("--analysis-setting: \(error)")
+            }
+        }
+        return settings
     }
 
     /// The model path, or the bundled default model.
@@ -71,7 +94,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.epistasisPairs = epistasisPairs
         options.epistasisWindows = epistasisWindows
         options.maxQValue = maxQ
-        options.maxMotifsPerHead = maxMotifsPerHead
+        options.headMotifs = try headMotifSettings()
         options.coAttention.score = coAttention
         options.threads = threads
         return options

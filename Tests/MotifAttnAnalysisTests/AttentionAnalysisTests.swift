@@ -206,9 +206,10 @@ final class AttentionAnalysisTests: XCTestCase {
         func significantFactors(_ motifs: [HeadMotif]) -> [Int] {
             motifs.filter { $0.head == HeadIndex(layer: 0, head: 0) }.compactMap { m in m.bestMatch.flatMap { $0.qValue <= 0.05 ? factor[$0.targetIndex] : nil } }
         }
-        let all = significantFactors(discovery.motifs(maxMotifsPerHead: 30, comparator: comparator))
+        discovery.settings.maxMotifsPerHead = 30
+        let all = significantFactors(discovery.motifs(comparator: comparator))
         XCTAssertGreaterThan(all.count, Set(all).count, "the focused head repeats its motif (else this test shows nothing)")
-        let once = significantFactors(discovery.motifs(maxMotifsPerHead: 30, comparator: comparator, sameFactor: { factor[$0] }))
+        let once = significantFactors(discovery.motifs(comparator: comparator, sameFactor: { factor[$0] }))
         XCTAssertEqual(once.count, Set(once).count)
         XCTAssertEqual(Set(once), Set(all))
     }

@@ -32,7 +32,8 @@ final class HeadMotifFocusTests: XCTestCase {
         XCTAssertEqual(motif.focusQValue, 4 * 0.00026752146522379704, accuracy: 1e-15)
         // scipy.stats.hypergeom.sf(3, 60, 30, 7)
         XCTAssertEqual(motif.pValue, 0.5, accuracy: 1e-12)
-        XCTAssertTrue(discovery.motifs(useFocus: false).isEmpty)
+        discovery.settings.seedsFromFocus = false
+        XCTAssertTrue(discovery.motifs().isEmpty)
     }
 
     func testHeadAttendingABystanderInEveryWindowYieldsAFocusMotifThatIsNotEnriched() throws {
@@ -54,7 +55,9 @@ final class HeadMotifFocusTests: XCTestCase {
         XCTAssertLessThanOrEqual(focused.focusQValue, 1e-10)
         XCTAssertGreaterThan(focused.focusFraction, 5 * focused.expectedFraction)
         // Without focus the head's motifs come from enrichment only, and the bystander is not among them.
-        XCTAssertFalse(discovery.motifs(comparator: comparator, useFocus: false).contains(where: isSource))
+        discovery.settings.seedsFromFocus = false
+        XCTAssertFalse(discovery.motifs(comparator: comparator).contains(where: isSource))
+        discovery.settings.seedsFromFocus = true
         // Head 1's attention is random, unrelated to the bases: it focuses on no word.
         for motif in found where motif.head == HeadIndex(layer: 0, head: 1) {
             XCTAssertGreaterThan(motif.focusQValue, 0.05, "\(motif.motif.consensus)")
@@ -72,7 +75,7 @@ final class HeadMotifFocusTests: XCTestCase {
         synthetic.sampledSites = true
         let gata5 = synthetic.motifB
         var generator = TestData.Generator(seed: 29)
-        let refined = HeadMotifDiscovery(), consensusOnly = HeadMotifDiscovery(refinementRounds: 0)
+        let refined = HeadMotifDiscovery(), consensusOnly = HeadMotifDiscovery(settings: .with { $0.refinementRounds = 0 })
         for number in 0..<600 {
             let window = synthetic.window(number, bound: number % 2 == 0, using: &generator).0
             refined.add(window)

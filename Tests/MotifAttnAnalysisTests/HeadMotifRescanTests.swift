@@ -80,7 +80,7 @@ final class HeadMotifExpectationTests: XCTestCase {
         let head = HeadIndex(layer: 0, head: 0)
         let kept = HeadMotifDiscovery.KeptRegion.sampled(300, sitesOf: fosl1Jun, seed: 11)
         let consensus = Motif(id: "L0H0_1", probabilities: "ATGACGTCAT".map { base in "ACGT".map { $0 == base ? 0.97 : 0.01 } }, sites: 100)
-        let rescansOnly = HeadMotifDiscovery(expectationRounds: 0)
+        let rescansOnly = HeadMotifDiscovery(settings: .with { $0.expectationRounds = 0 })
         rescansOnly.regions[head] = kept
         let withExpectation = HeadMotifDiscovery()
         withExpectation.regions[head] = kept
@@ -116,7 +116,7 @@ final class WordGroupTests: XCTestCase {
     /// A chain grows through a site's own bases, not through the random flank after it (truth: the planted site).
     func testAChainGrowsOnlyByBasesThatFollowItsEdgeInTheRegions() throws {
         let site = Motif(id: "cre", probabilities: "ATGACGTCAT".map { base in "ACGT".map { $0 == base ? 1.0 : 0 } }, sites: 100)
-        let support = ExtensionSupport(regions: HeadMotifDiscovery.KeptRegion.sampled(200, sitesOf: site, seed: 3), k: 6)
+        let support = ExtensionSupport(regions: HeadMotifDiscovery.KeptRegion.sampled(200, sitesOf: site, seed: 3), k: 6, minimumShare: 0.4, minimumEdge: 10)
         var group = WordGroup(seed: codes("ATGACG"), weight: 100)
         for word in ["TGACGT", "GACGTC", "ACGTCA", "CGTCAT"] {
             XCTAssertTrue(group.absorb(codes(word), weight: 100, maxWidth: 25, extends: support.extends), word)

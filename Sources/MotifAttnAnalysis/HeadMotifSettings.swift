@@ -1,0 +1,161 @@
+/// Every threshold and rule of head-motif discovery (`HeadMotifDiscovery`), with its default.
+///
+/// The methods are described in `docs/analysis.md`; each rule that can be switched off has an ablation
+/// row in the benchmark panel (`Benchmarks/panel/README.md`). On the command line any field can be set
+/// with `--analysis-setting NAME=VALUE` (`HeadMotifSettings.names` lists them).
+public struct HeadMotifSettings: Sendable, Equatable, Hashable {
+    // MARK: High-attention regions
+
+    /// Bases of the running mean that smooths a head's attention profile before regions are cut
+    /// (attention often peaks on one or two tokens of a site; smoothing spreads the peak over the site).
+    public var smoothing = 5
+    /// A region's bases exceed the window's mean profile and `mean + r·(max − mean)` with this r.
+    public var relativeThreshold = 0.2
+    /// Shortest region, in bases.
+    public var minimumRegionLength = 5
+
+    // MARK: Words
+
+    /// Word length k: every k-mer in a region counts (a word and its reverse complement as one).
+    public var wordLength = 6
+    /// Seed motifs also from words a head focuses on everywhere (not only from words enriched in bound
+    /// windows): a factor planted alike in bound and background windows can be attended but never enriched.
+    public var seedsFromFocus = true
+
+    // MARK: Grouping words into motifs
+
+    /// Widest motif, in bases.
+    public var maxMotifWidth = 25
+    /// Most motifs reported per head (enriched seeds first, then focused ones).
+    public var maxMotifsPerHead = 15
+    /// A word chain grows by a base only when the group's k edge bases are followed by it in at least this
+    /// share of their occurrences in the head's kept regions (0 turns the rule off): a site's own next base
+    /// passes, a chain through a random flank into another factor's words follows a base about a quarter
+    /// of the time.
+    public var extensionSupport = 0.4
+    /// An edge seen fewer times than this in the kept regions is let through by `extensionSupport`.
+    public var extensionMinimumEdge = 10
+    /// A motif whose significant best match is in the look-alike class of an earlier motif of the same head
+    /// is left out without taking a place (one motif per factor and head).
+    public var oneMotifPerFactor = true
+
+    // MARK: Refinement from sites
+
+    /// High-attention regions kept per head (a bottom-k sample by position hash) for refining its motifs.
+    public var siteReservoir = 4000
+    /// Bases kept on each side of a region, and added on each side of aligned sites.
+    public var siteFlank = 6
+    /// Round 0 searches a one-word consensus (k bases or fewer) without mismatches; longer consensuses allow
+    /// one mismatch per 6 bases. One mismatch in 6 bases is noise: a 30-base region holds such a match of a
+    /// given 6-mer with probability ≈ 0.23, and it takes in another factor's variant words.
+    public var exactOneWordConsensus = true
+    /// A word chain longer than 2k bases that matches too few regions retries round 0 with its 2k bases
+    /// around the seed word before falling back to the word matrix (chains can run through a site's random
+    /// flanks up to `maxMotifWidth`).
+    public var retryChainMiddle = true
+    /// PWM rescans after round 0: each aligns the best site per region with p ≤ `sitePValue`.
+    public var refinementRounds = 2
+    /// p-value of a site in the rescans (loosened for matrices too short for half their own sites to reach it).
+    public var sitePValue = 1e-4
+    /// Rounds of expectation maximisation (MEME's ZOOPS model) after the rescans (0: off).
+    public var expectationRounds = 3
+    /// The EM estimate is kept only while its informative columns correlate with the rescanned matrix's by
+    /// at least this much on average (0: always kept): a head's more frequent motif can pull it away.
+    public var expectationSameMotifCorrelation = 0.9
+    /// Fewest distinct sites a refinement round needs; below it the round keeps the matrix it started from.
+    public var minimumSites = 10
+
+    /// The defaults.
+    public init() {}
+
+    /// The defaults with `change` applied.
+    public static func with(_ change: (inout HeadMotifSettings) -> Void) -> HeadMotifSettings {
+        var settings = HeadMotifSettings()
+        change(&settings)
+        return settings
+    }
+
+    /// The settings' names as `--analysis-setting` takes them, with their current values.
+    public var values: [(name: String, value: String)] {
+        Self.fields.map { ($0.name, $0.get(self)) }
+    }
+
+    /// Every name `set(_:to:)` accepts.
+    public static var names: [String] { fields.map(\.name) }
+
+    /// Sets the field named `name` (kebab-case, as `names` lists) from text.
+    public mutating func set(_ name: String, to value: String) throws {
+        guard let field = Self.fields.first(where: { $0.name == name }) else {
+            throw SettingError.unknown(name: name, known: Self.names)
+        }
+        guard field.set(&self, value) else { throw SettingError.badValue(name: name, value: value) }
+    }
+
+    /// A problem with `--analysis-setting`.
+    public enum SettingError: Error, CustomStringConvertible, Equatable {
+        case unknown(name: String, known: [String])
+        case badValue(name: String, value: String)
+
+        public var description: String {
+            switch self {
+            case let .unknown(name, known): return "no analysis setting '\(name)' (known: \(known.joined(separator: ", ")))"
+            case let .badValue(name, value): return "analysis setting \(name): cannot use '\(value)'"
+            }
+        }
+    }
+
+    private struct Field {
+        var name: String
+        var get: (HeadMotifSettings) -> String
+        var set: (inout HeadMotifSettings, String) -> Bool
+    }
+
+    private static func int(_ name: String, _ path: WritableKeyPath<HeadMotifSettings, Int>, minimum: Int) -> Field {
+        Field(name: name, get: { "\($0[keyPath: path])" }, set: { s, text in
+            guard let v = Int(text), v >= minimum else { return false }
+            s[keyPath: path] = v
+            return true
+        })
+    }
+
+    private static func double(_ name: String, _ path: WritableKeyPath<HeadMotifSettings, Double>, range: ClosedRange<Double>) -> Field {
+        Field(name: name, get: { "\($0[keyPath: path])" }, set: { s, text in
+            guard let v = Double(text), range.contains(v) else { return false }
+            s[keyPath: path] = v
+            return true
+        })
+    }
+
+    private static func flag(_ name: String, _ path: WritableKeyPath<HeadMotifSettings, Bool>) -> Field {
+        Field(name: name, get: { $0[keyPath: path] ? "on" : "off" }, set: { s, text in
+            switch text {
+            case "on", "true", "yes", "1": s[keyPath: path] = true
+            case "off", "false", "no", "0": s[keyPath: path] = false
+            default: return false
+            }
+            return true
+        })
+    }
+
+    private static let fields: [Field] = [
+        int("smoothing", \.smoothing, minimum: 1),
+        double("relative-threshold", \.relativeThreshold, range: 0...1),
+        int("min-region-length", \.minimumRegionLength, minimum: 1),
+        int("word-length", \.wordLength, minimum: 3),
+        flag("seeds-from-focus", \.seedsFromFocus),
+        int("max-motif-width", \.maxMotifWidth, minimum: 3),
+        int("max-motifs-per-head", \.maxMotifsPerHead, minimum: 1),
+        double("extension-support", \.extensionSupport, range: 0...1),
+        int("extension-min-edge", \.extensionMinimumEdge, minimum: 0),
+        flag("one-motif-per-factor", \.oneMotifPerFactor),
+        int("site-reservoir", \.siteReservoir, minimum: 0),
+        int("site-flank", \.siteFlank, minimum: 0),
+        flag("exact-one-word-consensus", \.exactOneWordConsensus),
+        flag("retry-chain-middle", \.retryChainMiddle),
+        int("refinement-rounds", \.refinementRounds, minimum: 0),
+        double("site-p", \.sitePValue, range: 1e-12...0.5),
+        int("expectation-rounds", \.expectationRounds, minimum: 0),
+        double("expectation-same-motif", \.expectationSameMotifCorrelation, range: 0...1),
+        int("min-sites", \.minimumSites, minimum: 1),
+    ]
+}
