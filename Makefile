@@ -5,7 +5,7 @@
 #   make fuzz    libFuzzer harnesses of the parsers, FUZZ_SECONDS each (Fuzz/README.md)
 #   make sanitize  the test suite under the address and the thread sanitizer
 #   make build TARGET_CPU=haswell   opt-in build for AVX2+FMA CPUs (about 10% faster scoring at 1 thread,
-#                measured in docs/encoder.md); the default build runs on any x86-64
+#                measured in Benchmarks/JOURNAL.md); the default build runs on any x86-64
 SHELL := /bin/bash
 SWIFT ?= swift
 PREFIX ?= /usr/local

@@ -25,7 +25,8 @@ public struct Interaction: Sendable {
     public var meanBackground: Double
     /// Common-language effect size: chance that a bound score beats a null score (`U / (n1·n2)`).
     public var effect: Double
-    /// One-sided Mann–Whitney p-value (bound greater than null).
+    /// The row's p-value: the larger of the elevation p-value (one-sided Mann–Whitney, bound greater than
+    /// null) and the specificity test's (epistasis or mutual-best), an intersection–union test.
     public var pValue: Double
     /// Benjamini–Hochberg q-value over every pair and head tested (combined rows included).
     public var qValue: Double

@@ -254,7 +254,7 @@ struct ScanWords {
 /// distributions are built once per motif and GC level and reused. Sites holding
 /// a base other than `A C G T` are skipped. Owns a cache, so use one scanner per thread.
 ///
-/// Each strand of a motif is scored through 4-base word tables with early rejection
+/// Each strand of a motif is scored through 3-base word tables with early rejection
 /// (`ChunkedStrandScores`); the cache keeps, per GC level and motif, those tables, the
 /// log-odds and only the tail of the score distribution at and above the threshold.
 public final class MotifScanner {

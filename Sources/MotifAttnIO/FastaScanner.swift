@@ -115,7 +115,8 @@ final class FastaScanner {
     /// htslib's inflating threads (BGZF with `threads` > 1), destroyed after the file is closed.
     private var threadPool: OpaquePointer?
     /// BGZF blocks queued for the inflating threads (bgzf_mt queues 2 per thread): a deeper queue keeps
-    /// them ahead of the parser. 64 blocks of at most 64 KiB, compressed and inflated, about 8 MiB. With bgzf_mt's 4 (2 threads) the stream benchmark's median was 0.43 s; with 64, 0.37 s.
+    /// them ahead of the parser (bgzf_mt's default of 2 per thread leaves them idle while the parser works).
+    /// 64 blocks of at most 64 KiB, compressed and inflated, about 8 MiB.
     private static let queuedBlocks = 64
 
     /// Takes over the detected input's hFILE (closed in `deinit`).
