@@ -47,7 +47,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
     var analysisSettings: [String] = []
     @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = scanDefaults.seed
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(name: [.short, .customLong("output"), .customLong("out")], help: ArgumentHelp("Output folder (created).", valueName: "DIR"))
+    @Option(name: [.customLong("out"), .short, .customLong("output")], help: ArgumentHelp("Output folder (created).", valueName: "DIR"))
     var out: String
     @Flag(help: "No progress on standard error.") var quiet = false
 

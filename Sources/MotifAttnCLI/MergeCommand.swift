@@ -16,7 +16,7 @@ struct MergeCommand: ParsableCommand {
         """)
 
     @Argument(help: ArgumentHelp("Folders written by scan --partial.", valueName: "PART")) var parts: [String]
-    @Option(name: [.short, .customLong("output"), .customLong("out")], help: ArgumentHelp("Output folder (created).", valueName: "DIR"))
+    @Option(name: [.customLong("out"), .short, .customLong("output")], help: ArgumentHelp("Output folder (created).", valueName: "DIR"))
     var out: String
     @Option(help: "Threads.") var threads = 1
     @Flag(help: "No messages on standard error.") var quiet = false
