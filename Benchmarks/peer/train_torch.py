@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Train the v1 model in PyTorch with motifattn's default recipe, as the peer of `motifattn train`.
+
+usage: train_torch.py TRAIN.fa TEST.fa OUT.safetensors [--epochs 4] [--batch 64] [--lr 1e-3] [--weight-decay 0.01]
+                      [--warmup 0.05] [--floor 0.01] [--clip 1.0] [--patience 2] [--valid-fraction 0.1]
+                      [--seed 1] [--threads 2] [--k 3] [--conv-width 11] [--d-model 64] [--heads 4] [--layers 2] [--d-ff 128]
+
+The recipe is pinned to motifattn's defaults (docs/training.md): AdamW (weight decay on every tensor),
+linear warm-up over `warmup` of all steps then cosine decay to `floor` of the peak, global gradient-norm
+clipping, mini-batches from a seeded shuffle each epoch, a random `valid-fraction` held out for
+validation, the epoch with the best validation AUROC kept, early stopping after `patience` epochs without
+improvement. The architecture is motifattn_torch.py's (the executable spec, beside this script), built
+with PyTorch's own initialisation. Writes OUT.safetensors (loadable by motifattn) and prints one JSON
+line: validation AUROC per epoch, best epoch, test AUROC, seconds. Needs torch, numpy, safetensors.
+"""
+import argparse, gzip, json, math, os, sys, time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from motifattn_torch import MotifAttnV1, kmer_tokens, save_motifattn  # noqa: E402
+
+
+def read_labelled(path):
+    names, seqs, labels = [], [], []
+    label, chunks = None, []
+    with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith(">"):
+                if label is not None:
+                    seqs.append("".join(chunks)); labels.append(label)
+                label = float(line.split("label=")[1].split()[0].split(",")[0])
+                names.append(line[1:].split()[0])
+                chunks = []
+            elif line:
+                chunks.append(line)
+    if label is not None:
+        seqs.append("".join(chunks)); labels.append(label)
+    return seqs, np.array(labels, dtype=np.float32)
+
+
+def auroc(scores, labels):
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    s = scores[order]
+    i = 0
+    while i < len(s):  # mid-ranks for ties
+        j = i
+        while j + 1 < len(s) and s[j + 1] == s[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    n1 = labels.sum(); n0 = len(labels) - n1
+    return float((ranks[labels == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def batches(ids, order, size):
+    for start in range(0, len(order), size):
+        rows = [ids[i] for i in order[start:start + size]]
+        width = max(len(r) for r in rows)
+        yield torch.tensor([r + [0] * (width - len(r)) for r in rows]), order[start:start + size]
+
+
+def scores_of(model, ids, batch=256):
+    model.eval()
+    out = np.empty(len(ids), dtype=np.float64)
+    with torch.no_grad():
+        for x, idx in batches(ids, list(range(len(ids))), batch):
+            out[idx] = model(x)[:, 0].double().numpy()
+    model.train()
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("train"); p.add_argument("test"); p.add_argument("out")
+    for name, kind, default in [("epochs", int, 4), ("batch", int, 64), ("lr", float, 1e-3), ("weight-decay", float, 0.01),
+                                ("warmup", float, 0.05), ("floor", float, 0.01), ("clip", float, 1.0), ("patience", int, 2),
+                                ("valid-fraction", float, 0.1), ("seed", int, 1), ("threads", int, 2), ("k", int, 3),
+                                ("conv-width", int, 11), ("d-model", int, 64), ("heads", int, 4), ("layers", int, 2),
+                                ("d-ff", int, 128)]:
+        p.add_argument("--" + name, type=kind, default=default)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+
+    seqs, labels = read_labelled(a.train)
+    test_seqs, test_labels = read_labelled(a.test)
+    ids = [kmer_tokens(s, a.k) for s in seqs]
+    test_ids = [kmer_tokens(s, a.k) for s in test_seqs]
+    order = rng.permutation(len(ids))
+    held = int(round(a.valid_fraction * len(ids)))
+    valid_idx, train_idx = order[:held], order[held:]
+    train_ids = [ids[i] for i in train_idx]; train_labels = labels[train_idx]
+    valid_ids = [ids[i] for i in valid_idx]; valid_labels = labels[valid_idx]
+    longest = max(len(r) for r in ids + test_ids)
+    cfg = {"format": "motifattn-model", "version": 1, "tokenizer": {"kind": "kmer", "k": a.k, "stride": 1},
+           "d_model": a.d_model, "n_heads": a.heads, "n_layers": a.layers, "d_ff": a.d_ff, "max_len": max(256, longest),
+           "layer_norm_eps": 1e-5, "n_outputs": 1, "conv_width": a.conv_width, "activation": "gelu", "norm_first": True,
+           "pooling": "cls", "positional": "learned"}
+    model = MotifAttnV1(cfg)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
+    steps_per_epoch = math.ceil(len(train_ids) / a.batch)
+    total = steps_per_epoch * a.epochs
+    warm = int(round(a.warmup * total))
+
+    def rate(step):  # step counts from 1, as motifattn's schedule
+        if step <= warm:
+            return a.lr * step / max(1, warm)
+        progress = (step - warm) / max(1, total - warm)
+        return a.lr * (a.floor + (1 - a.floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    best, best_state, since, history, step = None, None, 0, [], 0
+    start = time.perf_counter()
+    for epoch in range(1, a.epochs + 1):
+        if a.patience > 0 and since >= a.patience:
+            break
+        for x, idx in batches(train_ids, rng.permutation(len(train_ids)).tolist(), a.batch):
+            step += 1
+            for group in optimiser.param_groups:
+                group["lr"] = rate(step)
+            optimiser.zero_grad()
+            loss = loss_fn(model(x)[:, 0], torch.tensor(train_labels[idx]))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip)
+            optimiser.step()
+        valid_auroc = auroc(scores_of(model, valid_ids), valid_labels)
+        history.append(valid_auroc)
+        if best is None or valid_auroc > best:
+            best, since = valid_auroc, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_epoch = epoch
+        else:
+            since += 1
+    seconds = time.perf_counter() - start
+    model.load_state_dict(best_state)
+    save_motifattn(model, a.out)
+    test_auroc = auroc(scores_of(model, test_ids), test_labels)
+    print(json.dumps({"validation_auroc": history, "best_epoch": best_epoch, "test_auroc": test_auroc,
+                      "seconds": seconds, "training_sequences": len(train_ids)}))
+
+
+if __name__ == "__main__":
+    main()
