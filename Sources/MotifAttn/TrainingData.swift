@@ -52,6 +52,8 @@ public struct LabelledSequence: Sendable {
     public var name: String
     /// Chromosome, when the sequence comes from a genome (used by `--valid-chroms`).
     public var chromosome: String?
+    /// 0-based start on the chromosome, when the sequence comes from a genome (used by held-out blocks).
+    public var start: Int? = nil
     /// Upper-case bases.
     public var bases: [UInt8]
     /// One 0/1 label per model output.
@@ -106,14 +108,14 @@ public enum TrainingData {
         let reader = try WindowReader(path: genome, regions: centred, options: options, warningHandler: warning)
         var bound: [LabelledSequence] = []
         while let w = try reader.next() {
-            bound.append(LabelledSequence(name: w.label, chromosome: w.sourceName, bases: w.bases, labels: [1]))
+            bound.append(LabelledSequence(name: w.label, chromosome: w.sourceName, start: w.start, bases: w.bases, labels: [1]))
         }
         guard !bound.isEmpty else { throw TrainingDataError.noExamples(source: genome) }
         var generator = SeededGenerator(seed: seed ^ 0x4E45_4741_5449_5645)
         switch negatives {
         case .shuffle:
             let shuffled = bound.map { s in
-                LabelledSequence(name: s.name + "_shuffled", chromosome: s.chromosome,
+                LabelledSequence(name: s.name + "_shuffled", chromosome: s.chromosome, start: s.start,
                                  bases: DinucleotideShuffle.shuffle(s.bases, using: &generator), labels: [0])
             }
             return bound + shuffled
@@ -125,7 +127,9 @@ public enum TrainingData {
                 let missing = sampler.shortfalls.reduce(0) { $0 + $1.wanted - $1.available }
                 warning("\(genome): \(missing) background windows short of a full GC match (too few windows outside peaks at some GC levels)")
             }
-            return bound + sampler.chosen.map { LabelledSequence(name: $0.label, chromosome: $0.sourceName, bases: $0.bases, labels: [0]) }
+            return bound + sampler.chosen.map {
+                LabelledSequence(name: $0.label, chromosome: $0.sourceName, start: $0.start, bases: $0.bases, labels: [0])
+            }
         }
     }
 
@@ -144,9 +148,13 @@ public enum TrainingData {
     }
 
     /// Splits sequences into training and validation: by chromosome when `validationChromosomes`
-    /// is not empty, else a seeded random `validationFraction`.
+    /// is not empty; else, for sequences from a genome when `blockBases` > 0, by held-out contiguous blocks
+    /// (`heldOutBlocks`; blocks are halved, down to 10 kb, until there are three held-out blocks' worth; a genome
+    /// too small even then falls back to the random split, with a `warning`); else a seeded random
+    /// `validationFraction`.
     public static func split(_ sequences: [LabelledSequence], validationChromosomes: [String], validationFraction: Double,
-                             seed: UInt64) throws -> (training: [LabelledSequence], validation: [LabelledSequence]) {
+                             blockBases: Int = 0, seed: UInt64,
+                             warning: (String) -> Void = { _ in }) throws -> (training: [LabelledSequence], validation: [LabelledSequence]) {
         if !validationChromosomes.isEmpty {
             let held = Set(validationChromosomes)
             let validation = sequences.filter { $0.chromosome.map(held.contains) ?? false }
@@ -157,6 +165,17 @@ public enum TrainingData {
             return (training, validation)
         }
         guard validationFraction > 0 else { return (sequences, []) }
+        if blockBases > 0, !sequences.isEmpty, sequences.allSatisfy({ $0.chromosome != nil && $0.start != nil }) {
+            let every = max(2, Int((1 / validationFraction).rounded()))
+            var size = blockBases
+            func blockCount(_ size: Int) -> Int { Set(sequences.map { "\($0.chromosome!)\t\($0.start! / size)" }).count }
+            while blockCount(size) < 3 * every && size / 2 >= 10_000 { size /= 2 }
+            if blockCount(size) >= 3 * every {
+                let held = heldOutBlocks(sequences, blockBases: size, fraction: validationFraction, seed: seed)
+                return (sequences.indices.filter { !held[$0] }.map { sequences[$0] }, sequences.indices.filter { held[$0] }.map { sequences[$0] })
+            }
+            warning("the sequences lie in too few genome blocks to hold whole blocks out; validating on a random \(validationFraction) of them")
+        }
         var order = Array(sequences.indices)
         var generator = SeededGenerator(seed: seed ^ 0x5641_4C49_4421)
         generator.shuffle(&order)
@@ -166,14 +185,36 @@ public enum TrainingData {
                 order.prefix(count).sorted().map { sequences[$0] })
     }
 
-    /// Token rows for the trainer; a sequence longer than `maxLen` tokens is an error naming it.
-    public static func examples(_ sequences: [LabelledSequence], tokenizer: some Tokenizer, maxLen: Int, source: String) throws -> [TrainingExample] {
+    /// Which sequences lie in held-out blocks: each chromosome is cut into `blockBases`-base blocks from its
+    /// start, and every m-th block of the genome (m = round(1 / fraction), counted over the blocks that hold
+    /// sequences, in chromosome-name and position order, from an offset drawn from `seed`) is held out. A
+    /// sequence belongs to the block of its start. Held-out blocks are contiguous stretches of the genome, so
+    /// windows overlapping one peak, or a peak and its shuffled copy, never fall on both sides.
+    static func heldOutBlocks(_ sequences: [LabelledSequence], blockBases: Int, fraction: Double, seed: UInt64) -> [Bool] {
+        struct Block: Hashable, Comparable {
+            var chromosome: String; var index: Int
+            static func < (a: Block, b: Block) -> Bool { (a.chromosome, a.index) < (b.chromosome, b.index) }
+        }
+        let blockOf = sequences.map { Block(chromosome: $0.chromosome!, index: $0.start! / blockBases) }
+        let blocks = Set(blockOf).sorted()
+        let every = max(2, Int((1 / fraction).rounded()))
+        var generator = SeededGenerator(seed: seed ^ 0x424C_4F43_4B53)
+        let offset = generator.uniform(below: every)
+        let held = Set(blocks.enumerated().filter { $0.offset % every == offset }.map(\.element))
+        return blockOf.map(held.contains)
+    }
+
+    /// Token rows for the trainer (with the reverse complement's when `withReverseComplements`, for
+    /// augmentation); a sequence longer than `maxLen` tokens is an error naming it.
+    public static func examples(_ sequences: [LabelledSequence], tokenizer: some Tokenizer, maxLen: Int, source: String,
+                                withReverseComplements: Bool = false) throws -> [TrainingExample] {
         try sequences.map { s in
             let tokens = tokenizer.encode(s.bases)
             guard tokens.ids.count <= maxLen else {
                 throw TrainingDataError.tooLong(path: source, record: s.name, tokens: tokens.ids.count, maxLen: maxLen)
             }
-            return TrainingExample(tokenIDs: tokens.ids, labels: s.labels)
+            let reverse = withReverseComplements ? tokenizer.encode(Nucleotides.reverseComplement(s.bases)).ids : nil
+            return TrainingExample(tokenIDs: tokens.ids, labels: s.labels, reverseTokenIDs: reverse)
         }
     }
 

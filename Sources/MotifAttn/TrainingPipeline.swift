@@ -30,8 +30,13 @@ public struct TrainingSettings: Sendable {
     public var window = 200
     /// Chromosomes held out for validation (genome source).
     public var validationChromosomes: [String] = []
-    /// Fraction held out for validation at random when neither a validation FASTA nor chromosomes are given.
+    /// Fraction held out for validation when neither a validation FASTA nor chromosomes are given: held-out
+    /// blocks of the genome with a genome source (`validationBlockBases`), at random with a labelled FASTA.
     public var validationFraction = 0.1
+    /// Size of the genome blocks held out for validation with a genome source (0: a random fraction instead).
+    /// Contiguous blocks keep overlapping windows and a peak's shuffled copy on one side of the split, and
+    /// work on a genome of one chromosome, where held-out chromosomes cannot.
+    public var validationBlockBases = 1_000_000
     /// The network's shape; `maxLen` is raised to the longest sequence's token count when `automaticMaxLen` is set.
     public var architecture = TrainingArchitecture()
     /// Whether `architecture.maxLen` becomes max(256, the longest sequence's token count).
@@ -72,6 +77,8 @@ public struct TrainingSettings: Sendable {
             "weight_decay": "\(t.optimiser.weightDecay)", "warmup": "\(t.warmupFraction)", "clip_norm": "\(t.maxGradientNorm)",
             "patience": "\(t.patience)", "head_diversity": "\(t.headDiversity)", "seed": "\(t.seed)", "threads": "\(t.threads)",
             "negatives": negatives.label, "window": "\(window)",
+            "min_steps": "\(t.minimumSteps)", "max_epochs": "\(t.maximumEpochs)", "reverse_complement": "\(t.reverseComplement)",
+            "max_shift": "\(t.maxShift)", "validation_block_bases": "\(validationBlockBases)",
         ]
     }
 }
@@ -132,7 +139,7 @@ public final class TrainingPipeline {
     @discardableResult
     public func run() throws -> TrainingOutcome {
         let s = settings
-        let progress = ProgressMeter(command: "train", unit: "epochs", total: s.trainer.epochs, quiet: s.quiet)
+        let progress = ProgressMeter(command: "train", unit: "epochs", quiet: s.quiet)
         if s.resume && !FileManager.default.fileExists(atPath: s.checkpointPath) {
             throw CheckpointError.missing(file: s.checkpointPath)
         }
@@ -151,13 +158,17 @@ public final class TrainingPipeline {
         if let problem = architecture.problem() { throw TrainingPipelineError.architecture(problem) }
         let validationSource: String
         if case .labelledFASTA(_, let valid?) = s.source { validationSource = valid } else { validationSource = source }
-        let trainingExamples = try TrainingData.examples(training, tokenizer: tokenizer, maxLen: architecture.maxLen, source: source)
+        let trainingExamples = try TrainingData.examples(training, tokenizer: tokenizer, maxLen: architecture.maxLen, source: source,
+                                                         withReverseComplements: s.trainer.reverseComplement)
         let validationExamples = try TrainingData.examples(validation, tokenizer: tokenizer, maxLen: architecture.maxLen,
                                                            source: validationSource)
         progress.message("\(trainingExamples.count) training and \(validationExamples.count) validation sequences, "
                          + "\(architecture.nOutputs) output(s)")
 
         // Training, with a checkpoint after every epoch.
+        let trainer = Trainer(architecture: architecture, settings: s.trainer)
+        let planned = trainer.plannedEpochs(examples: trainingExamples.count)
+        progress.total = planned
         var resumed: TrainingCheckpoint?
         if s.resume {
             let saved = try TrainingCheckpoint.read(path: s.checkpointPath)
@@ -166,12 +177,11 @@ public final class TrainingPipeline {
                 throw CheckpointError.mismatch(file: s.checkpointPath, reason: reason)
             }
             resumed = saved
-            progress.message("resuming after epoch \(saved.completedEpochs) of \(s.trainer.epochs) from \(s.checkpointPath)")
+            progress.message("resuming after epoch \(saved.completedEpochs) of \(planned) from \(s.checkpointPath)")
         } else if FileManager.default.fileExists(atPath: s.checkpointPath) {
             progress.message("\(s.checkpointPath) from an earlier run will be replaced (--resume continues it)")
         }
         let firstEpoch = resumed?.completedEpochs ?? 0
-        let trainer = Trainer(architecture: architecture, settings: s.trainer)
         var checkpointError: Error?
         let report = record.time("train") {
             trainer.train(training: trainingExamples, validation: validationExamples, resumingFrom: resumed, progress: { epoch in
@@ -190,7 +200,7 @@ public final class TrainingPipeline {
         let outcome = TrainingOutcome(report: report, trainingSequences: trainingExamples.count,
                                       validationSequences: validationExamples.count)
         if report.paused {
-            progress.message("stopped after epoch \(report.epochs.count) of \(s.trainer.epochs); continue with --resume from \(s.checkpointPath)")
+            progress.message("stopped after epoch \(report.epochs.count) of \(planned); continue with --resume from \(s.checkpointPath)")
             return outcome
         }
 
@@ -231,7 +241,8 @@ public final class TrainingPipeline {
             let all = try TrainingData.fromPeaks(genome: genome, peaks: regions, window: s.window, negatives: s.negatives,
                                                  seed: s.trainer.seed, threads: s.trainer.threads, warning: warning)
             return try TrainingData.split(all, validationChromosomes: s.validationChromosomes,
-                                          validationFraction: s.validationFraction, seed: s.trainer.seed)
+                                          validationFraction: s.validationFraction, blockBases: s.validationBlockBases, seed: s.trainer.seed,
+                                          warning: warning)
         }
     }
 }

@@ -59,6 +59,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Fraction of steps spent warming up the learning rate.") var warmup: Double = trainerDefaults.warmupFraction
     @Option(name: .customLong("clip-norm"), help: "Largest global gradient norm (clipped above).") var clipNorm: Float = trainerDefaults.maxGradientNorm
     @Option(help: "Stop after this many epochs without a better validation AUROC.") var patience = trainerDefaults.patience
+    @Option(name: .customLong("min-steps"), help: "Fewest optimisation steps: a small training set runs more epochs than --epochs (0: --epochs alone).")
+    var minSteps = trainerDefaults.minimumSteps
+    @Option(name: .customLong("max-epochs"), help: "Most epochs --min-steps may plan.") var maxEpochs = trainerDefaults.maximumEpochs
+    @Flag(name: .customLong("reverse-complement"), inversion: .prefixedNo,
+          help: "Augment with reverse complements (each epoch, each sequence on a strand drawn from the seed).")
+    var reverseComplement = trainerDefaults.reverseComplement
+    @Option(name: .customLong("max-shift"), help: "Shift augmentation: each epoch, each sequence loses up to this many k-mers at one end (0: off).")
+    var maxShift = trainerDefaults.maxShift
+    @Option(name: .customLong("valid-block"), help: "With --genome: validate on held-out contiguous blocks of this many bases (0: a random --valid-fraction).")
+    var validBlock = settingsDefaults.validationBlockBases
     @Option(name: .customLong("head-diversity"), help: "Weight λ of the penalty on similar attention maps between heads (0: off).")
     var headDiversity: Float = trainerDefaults.headDiversity
     @Option(help: "Seed for initialisation, shuffling and sampling.") var seed: UInt64 = trainerDefaults.seed
@@ -93,6 +103,9 @@ struct TrainCommand: ParsableCommand {
         guard validFraction >= 0 && validFraction < 1 else { throw ValidationError("--valid-fraction must be in [0, 1)") }
         guard learningRate > 0 else { throw ValidationError("--lr must be positive") }
         if let stopAfter, stopAfter <= 0 { throw ValidationError("--stop-after must be positive") }
+        guard minSteps >= 0, maxEpochs > 0, maxShift >= 0, validBlock >= 0 else {
+            throw ValidationError("--min-steps, --max-shift and --valid-block must be 0 or more, --max-epochs positive")
+        }
         guard output != "-" || checkpoint != nil else { throw ValidationError("with -o - (the model to standard output), give --checkpoint PATH") }
     }
 
@@ -104,6 +117,7 @@ struct TrainCommand: ParsableCommand {
         settings.window = window
         settings.validationChromosomes = validChroms.map { $0.split(separator: ",").map(String.init) } ?? []
         settings.validationFraction = validFraction
+        settings.validationBlockBases = validBlock
         settings.architecture = TrainingArchitecture(k: k, stride: tokenStride, dModel: dModel, nHeads: heads, nLayers: layers, dFF: dFF,
                                                      maxLen: maxLen ?? 256, convWidth: convWidth)
         settings.automaticMaxLen = maxLen == nil
@@ -111,6 +125,10 @@ struct TrainCommand: ParsableCommand {
                                            optimiser: AdamWSettings(learningRate: learningRate, weightDecay: weightDecay),
                                            warmupFraction: warmup, maxGradientNorm: clipNorm, patience: patience,
                                            headDiversity: headDiversity)
+        settings.trainer.minimumSteps = minSteps
+        settings.trainer.maximumEpochs = maxEpochs
+        settings.trainer.reverseComplement = reverseComplement
+        settings.trainer.maxShift = maxShift
         settings.resume = resume
         settings.stopAfterEpochs = stopAfter
         settings.quiet = quiet

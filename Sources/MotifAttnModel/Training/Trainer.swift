@@ -9,11 +9,14 @@ public struct TrainingExample: Sendable, Equatable {
     public var tokenIDs: [Int32]
     /// One label per model output (0 or 1).
     public var labels: [Float]
+    /// Token ids of the reverse complement, for reverse-complement augmentation (`TrainerSettings.reverseComplement`).
+    public var reverseTokenIDs: [Int32]?
 
-    /// Creates an example from its tokens and labels.
-    public init(tokenIDs: [Int32], labels: [Float]) {
+    /// Creates an example from its tokens and labels (and its reverse complement's tokens, for augmentation).
+    public init(tokenIDs: [Int32], labels: [Float], reverseTokenIDs: [Int32]? = nil) {
         self.tokenIDs = tokenIDs
         self.labels = labels
+        self.reverseTokenIDs = reverseTokenIDs
     }
 }
 
@@ -42,6 +45,18 @@ public struct TrainerSettings: Sendable, Equatable {
     public var patience: Int = 2
     /// Weight λ of the head-diversity penalty (mean pairwise cosine similarity of heads' attention maps; 0: off).
     public var headDiversity: Float = 0
+    /// Fewest optimisation steps: a small training set runs more epochs than `epochs` until this many steps
+    /// are planned (at most `maximumEpochs`); early stopping still ends it when validation stops improving.
+    /// 0: `epochs` alone.
+    public var minimumSteps = 0
+    /// Most epochs `minimumSteps` may plan.
+    public var maximumEpochs = 200
+    /// Reverse-complement augmentation: in each epoch each example is read on a strand drawn from the seed,
+    /// the epoch and its index (examples need `reverseTokenIDs`).
+    public var reverseComplement = false
+    /// Shift augmentation: in each epoch each example loses 0 to this many k-mer tokens at one end (drawn
+    /// like the strand), so its sites move against the positions the model sees. 0: off.
+    public var maxShift = 0
 
     /// Creates settings; unspecified values take the defaults above.
     public init(batchSize: Int = 64, epochs: Int = 4, seed: UInt64 = 1, threads: Int = 1, shardSize: Int = 8,
@@ -279,6 +294,31 @@ public final class Trainer {
     /// Optimisation steps in one epoch over `examples` sequences.
     public static func stepsPerEpoch(examples: Int, batchSize: Int) -> Int { (examples + batchSize - 1) / batchSize }
 
+    /// Epochs a run on `examples` training examples plans: `epochs`, or more when `minimumSteps` asks for them.
+    public func plannedEpochs(examples: Int) -> Int {
+        let perEpoch = Self.stepsPerEpoch(examples: examples, batchSize: settings.batchSize)
+        let forSteps = settings.minimumSteps > 0 ? (settings.minimumSteps + perEpoch - 1) / perEpoch : 0
+        return max(1, settings.epochs, min(settings.maximumEpochs, forSteps))
+    }
+
+    /// The token row `example` (index `index` of the training set) is trained on in `epoch`: its own or its
+    /// reverse complement's, shortened by the shift, both drawn from the seed, the epoch and the index (so
+    /// the same whatever the thread count, and the same after a resume).
+    func augmented(_ example: TrainingExample, index: Int, epoch: Int) -> TrainingExample {
+        guard settings.reverseComplement || settings.maxShift > 0 else { return example }
+        let draw = StableHash.mix(settings.seed ^ 0x4155_474D_454E_5421 ^ StableHash.mix(UInt64(epoch) << 32 | UInt64(index)))
+        var ids = example.tokenIDs
+        if settings.reverseComplement, let reverse = example.reverseTokenIDs, draw & 1 == 1 { ids = reverse }
+        if settings.maxShift > 0 && ids.count > 3 {
+            // Keep [CLS], [SEP] and at least one k-mer.
+            let cut = min(Int((draw >> 8) % UInt64(settings.maxShift + 1)), ids.count - 3)
+            if cut > 0 {
+                if (draw >> 40) & 1 == 0 { ids.removeSubrange(1..<(1 + cut)) } else { ids.removeSubrange((ids.count - 1 - cut)..<(ids.count - 1)) }
+            }
+        }
+        return TrainingExample(tokenIDs: ids, labels: example.labels)
+    }
+
     /// The training order after `epochs` epochs of shuffling `count` examples with `seed`, and the shuffler
     /// ready for the next epoch (a resumed run replays the shuffles instead of storing the order).
     static func shuffledOrder(count: Int, seed: UInt64, epochs: Int) -> (order: [Int], generator: SeededGenerator) {
@@ -305,7 +345,8 @@ public final class Trainer {
         precondition((training + validation).allSatisfy { $0.labels.count == architecture.nOutputs },
                      "every example needs \(architecture.nOutputs) labels")
         let stepsPerEpoch = Self.stepsPerEpoch(examples: training.count, batchSize: settings.batchSize)
-        let totalSteps = stepsPerEpoch * settings.epochs
+        let epochs = plannedEpochs(examples: training.count)
+        let totalSteps = stepsPerEpoch * epochs
         schedule = LearningRateSchedule(peak: settings.optimiser.learningRate,
                                         warmupSteps: Int((settings.warmupFraction * Double(totalSteps)).rounded()),
                                         totalSteps: totalSteps, floorFraction: settings.floorFraction)
@@ -336,7 +377,7 @@ public final class Trainer {
         }
         var stoppedEarly = false, paused = false
         var epoch = summaries.count + 1
-        while epoch <= max(1, settings.epochs) {
+        while epoch <= epochs {
             if settings.patience > 0 && sinceImprovement >= settings.patience {
                 stoppedEarly = true
                 break
@@ -345,7 +386,9 @@ public final class Trainer {
             let start = DispatchTime.now().uptimeNanoseconds
             var lossSum = 0.0, similaritySum = 0.0
             for s in 0..<stepsPerEpoch {
-                let batch = order[(s * settings.batchSize)..<min(order.count, (s + 1) * settings.batchSize)].map { training[$0] }
+                let batch = order[(s * settings.batchSize)..<min(order.count, (s + 1) * settings.batchSize)].map {
+                    augmented(training[$0], index: $0, epoch: epoch)
+                }
                 lossSum += step(on: batch, learningRate: schedule.learningRate(atStep: stepCount + 1))
                 similaritySum += lastHeadSimilarity
             }
@@ -375,7 +418,7 @@ public final class Trainer {
                 shufflerState: shuffler.stateWords, best: best.map { ($0.epoch, $0.auroc, $0.parameters.values) },
                 epochsSinceImprovement: sinceImprovement, epochs: summaries)) ?? true
             progress(summary)
-            if !carryOn && epoch < settings.epochs {
+            if !carryOn && epoch < epochs {
                 paused = true
                 break
             }

@@ -69,6 +69,8 @@ public struct TrainingCheckpoint: Sendable, Equatable {
             "adam_epsilon": "\(s.optimiser.epsilon)", "weight_decay": "\(s.optimiser.weightDecay)",
             "warmup": "\(s.warmupFraction)", "lr_floor": "\(s.floorFraction)", "clip_norm": "\(s.maxGradientNorm)",
             "patience": "\(s.patience)", "head_diversity": "\(s.headDiversity)",
+            "minimum_steps": "\(s.minimumSteps)", "maximum_epochs": "\(s.maximumEpochs)",
+            "reverse_complement": "\(s.reverseComplement)", "max_shift": "\(s.maxShift)",
         ]
     }
 
