@@ -166,6 +166,8 @@ enum AnalysisReport {
         record.parameters["max_motifs_per_head"] = "\(options.maxMotifsPerHead)"
         record.parameters["co_attention_score"] = options.coAttention.score.rawValue
         record.parameters["one_motif_per_site"] = "\(options.oneMotifPerSite)"
+        record.parameters["max_interaction_q"] = "\(options.interactionMaxQValue)"
+        record.parameters["max_interaction_rows"] = "\(options.maxInteractionRows)"
         for (name, value) in options.headMotifs.values { record.parameters[PartialScan.headMotifPrefix + name] = value }
         record.counts["bound_windows_analysed"] = results.boundWindows
         record.counts["background_windows_analysed"] = results.backgroundWindows

@@ -24,7 +24,8 @@ public enum PartialScan {
             "max_bound=\(s.maxBound)", "max_background=\(s.maxBackground)", "background=\(s.background.rawValue)", "seed=\(s.seed)",
             "instance_p=\(a.instancePValue)", "instance_recall=\(a.instanceRecall)", "instance_max_p=\(a.instanceMaxPValue)", "motif_classes=\(a.motifClassesLabel)", "max_q=\(a.maxQValue)", "max_motifs_per_head=\(a.maxMotifsPerHead)", "co_attention=\(a.coAttention.score.rawValue)",
             "specificity=\(a.pairSpecificity.rawValue)", "epistasis_windows=\(a.epistasisWindows)", "epistasis_pairs=\(a.epistasisPairs)",
-            "one_motif_per_site=\(a.oneMotifPerSite)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
+            "one_motif_per_site=\(a.oneMotifPerSite)", "max_interaction_q=\(a.interactionMaxQValue)",
+            "max_interaction_rows=\(a.maxInteractionRows)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
         ] + a.headMotifs.values.map { "\(headMotifPrefix)\($0.name)=\($0.value)" }
         return fields.joined(separator: "|")
     }
@@ -117,6 +118,8 @@ public final class MergePipeline {
         options.oneMotifPerSite = settings.oneMotifPerSite
         options.pairSpecificity = settings.specificity
         options.headMotifs = settings.headMotifs
+        options.interactionMaxQValue = settings.maxInteractionQ
+        options.maxInteractionRows = settings.maxInteractionRows
         options.epistasisWindows = settings.epistasisWindows
         options.epistasisPairs = settings.epistasisPairs
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: options)
@@ -165,6 +168,8 @@ public final class MergePipeline {
         var coAttention = CoAttentionScore.excess, oneMotifPerSite = true
         var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = 60
         var headMotifs = HeadMotifSettings()
+        var maxInteractionQ = AnalysisOptions(motifsPath: "").interactionMaxQValue
+        var maxInteractionRows = AnalysisOptions(motifsPath: "").maxInteractionRows
         var parameters: [String: String] = [:]
     }
 
@@ -189,6 +194,8 @@ public final class MergePipeline {
             case "specificity": settings.specificity = PairSpecificity(rawValue: value) ?? .epistasis
             case "epistasis_windows": settings.epistasisWindows = Int(value) ?? 80
             case "epistasis_pairs": settings.epistasisPairs = Int(value) ?? 60
+            case "max_interaction_q": settings.maxInteractionQ = Double(value) ?? settings.maxInteractionQ
+            case "max_interaction_rows": settings.maxInteractionRows = Int(value) ?? settings.maxInteractionRows
             default:
                 if key.hasPrefix(PartialScan.headMotifPrefix) {
                     try? settings.headMotifs.set(String(key.dropFirst(PartialScan.headMotifPrefix.count)), to: value)

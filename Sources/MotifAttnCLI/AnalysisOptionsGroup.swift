@@ -38,6 +38,10 @@ struct AnalysisOptionsGroup: ParsableArguments {
                                valueName: "auto|none|TSV"))
     var motifClasses = defaults.motifClasses.label
     @Option(name: .customLong("max-q"), help: "Largest q-value of a reported head motif.") var maxQ = defaults.maxQValue
+    @Option(name: .customLong("max-interaction-q"), help: "Largest q-value of a row written to interactions.tsv (1: every tested row, up to --max-interaction-rows).")
+    var maxInteractionQ = defaults.interactionMaxQValue
+    @Option(name: .customLong("max-interaction-rows"), help: "Most rows written to interactions.tsv (the most significant).")
+    var maxInteractionRows = defaults.maxInteractionRows
     @Option(name: .customLong("max-motifs-per-head"), help: "Most motifs reported per head (enriched ones first, then focused ones).")
     var maxMotifsPerHead = defaults.maxMotifsPerHead
     @Option(name: .customLong("analysis-setting"),
@@ -53,7 +57,10 @@ struct AnalysisOptionsGroup: ParsableArguments {
 
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        guard maxQ > 0 && maxQ <= 1 else { throw ValidationError("--max-q must be a probability") }
+        guard maxQ > 0 && maxQ <= 1, maxInteractionQ > 0 && maxInteractionQ <= 1 else {
+            throw ValidationError("--max-q and --max-interaction-q must be probabilities")
+        }
+        guard maxInteractionRows > 0 else { throw ValidationError("--max-interaction-rows must be at least 1") }
         guard epistasisPairs > 0 && epistasisWindows >= 5 else {
             throw ValidationError("--epistasis-pairs must be at least 1 and --epistasis-windows at least 5")
         }
@@ -94,6 +101,8 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.epistasisPairs = epistasisPairs
         options.epistasisWindows = epistasisWindows
         options.maxQValue = maxQ
+        options.interactionMaxQValue = maxInteractionQ
+        options.maxInteractionRows = maxInteractionRows
         options.headMotifs = try headMotifSettings()
         options.coAttention.score = coAttention
         options.threads = threads
