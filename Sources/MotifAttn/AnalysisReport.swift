@@ -16,9 +16,8 @@ extension AttentionAnalysis {
                                            matchQValue: m.bestMatch?.qValue, matchMatrix: target, matchOffset: m.bestMatch?.offset ?? 0)
         }
         let interactionRows = results.interactions.prefix(30).map { i in
-            // A class of look-alikes shows as its representative's name and the class size: "ELK4 (+51)".
-            func name(_ own: String, _ members: [String]) -> String { members.count > 1 ? "\(own) (+\(members.count - 1))" : own }
-            return [i.motifA, name(i.nameA, i.membersA), i.motifB, name(i.nameB, i.membersB), i.headLabel, "\(i.boundCount)", String(format: "%.3f", i.meanBound),
+            // A class of look-alikes is named by its shared family, representative and size (`MotifClasses.label`).
+            return [i.motifA, i.nameA, i.motifB, i.nameB, i.headLabel, "\(i.boundCount)", String(format: "%.3f", i.meanBound),
              String(format: "%.3f", i.meanBackground), String(format: "%.3f", i.effect),
              i.epistasis.map { String(format: "%.2f", $0.mean) } ?? "NA", String(format: "%.2e", i.qValue),
              String(format: "%.0f", i.medianDistance), i.orientation]

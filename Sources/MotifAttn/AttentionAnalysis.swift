@@ -281,9 +281,14 @@ public final class AttentionAnalysis {
         // The members of each row's classes, for the rows written only (a run tests tens of thousands).
         let index = Dictionary(instanceMotifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         func members(_ id: String) -> [String] { (index[id].flatMap { classes.members[$0] } ?? []).map { instanceMotifs[$0].id } }
+        // A class is named by the family its members share, its representative and its size (`MotifClasses.label`).
         for i in interactions.indices {
             interactions[i].membersA = members(interactions[i].motifA)
             interactions[i].membersB = members(interactions[i].motifB)
+            interactions[i].nameA = MotifClasses.label(representative: interactions[i].nameA, members: interactions[i].membersA,
+                                                       annotations: annotations)
+            interactions[i].nameB = MotifClasses.label(representative: interactions[i].nameB, members: interactions[i].membersB,
+                                                       annotations: annotations)
         }
         // Heat maps show the head where the best interaction is strongest (else layer 0 head 0).
         let shownHead = interactions.first?.bestHead ?? interactions.first?.head ?? HeadIndex(layer: 0, head: 0)

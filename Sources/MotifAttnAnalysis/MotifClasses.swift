@@ -177,3 +177,28 @@ public struct MotifClasses: Sendable, Equatable {
         return MotifClasses(representative: representative)
     }
 }
+
+extension MotifClasses {
+    /// How a class of look-alikes is named in tables and the report, so that a reader sees a group and its size:
+    /// a single motif by its name (`GATA4`); a larger class by the DNA-binding family or structural class its
+    /// members share, its representative and how many look-alikes it stands for (`bHLH: TAL1::TCF3 +46 look-alikes`).
+    ///
+    /// The shared label is the most common JASPAR `tf_family` when at least half the members have it, else the
+    /// most common `tf_class` when at least half have that (the part in parentheses when the class name has one,
+    /// `bHLH` for `Basic helix-loop-helix factors (bHLH)`), else `mixed families`.
+    public static func label(representative: String, members: [String], annotations: MotifAnnotations?) -> String {
+        guard members.count > 1 else { return representative }
+        let count = "+\(members.count - 1) look-alike\(members.count == 2 ? "" : "s")"
+        func majority(_ values: [String]) -> String? {
+            let tally = Dictionary(values.filter { !$0.isEmpty }.map { ($0, 1) }, uniquingKeysWith: +)
+            guard let top = tally.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }), 2 * top.value >= members.count else { return nil }
+            return top.key
+        }
+        let known = members.compactMap { annotations?.byID[$0] }
+        let shared = majority(known.map(\.tfFamily)) ?? majority(known.map(\.tfClass)).map { tfClass -> String in
+            guard let open = tfClass.lastIndex(of: "("), let close = tfClass.lastIndex(of: ")"), open < close else { return tfClass }
+            return String(tfClass[tfClass.index(after: open)..<close])
+        } ?? "mixed families"
+        return "\(shared): \(representative) \(count)"
+    }
+}

@@ -122,3 +122,24 @@ final class MotifClassesTests: XCTestCase {
         XCTAssertNil(groupedRows.first { $0.motifA == copy.id || $0.motifB == copy.id })
     }
 }
+
+/// How a look-alike class is named in interactions.tsv and the report.
+final class MotifClassNameTests: XCTestCase {
+    func testAClassIsNamedByItsSharedFamilyOrClassItsRepresentativeAndItsSize() {
+        let jaspar = TestData.annotations
+        // JASPAR 2026: MA0139 CTCF alone keeps its name.
+        XCTAssertEqual(MotifClasses.label(representative: "CTCF", members: ["MA0139.2"], annotations: jaspar), "CTCF")
+        // Two FOX family members (tf_family FOX in the table): the family names the class.
+        let fox = jaspar.byID.values.filter { $0.tfFamily == "FOX" }.map(\.id).sorted().prefix(3)
+        XCTAssertEqual(MotifClasses.label(representative: "FOXA1", members: Array(fox), annotations: jaspar), "FOX: FOXA1 +2 look-alikes")
+        // bHLH members of three different families: no family has half, the class does (its parenthesised short name).
+        let bHLH = ["Tal-related", "MyoD/ASC-related factors", "bHLH-ZIP"].compactMap { family in
+            jaspar.byID.values.filter { $0.tfFamily == family && $0.tfClass == "Basic helix-loop-helix factors (bHLH)" }.map(\.id).min()
+        }
+        XCTAssertEqual(bHLH.count, 3)
+        XCTAssertEqual(MotifClasses.label(representative: "TAL1::TCF3", members: bHLH, annotations: jaspar), "bHLH: TAL1::TCF3 +2 look-alikes")
+        // Unrelated members, or none annotated: no shared label to claim.
+        XCTAssertEqual(MotifClasses.label(representative: "L0H1_3", members: ["L0H1_3", "L1H0_2"], annotations: jaspar),
+                       "mixed families: L0H1_3 +1 look-alike")
+    }
+}
