@@ -33,6 +33,7 @@ deps:
 test-deps:
 	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
 	@command -v snakemake >/dev/null 2>&1 || python3 -m pip install --quiet snakemake
+	@python3 -c "import snakemake_executor_plugin_slurm" 2>/dev/null || python3 -m pip install --quiet snakemake-executor-plugin-slurm
 
 apt:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -104,6 +104,37 @@ final class WorkflowTests: XCTestCase {
         XCTAssertGreaterThan(interrupted, 0, "no merge was still running when SIGTERM came; the test checked nothing")
     }
 
+    /// The cluster profile (`Pipelines/profiles/slurm`, the SLURM executor plugin from PyPI) plans the workflow:
+    /// a dry run needs no cluster, and fails when the profile or the plugin is broken.
+    func testSLURMProfileDryRunPlansOneJobPerShardAndTheMerge() throws {
+        let snakemake = try snakemake()
+        let folder = try CLIRunner.folder(for: self)
+        let process = Process()
+        process.executableURL = snakemake
+        process.currentDirectoryURL = folder
+        process.arguments = [
+            "-s", Self.root.appendingPathComponent("Pipelines/workflow/Snakefile").path,
+            "--configfile", Self.root.appendingPathComponent("Pipelines/config/config.yaml").path,
+            "--workflow-profile", Self.root.appendingPathComponent("Pipelines/profiles/slurm").path,
+            "--dry-run", "--directory", folder.path,
+            "--config", "genome=\(Self.root.appendingPathComponent("Reference/demo/genome.fa.gz").path)",
+            "regions=\(Self.root.appendingPathComponent("Reference/demo/peaks.bed").path)", "motifattn=\(try CLIRunner.binary().path)",
+            "outdir=\(folder.appendingPathComponent("out").path)", "chunk_size=300000",
+        ]
+        let log = Pipe()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        // 11 shards of 300 kb (as in the run above), one merge, the profile's SLURM resources on the jobs.
+        XCTAssertNotNil(output.range(of: #"scan_shard\s+11\b"#, options: .regularExpression), output)
+        XCTAssertNotNil(output.range(of: #"merge\s+1\b"#, options: .regularExpression), output)
+        XCTAssertTrue(output.contains("slurm_partition=general"), output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path), "a dry run writes nothing")
+    }
+
     func testPartialWithoutRegionsIsRefused() throws {
         let folder = try CLIRunner.folder(for: self)
         let genome = Self.root.appendingPathComponent("Tests/Fixtures/genomes/lambda_virus.fa.gz").path
