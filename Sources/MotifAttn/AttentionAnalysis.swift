@@ -273,7 +273,8 @@ public final class AttentionAnalysis {
             }
         }
         if let pairSamples {
-            tested = try pairSamples.testEpistasis(tested, motifs: instanceMotifs, maxPairs: options.epistasisPairs,
+            tested = try pairSamples.testEpistasis(tested, motifs: instanceMotifs, reportableQ: options.interactionMaxQValue,
+                                                   maxPairs: options.epistasisPairs,
                                                    minimumWindows: options.coAttention.minimumBound, firstLogits: firstLogits)
         }
         tested = CoAttentionAccumulator.ranked(tested)

@@ -166,7 +166,7 @@ public final class MergePipeline {
         var instanceRecall = 0.0, instanceMaxP = 1e-3
         var motifClasses = MotifClassesChoice.automatic
         var coAttention = CoAttentionScore.excess, oneMotifPerSite = true
-        var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = 60
+        var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = AnalysisOptions(motifsPath: "").epistasisPairs
         var headMotifs = HeadMotifSettings()
         var maxInteractionQ = AnalysisOptions(motifsPath: "").interactionMaxQValue
         var maxInteractionRows = AnalysisOptions(motifsPath: "").maxInteractionRows
@@ -193,7 +193,7 @@ public final class MergePipeline {
             case "max_motifs_per_head": settings.headMotifs.maxMotifsPerHead = Int(value) ?? settings.headMotifs.maxMotifsPerHead
             case "specificity": settings.specificity = PairSpecificity(rawValue: value) ?? .epistasis
             case "epistasis_windows": settings.epistasisWindows = Int(value) ?? 80
-            case "epistasis_pairs": settings.epistasisPairs = Int(value) ?? 60
+            case "epistasis_pairs": settings.epistasisPairs = Int(value) ?? settings.epistasisPairs
             case "max_interaction_q": settings.maxInteractionQ = Double(value) ?? settings.maxInteractionQ
             case "max_interaction_rows": settings.maxInteractionRows = Int(value) ?? settings.maxInteractionRows
             default:

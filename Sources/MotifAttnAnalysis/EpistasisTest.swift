@@ -47,10 +47,13 @@ public struct EpistasisTest: Sendable, Equatable {
 }
 
 extension PairWindowSamples {
-    /// The epistasis test (`EpistasisTest`) of the first `maxPairs` pairs by co-attention elevation (smallest
-    /// elevation p-value of any of the pair's rows, then largest effect), among the pairs with at least
-    /// `minimumWindows` sampled windows. Each row's p-value becomes the larger of its elevation p-value and its
-    /// pair's epistasis p-value; rows of pairs not tested get 1.
+    /// The epistasis test (`EpistasisTest`) of every pair that could be reported: the pairs with a row whose
+    /// elevation p-value alone has a Benjamini–Hochberg q ≤ `reportableQ` over all `rows` (a row's final p-value
+    /// is the larger of its elevation and epistasis p-values, and BH q-values never fall when p-values rise, so
+    /// no other row can reach q ≤ `reportableQ`), with at least `minimumWindows` sampled windows. With
+    /// `maxPairs` > 0, at most that many of them, strongest elevation first (smallest elevation p-value of any
+    /// of the pair's rows, then largest effect). Each row's p-value becomes the larger of its elevation p-value
+    /// and its pair's epistasis p-value; rows of pairs not tested get 1.
     ///
     /// - Parameters:
     ///   - rows: the tested co-attention rows; `motifs` are the instance motifs their ids name (row motif
@@ -59,7 +62,7 @@ extension PairWindowSamples {
     ///     sampled window of each tested pair, three knocked-out copies (site A, site B, both), every random
     ///     base drawn from a seed made of the window's hash and the pair, so the result does not depend on
     ///     threads or batching.
-    public func testEpistasis(_ rows: [Interaction], motifs: [Motif], maxPairs: Int, minimumWindows: Int,
+    public func testEpistasis(_ rows: [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0, minimumWindows: Int,
                               firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
         let index = Dictionary(motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let n = motifs.count
@@ -68,7 +71,8 @@ extension PairWindowSamples {
             return min(a, b) * n + max(a, b)
         }
         var strongest: [Int: (p: Double, effect: Double)] = [:]
-        for row in rows {
+        let elevationQ = Statistics.benjaminiHochberg(rows.map(\.elevationPValue))
+        for (row, q) in zip(rows, elevationQ) where q <= reportableQ {
             guard let key = pairKey(row) else { continue }
             let effect = row.effect.isNaN ? -1 : row.effect
             if let seen = strongest[key], (seen.p, -seen.effect) <= (row.elevationPValue, -effect) { continue }
@@ -77,7 +81,7 @@ extension PairWindowSamples {
         let candidates = strongest.sorted { ($0.value.p, -$0.value.effect, $0.key) < ($1.value.p, -$1.value.effect, $1.key) }
             .map(\.key)
             .filter { entries($0 / n, $0 % n).count >= minimumWindows }
-            .prefix(maxPairs)
+            .prefix(maxPairs > 0 ? maxPairs : Int.max)
         // Three knocked-out copies per sampled window: site A, site B, both.
         var variants: [[UInt8]] = []
         var plan: [(key: Int, logit: Float)] = []

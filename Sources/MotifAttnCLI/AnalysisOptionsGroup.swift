@@ -28,7 +28,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
                                + "than the sum of knocking out each, in sampled bound windows) or mutual-best (each site is the other's "
                                + "strongest co-attention partner more often than chance).", valueName: "epistasis|mutual-best"))
     var specificity: PairSpecificity = defaults.pairSpecificity
-    @Option(name: .customLong("epistasis-pairs"), help: "Pairs tested for epistasis: the most co-attended ones; the others are not reported.")
+    @Option(name: .customLong("epistasis-pairs"), help: "Most pairs tested for epistasis, the most co-attended among those that could be reported (a row with elevation q ≤ --max-interaction-q); untested pairs are not reported. 0: every such pair (slow).")
     var epistasisPairs = defaults.epistasisPairs
     @Option(name: .customLong("epistasis-windows"), help: "Bound windows sampled per pair for the epistasis test.")
     var epistasisWindows = defaults.epistasisWindows
@@ -61,8 +61,8 @@ struct AnalysisOptionsGroup: ParsableArguments {
             throw ValidationError("--max-q and --max-interaction-q must be probabilities")
         }
         guard maxInteractionRows > 0 else { throw ValidationError("--max-interaction-rows must be at least 1") }
-        guard epistasisPairs > 0 && epistasisWindows >= 5 else {
-            throw ValidationError("--epistasis-pairs must be at least 1 and --epistasis-windows at least 5")
+        guard epistasisPairs >= 0 && epistasisWindows >= 5 else {
+            throw ValidationError("--epistasis-pairs must be 0 (every reportable pair) or more and --epistasis-windows at least 5")
         }
         guard maxMotifsPerHead > 0 else { throw ValidationError("--max-motifs-per-head must be at least 1") }
         _ = try headMotifSettings()
