@@ -49,7 +49,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--lambda", dest="lam", type=float, default=0.0)
-    ap.add_argument("--oracle", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "bench", "pwm_oracle.py"))
+    ap.add_argument("--oracle", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Reference", "scripts", "pwm_oracle.py"))
     a = ap.parse_args()
     train, test = os.path.join(a.simdir, "train.tokens.tsv"), os.path.join(a.simdir, "test.tokens.tsv")
     write_table(os.path.join(a.simdir, "train.fa"), train)
