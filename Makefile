@@ -2,6 +2,7 @@
 #   make demo    install what is missing, build (release), scan the bundled demo genome
 #   make test    install what is missing, run the whole test suite
 #   make bench   scoring speed against ONNX Runtime (needs PEER and python3 with onnxruntime)
+#   make panel   the benchmark panel (Benchmarks/panel/README.md): PANEL=quick|dev|heldout|sim|real|all
 #   make fuzz    libFuzzer harnesses of the parsers, FUZZ_SECONDS each (Fuzz/README.md)
 #   make sanitize  the test suite under the address and the thread sanitizer
 #   make build TARGET_CPU=haswell   opt-in build for AVX2+FMA CPUs (about 10% faster scoring at 1 thread,
@@ -22,7 +23,8 @@ BIN := $(SCRATCH)/release/motifattn
 PEER ?= Benchmarks/peer/ort_peer.py
 BENCH_MODEL ?= Reference/model/default.safetensors
 
-.PHONY: all deps test-deps apt build test demo results install clean bench fuzz sanitize sanitize-address sanitize-thread
+.PHONY: all deps test-deps apt build test demo results install clean bench fuzz sanitize sanitize-address sanitize-thread \
+  panel panel-deps
 
 all: build
 
@@ -93,6 +95,24 @@ results: build
 ## bench: windows/s of motifattn and of ONNX Runtime on the same model and 4,000 random 200-bp windows
 bench: build
 	$(BIN) bench-encoder --model $(BENCH_MODEL) --windows 4000 --length 200 --repeats 3 --peer $(PEER)
+
+## panel: the benchmark panel (Benchmarks/panel/README.md), about 2 hours on 2 cores for PANEL=all.
+## PANEL: quick (4 small development members), dev, heldout, sim (both halves), real, all (default).
+## PANEL_LABEL names the output folder panel-out/LABEL/; PANEL_ANALYSIS_ARGS are added to every analyze and
+## scan (ablations: make panel PANEL_LABEL=mutual-best PANEL_ANALYSIS_ARGS="--specificity mutual-best" re-runs
+## only the analyses). MOTIFATTN is the binary; the default one is built first. Data and models are cached
+## in panel-cache/.
+MOTIFATTN ?= $(BIN)
+PANEL ?= all
+PANEL_LABEL ?= default
+PANEL_ANALYSIS_ARGS ?=
+panel: $(if $(filter $(BIN),$(MOTIFATTN)),build) panel-deps
+	python3 Benchmarks/panel/panel.py --panel $(PANEL) --motifattn $(MOTIFATTN) --label $(PANEL_LABEL) \
+	  --threads $(THREADS) --analysis-args "$(PANEL_ANALYSIS_ARGS)"
+
+panel-deps:
+	@python3 -c "import numpy, onnx, onnxruntime, safetensors" 2>/dev/null || \
+	  python3 -m pip install --quiet numpy onnx onnxruntime safetensors
 
 ## install: the binary into PREFIX/bin and the bundled data into PREFIX/share/motifattn
 install: build
