@@ -27,21 +27,21 @@ OUT = os.path.join(REPO, "panel-out")
 
 # The sources that shape a trained model. A model is retrained when the git tree hash of any of them
 # changes (paths that do not exist at HEAD count as absent, so files may move). CVectorMath and
-# TrainingGEMM hold the training's softmax, GELU and products; the IO files make the genome-trained sets.
+# MatrixProduct hold the training's softmax, GELU and products; the IO files make the genome-trained sets.
 TRAINING_CODE = (
     "Sources/MotifAttnModel/Training",
     "Sources/MotifAttn/TrainingData.swift",
-    "Sources/MotifAttn/ModelTraining.swift",
-    "Sources/motifattn/TrainCommand.swift",
-    "Sources/MotifAttnKernels/TrainingGEMM.swift",
+    "Sources/MotifAttn/TrainingPipeline.swift",
+    "Sources/MotifAttnCLI/TrainCommand.swift",
+    "Sources/MotifAttnKernels/MatrixProduct.swift",
     "Sources/CVectorMath",
     "Sources/MotifAttnTokenizers",
     "Sources/MotifAttnIO/GCMatchedSampler.swift",
     "Sources/MotifAttnIO/DinucleotideShuffle.swift",
 )
-# Validation of the models trained on real peaks. TODO: hold out genome blocks instead of a random
-# fraction of windows once `train` has such an option (neighbouring windows leak between the sets).
-REAL_VALIDATION_ARGS = ("--valid-fraction", "0.1")
+# Validation of the models trained on real peaks: train's default for a genome, held-out contiguous
+# blocks (neighbouring windows and a peak's shuffled copy stay on one side).
+REAL_VALIDATION_ARGS = ()
 
 SIMULATE = "Reference/scripts/simulate.py"
 ORACLE = "Reference/scripts/pwm_oracle.py"
