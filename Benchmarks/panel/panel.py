@@ -390,7 +390,8 @@ def run_simulated(member, options, code_key):
     stats = {}
     row = {"member": name, "half": member["half"]}
     simdir, sim = simulated_data(member, stats)
-    model_dir, trained = trained_model(name, sim["train_sha256"], ["--train", os.path.join(simdir, "train.fa")],
+    model_dir, trained = trained_model(name, sim["train_sha256"],
+                                       ["--train", os.path.join(simdir, "train.fa")] + shlex.split(options.train_args),
                                        binary, threads, code_key, stats)
     model = os.path.join(model_dir, "model.safetensors")
     auc = test_auroc(simdir, model_dir, binary, threads, stats)
@@ -487,7 +488,7 @@ def run_real(member, options, code_key):
                       *REAL_VALIDATION_ARGS]
         motifs, table = VERTEBRATES, VERTEBRATES.replace(".meme", ".tsv")
     data = key_of([sha256_file(genome), sha256_file(peaks)])
-    model_dir, trained = trained_model(name, data, train_args, binary, threads, code_key, stats)
+    model_dir, trained = trained_model(name, data, train_args + shlex.split(options.train_args), binary, threads, code_key, stats)
     model = os.path.join(model_dir, "model.safetensors")
     out = os.path.join(OUT, options.label, name)
     extra = shlex.split(options.analysis_args)
@@ -594,6 +595,7 @@ def main():
     parser.add_argument("--motifattn", default=".build/release/motifattn")
     parser.add_argument("--label", default="baseline", help="output folder under panel-out/")
     parser.add_argument("--analysis-args", default="", help="extra options for every analyze and scan")
+    parser.add_argument("--train-args", default="", help="extra options for every train (models are cached by them)")
     parser.add_argument("--threads", type=int, default=2)
     options = parser.parse_args()
     options.motifattn = os.path.abspath(options.motifattn)
