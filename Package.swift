@@ -16,6 +16,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SHA-256 for provenance, fingerprints and checkpoints.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries, seen only by the modules that wrap them.
@@ -24,7 +26,7 @@ let package = Package(
 
         // What every stage may use: windows, nucleotide codes, seeded random numbers, stable hashes,
         // SHA-256, atomic output files, progress.
-        .target(name: "MotifAttnCore"),
+        .target(name: "MotifAttnCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // 1. Read: FASTA/BAM/CRAM/SAM/BED through htslib, regions, windows.
         .target(name: "MotifAttnIO", dependencies: ["MotifAttnCore", "CHTSlib"]),
         // 2. Tokenize: the Tokenizer protocol and the k-mer tokenizer.
