@@ -14,6 +14,10 @@ trap 'rm -rf "$work"' EXIT
 python3 Reference/scripts/simulate.py --motifs Reference/jaspar/jaspar_core_vertebrates.meme --out "$work" --seed 1
 "$bin" train --train "$work/train.fa" --valid-fraction 0.05 --seed 1 --threads 2 --epochs 4 \
     -o Reference/model/default.safetensors
+# What it was trained on, for scan's training-data check (the demo genome comes from the same simulation).
+python3 Reference/scripts/describe_model.py Reference/model/default.safetensors \
+    "the simulated demo (Reference/scripts/simulate.py seed 1: 8 JASPAR motifs and 3 planted pairs in random DNA; it has seen no real genome)" \
+    Reference/demo/genome.fa.gz
 "$bin" score --model Reference/model/default.safetensors "$work/test.fa" --threads 2 --quiet -o "$work/test_scores.tsv"
 python3 - "$work" <<'PY'
 import sys

@@ -102,7 +102,7 @@ public final class AnalyzePipeline {
         record.parameters["threads"] = "\(threads)"
         try AnalysisReport.write(results, analysis: analysis, record: &record, folder: outputFolder,
                                  title: "motifattn analyze of \((input as NSString).lastPathComponent)",
-                                 summary: [("sequences", input), ("model", modelPath)])
+                                 summary: [("sequences", input), ("model", BundledData.displayPath(modelPath))])
         return record
     }
 
@@ -149,7 +149,7 @@ enum AnalysisReport {
             ("motif pair × head rows tested / significant", "\(results.interactionsTested) / \(results.interactions.count)"),
         ]
         let report = try OutputFile(path: (folder as NSString).appendingPathComponent("report.html"))
-        try report.write(HTMLReport.render(analysis.reportContent(results, title: title, summary: lines)))
+        try report.write(HTMLReport.render(analysis.reportContent(results, title: title, summary: lines, cautions: record.cautions)))
         try report.commit()
         record.parameters["instance_p_value"] = "\(options.instancePValue)"
         record.parameters["instance_recall"] = "\(options.instanceRecall)"

@@ -52,4 +52,20 @@ public enum BundledData {
         }
         throw BundledDataError.notFound(file: file, searched: folders)
     }
+
+    /// How outputs name a file: a bundled file as `bundled:` and its name inside the bundle
+    /// (`bundled:model/default.safetensors`), any other path unchanged. Run records and reports use it,
+    /// so that they do not carry the folder of the machine they were made on; the SHA-256 beside the
+    /// name still identifies the file.
+    public static func displayPath(_ path: String) -> String {
+        let standardized = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        for file in [motifsFile, annotationsFile, modelFile] where standardized.hasSuffix("/" + file) {
+            let folder = String(standardized.dropLast(file.count + 1))
+            let isBundleFolder = searchFolders.contains {
+                URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path == folder
+            }
+            if isBundleFolder { return "bundled:" + file }
+        }
+        return path
+    }
 }

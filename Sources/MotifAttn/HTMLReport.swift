@@ -61,8 +61,12 @@ public struct ReportContent: Sendable {
     public var title: String
     /// Run facts shown at the top (input, model, counts).
     public var summary: [(String, String)]
+    /// What the reader must know before reading the results (`TrainingDataCheck`), shown first.
+    public var cautions: [String]
     /// Head motifs, in the order shown.
     public var headMotifs: [HeadMotif]
+    /// Head motifs not shown because no database motif matches them significantly.
+    public var headMotifsWithoutMatch: Int
     /// Column names and rows of the interaction table (first rows shown).
     public var interactionColumns: [String]
     public var interactionRows: [[String]]
@@ -72,9 +76,11 @@ public struct ReportContent: Sendable {
     /// Attention heat maps of top windows.
     public var windows: [WindowMap]
 
-    public init(title: String, summary: [(String, String)] = [], headMotifs: [HeadMotif] = [], interactionColumns: [String] = [],
+    public init(title: String, summary: [(String, String)] = [], cautions: [String] = [], headMotifs: [HeadMotif] = [],
+                headMotifsWithoutMatch: Int = 0, interactionColumns: [String] = [],
                 interactionRows: [[String]] = [], headColumns: [String] = [], headRows: [[String]] = [], windows: [WindowMap] = []) {
-        self.title = title; self.summary = summary; self.headMotifs = headMotifs
+        self.title = title; self.summary = summary; self.cautions = cautions; self.headMotifs = headMotifs
+        self.headMotifsWithoutMatch = headMotifsWithoutMatch
         self.interactionColumns = interactionColumns; self.interactionRows = interactionRows
         self.headColumns = headColumns; self.headRows = headRows; self.windows = windows
     }
@@ -99,15 +105,18 @@ public enum HTMLReport {
         .motif{display:inline-block;vertical-align:top;margin:0 1.5em 1.5em 0;padding:.5em;border:1px solid #ddd;border-radius:4px}
         .motif .cap{font-size:.8em;color:#555}.map{display:inline-block;margin:0 1em 1em 0;vertical-align:top}
         .legend span{display:inline-block;width:.9em;height:.9em;margin:0 .2em 0 .8em;vertical-align:middle}
+        .caution{background:#fff4d6;border-left:4px solid #e0a800;padding:.5em 1em;margin:0 0 1em 0}
         </style></head><body>
         <h1>\(escape(content.title))</h1>
 
         """
+        for caution in content.cautions { html += "<p class=\"caution\"><b>Caution:</b> \(escape(caution))</p>\n" }
         if !content.summary.isEmpty {
             html += "<table>" + content.summary.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined() + "</table>\n"
         }
-        html += "<h2>Motifs each head focuses on</h2>\n"
-        if content.headMotifs.isEmpty { html += "<p>No head motif passed the thresholds.</p>\n" }
+        html += "<h2>Candidate TF–TF interactions (co-attention)</h2>\n" + table(content.interactionColumns, content.interactionRows)
+        html += "<h2>Motifs the heads focus on, with their database match</h2>\n"
+        if content.headMotifs.isEmpty { html += "<p>No head motif matches a database motif significantly.</p>\n" }
         for motif in content.headMotifs {
             html += "<div class=\"motif\"><div><b>\(escape(motif.id))</b> layer \(motif.layer) head \(motif.head) · \(escape(motif.consensus)) · \(motif.sites) sites · q = \(format(motif.qValue))</div>\n"
             html += logo(motif.matrix, offset: max(0, -motif.matchOffset), width: max(motif.matrix.count + max(0, -motif.matchOffset), (motif.matchMatrix?.count ?? 0) + max(0, motif.matchOffset)))
@@ -119,7 +128,9 @@ public enum HTMLReport {
             }
             html += "</div>\n"
         }
-        html += "<h2>Candidate TF–TF interactions (co-attention)</h2>\n" + table(content.interactionColumns, content.interactionRows)
+        if content.headMotifsWithoutMatch > 0 {
+            html += "<p class=\"cap\">\(content.headMotifsWithoutMatch) further head motifs match no database motif significantly; they are in head_motifs.tsv and motifs.meme.</p>\n"
+        }
         html += "<h2>Attention in top-scoring windows</h2>\n"
         if content.windows.isEmpty { html += "<p>No window to show.</p>\n" }
         let names = Array(Set(content.windows.flatMap { $0.instances.map(\.name) })).sorted()

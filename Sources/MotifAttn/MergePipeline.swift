@@ -76,6 +76,11 @@ public final class MergePipeline {
         try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
         try record.addInput(role: "genome", path: first.genome)
         try record.addInput(role: "model", path: first.model)
+        // Partial scans always have regions (`ScanError.partialNeedsRegions`).
+        record.cautions = TrainingDataCheck.cautions(modelPath: first.model, genome: first.genome,
+                                                     genomeSHA256: record.inputs.first { $0.role == "genome" }?.sha256 ?? "",
+                                                     hasRegions: true, boundFraction: 0)
+        for caution in record.cautions { ProgressMeter(command: "merge", unit: "parts").caution(caution) }
         let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
         let settings = Self.settings(fromFingerprint: first.fingerprint)
 
@@ -140,7 +145,7 @@ public final class MergePipeline {
         for (key, value) in settings.parameters { record.parameters[key] = value }
         try AnalysisReport.write(results, analysis: analysis, record: &record, folder: outputFolder,
                                  title: "motifattn scan of \((first.genome as NSString).lastPathComponent) (\(loaded.count) parts)",
-                                 summary: [("genome", first.genome), ("model", first.model), ("parts", "\(loaded.count)"),
+                                 summary: [("genome", first.genome), ("model", BundledData.displayPath(first.model)), ("parts", "\(loaded.count)"),
                                            ("windows scored", "\(windows)")])
         return record
     }

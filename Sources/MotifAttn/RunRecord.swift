@@ -7,7 +7,8 @@ public struct RunRecord: Codable, Sendable {
     public struct InputFile: Codable, Sendable, Equatable {
         /// What the file is to the run (`genome`, `model`, `regions`, `motifs`, ...).
         public var role: String
-        /// Path as given on the command line.
+        /// Path as given on the command line; a file of the bundle as `bundled:NAME`
+        /// (``BundledData/displayPath(_:)``).
         public var path: String
         /// Size in bytes.
         public var bytes: Int
@@ -31,6 +32,9 @@ public struct RunRecord: Codable, Sendable {
     public var counts: [String: Int] = [:]
     /// Wall-clock seconds per stage.
     public var secondsPerStage: [String: Double] = [:]
+    /// What the user must know to read the results (`TrainingDataCheck`), also shown on standard error
+    /// and at the top of the report.
+    public var cautions: [String] = []
 
     /// A record for `command`, started now, with the process's command line.
     public init(command: String, commandLine: [String] = CommandLine.arguments) {
@@ -49,7 +53,8 @@ public struct RunRecord: Codable, Sendable {
         }
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-        inputs.append(InputFile(role: role, path: path, bytes: size, sha256: try SHA256.hex(ofFileAt: path)))
+        inputs.append(InputFile(role: role, path: BundledData.displayPath(path), bytes: size,
+                                sha256: try SHA256.hex(ofFileAt: path)))
     }
 
     /// Times `body` and records its wall-clock seconds under `stage` (added to earlier time of that stage).

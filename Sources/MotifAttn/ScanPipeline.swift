@@ -130,6 +130,13 @@ public final class ScanPipeline {
         if let regions = s.regionsPath { try record.addInput(role: "regions", path: regions) }
         let model = try record.time("load") { try AttentionModel(contentsOf: s.modelPath) }
         let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
+        let progress = ProgressMeter(command: "scan", unit: "windows", quiet: s.quiet)
+        if !s.partial {
+            let genomeSHA256 = record.inputs.first { $0.role == "genome" }?.sha256 ?? ""
+            record.cautions = TrainingDataCheck.cautions(modelPath: s.modelPath, genome: s.genome, genomeSHA256: genomeSHA256,
+                                                         hasRegions: s.regionsPath != nil, boundFraction: s.boundFraction)
+            for caution in record.cautions { progress.caution(caution) }
+        }
         let regions = try s.regionsPath.map { try BEDReader.read(path: $0) } ?? []
         let regionIndex = RegionIndex(regions)
 
@@ -145,7 +152,6 @@ public final class ScanPipeline {
         let rates = try regions.isEmpty ? nil : samplingRates(regions: regionIndex)
         var windowsScored = 0
         let bedGraph = s.partial ? nil : try BedGraphWriter(path: path("scores.bedgraph"), stride: s.windowOptions.stride)
-        let progress = ProgressMeter(command: "scan", unit: "windows", quiet: s.quiet)
         let scores = try OutputFile(path: path("scores.tsv"))
         try scores.write(provenance.line + "\n" + "chrom\tstart\tend\tstrand\tlogit\tprobability\n")
         let reader = try WindowReader(path: s.genome, regions: try shardRegion().map { [$0] } ?? [], options: s.windowOptions,
@@ -249,7 +255,7 @@ public final class ScanPipeline {
         record.parameters["threads"] = "\(s.threads)"
         try AnalysisReport.write(results, analysis: analysis, record: &record, folder: s.outputFolder,
                                  title: "motifattn scan of \((s.genome as NSString).lastPathComponent)",
-                                 summary: [("genome", s.genome), ("model", s.modelPath),
+                                 summary: [("genome", s.genome), ("model", BundledData.displayPath(s.modelPath)),
                                            ("regions", s.regionsPath ?? "none: top \(s.boundFraction * 100)% of windows by score are bound"),
                                            ("windows scored", "\(windowsScored)")])
         return record

@@ -25,9 +25,12 @@ public struct TrainingMetadata: Codable, Sendable {
     public var epochs: [Epoch]
     public var bestEpoch: Int
     public var stoppedEarly: Bool
+    /// The sequences of the genome the model was trained on (training from `--genome` and `--peaks` only).
+    public var genome: GenomeSignature?
 
     /// The metadata of a finished run.
-    public init(record: RunRecord, report: TrainingReport) {
+    public init(record: RunRecord, report: TrainingReport, genome: GenomeSignature? = nil) {
+        self.genome = genome
         motifattnVersion = record.version
         commandLine = record.commandLine
         inputs = record.inputs

@@ -211,7 +211,9 @@ public final class TrainingPipeline {
         record.counts = ["training_sequences": trainingExamples.count, "validation_sequences": validationExamples.count,
                          "best_epoch": report.bestEpoch]
         let model = try AttentionModel(architecture: architecture, parameters: trainer.parameters)
-        try model.save(to: s.outputPath, extraMetadata: ["motifattn_training": TrainingMetadata(record: record, report: report).json()])
+        var genome: GenomeSignature?
+        if case .genome(let path, _) = s.source { genome = try GenomeSignature(genome: path) }
+        try model.save(to: s.outputPath, extraMetadata: ["motifattn_training": TrainingMetadata(record: record, report: report, genome: genome).json()])
         if unlink(s.checkpointPath) != 0 && errno != ENOENT {
             progress.message("\(s.checkpointPath): cannot remove the checkpoint (\(String(cString: strerror(errno))))")
         }

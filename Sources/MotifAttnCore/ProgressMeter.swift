@@ -30,6 +30,12 @@ public final class ProgressMeter: @unchecked Sendable {
         self.interval = isatty(STDERR_FILENO) != 0 ? 0.2 : 10
     }
 
+    /// Prints a caution the user must see even with `--quiet` (`motifattn <command>: caution: ...`).
+    public func caution(_ text: String) {
+        lock.lock(); defer { lock.unlock() }
+        write((isTerminal ? "\r\u{1B}[K" : "") + "\(prefix) caution: \(text)\n")
+    }
+
     /// Counts `count` more units done.
     public func advance(by count: Int = 1) {
         lock.lock(); defer { lock.unlock() }

@@ -32,6 +32,23 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(html.contains("<title>Bach1::Mafk 25-32</title>"))
     }
 
+    /// The page leads with what the reader must know, then the answer: cautions, the run's facts, the
+    /// interactions, then the head motifs with a database match (the others only counted).
+    func testReportLeadsWithCautionsThenInteractionsThenMatchedMotifs() throws {
+        var content = sampleContent()
+        content.cautions = ["no --regions: <bound> is the model's own top 1 %"]
+        content.headMotifsWithoutMatch = 7
+        let html = HTMLReport.render(content)
+        let caution = try XCTUnwrap(html.range(of: "<b>Caution:</b> no --regions: &lt;bound&gt; is the model's own top 1 %"))
+        let summary = try XCTUnwrap(html.range(of: "<th>genome</th>"))
+        let interactions = try XCTUnwrap(html.range(of: "Candidate TF–TF interactions"))
+        let motifs = try XCTUnwrap(html.range(of: "Motifs the heads focus on"))
+        XCTAssertLessThan(caution.lowerBound, summary.lowerBound)
+        XCTAssertLessThan(summary.lowerBound, interactions.lowerBound)
+        XCTAssertLessThan(interactions.lowerBound, motifs.lowerBound)
+        XCTAssertTrue(html.contains("7 further head motifs match no database motif significantly"))
+    }
+
     /// Renders the page in headless Chromium (Debian package `chromium`) when it is installed,
     /// and checks that it loads without console errors and produces a screenshot.
     func testReportRendersInHeadlessChromiumWithoutConsoleErrors() throws {

@@ -21,6 +21,7 @@ final class ScanCommandTests: XCTestCase {
                                               "--strand", "plus", "--max-bound", "2000", "--max-background", "2000",
                                               "--threads", "2", "--quiet", "--out", out.path])
         XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertFalse(result.stderr.contains("caution"), "the bundled model was trained on this simulation: \(result.stderr)")
         for name in Self.outputs {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name)
         }
@@ -43,6 +44,13 @@ final class ScanCommandTests: XCTestCase {
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
         let counts = run["counts"] as! [String: Int]
         XCTAssertEqual(counts["windows_scored"], expected)
+        // The bundled model and database are named by their place in the bundle, not by this machine's folders.
+        let inputs = Dictionary(uniqueKeysWithValues: (run["inputs"] as! [[String: Any]]).map { ($0["role"] as! String, $0["path"] as! String) })
+        XCTAssertEqual(inputs["model"], "bundled:model/default.safetensors")
+        XCTAssertEqual(inputs["motifs"], "bundled:jaspar/jaspar_core_vertebrates.meme")
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertFalse(report.contains(Self.reference.appendingPathComponent("model").path), "report.html names this machine's bundle folder")
+        XCTAssertTrue(report.contains("bundled:model/default.safetensors"))
         // Each bound window is kept with probability 2000 / (bound windows of the genome), by a position-keyed coin.
         let bound = try XCTUnwrap(counts["bound_windows"])
         XCTAssertTrue((1850...2150).contains(bound), "\(bound) bound windows analysed")
@@ -60,6 +68,10 @@ final class ScanCommandTests: XCTestCase {
                 let result = try CLIRunner.motifattn(["scan", genome] + extra + ["--threads", threads, "--quiet",
                                                       "--out", folder.appendingPathComponent("\(mode)\(threads)").path])
                 XCTAssertEqual(result.status, 0, result.stderr)
+                // Even with --quiet: the bundled model never saw lambda, and without regions its own scores choose the bound windows.
+                let cautions = result.stderr.split(separator: "\n").filter { $0.hasPrefix("motifattn scan: caution: ") }
+                XCTAssertEqual(cautions.count, mode == "top" ? 2 : 1, result.stderr)
+                XCTAssertTrue(cautions[0].contains("the model was trained on the simulated demo"), result.stderr)
             }
             for name in ["scores.tsv", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv", "interactions.tsv", "heads.tsv"] {
                 let one = try CLIRunner.contentLines(folder.appendingPathComponent("\(mode)1/\(name)"))

@@ -109,6 +109,10 @@ public struct TrainingReport: Sendable, Equatable {
     /// Whether `afterEpoch` asked to stop before the last epoch (the trainer then keeps the last
     /// epoch's parameters, not the best, and the checkpoint continues the run).
     public var paused: Bool = false
+
+    public init(epochs: [EpochSummary], bestEpoch: Int, stoppedEarly: Bool, paused: Bool = false) {
+        self.epochs = epochs; self.bestEpoch = bestEpoch; self.stoppedEarly = stoppedEarly; self.paused = paused
+    }
 }
 
 /// Trains the encoder with the hand-written backward pass: seeded mini-batches, AdamW with
