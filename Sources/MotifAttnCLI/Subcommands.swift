@@ -6,6 +6,7 @@ let allSubcommands: [ParsableCommand.Type] = [
     ScoreCommand.self,
     TrainCommand.self,
     ScanCommand.self,
+    DiscoverCommand.self,
     AnalyzeCommand.self,
     MergeCommand.self,
     EvaluateCommand.self,
