@@ -41,12 +41,54 @@ extension AttentionAnalysis {
             ["\(h.head.layer)", "\(h.head.head)", String(format: "%.2f", h.meanEntropy), String(format: "%.2f", h.redundancy),
              h.collapsed ? "yes" : "no", h.prune ? "yes" : "no", h.importance.map { String(format: "%.4f", $0) } ?? "NA"]
         }
+        let unmatched = results.headMotifs.filter { ($0.bestMatch?.qValue ?? 1) > options.maxQValue }.map { m in
+            [m.motif.id, m.head.description, m.motif.consensus, "\(m.sites)", String(format: "%.2e", m.qValue)]
+        }
+        let headBars = results.heads.map { h in
+            ReportContent.HeadBar(label: h.head.description, entropy: h.meanEntropy,
+                                  maxEntropy: h.normalizedEntropy > 0 ? h.meanEntropy / h.normalizedEntropy : h.meanEntropy,
+                                  importance: h.importance,
+                                  flags: [h.collapsed ? "collapsed" : nil, h.prune ? "prune" : nil].compactMap { $0 }.joined(separator: ", "))
+        }
+        var summary = summary
+        if !firstRows.isEmpty {
+            summary.append(("top interactions", firstRows.prefix(3).map { "\($0.nameA) + \($0.nameB)" }.joined(separator: "; ")))
+        }
         return ReportContent(title: title, summary: summary, cautions: cautions, headMotifs: Array(motifs),
-                             headMotifsWithoutMatch: results.headMotifs.count - matched.count,
+                             unmatchedHeadMotifs: unmatched,
+                             interactionCards: interactionCards(firstRows.prefix(10), heads: headsOfPair, windows: results.reportWindows),
+                             headBars: headBars,
                              interactionColumns: ["motif_a", "name_a", "motif_b", "name_b", "heads", "n_bound", "mean_bound",
                                                   "mean_background", "effect", "epistasis", "q_value", "median_distance", "orientation"],
                              interactionRows: interactionRows,
                              headColumns: ["layer", "head", "entropy_bits", "redundancy", "collapsed", "prune", "importance"],
                              headRows: headRows, windows: results.reportWindows)
+    }
+
+    /// Cards for the pairs' first rows: the classes' representatives and members, the heads, and the first
+    /// top window holding a site of each class (only those sites marked).
+    private func interactionCards(_ rows: ArraySlice<Interaction>, heads: [String: [String]],
+                                  windows: [ReportContent.WindowMap]) -> [ReportContent.InteractionCard] {
+        let motifByID = Dictionary(instanceMotifs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        func described(_ ids: [String]) -> [String] { ids.map { id in motifByID[id].map { "\(id) \($0.name)" } ?? id } }
+        return rows.map { i in
+            let membersA = i.membersA.isEmpty ? [i.motifA] : i.membersA
+            let membersB = i.membersB.isEmpty ? [i.motifB] : i.membersB
+            let namesA = Set(membersA.compactMap { motifByID[$0]?.name }), namesB = Set(membersB.compactMap { motifByID[$0]?.name })
+            var example: ReportContent.WindowMap?
+            for window in windows {
+                let a = window.instances.filter { namesA.contains($0.name) }, b = window.instances.filter { namesB.contains($0.name) }
+                if !a.isEmpty && !b.isEmpty {
+                    example = window
+                    example!.instances = a + b.filter { x in !a.contains { $0.start == x.start && $0.end == x.end && $0.name == x.name } }
+                    break
+                }
+            }
+            return ReportContent.InteractionCard(
+                labelA: i.nameA, labelB: i.nameB, matrixA: motifByID[i.motifA]?.probabilities, matrixB: motifByID[i.motifB]?.probabilities,
+                membersA: described(membersA), membersB: described(membersB), heads: heads[i.motifA + "\t" + i.motifB] ?? [i.headLabel],
+                boundSites: i.boundCount, effect: i.effect, epistasis: i.epistasis?.mean, qValue: i.qValue,
+                medianDistance: i.medianDistance, orientation: i.orientation, example: example)
+        }
     }
 }

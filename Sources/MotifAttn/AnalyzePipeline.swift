@@ -141,7 +141,7 @@ public final class AnalyzePipeline {
 /// The last steps shared by `scan` and `analyze`: `report.html`, the analysis parameters and counts, `run.json`.
 enum AnalysisReport {
     static func write(_ results: AnalysisResults, analysis: AttentionAnalysis, record: inout RunRecord, folder: String,
-                      title: String, summary: [(String, String)]) throws {
+                      track: ScoreTrack? = nil, trackNote: String = "", title: String, summary: [(String, String)]) throws {
         let options = analysis.options
         let lines = summary + [
             ("bound / background windows analysed", "\(results.boundWindows) / \(results.backgroundWindows)"),
@@ -149,8 +149,19 @@ enum AnalysisReport {
             ("motif pair × head rows tested / significant", "\(results.interactionsTested) / \(results.interactions.count)"),
         ]
         let report = try OutputFile(path: (folder as NSString).appendingPathComponent("report.html"))
-        try report.write(HTMLReport.render(analysis.reportContent(results, title: title, summary: lines, cautions: record.cautions)))
+        var content = analysis.reportContent(results, title: title, summary: lines, cautions: record.cautions)
+        content.track = track
+        content.trackNote = trackNote
+        try report.write(HTMLReport.render(content))
         try report.commit()
+        // One logo per head motif, beside motifs.meme, for slides.
+        let logos = (folder as NSString).appendingPathComponent("logos")
+        try FileManager.default.createDirectory(atPath: logos, withIntermediateDirectories: true)
+        for motif in results.headMotifs {
+            let file = try OutputFile(path: (logos as NSString).appendingPathComponent("\(motif.motif.id).svg"))
+            try file.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + HTMLReport.logo(motif.motif.probabilities))
+            try file.commit()
+        }
         record.parameters["instance_p_value"] = "\(options.instancePValue)"
         record.parameters["instance_recall"] = "\(options.instanceRecall)"
         record.parameters["motif_classes"] = options.motifClassesLabel

@@ -57,6 +57,47 @@ public struct ReportContent: Sendable {
         }
     }
 
+    /// One candidate interaction (a motif pair, all its heads) as the report shows it.
+    public struct InteractionCard: Sendable {
+        /// The pair's two look-alike classes: label (`family: REP +N look-alikes`), representative's
+        /// matrix, and members (`ID NAME`).
+        public var labelA: String, labelB: String
+        public var matrixA: Matrix?, matrixB: Matrix?
+        public var membersA: [String], membersB: [String]
+        /// Heads whose row of the pair passed (`L0H1`, `all`).
+        public var heads: [String]
+        public var boundSites: Int
+        public var effect: Double
+        public var epistasis: Double?
+        public var qValue: Double
+        public var medianDistance: Double
+        public var orientation: String
+        /// A top window holding sites of both classes, with only those sites marked.
+        public var example: WindowMap?
+        public init(labelA: String, labelB: String, matrixA: Matrix?, matrixB: Matrix?, membersA: [String], membersB: [String],
+                    heads: [String], boundSites: Int, effect: Double, epistasis: Double?, qValue: Double, medianDistance: Double,
+                    orientation: String, example: WindowMap?) {
+            self.labelA = labelA; self.labelB = labelB; self.matrixA = matrixA; self.matrixB = matrixB
+            self.membersA = membersA; self.membersB = membersB; self.heads = heads; self.boundSites = boundSites
+            self.effect = effect; self.epistasis = epistasis; self.qValue = qValue; self.medianDistance = medianDistance
+            self.orientation = orientation; self.example = example
+        }
+    }
+
+    /// One head's diagnostics as the chart shows them.
+    public struct HeadBar: Sendable {
+        public var label: String
+        /// Mean attention entropy in bits, and its ceiling (log2 of the tokens).
+        public var entropy: Double
+        public var maxEntropy: Double
+        /// Mean logit change when the head is zeroed (nil when not measured).
+        public var importance: Double?
+        public var flags: String
+        public init(label: String, entropy: Double, maxEntropy: Double, importance: Double?, flags: String) {
+            self.label = label; self.entropy = entropy; self.maxEntropy = maxEntropy; self.importance = importance; self.flags = flags
+        }
+    }
+
     /// The page title.
     public var title: String
     /// Run facts shown at the top (input, model, counts).
@@ -65,8 +106,15 @@ public struct ReportContent: Sendable {
     public var cautions: [String]
     /// Head motifs, in the order shown.
     public var headMotifs: [HeadMotif]
-    /// Head motifs not shown because no database motif matches them significantly.
-    public var headMotifsWithoutMatch: Int
+    /// Head motifs no database motif matches significantly, as folded table rows (id, head, consensus, sites, q).
+    public var unmatchedHeadMotifs: [[String]]
+    /// The candidate interactions, most significant first, one card per motif pair.
+    public var interactionCards: [InteractionCard]
+    /// The head diagnostics chart.
+    public var headBars: [HeadBar]
+    /// Scores along the genome (scans), and what its marks show.
+    public var track: ScoreTrack?
+    public var trackNote = ""
     /// Column names and rows of the interaction table (first rows shown).
     public var interactionColumns: [String]
     public var interactionRows: [[String]]
@@ -77,10 +125,11 @@ public struct ReportContent: Sendable {
     public var windows: [WindowMap]
 
     public init(title: String, summary: [(String, String)] = [], cautions: [String] = [], headMotifs: [HeadMotif] = [],
-                headMotifsWithoutMatch: Int = 0, interactionColumns: [String] = [],
+                unmatchedHeadMotifs: [[String]] = [], interactionCards: [InteractionCard] = [], headBars: [HeadBar] = [],
+                interactionColumns: [String] = [],
                 interactionRows: [[String]] = [], headColumns: [String] = [], headRows: [[String]] = [], windows: [WindowMap] = []) {
         self.title = title; self.summary = summary; self.cautions = cautions; self.headMotifs = headMotifs
-        self.headMotifsWithoutMatch = headMotifsWithoutMatch
+        self.unmatchedHeadMotifs = unmatchedHeadMotifs; self.interactionCards = interactionCards; self.headBars = headBars
         self.interactionColumns = interactionColumns; self.interactionRows = interactionRows
         self.headColumns = headColumns; self.headRows = headRows; self.windows = windows
     }
@@ -106,6 +155,9 @@ public enum HTMLReport {
         .motif .cap{font-size:.8em;color:#555}.map{display:inline-block;margin:0 1em 1em 0;vertical-align:top}
         .legend span{display:inline-block;width:.9em;height:.9em;margin:0 .2em 0 .8em;vertical-align:middle}
         .caution{background:#fff4d6;border-left:4px solid #e0a800;padding:.5em 1em;margin:0 0 1em 0}
+        .card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em;margin:0 0 1.2em 0}
+        .card h3{font-size:1.05em;margin:.2em 0 .5em 0}.card .logos{display:inline-block;vertical-align:top;margin-right:1.5em}
+        .card .members{font-size:.8em;color:#444;max-width:60em}details{margin:.5em 0 1em 0}summary{cursor:pointer;color:#235}
         </style></head><body>
         <h1>\(escape(content.title))</h1>
 
@@ -114,8 +166,16 @@ public enum HTMLReport {
         if !content.summary.isEmpty {
             html += "<table>" + content.summary.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined() + "</table>\n"
         }
-        html += "<h2>Candidate TF–TF interactions (co-attention)</h2>\n" + table(content.interactionColumns, content.interactionRows)
-        html += "<h2>Motifs the heads focus on, with their database match</h2>\n"
+
+        html += "<section id=\"interactions\"><h2>Candidate TF–TF interactions</h2>\n"
+        if content.interactionCards.isEmpty { html += "<p>No motif pair passed both tests.</p>\n" }
+        for (rank, card) in content.interactionCards.enumerated() { html += interactionCard(card, rank: rank + 1) }
+        if !content.interactionRows.isEmpty {
+            html += "<details><summary>The same pairs as a table</summary>\n" + table(content.interactionColumns, content.interactionRows) + "</details>\n"
+        }
+        html += "</section>\n"
+
+        html += "<section id=\"motifs\"><h2>Motifs the heads focus on, with their database match</h2>\n"
         if content.headMotifs.isEmpty { html += "<p>No head motif matches a database motif significantly.</p>\n" }
         for motif in content.headMotifs {
             html += "<div class=\"motif\"><div><b>\(escape(motif.id))</b> layer \(motif.layer) head \(motif.head) · \(escape(motif.consensus)) · \(motif.sites) sites · q = \(format(motif.qValue))</div>\n"
@@ -128,17 +188,25 @@ public enum HTMLReport {
             }
             html += "</div>\n"
         }
-        if content.headMotifsWithoutMatch > 0 {
-            html += "<p class=\"cap\">\(content.headMotifsWithoutMatch) further head motifs match no database motif significantly; they are in head_motifs.tsv and motifs.meme.</p>\n"
+        if !content.unmatchedHeadMotifs.isEmpty {
+            html += "<details><summary>\(content.unmatchedHeadMotifs.count) further head motifs match no database motif significantly</summary>\n"
+                + table(["id", "head", "consensus", "sites", "q_value"], content.unmatchedHeadMotifs) + "</details>\n"
         }
-        html += "<h2>Attention in top-scoring windows</h2>\n"
+        html += "</section>\n"
+
+        if let track = content.track, !track.sequences.isEmpty {
+            html += "<section id=\"track\"><h2>Scores along the genome</h2>\n" + scoreTrack(track, note: content.trackNote) + "</section>\n"
+        }
+        html += "<section id=\"windows\"><h2>Attention in top-scoring windows</h2>\n"
         if content.windows.isEmpty { html += "<p>No window to show.</p>\n" }
         let names = Array(Set(content.windows.flatMap { $0.instances.map(\.name) })).sorted()
         if !names.isEmpty {
             html += "<div class=\"legend\">" + names.map { "<span style=\"background:\(instanceColor($0, among: names))\"></span>\(escape($0))" }.joined() + "</div>\n"
         }
         for window in content.windows { html += heatMap(window, names: names) }
-        html += "<h2>Head diagnostics</h2>\n" + table(content.headColumns, content.headRows)
+        html += "</section>\n"
+        html += "<section id=\"heads\"><h2>Head diagnostics</h2>\n" + headChart(content.headBars)
+        html += "<details><summary>As a table</summary>\n" + table(content.headColumns, content.headRows) + "</details></section>\n"
         html += "<p class=\"cap\">Made by motifattn \(motifattnVersion). Coordinates are 0-based, half-open.</p>\n</body></html>\n"
         return html
     }
@@ -214,12 +282,87 @@ public enum HTMLReport {
         return palette[(names.firstIndex(of: name) ?? 0) % palette.count]
     }
 
+    /// One interaction: both classes' logos and members, the heads, the statistics, an example window.
+    static func interactionCard(_ card: ReportContent.InteractionCard, rank: Int) -> String {
+        var html = "<div class=\"card\"><h3>\(rank). \(escape(card.labelA)) + \(escape(card.labelB))</h3>\n"
+        html += "<div class=\"cap\">q = \(format(card.qValue)) · \(card.boundSites) site pairs in bound windows · effect \(String(format: "%.2f", card.effect))"
+        html += card.epistasis.map { " · epistasis \(String(format: "%.2f", $0)) logits" } ?? ""
+        html += " · median distance \(String(format: "%.0f", card.medianDistance)) bases · orientation \(escape(card.orientation))"
+        html += " · heads \(escape(card.heads.joined(separator: " ")))</div>\n"
+        for (label, matrix, members) in [(card.labelA, card.matrixA, card.membersA), (card.labelB, card.matrixB, card.membersB)] {
+            html += "<div class=\"logos\"><div class=\"cap\">\(escape(label))</div>"
+            if let matrix { html += logo(matrix) }
+            let shown = members.prefix(12).joined(separator: ", ")
+            html += "<div class=\"members\">class: \(escape(shown))\(members.count > 12 ? " and \(members.count - 12) more" : "")</div></div>\n"
+        }
+        if let example = card.example {
+            let names = Array(Set(example.instances.map(\.name))).sorted()
+            html += "<div class=\"cap\">example: the two sites marked along both axes</div>" + heatMap(example, names: names)
+        }
+        return html + "</div>\n"
+    }
+
+    /// The genome as one row of sequences, each bin's highest bound probability as a bar, bound bins marked below.
+    static func scoreTrack(_ track: ScoreTrack, note: String) -> String {
+        let bins = track.sequences.reduce(0) { $0 + $1.maxima.count }
+        let width = 1100.0, height = 90.0, top = 14.0
+        let binWidth = width / Double(max(bins, 1))
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width + 40))\" height=\"\(Int(top + height + 34))\" role=\"img\">"
+        svg += "<text x=\"0\" y=\"10\" font-size=\"10\" fill=\"#555\">probability (highest per \(track.binBases.formatted())-base bin)</text>"
+        svg += "<line x1=\"30\" y1=\"\(top)\" x2=\"30\" y2=\"\(top + height)\" stroke=\"#999\"/>"
+        svg += "<text x=\"0\" y=\"\(top + 8)\" font-size=\"9\">1</text><text x=\"0\" y=\"\(top + height)\" font-size=\"9\">0</text>"
+        var x = 32.0
+        for (index, sequence) in track.sequences.enumerated() {
+            let start = x
+            var path = ""
+            for (bin, value) in sequence.maxima.enumerated() {
+                if let value {
+                    let p = logistic(value)
+                    path += "M\(fmt(x + Double(bin) * binWidth)) \(fmt(top + height))v\(fmt(-p * height))"
+                }
+            }
+            let color = index % 2 == 0 ? "#3b6ea8" : "#7d9cc4"
+            if !path.isEmpty { svg += "<path d=\"\(path)\" stroke=\"\(color)\" stroke-width=\"\(fmt(max(binWidth, 0.6)))\"/>" }
+            for (bin, bound) in sequence.bound.enumerated() where bound {
+                svg += "<rect x=\"\(fmt(x + Double(bin) * binWidth))\" y=\"\(fmt(top + height + 3))\" width=\"\(fmt(max(binWidth, 1)))\" height=\"6\" fill=\"#d62839\"/>"
+            }
+            x += Double(sequence.maxima.count) * binWidth
+            if x - start >= 40 {
+                svg += "<text x=\"\(fmt(start))\" y=\"\(fmt(top + height + 22))\" font-size=\"10\">\(escape(String(sequence.name.prefix(Int((x - start) / 6)))))</text>"
+            }
+        }
+        svg += "</svg>\n"
+        return svg + "<div class=\"cap\">Red: \(escape(note)). Per-window scores: scores.tsv and scores.bedgraph.</div>\n"
+    }
+
+    /// Bars of each head's attention entropy (against its ceiling) and ablation importance.
+    static func headChart(_ bars: [ReportContent.HeadBar]) -> String {
+        guard !bars.isEmpty else { return "<p>None.</p>\n" }
+        let row = 18.0, labelWidth = 60.0, barWidth = 260.0, gap = 40.0
+        let largestImportance = max(bars.compactMap(\.importance).map(abs).max() ?? 0, 1e-9)
+        let height = Double(bars.count) * row + 24
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + 2 * barWidth + gap + 140))\" height=\"\(Int(height))\" role=\"img\">"
+        svg += "<text x=\"\(labelWidth)\" y=\"12\" font-size=\"11\">entropy (bits; full bar: uniform attention)</text>"
+        svg += "<text x=\"\(labelWidth + barWidth + gap)\" y=\"12\" font-size=\"11\">importance (logit change when zeroed)</text>"
+        for (i, bar) in bars.enumerated() {
+            let y = 20 + Double(i) * row
+            svg += "<text x=\"0\" y=\"\(fmt(y + 12))\" font-size=\"11\">\(escape(bar.label))</text>"
+            let entropy = bar.maxEntropy > 0 ? min(1, bar.entropy / bar.maxEntropy) : 0
+            svg += "<rect x=\"\(labelWidth)\" y=\"\(fmt(y + 2))\" width=\"\(fmt(barWidth * entropy))\" height=\"12\" fill=\"#8fa8d8\"><title>\(escape(bar.label)) entropy \(String(format: "%.2f", bar.entropy)) of \(String(format: "%.2f", bar.maxEntropy)) bits</title></rect>"
+            if let importance = bar.importance {
+                svg += "<rect x=\"\(labelWidth + barWidth + gap)\" y=\"\(fmt(y + 2))\" width=\"\(fmt(barWidth * abs(importance) / largestImportance))\" height=\"12\" fill=\"#d89a8f\"><title>\(escape(bar.label)) importance \(String(format: "%.4f", importance))</title></rect>"
+            }
+            svg += "<text x=\"\(fmt(labelWidth + 2 * barWidth + gap + 6))\" y=\"\(fmt(y + 12))\" font-size=\"11\" fill=\"#555\">\(escape(bar.flags))</text>"
+        }
+        return svg + "</svg>\n"
+    }
+
     /// A heat map of one head's token-to-token attention, binned to at most 80 cells a side,
     /// with motif instances as coloured bands along both axes.
     static func heatMap(_ window: ReportContent.WindowMap, names: [String]) -> String {
         let tokens = window.tokenSpans.count
         guard tokens > 0, window.attention.count == tokens * tokens else { return "" }
-        let bins = min(tokens, 80)
+        let bins = min(tokens, 120)
         var cells = [Double](repeating: 0, count: bins * bins)
         var counts = [Double](repeating: 0, count: bins * bins)
         for q in 0..<tokens {
@@ -231,17 +374,19 @@ public enum HTMLReport {
         }
         for i in cells.indices where counts[i] > 0 { cells[i] /= counts[i] }
         let peak = max(cells.max() ?? 1, 1e-12)
-        let size = 240.0, cell = size / Double(bins), margin = 14.0
+        // The cells as a PNG (one pixel a cell, scaled up without smoothing), the site marks as SVG over it.
+        let cellPixels = 240 / bins, margin = 14.0
+        let size = Double(bins * cellPixels), cell = Double(cellPixels)
+        let pixels = cells.map { UInt8(min(255, (($0 / peak).squareRoot() * 255).rounded())) }
+        let palette = (0..<256).map { level -> (UInt8, UInt8, UInt8) in
+            let shade = UInt8(255 - level)
+            return (shade, shade, 255)
+        }
+        let png = PNGImage.indexed(width: bins, height: bins, pixels: pixels, palette: palette)
         var svg = "<div class=\"map\"><div class=\"cap\">\(escape(window.label)) · p = \(format(window.probability)) · layer \(window.layer) head \(window.head)</div>"
         svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(size + margin))\" height=\"\(Int(size + margin))\" role=\"img\">"
-        for r in 0..<bins {
-            for c in 0..<bins {
-                let v = (cells[r * bins + c] / peak).squareRoot()
-                guard v > 0.02 else { continue }
-                let shade = Int(255 * (1 - v))
-                svg += "<rect x=\"\(fmt(margin + Double(c) * cell))\" y=\"\(fmt(margin + Double(r) * cell))\" width=\"\(fmt(cell + 0.05))\" height=\"\(fmt(cell + 0.05))\" fill=\"rgb(\(shade),\(shade),255)\"/>"
-            }
-        }
+        svg += "<image x=\"\(Int(margin))\" y=\"\(Int(margin))\" width=\"\(Int(size))\" height=\"\(Int(size))\" style=\"image-rendering:pixelated\" "
+            + "preserveAspectRatio=\"none\" href=\"data:image/png;base64,\(Data(png).base64EncodedString())\"/>"
         for instance in window.instances {
             let tokenRange = window.tokenSpans.indices.filter { !window.tokenSpans[$0].isEmpty && window.tokenSpans[$0].overlaps(instance.start..<instance.end) }
             guard let first = tokenRange.first, let last = tokenRange.last else { continue }

@@ -86,6 +86,7 @@ public final class MergePipeline {
 
         // Scores: concatenated in genome order; the bedgraph is made from them as a scan makes it.
         var windows = 0
+        var track = ScoreTrack()
         let bedGraph = try BedGraphWriter(path: path("scores.bedgraph"), stride: settings.stride)
         let scores = try OutputFile(path: path("scores.tsv"))
         try scores.write(provenance.line + "\nchrom\tstart\tend\tstrand\tlogit\tprobability\n")
@@ -105,6 +106,7 @@ public final class MergePipeline {
                     text += line + "\n"
                     windows += 1
                     try bedGraph.add(contig: String(row[0]), start: start, end: end, logit: logit)
+                    track.add(sequence: String(row[0]), start: start, logit: logit, bound: false)
                     if text.utf8.count > 1 << 16 { try scores.write(text); text = "" }
                 }
                 try scores.write(text)
@@ -143,7 +145,8 @@ public final class MergePipeline {
         record.counts["bound_windows"] = loaded.reduce(0) { $0 + $1.bound }
         record.counts["background_windows"] = loaded.reduce(0) { $0 + $1.background }
         for (key, value) in settings.parameters { record.parameters[key] = value }
-        try AnalysisReport.write(results, analysis: analysis, record: &record, folder: outputFolder,
+        try AnalysisReport.write(results, analysis: analysis, record: &record, folder: outputFolder, track: track,
+                                 trackNote: "bound windows are not marked in a merged scan (the parts' regions are known by digest only)",
                                  title: "motifattn scan of \((first.genome as NSString).lastPathComponent) (\(loaded.count) parts)",
                                  summary: [("genome", first.genome), ("model", BundledData.displayPath(first.model)), ("parts", "\(loaded.count)"),
                                            ("windows scored", "\(windows)")])

@@ -151,6 +151,7 @@ public final class ScanPipeline {
         var chosen: (bound: [ScoredLocation], background: [ScoredLocation]) = ([], [])
         let rates = try regions.isEmpty ? nil : samplingRates(regions: regionIndex)
         var windowsScored = 0
+        var track = ScoreTrack()
         let bedGraph = s.partial ? nil : try BedGraphWriter(path: path("scores.bedgraph"), stride: s.windowOptions.stride)
         let scores = try OutputFile(path: path("scores.tsv"))
         try scores.write(provenance.line + "\n" + "chrom\tstart\tend\tstrand\tlogit\tprobability\n")
@@ -199,6 +200,7 @@ public final class ScanPipeline {
                     let location = ScoredLocation(contig: index, start: w.start, end: w.end, minus: w.strand == .minus, logit: z, bound: bound)
                     windowsScored += 1
                     try bedGraph?.add(contig: w.sourceName, start: w.start, end: w.end, logit: z)
+                    if !s.partial { track.add(sequence: w.sourceName, start: w.start, logit: z, bound: bound) }
                     if let rates {
                         // In one pass the scorer has drawn the coin already: the picked windows carry their maps.
                         if onePass ? scored.attention != nil : chosenForAnalysis(location, contig: w.sourceName, rates: rates) {
@@ -225,6 +227,7 @@ public final class ScanPipeline {
 
         // Choose bound and background windows.
         let (bound, background) = rates == nil ? chooseByScore(locations) : chosen
+        if rates == nil { for b in bound { track.markBound(sequence: contigs[Int(b.contig)], start: b.start) } }
         locations = []
         record.counts["bound_windows"] = bound.count
         record.counts["background_windows"] = s.background == .shuffle ? bound.count : background.count
@@ -253,7 +256,9 @@ public final class ScanPipeline {
         record.parameters["background"] = s.background.rawValue
         record.parameters["seed"] = "\(s.seed)"
         record.parameters["threads"] = "\(s.threads)"
-        try AnalysisReport.write(results, analysis: analysis, record: &record, folder: s.outputFolder,
+        try AnalysisReport.write(results, analysis: analysis, record: &record, folder: s.outputFolder, track: track,
+                                 trackNote: s.regionsPath == nil ? "marked: bins holding the windows chosen as bound (the top scores)"
+                                                                 : "marked: bins holding windows that overlap the regions",
                                  title: "motifattn scan of \((s.genome as NSString).lastPathComponent)",
                                  summary: [("genome", s.genome), ("model", BundledData.displayPath(s.modelPath)),
                                            ("regions", s.regionsPath ?? "none: top \(s.boundFraction * 100)% of windows by score are bound"),

@@ -3,20 +3,34 @@ import XCTest
 @testable import MotifAttn
 
 final class HTMLReportTests: XCTestCase {
+    private let gata: ReportContent.Matrix = [[0.1, 0.1, 0.7, 0.1], [0.9, 0.03, 0.03, 0.04], [0.02, 0.02, 0.02, 0.94],
+                                              [0.8, 0.1, 0.05, 0.05], [0.25, 0.25, 0.25, 0.25]]
+
     private func sampleContent() -> ReportContent {
-        let gata: ReportContent.Matrix = [[0.1, 0.1, 0.7, 0.1], [0.9, 0.03, 0.03, 0.04], [0.02, 0.02, 0.02, 0.94], [0.8, 0.1, 0.05, 0.05], [0.25, 0.25, 0.25, 0.25]]
-        let spans = [0..<0] + (0..<38).map { $0..<($0 + 3) } + [40..<40]
-        var attention = [Float](repeating: 1 / 40, count: 40 * 40)
-        for q in 5..<10 { for k in 25..<30 { attention[q * 40 + k] = 0.2 } }
+        let mare: ReportContent.Matrix = [[0.05, 0.05, 0.05, 0.85], [0.05, 0.05, 0.85, 0.05], [0.85, 0.05, 0.05, 0.05]]
         return ReportContent(
             title: "motifattn scan <test> & more",
             summary: [("genome", "demo.fa.gz"), ("windows", "1000")],
             headMotifs: [.init(id: "L0H1_1", layer: 0, head: 1, consensus: "GATAN", sites: 42, qValue: 1e-6, matrix: gata,
                                matchID: "MA0766.3", matchName: "GATA5", matchQValue: 2e-4, matchMatrix: Array(gata.prefix(4)), matchOffset: 1)],
+            unmatchedHeadMotifs: [["L1H0_2", "L1H0", "ACGTAC", "12", "1.00e+00"]],
+            interactionCards: [.init(labelA: "GATA: GATA5 +4 look-alikes", labelB: "Bach1::Mafk", matrixA: gata, matrixB: mare,
+                                     membersA: ["MA0766.3 GATA5", "MA0482.3 GATA4"], membersB: ["MA0591.2 Bach1::Mafk"],
+                                     heads: ["all", "L0H1"], boundSites: 323, effect: 0.71, epistasis: 1.2, qValue: 1e-9,
+                                     medianDistance: 24, orientation: "+-", example: sampleWindow())],
+            headBars: [.init(label: "L0H0", entropy: 7.4, maxEntropy: 7.6, importance: 0.01, flags: "collapsed"),
+                       .init(label: "L0H1", entropy: 4.2, maxEntropy: 7.6, importance: 0.8, flags: "")],
             interactionColumns: ["motif_a", "motif_b", "q_value"], interactionRows: [["MA0766.3", "MA0591.2", "1.0e-05"]],
             headColumns: ["layer", "head", "entropy_bits"], headRows: [["0", "1", "4.2"]],
-            windows: [.init(label: "chr1:0-40(+)", probability: 0.97, layer: 0, head: 1, tokenSpans: spans, attention: attention,
-                            instances: [.init(name: "GATA5", start: 5, end: 12), .init(name: "Bach1::Mafk", start: 25, end: 32)])])
+            windows: [sampleWindow()])
+    }
+
+    private func sampleWindow() -> ReportContent.WindowMap {
+        let spans = [0..<0] + (0..<38).map { $0..<($0 + 3) } + [40..<40]
+        var attention = [Float](repeating: 1 / 40, count: 40 * 40)
+        for q in 5..<10 { for k in 25..<30 { attention[q * 40 + k] = 0.2 } }
+        return .init(label: "chr1:0-40(+)", probability: 0.97, layer: 0, head: 1, tokenSpans: spans, attention: attention,
+                     instances: [.init(name: "GATA5", start: 5, end: 12), .init(name: "Bach1::Mafk", start: 25, end: 32)])
     }
 
     func testReportIsSelfContainedEscapedAndDrawsEveryLogoLetter() {
@@ -37,7 +51,6 @@ final class HTMLReportTests: XCTestCase {
     func testReportLeadsWithCautionsThenInteractionsThenMatchedMotifs() throws {
         var content = sampleContent()
         content.cautions = ["no --regions: <bound> is the model's own top 1 %"]
-        content.headMotifsWithoutMatch = 7
         let html = HTMLReport.render(content)
         let caution = try XCTUnwrap(html.range(of: "<b>Caution:</b> no --regions: &lt;bound&gt; is the model's own top 1 %"))
         let summary = try XCTUnwrap(html.range(of: "<th>genome</th>"))
@@ -46,7 +59,13 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertLessThan(caution.lowerBound, summary.lowerBound)
         XCTAssertLessThan(summary.lowerBound, interactions.lowerBound)
         XCTAssertLessThan(interactions.lowerBound, motifs.lowerBound)
-        XCTAssertTrue(html.contains("7 further head motifs match no database motif significantly"))
+        XCTAssertTrue(html.contains("<summary>1 further head motifs match no database motif significantly</summary>"))
+        // The interaction card: both classes, their members, the heads, an example window with both sites.
+        let card = try XCTUnwrap(html.range(of: "<h3>1. GATA: GATA5 +4 look-alikes + Bach1::Mafk</h3>"))
+        XCTAssertLessThan(card.lowerBound, motifs.lowerBound)
+        XCTAssertTrue(html.contains("class: MA0766.3 GATA5, MA0482.3 GATA4"))
+        XCTAssertTrue(html.contains("heads all L0H1"))
+        XCTAssertTrue(html.contains("<title>L0H0 entropy 7.40 of 7.60 bits</title>"))
     }
 
     /// Renders the page in headless Chromium (Debian package `chromium`) when it is installed,
@@ -78,5 +97,24 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(consoleErrors.isEmpty, consoleErrors.joined(separator: "\n"))
         let size = (try FileManager.default.attributesOfItem(atPath: screenshot.path)[.size] as? NSNumber)?.intValue ?? 0
         XCTAssertGreaterThan(size, 10_000, "the screenshot should show a rendered page")
+
+        // The DOM as the browser parsed it: the sections in reading order, the card's SVGs intact.
+        let dump = Process()
+        dump.executableURL = URL(fileURLWithPath: chromium)
+        dump.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(folder.path)/profile2",
+                          "--dump-dom", page.absoluteString]
+        let dom = Pipe()
+        dump.standardOutput = dom
+        dump.standardError = FileHandle.nullDevice
+        try dump.run()
+        let parsed = String(decoding: dom.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        dump.waitUntilExit()
+        XCTAssertEqual(dump.terminationStatus, 0)
+        let order = ["id=\"interactions\"", "id=\"motifs\"", "id=\"windows\"", "id=\"heads\""].map { parsed.range(of: $0)?.lowerBound }
+        XCTAssertFalse(order.contains(nil), "every section is in the parsed page")
+        XCTAssertEqual(order.compactMap { $0 }, order.compactMap { $0 }.sorted(), "sections in reading order")
+        let card = try XCTUnwrap(parsed.range(of: "class=\"card\""))
+        XCTAssertGreaterThanOrEqual(parsed[card.lowerBound...].components(separatedBy: "<svg").count - 1, 3,
+                                    "a card draws both logos and its example window")
     }
 }

@@ -51,6 +51,12 @@ final class ScanCommandTests: XCTestCase {
         let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertFalse(report.contains(Self.reference.appendingPathComponent("model").path), "report.html names this machine's bundle folder")
         XCTAssertTrue(report.contains("bundled:model/default.safetensors"))
+        XCTAssertLessThan(report.utf8.count, 2_000_000, "the report stays small enough to mail")
+        XCTAssertTrue(report.contains("<section id=\"track\">"), "the scores along the genome")
+        // One SVG logo per head motif, beside motifs.meme.
+        let headMotifs = try CLIRunner.contentLines(out.appendingPathComponent("head_motifs.tsv")).dropFirst().filter { !$0.isEmpty }
+        let logos = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("logos").path)
+        XCTAssertEqual(Set(logos), Set(headMotifs.map { $0.split(separator: "\t")[2] + ".svg" }))
         // Each bound window is kept with probability 2000 / (bound windows of the genome), by a position-keyed coin.
         let bound = try XCTUnwrap(counts["bound_windows"])
         XCTAssertTrue((1850...2150).contains(bound), "\(bound) bound windows analysed")
