@@ -70,6 +70,7 @@ extension AttentionAnalysis {
     private func interactionCards(_ rows: ArraySlice<Interaction>, heads: [String: [String]],
                                   windows: [ReportContent.WindowMap]) -> [ReportContent.InteractionCard] {
         let motifByID = Dictionary(instanceMotifs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let motifIndex = Dictionary(instanceMotifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         func described(_ ids: [String]) -> [String] { ids.map { id in motifByID[id].map { "\(id) \($0.name)" } ?? id } }
         return rows.map { i in
             let membersA = i.membersA.isEmpty ? [i.motifA] : i.membersA
@@ -84,11 +85,21 @@ extension AttentionAnalysis {
                     break
                 }
             }
-            return ReportContent.InteractionCard(
+            // Centre-to-centre distances of the closest sites, in the windows sampled for the epistasis test.
+            var distances: [Int] = []
+            if let pairSamples, let a = motifIndex[i.motifA], let b = motifIndex[i.motifB] {
+                for entry in pairSamples.entries(a, b) {
+                    let closest = entry.sitesA.flatMap { x in entry.sitesB.map { y in abs((x.lowerBound + x.upperBound) - (y.lowerBound + y.upperBound)) / 2 } }.min()
+                    if let closest { distances.append(closest) }
+                }
+            }
+            var card = ReportContent.InteractionCard(
                 labelA: i.nameA, labelB: i.nameB, matrixA: motifByID[i.motifA]?.probabilities, matrixB: motifByID[i.motifB]?.probabilities,
                 membersA: described(membersA), membersB: described(membersB), heads: heads[i.motifA + "\t" + i.motifB] ?? [i.headLabel],
                 boundSites: i.boundCount, effect: i.effect, epistasis: i.epistasis?.mean, qValue: i.qValue,
                 medianDistance: i.medianDistance, orientation: i.orientation, example: example)
+            card.sampledDistances = distances
+            return card
         }
     }
 }

@@ -74,6 +74,8 @@ public struct ReportContent: Sendable {
         public var orientation: String
         /// A top window holding sites of both classes, with only those sites marked.
         public var example: WindowMap?
+        /// Distances in bases between the two sites in the bound windows sampled for the epistasis test.
+        public var sampledDistances: [Int] = []
         public init(labelA: String, labelB: String, matrixA: Matrix?, matrixB: Matrix?, membersA: [String], membersB: [String],
                     heads: [String], boundSites: Int, effect: Double, epistasis: Double?, qValue: Double, medianDistance: Double,
                     orientation: String, example: WindowMap?) {
@@ -295,6 +297,7 @@ public enum HTMLReport {
             let shown = members.prefix(12).joined(separator: ", ")
             html += "<div class=\"members\">class: \(escape(shown))\(members.count > 12 ? " and \(members.count - 12) more" : "")</div></div>\n"
         }
+        if !card.sampledDistances.isEmpty { html += distanceHistogram(card.sampledDistances) }
         if let example = card.example {
             let names = Array(Set(example.instances.map(\.name))).sorted()
             html += "<div class=\"cap\">example: the two sites marked along both axes</div>" + heatMap(example, names: names)
@@ -333,6 +336,24 @@ public enum HTMLReport {
         }
         svg += "</svg>\n"
         return svg + "<div class=\"cap\">Red: \(escape(note)). Per-window scores: scores.tsv and scores.bedgraph.</div>\n"
+    }
+
+    /// A histogram of site distances in 10-base bins.
+    static func distanceHistogram(_ distances: [Int]) -> String {
+        let binWidth = 10, bins = max(1, (distances.max() ?? 0) / binWidth + 1)
+        var counts = [Int](repeating: 0, count: bins)
+        for d in distances { counts[d / binWidth] += 1 }
+        let largest = max(counts.max() ?? 1, 1), barWidth = 8.0, height = 50.0
+        var svg = "<div class=\"logos\"><div class=\"cap\">distance between the sites, \(distances.count) sampled bound windows</div>"
+        svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(Double(bins) * barWidth + 40))\" height=\"\(Int(height + 26))\" role=\"img\">"
+        for (bin, count) in counts.enumerated() where count > 0 {
+            let h = Double(count) / Double(largest) * height
+            svg += "<rect x=\"\(fmt(4 + Double(bin) * barWidth))\" y=\"\(fmt(4 + height - h))\" width=\"\(fmt(barWidth - 1))\" height=\"\(fmt(h))\" fill=\"#6a8caf\">"
+                + "<title>\(bin * binWidth)–\(bin * binWidth + binWidth - 1) bases: \(count)</title></rect>"
+        }
+        svg += "<text x=\"4\" y=\"\(fmt(height + 18))\" font-size=\"9\">0</text>"
+        svg += "<text x=\"\(fmt(Double(bins) * barWidth - 10))\" y=\"\(fmt(height + 18))\" font-size=\"9\">\(bins * binWidth) bases</text></svg></div>\n"
+        return svg
     }
 
     /// Bars of each head's attention entropy (against its ceiling) and ablation importance.

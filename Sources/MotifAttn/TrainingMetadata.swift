@@ -27,10 +27,13 @@ public struct TrainingMetadata: Codable, Sendable {
     public var stoppedEarly: Bool
     /// The sequences of the genome the model was trained on (training from `--genome` and `--peaks` only).
     public var genome: GenomeSignature?
+    /// What the model was trained to tell apart, in words (`TrainingSettings.taskDescription`).
+    public var task: String?
 
     /// The metadata of a finished run.
-    public init(record: RunRecord, report: TrainingReport, genome: GenomeSignature? = nil) {
+    public init(record: RunRecord, report: TrainingReport, genome: GenomeSignature? = nil, task: String? = nil) {
         self.genome = genome
+        self.task = task
         motifattnVersion = record.version
         commandLine = record.commandLine
         inputs = record.inputs

@@ -67,6 +67,22 @@ public struct TrainingSettings: Sendable {
         return stem + ".checkpoint.safetensors"
     }
 
+    /// What a model trained with these settings tells apart, in words, for its metadata.
+    public func taskDescription(outputs: Int) -> String {
+        switch source {
+        case .labelledFASTA(let train, _):
+            return "the labels of \((train as NSString).lastPathComponent) (\(outputs) output\(outputs == 1 ? "" : "s"))"
+        case .genome(let genome, let peaks):
+            let background: String
+            switch negatives {
+            case .shuffle: background = "dinucleotide shuffles of them"
+            case .genomic: background = "GC-matched windows of \((genome as NSString).lastPathComponent) outside the peaks"
+            case .file(let path): background = "the sequences of \((path as NSString).lastPathComponent)"
+            }
+            return "\(window)-base windows centred on the peaks of \((peaks as NSString).lastPathComponent) (1) against \(background) (0)"
+        }
+    }
+
     /// The settings as recorded in the model's metadata (`motifattn_training.parameters`).
     var recordedParameters: [String: String] {
         let a = architecture, t = trainer
@@ -213,7 +229,8 @@ public final class TrainingPipeline {
         let model = try AttentionModel(architecture: architecture, parameters: trainer.parameters)
         var genome: GenomeSignature?
         if case .genome(let path, _) = s.source { genome = try GenomeSignature(genome: path) }
-        try model.save(to: s.outputPath, extraMetadata: ["motifattn_training": TrainingMetadata(record: record, report: report, genome: genome).json()])
+        try model.save(to: s.outputPath, extraMetadata: ["motifattn_training": TrainingMetadata(record: record, report: report, genome: genome,
+                                                                                                task: finalSettings.taskDescription(outputs: architecture.nOutputs)).json()])
         if unlink(s.checkpointPath) != 0 && errno != ENOENT {
             progress.message("\(s.checkpointPath): cannot remove the checkpoint (\(String(cString: strerror(errno))))")
         }

@@ -33,6 +33,8 @@ final class DiscoverCommandTests: XCTestCase {
         XCTAssertEqual(parameters["negatives"], "genomic")
         XCTAssertEqual(parameters["reverse_complement"], "true")
         XCTAssertEqual((training["genome"] as? [String: Any])?["bases"] as? Int, 48_502)
+        XCTAssertEqual(training["task"] as? String,
+                       "200-base windows centred on the peaks of peaks.bed (1) against GC-matched windows of lambda_virus.fa.gz outside the peaks (0)")
 
         // The same files as `scan --regions PEAKS --model DIR/model.safetensors`.
         let scanned = folder.appendingPathComponent("scan")

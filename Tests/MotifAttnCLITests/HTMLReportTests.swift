@@ -8,16 +8,18 @@ final class HTMLReportTests: XCTestCase {
 
     private func sampleContent() -> ReportContent {
         let mare: ReportContent.Matrix = [[0.05, 0.05, 0.05, 0.85], [0.05, 0.05, 0.85, 0.05], [0.85, 0.05, 0.05, 0.05]]
+        var card = ReportContent.InteractionCard(labelA: "GATA: GATA5 +4 look-alikes", labelB: "Bach1::Mafk", matrixA: gata, matrixB: mare,
+                                                 membersA: ["MA0766.3 GATA5", "MA0482.3 GATA4"], membersB: ["MA0591.2 Bach1::Mafk"],
+                                                 heads: ["all", "L0H1"], boundSites: 323, effect: 0.71, epistasis: 1.2, qValue: 1e-9,
+                                                 medianDistance: 24, orientation: "+-", example: sampleWindow())
+        card.sampledDistances = [21, 24, 25, 38]
         return ReportContent(
             title: "motifattn scan <test> & more",
             summary: [("genome", "demo.fa.gz"), ("windows", "1000")],
             headMotifs: [.init(id: "L0H1_1", layer: 0, head: 1, consensus: "GATAN", sites: 42, qValue: 1e-6, matrix: gata,
                                matchID: "MA0766.3", matchName: "GATA5", matchQValue: 2e-4, matchMatrix: Array(gata.prefix(4)), matchOffset: 1)],
             unmatchedHeadMotifs: [["L1H0_2", "L1H0", "ACGTAC", "12", "1.00e+00"]],
-            interactionCards: [.init(labelA: "GATA: GATA5 +4 look-alikes", labelB: "Bach1::Mafk", matrixA: gata, matrixB: mare,
-                                     membersA: ["MA0766.3 GATA5", "MA0482.3 GATA4"], membersB: ["MA0591.2 Bach1::Mafk"],
-                                     heads: ["all", "L0H1"], boundSites: 323, effect: 0.71, epistasis: 1.2, qValue: 1e-9,
-                                     medianDistance: 24, orientation: "+-", example: sampleWindow())],
+            interactionCards: [card],
             headBars: [.init(label: "L0H0", entropy: 7.4, maxEntropy: 7.6, importance: 0.01, flags: "collapsed"),
                        .init(label: "L0H1", entropy: 4.2, maxEntropy: 7.6, importance: 0.8, flags: "")],
             interactionColumns: ["motif_a", "motif_b", "q_value"], interactionRows: [["MA0766.3", "MA0591.2", "1.0e-05"]],
@@ -65,6 +67,7 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertLessThan(card.lowerBound, motifs.lowerBound)
         XCTAssertTrue(html.contains("class: MA0766.3 GATA5, MA0482.3 GATA4"))
         XCTAssertTrue(html.contains("heads all L0H1"))
+        XCTAssertTrue(html.contains("<title>20–29 bases: 3</title>"), "the distance histogram bins the sampled distances")
         XCTAssertTrue(html.contains("<title>L0H0 entropy 7.40 of 7.60 bits</title>"))
     }
 
