@@ -131,6 +131,7 @@ public final class ScanPipeline {
         let model = try record.time("load") { try AttentionModel(contentsOf: s.modelPath) }
         let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
         let progress = ProgressMeter(command: "scan", unit: "windows", quiet: s.quiet)
+        progress.total = expectedWindows()
         if !s.partial {
             let genomeSHA256 = record.inputs.first { $0.role == "genome" }?.sha256 ?? ""
             record.cautions = TrainingDataCheck.cautions(modelPath: s.modelPath, genome: s.genome, genomeSHA256: genomeSHA256,
@@ -264,6 +265,19 @@ public final class ScanPipeline {
                                            ("regions", s.regionsPath ?? "none: top \(s.boundFraction * 100)% of windows by score are bound"),
                                            ("windows scored", "\(windowsScored)")])
         return record
+    }
+
+    /// The windows pass 1 will read, for the progress bar's ETA, when the genome's `.fai` is already there
+    /// (it is not built for this) and the whole genome is scanned; windows skipped for N make the count fall short.
+    private func expectedWindows() -> Int? {
+        let s = settings
+        guard s.shard == nil, FileManager.default.fileExists(atPath: s.genome + ".fai"),
+              let contigs = try? GenomeIndex.contigs(of: s.genome) else { return nil }
+        let strands = s.windowOptions.strand == .both ? 2 : 1
+        return contigs.reduce(0) { total, contig in
+            total + strands * GenomeIndex.windowRanges(length: contig.length, window: s.windowOptions.window,
+                                                       stride: s.windowOptions.stride).count
+        }
     }
 
     /// Pass 2 (no regions, or shuffled background): the chosen windows read again through faidx and run
