@@ -10,7 +10,11 @@ is printed on one line and the exit status is 1.
 import json, os, re, subprocess, sys
 
 SYSTEM = {"Foundation", "Dispatch", "Glibc", "Darwin", "XCTest", "FoundationEssentials", "Synchronization"}
-IMPORT = re.compile(r"^\s*(?:@_exported\s+|@testable\s+)?import\s+(?:struct\s+|class\s+|enum\s+|func\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.M)
+# A Swift import names one module (optionally a declaration kind and a member path) and nothing
+# else on its line, so Python or shell text inside a string literal ("import struct, sys") is not
+# taken for one.
+IMPORT = re.compile(r"^\s*(?:@_exported\s+|@testable\s+)?import\s+(?:(?:struct|class|enum|protocol|func|var|let|typealias)\s+)?"
+                    r"([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)*\s*(?://.*)?$", re.M)
 
 # Product names that import as a different module name.
 PRODUCT_MODULES = {"ArgumentParser": "ArgumentParser"}
