@@ -33,9 +33,9 @@ let package = Package(
         .target(name: "MotifAttnTokenizers", dependencies: ["MotifAttnCore"]),
         // Elementwise kernels in C, built per x86-64 level and chosen at load time.
         .target(name: "CVectorMath"),
-        // Numeric kernels (the only module that imports OpenBLAS).
-        .target(name: "MotifAttnKernels", dependencies: ["COpenBLAS", "CVectorMath"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // Numeric kernels (the only module that imports OpenBLAS). No unsafe flags in library targets: SwiftPM
+        // refuses them in a package depended on by version; the hot loops use raw pointers and wrapping arithmetic.
+        .target(name: "MotifAttnKernels", dependencies: ["COpenBLAS", "CVectorMath"]),
         // 3. Encode: safetensors, config, layers, encoder, training.
         .target(name: "MotifAttnModel", dependencies: ["MotifAttnCore", "MotifAttnTokenizers", "MotifAttnKernels"]),
         // 4. Analyse: attention profiles, motifs, statistics, interactions, writers.

@@ -74,34 +74,37 @@ public func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, columns: In
 }
 
 /// Sum of `count` floats in eight SIMD lanes (a fixed order for a given count, so results are reproducible).
-@inline(__always)
+///
+/// Inlinable so that callers in other modules get the loop inlined; indices are wrapping (`&+`, `&*`)
+/// because they stay below `count`, which leaves the loop free of overflow checks.
+@inlinable @inline(__always)
 public func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
     let raw = UnsafeRawPointer(x)
     var lanes = SIMD8<Float>(repeating: 0)
     var j = 0
-    while j + 8 <= count {
-        lanes += raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-        j += 8
+    while j &+ 8 <= count {
+        lanes += raw.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Float>.self)
+        j &+= 8
     }
     var total = lanes.sum()
-    while j < count { total += x[j]; j += 1 }
+    while j < count { total += x[j]; j &+= 1 }
     return total
 }
 
-/// Σ (x[j] − mean)² in eight SIMD lanes (fixed order for a given count).
-@inline(__always)
+/// Σ (x[j] − mean)² in eight SIMD lanes (fixed order for a given count; wrapping indices as in `sum`).
+@usableFromInline @inline(__always)
 func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, count: Int, mean: Float) -> Float {
     let raw = UnsafeRawPointer(x)
     let center = SIMD8<Float>(repeating: mean)
     var lanes = SIMD8<Float>(repeating: 0)
     var j = 0
-    while j + 8 <= count {
-        let d = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - center
+    while j &+ 8 <= count {
+        let d = raw.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Float>.self) - center
         lanes += d * d
-        j += 8
+        j &+= 8
     }
     var total = lanes.sum()
-    while j < count { let d = x[j] - mean; total += d * d; j += 1 }
+    while j < count { let d = x[j] - mean; total += d * d; j &+= 1 }
     return total
 }
 
@@ -127,8 +130,8 @@ public func layerNorm(output: UnsafeMutablePointer<Float>, input: UnsafePointer<
                       rows: Int, dim: Int, eps: Float) {
     let invDim = 1 / Float(dim)
     for r in 0..<rows {
-        let x = input + r * dim
-        let o = output + r * dim
+        let x = input + r &* dim
+        let o = output + r &* dim
         let mean = MotifAttnKernels.sum(x, count: dim) * invDim
         let sq = sumOfSquaredDeviations(x, count: dim, mean: mean)
         let rstd = 1 / (sq * invDim + eps).squareRoot()
@@ -149,8 +152,8 @@ public func layerNormReference(output: UnsafeMutablePointer<Float>, input: Unsaf
     }
 }
 
-/// `y[i] += x[i]` for `count` floats.
-@inline(__always)
+/// `y[i] += x[i]` for `count` floats (inlinable: the encoder's residual adds call it from another module).
+@inlinable @inline(__always)
 public func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
     for i in 0..<count { y[i] += x[i] }
 }
