@@ -86,7 +86,7 @@ public struct TrainingSettings: Sendable {
     /// The settings as recorded in the model's metadata (`motifattn_training.parameters`).
     var recordedParameters: [String: String] {
         let a = architecture, t = trainer
-        return [
+        var parameters = [
             "k": "\(a.k)", "token_stride": "\(a.stride)", "conv_width": "\(a.convWidth)", "d_model": "\(a.dModel)",
             "heads": "\(a.nHeads)", "layers": "\(a.nLayers)", "d_ff": "\(a.dFF)", "max_len": "\(a.maxLen)",
             "epochs": "\(t.epochs)", "batch_size": "\(t.batchSize)", "lr": "\(t.optimiser.learningRate)",
@@ -96,6 +96,8 @@ public struct TrainingSettings: Sendable {
             "min_steps": "\(t.minimumSteps)", "max_epochs": "\(t.maximumEpochs)", "reverse_complement": "\(t.reverseComplement)",
             "max_shift": "\(t.maxShift)", "validation_block_bases": "\(validationBlockBases)",
         ]
+        if t.headDiversityKind != .cosine { parameters["head_diversity_kind"] = t.headDiversityKind.rawValue }
+        return parameters
     }
 }
 

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import MotifAttn
 
+extension HeadDiversityKind: ExpressibleByArgument {}
+
 /// `motifattn train`: train the encoder on bound and background sequences.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,6 +73,9 @@ struct TrainCommand: ParsableCommand {
     var validBlock = settingsDefaults.validationBlockBases
     @Option(name: .customLong("head-diversity"), help: "Weight λ of the penalty on similar attention maps between heads (0: off).")
     var headDiversity: Float = trainerDefaults.headDiversity
+    @Option(name: .customLong("head-diversity-kind"),
+            help: "Penalty --head-diversity weighs: cosine (similar attention maps) or product (heads attending the same keys; slower).")
+    var headDiversityKind: HeadDiversityKind = trainerDefaults.headDiversityKind
     @Option(help: "Seed for initialisation, shuffling and sampling.") var seed: UInt64 = trainerDefaults.seed
     @Option(help: "Threads (the model is bit-identical for the same seed and thread count).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -125,6 +130,7 @@ struct TrainCommand: ParsableCommand {
                                            optimiser: AdamWSettings(learningRate: learningRate, weightDecay: weightDecay),
                                            warmupFraction: warmup, maxGradientNorm: clipNorm, patience: patience,
                                            headDiversity: headDiversity)
+        settings.trainer.headDiversityKind = headDiversityKind
         settings.trainer.minimumSteps = minSteps
         settings.trainer.maximumEpochs = maxEpochs
         settings.trainer.reverseComplement = reverseComplement

@@ -190,7 +190,45 @@ final class TrainingBackwardTests: XCTestCase {
         assertGradient(analytic, at: maps, "head-diversity penalty", objective: penalty)
     }
 
-    func checkWholeNetwork(headDiversity: Float) {
+    func testHeadOverlapIsTheMeanSquaredChanceThatTwoHeadsPickTheSameKey() {
+        // Three heads over two tokens: heads 0 and 1 read key 0 from both queries, head 2 reads key 1.
+        // ‖A0 A1ᵀ‖² = 4 (every query pair agrees), ‖A0 A2ᵀ‖² = ‖A1 A2ᵀ‖² = 0; n² = 4, so the mean is (1 + 0 + 0) / 3.
+        let maps: [Float] = [1, 0, 1, 0,   1, 0, 1, 0,   0, 1, 0, 1]
+        var gradient = [Float](repeating: 0, count: 12)
+        var scratch = [Float](repeating: 0, count: 8 * 4)
+        let all = TrainingOps.headOverlap(probabilities: maps, isPad: [false, false], heads: 3, tokens: 2,
+                                          weight: 1, gradient: &gradient, scratch: &scratch)
+        XCTAssertEqual(all, 1.0 / 3, accuracy: 1e-12)
+        // Uniform heads over T keys pick the same key with chance 1/T, so the mean square is 1/T²;
+        // with query 1 at [PAD] only row 0 counts.
+        let uniform = [Float](repeating: 0.5, count: 12)
+        XCTAssertEqual(TrainingOps.headOverlap(probabilities: uniform, isPad: [false, true], heads: 3, tokens: 2,
+                                               weight: 1, gradient: &gradient, scratch: &scratch), 0.25, accuracy: 1e-7)
+        XCTAssertEqual(Array(gradient[2..<4]) + Array(gradient[6..<8]) + Array(gradient[10..<12]), [0, 0, 0, 0, 0, 0],
+                       "no gradient at [PAD] query rows")
+    }
+
+    func testHeadOverlapGradientMatchesFiniteDifferences() {
+        let heads = 3, tokens = 5, weight: Float = 0.7
+        let isPad = [false, false, true, false, true]
+        let maps = GradientCheck.values(count: heads * tokens * tokens, seed: 23).map { abs($0) + 0.05 }
+        var scratch = [Float](repeating: 0, count: (2 * heads + 2) * tokens * tokens)
+        func penalty(_ p: [Float]) -> Double {
+            var g = [Float](repeating: 0, count: p.count)
+            return Double(weight) * TrainingOps.headOverlap(probabilities: p, isPad: isPad, heads: heads, tokens: tokens,
+                                                            weight: weight, gradient: &g, scratch: &scratch)
+        }
+        var analytic = [Float](repeating: 0, count: maps.count)
+        _ = TrainingOps.headOverlap(probabilities: maps, isPad: isPad, heads: heads, tokens: tokens, weight: weight,
+                                    gradient: &analytic, scratch: &scratch)
+        assertGradient(analytic, at: maps, "head-overlap penalty", objective: penalty)
+    }
+
+    func testWholeNetworkGradientWithTheHeadOverlapPenaltyMatchesFiniteDifferences() {
+        checkWholeNetwork(headDiversity: 0.8, kind: .product)
+    }
+
+    func checkWholeNetwork(headDiversity: Float, kind: HeadDiversityKind = .cosine) {
         let architecture = TrainingArchitecture(k: 1, stride: 1, dModel: 4, nHeads: 2, nLayers: 2, dFF: 6, maxLen: 8,
                                                 nOutputs: 2, convWidth: 3)
         var parameters = ParameterStore.initialised(for: architecture, seed: 42)
@@ -201,6 +239,7 @@ final class TrainingBackwardTests: XCTestCase {
         let labels: [Float] = [1, 0, 0, 1]
         let workspace = TrainingWorkspace(architecture: architecture, batchCapacity: 2, tokenCapacity: 6)
         workspace.headDiversityWeight = headDiversity
+        workspace.headDiversityKind = kind
         workspace.load(rows: rows)
         func loss(_ values: [Float]) -> Double {
             values.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!) }

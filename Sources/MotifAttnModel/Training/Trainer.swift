@@ -43,8 +43,11 @@ public struct TrainerSettings: Sendable, Equatable {
     public var maxGradientNorm: Float = 1
     /// Stop after this many epochs without a better validation AUROC (0: never stop early).
     public var patience: Int = 2
-    /// Weight λ of the head-diversity penalty (mean pairwise cosine similarity of heads' attention maps; 0: off).
+    /// Weight λ of the head-diversity penalty (0: off); `headDiversityKind` says which penalty.
     public var headDiversity: Float = 0
+    /// The head-diversity penalty λ weighs: cosine similarity of the heads' attention maps, or the
+    /// overlap of the keys they attend (`HeadDiversityKind`).
+    public var headDiversityKind: HeadDiversityKind = .cosine
     /// Fewest optimisation steps: a small training set runs more epochs than `epochs` until this many steps
     /// are planned (at most `maximumEpochs`); early stopping still ends it when validation stops improving.
     /// 0: `epochs` alone.
@@ -74,6 +77,21 @@ public struct TrainerSettings: Sendable, Equatable {
         self.patience = patience
         self.headDiversity = headDiversity
     }
+}
+
+/// A penalty on heads that attend alike, added to the training loss with weight λ
+/// (`TrainerSettings.headDiversity`), averaged over layers, sequences and head pairs.
+public enum HeadDiversityKind: String, CaseIterable, Sendable, Codable {
+    /// cos(P_h, P_h'): the cosine similarity of two heads' whole attention maps (non-[PAD] query rows).
+    /// Cheap (H² dot products of T² numbers); zero only when the maps share no nonzero entry at the
+    /// same query and key, so it also pushes apart heads that read the same key from different queries.
+    case cosine
+    /// ‖A_h A_h'ᵀ‖²_F / n² over the n non-[PAD] query rows: the mean square of the chance that a query of
+    /// head h and a query of head h' (any positions) pick the same key; zero when the two heads read
+    /// disjoint keys, whatever the queries. Costs 2H products of
+    /// T × n × T per layer and sequence (several times the forward pass at 200 tokens) and H·T² floats
+    /// per sequence and layer of memory.
+    case product
 }
 
 /// What happened in one epoch, handed to the progress callback.
@@ -169,6 +187,7 @@ public final class Trainer {
         workspaces = (0..<threads).map { _ in
             let workspace = TrainingWorkspace(architecture: architecture, batchCapacity: settings.shardSize, tokenCapacity: tokens)
             workspace.headDiversityWeight = settings.headDiversity
+            workspace.headDiversityKind = settings.headDiversityKind
             return workspace
         }
     }

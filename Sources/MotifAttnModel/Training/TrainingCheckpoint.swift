@@ -60,7 +60,7 @@ public struct TrainingCheckpoint: Sendable, Equatable {
     /// The settings a checkpoint records for `architecture` and `settings`. Threads are left out:
     /// the trainer's result does not depend on them, so a run may resume with another count.
     public static func settingsDescription(architecture a: TrainingArchitecture, settings s: TrainerSettings) -> [String: String] {
-        [
+        var description = [
             "k": "\(a.k)", "stride": "\(a.stride)", "d_model": "\(a.dModel)", "heads": "\(a.nHeads)",
             "layers": "\(a.nLayers)", "d_ff": "\(a.dFF)", "max_len": "\(a.maxLen)", "layer_norm_eps": "\(a.layerNormEps)",
             "outputs": "\(a.nOutputs)", "conv_width": "\(a.convWidth)",
@@ -72,6 +72,9 @@ public struct TrainingCheckpoint: Sendable, Equatable {
             "minimum_steps": "\(s.minimumSteps)", "maximum_epochs": "\(s.maximumEpochs)",
             "reverse_complement": "\(s.reverseComplement)", "max_shift": "\(s.maxShift)",
         ]
+        // Recorded only when it is not the original penalty, so that earlier checkpoints still resume.
+        if s.headDiversityKind != .cosine { description["head_diversity_kind"] = s.headDiversityKind.rawValue }
+        return description
     }
 
     /// SHA-256 (hex) of `training` then `validation`: counts, then each example's token ids and labels.

@@ -199,10 +199,12 @@ enum TrainingOps {
     /// dOut [B·Tq, d] → dQKV [B·T, 3d] (written; Q rows past Tq are zero), using the kept probabilities
     /// and a [Tq, T] scratch. dP = dO·Vᵀ, dV = Pᵀ·dO, dS = P ⊙ (dP − Σⱼ dP⊙P), dQ = dS·K/√dh, dK = dSᵀ·Q/√dh.
     /// With `diversity` ([B, H, H] coefficients from ``headDiversity``), dP_h also receives
-    /// Σ_h' A[h, h']·P_h' at non-[PAD] query rows: the gradient of the head-diversity penalty.
+    /// Σ_h' A[h, h']·P_h' at non-[PAD] query rows: the gradient of the cosine head-diversity penalty.
+    /// With `probabilityGradient` ([B, H, Q, T], e.g. from ``headOverlap``), dP receives it as well.
     static func attentionBackward(dQKV: Pointer, scratch: Pointer, dOut: ReadPointer, probabilities: ReadPointer,
                                   qkv: ReadPointer, batch: Int, tokens: Int, queries: Int, d: Int, heads: Int,
-                                  diversity: ReadPointer? = nil, isPad: UnsafePointer<Bool>? = nil) {
+                                  diversity: ReadPointer? = nil, isPad: UnsafePointer<Bool>? = nil,
+                                  probabilityGradient: ReadPointer? = nil) {
         let dh = d / heads, T = tokens, Q = queries, stride = 3 * d
         let scale = 1 / Float(dh).squareRoot()
         for b in 0..<batch {
@@ -224,6 +226,9 @@ enum TrainingOps {
                             for j in 0..<T { g[j] += a * pr[j] }
                         }
                     }
+                }
+                if let probabilityGradient {
+                    addInPlace(scratch, probabilityGradient + (b * heads + h) * Q * T, count: Q * T)
                 }
                 for i in 0..<Q { softmaxBackward(UnsafePointer(p + i * T), scratch + i * T, count: T) }
                 matrixProduct(.asStored, .asStored, m: Q, n: dh, k: T, alpha: scale,
@@ -277,6 +282,61 @@ enum TrainingOps {
             coefficients[h * heads + h] = Float(diagonal)
         }
         return cosineSum / Double(pairs)
+    }
+
+    // MARK: Head-overlap penalty: how often two heads' queries land on the same keys
+
+    /// For one sequence's maps P [H, T, T] restricted to its n non-[PAD] query rows (A_h, [n, T]):
+    /// returns the mean over head pairs of ‖A_h A_h'ᵀ‖²_F / n² (entry (i, i') of A_h A_h'ᵀ is the chance that
+    /// head h at query i and head h' at query i' pick the same key, so this is the mean of its square over
+    /// query pairs: 0 for heads reading disjoint keys, 1 for two heads that put all their weight on one
+    /// shared key, 1/T² for two uniform heads) and writes
+    /// `gradient` [H, T, T] = dR/dP for R = `weight` × that mean (zero at [PAD] query rows).
+    ///
+    /// With G_h = A_hᵀA_h ([T, T]), ‖A_h A_h'ᵀ‖²_F = ⟨G_h, G_h'⟩, so the penalty costs H products of
+    /// [T, n]·[n, T] and its gradient dR/dA_h = 2w/n² · A_h Σ_{h'≠h} G_h' another H, w = weight / pairs.
+    /// `scratch` holds at least (2H + 2)·T·T floats.
+    static func headOverlap(probabilities: ReadPointer, isPad: UnsafePointer<Bool>, heads: Int, tokens: Int,
+                            weight: Float, gradient: Pointer, scratch: Pointer) -> Double {
+        let T = tokens, size = T * T
+        gradient.update(repeating: 0, count: heads * size)
+        let rows = (0..<T).filter { !isPad[$0] }
+        let n = rows.count, pairs = heads * (heads - 1) / 2
+        guard n > 0, pairs > 0 else { return 0 }
+        let packed = scratch, grams = scratch + heads * n * T
+        let total = grams + heads * size, sum = total + size
+        for h in 0..<heads {
+            for (r, i) in rows.enumerated() {
+                (packed + (h * n + r) * T).update(from: probabilities + h * size + i * T, count: T)
+            }
+            matrixProduct(.transposed, .asStored, m: T, n: T, k: n, a: packed + h * n * T, lda: T,
+                          b: packed + h * n * T, ldb: T, c: grams + h * size, ldc: T)
+        }
+        total.update(repeating: 0, count: size)
+        for h in 0..<heads { addInPlace(total, UnsafePointer(grams + h * size), count: size) }
+        var overlap = 0.0
+        for h in 0..<heads {
+            for other in (h + 1)..<heads {
+                let a = grams + h * size, b = grams + other * size
+                var dot = 0.0
+                for j in 0..<size { dot += Double(a[j]) * Double(b[j]) }
+                overlap += dot
+            }
+        }
+        let squared = Double(n) * Double(n)
+        let coefficient = Float(2 * Double(weight) / Double(pairs) / squared)
+        for h in 0..<heads {
+            // Σ_{h'≠h} G_h' = ΣG − G_h.
+            for j in 0..<size { sum[j] = total[j] - grams[h * size + j] }
+            let rowGradient = packed + h * n * T   // A_h is not needed after this product: reuse its rows
+            let product = grams + h * size          // nor is G_h: hold A_h·S_h there ([n, T])
+            matrixProduct(.asStored, .asStored, m: n, n: T, k: T, alpha: coefficient,
+                          a: rowGradient, lda: T, b: sum, ldb: T, c: product, ldc: T)
+            for (r, i) in rows.enumerated() {
+                (gradient + h * size + i * T).update(from: product + r * T, count: T)
+            }
+        }
+        return overlap / Double(pairs) / squared
     }
 
     /// One attention row in place: scores → softmax over keys with keep = 1, exactly 0 where keep = 0.

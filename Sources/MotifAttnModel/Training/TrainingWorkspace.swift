@@ -22,9 +22,12 @@ public final class TrainingWorkspace {
     /// (same logits and gradients, less work); set it to read the last layer's full attention maps.
     public var computesEveryQueryInLastLayer = false
     /// Weight λ of the head-diversity penalty added to the loss: λ × the mean, over layers and sequences,
-    /// of the mean pairwise cosine similarity between the heads' attention maps (0: off).
+    /// of the penalty that ``headDiversityKind`` names (0: off).
     public var headDiversityWeight: Float = 0
-    /// Mean pairwise cosine similarity between heads' attention maps in the last `loss` (when λ > 0).
+    /// Which head-diversity penalty ``headDiversityWeight`` weighs.
+    public var headDiversityKind: HeadDiversityKind = .cosine
+    /// The mean, over layers and sequences, of the chosen head-diversity penalty in the last `loss`
+    /// (when λ > 0): pairwise cosine similarity, or pairwise key overlap for `.product`.
     public private(set) var headSimilarity: Double = 0
 
     private struct LayerOffsets {
@@ -50,6 +53,9 @@ public final class TrainingWorkspace {
     private let encoded, clsInput, clsNormed, clsMean, clsRstd, logitBuffer, labelBuffer, dLogits, dCLS: UnsafeMutablePointer<Float>
     private var dX, dXSpare: UnsafeMutablePointer<Float>
     private let diversityCoefficients: UnsafeMutablePointer<Float>
+    /// dR/dP of the `.product` penalty, [layers, batch, heads, T, T], and its scratch; planned on first use.
+    private var overlapGradient: UnsafeMutablePointer<Float>?
+    private var overlapScratch: UnsafeMutablePointer<Float>?
     private let dNorm, dQKV, dAttention, dHidden, dColumns, dStemPre, attentionScratch: UnsafeMutablePointer<Float>
 
     /// Plans all buffers for batches of up to `batchCapacity` rows of up to `tokenCapacity` tokens.
@@ -132,6 +138,21 @@ public final class TrainingWorkspace {
 
     deinit {
         for p in allocations { p.deallocate() }
+        overlapGradient?.deallocate()
+        overlapScratch?.deallocate()
+    }
+
+    /// The `.product` penalty's buffers, allocated the first time they are needed.
+    private func overlapBuffers() -> (gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        if let overlapGradient, let overlapScratch { return (overlapGradient, overlapScratch) }
+        let a = architecture, square = tokenCapacity * tokenCapacity
+        let gradient = UnsafeMutablePointer<Float>.allocate(capacity: a.nLayers * batchCapacity * a.nHeads * square)
+        gradient.initialize(repeating: 0, count: a.nLayers * batchCapacity * a.nHeads * square)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (2 * a.nHeads + 2) * square)
+        scratch.initialize(repeating: 0, count: (2 * a.nHeads + 2) * square)
+        overlapGradient = gradient
+        overlapScratch = scratch
+        return (gradient, scratch)
     }
 
     /// Loads token rows (each starting with [CLS]); shorter rows are right-padded with [PAD] = 0.
@@ -258,12 +279,21 @@ public final class TrainingWorkspace {
             let heads = architecture.nHeads, sequences = normaliser / Float(architecture.nOutputs)
             let weight = headDiversityWeight / (Float(layers.count) * sequences)
             var similarity = 0.0
+            let overlap = headDiversityKind == .product ? overlapBuffers() : nil
             for (l, act) in layers.enumerated() {
                 for b in 0..<batch {
-                    let s = TrainingOps.headDiversity(
-                        probabilities: act.probabilities + b * heads * tokens * tokens, isPad: isPad + b * tokens,
-                        heads: heads, tokens: tokens, weight: weight,
-                        coefficients: diversityCoefficients + (l * batch + b) * heads * heads)
+                    let maps = act.probabilities + b * heads * tokens * tokens
+                    let s: Double
+                    switch headDiversityKind {
+                    case .cosine:
+                        s = TrainingOps.headDiversity(
+                            probabilities: maps, isPad: isPad + b * tokens, heads: heads, tokens: tokens, weight: weight,
+                            coefficients: diversityCoefficients + (l * batch + b) * heads * heads)
+                    case .product:
+                        s = TrainingOps.headOverlap(
+                            probabilities: maps, isPad: isPad + b * tokens, heads: heads, tokens: tokens, weight: weight,
+                            gradient: overlap!.gradient + (l * batch + b) * heads * tokens * tokens, scratch: overlap!.scratch)
+                    }
                     total += Double(weight) * s
                     similarity += s
                 }
@@ -310,8 +340,11 @@ public final class TrainingWorkspace {
             TrainingOps.attentionBackward(dQKV: dQKV, scratch: attentionScratch, dOut: dAttention,
                                           probabilities: act.probabilities, qkv: act.qkv,
                                           batch: batch, tokens: T, queries: q, d: d, heads: a.nHeads,
-                                          diversity: headDiversityWeight > 0 ? UnsafePointer(diversityCoefficients + l * batch * a.nHeads * a.nHeads) : nil,
-                                          isPad: isPad)
+                                          diversity: headDiversityWeight > 0 && headDiversityKind == .cosine
+                                              ? UnsafePointer(diversityCoefficients + l * batch * a.nHeads * a.nHeads) : nil,
+                                          isPad: isPad,
+                                          probabilityGradient: headDiversityWeight > 0 && headDiversityKind == .product
+                                              ? UnsafePointer(overlapGradient! + l * batch * a.nHeads * T * T) : nil)
             TrainingOps.linearBackward(dInput: dNorm, accumulateInput: false, dWeight: gradients + off.inWeight,
                                        dBias: gradients + off.inBias, dOut: dQKV, input: act.norm1,
                                        weight: parameters + off.inWeight, rows: n, inWidth: d, outWidth: 3 * d)
