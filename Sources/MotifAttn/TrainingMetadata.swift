@@ -29,6 +29,27 @@ public struct TrainingMetadata: Codable, Sendable {
     public var genome: GenomeSignature?
     /// What the model was trained to tell apart, in words (`TrainingSettings.taskDescription`).
     public var task: String?
+    /// Fine-tuning with `--forgetting`: the old task's AUROC before and after, and each head's forgetting index.
+    public var forgetting: ForgettingSummary?
+
+    /// What fine-tuning did to the old task (`train --init M --forgetting OLD.fa`).
+    public struct ForgettingSummary: Codable, Sendable, Equatable {
+        /// One head's forgetting index (mean KL divergence of its attention rows, before ‖ after, in nats).
+        public struct Head: Codable, Sendable, Equatable {
+            public var layer: Int
+            public var head: Int
+            public var meanKL: Double
+        }
+        /// The old task's sequences (file name).
+        public var oldTask: String
+        public var oldSequences: Int
+        /// The old task's AUROC (mean over outputs) with the starting model and with the fine-tuned one.
+        public var oldAUROCBefore: Double?
+        public var oldAUROCAfter: Double?
+        /// Directions the updates were kept orthogonal to (0: plain fine-tuning).
+        public var orthogonalDirections: Int
+        public var heads: [Head]
+    }
 
     /// The metadata of a finished run.
     public init(record: RunRecord, report: TrainingReport, genome: GenomeSignature? = nil, task: String? = nil) {

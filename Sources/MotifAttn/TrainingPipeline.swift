@@ -53,12 +53,30 @@ public struct TrainingSettings: Sendable {
     public var stopAfterEpochs: Int?
     /// No progress on standard error.
     public var quiet = false
+    /// A model to start from instead of random weights (fine-tuning, `--init`): its architecture, tokenizer
+    /// and `max_len` replace `architecture`; its outputs must match the labels.
+    public var initialModelPath: String?
+    /// A labelled FASTA of the task the initial model was trained on (`--forgetting`): the old task's AUROC
+    /// before and after and each head's forgetting index are measured on it. Needs `initialModelPath`.
+    public var forgettingPath: String?
+    /// Where the forgetting table goes (default: the model's path with `.forgetting.tsv` for `.safetensors`).
+    public var forgettingTablePath: String?
+    /// Keep updates orthogonal to the logit gradients of this many `forgettingPath` sequences (drawn with
+    /// the seed), so that to first order every step leaves their logits unchanged (`--orthogonal-updates`;
+    /// 0: off).
+    public var orthogonalExamples = 0
 
     /// Settings with the default architecture and optimisation.
     public init(source: TrainingSource, outputPath: String, checkpointPath: String? = nil) {
         self.source = source
         self.outputPath = outputPath
         self.checkpointPath = checkpointPath ?? Self.defaultCheckpointPath(forModel: outputPath)
+    }
+
+    /// `OUT.forgetting.tsv` beside a model file `OUT.safetensors`.
+    public static func defaultForgettingTablePath(forModel output: String) -> String {
+        let stem = output.hasSuffix(".safetensors") ? String(output.dropLast(".safetensors".count)) : output
+        return stem + ".forgetting.tsv"
     }
 
     /// `OUT.checkpoint.safetensors` beside a model file `OUT.safetensors`.
@@ -105,10 +123,15 @@ public struct TrainingSettings: Sendable {
 public enum TrainingPipelineError: Error, CustomStringConvertible, Equatable {
     /// The architecture's numbers do not fit together.
     case architecture(String)
+    /// The model to fine-tune has another number of outputs than the sequences have labels.
+    case initialModelOutputs(file: String, modelOutputs: Int, labels: Int, labelsFile: String)
 
     public var description: String {
         switch self {
         case .architecture(let reason): return "cannot build the model: \(reason)"
+        case .initialModelOutputs(let file, let outputs, let labels, let labelsFile):
+            return "\(file): the model has \(outputs) output(s) but \(labelsFile) has \(labels) label(s) per sequence; "
+                + "fine-tuning continues a model on data of the same shape"
         }
     }
 }
@@ -165,11 +188,22 @@ public final class TrainingPipeline {
         let source = s.source.path
         try TrainingData.checkBothClasses(training, source: source)
 
-        // Architecture and examples.
+        // Architecture and examples: the initial model's when fine-tuning.
         var architecture = s.architecture
         architecture.nOutputs = training[0].labels.count
+        var initialParameters: ParameterStore?
+        if let path = s.initialModelPath {
+            try record.addInput(role: "init", path: path)
+            let model = try AttentionModel(contentsOf: path)
+            guard model.config.nOutputs == architecture.nOutputs else {
+                throw TrainingPipelineError.initialModelOutputs(file: path, modelOutputs: model.config.nOutputs,
+                                                                labels: architecture.nOutputs, labelsFile: source)
+            }
+            architecture = model.config.trainingArchitecture
+            initialParameters = model.parameterStore()
+        }
         let tokenizer = try KmerTokenizer(k: architecture.k, stride: architecture.stride)
-        if s.automaticMaxLen {
+        if s.automaticMaxLen && initialParameters == nil {
             let longest = (training + validation).map { tokenizer.tokenCount(forLength: $0.bases.count) }.max() ?? 2
             architecture.maxLen = max(256, longest)
         }
@@ -183,8 +217,35 @@ public final class TrainingPipeline {
         progress.message("\(trainingExamples.count) training and \(validationExamples.count) validation sequences, "
                          + "\(architecture.nOutputs) output(s)")
 
+        // The old task, when fine-tuning: its AUROC now, and the directions updates must keep out of.
+        var old: (examples: [TrainingExample], aurocBefore: Double?, directions: Int)?
+        var projection: GradientProjection?
+        if let path = s.forgettingPath, let initialParameters {
+            try record.addInput(role: "forgetting", path: path)
+            let oldSequences = try TrainingData.readLabelledFASTA(path: path)
+            let examples = try TrainingData.examples(oldSequences, tokenizer: tokenizer, maxLen: architecture.maxLen, source: path)
+            if let first = examples.first, first.labels.count != architecture.nOutputs {
+                throw TrainingPipelineError.initialModelOutputs(file: s.initialModelPath!, modelOutputs: architecture.nOutputs,
+                                                                labels: first.labels.count, labelsFile: path)
+            }
+            let start = Trainer(architecture: architecture, settings: s.trainer, initialParameters: initialParameters)
+            let before = start.evaluate(examples).auroc
+            if s.orthogonalExamples > 0 {
+                var order = Array(examples.indices)
+                var shuffler = SeededGenerator(seed: s.trainer.seed ^ 0x4F52_5448_4F47_4F4E)
+                shuffler.shuffle(&order)
+                // One example's loss gradient is (σ(z) − y)·∇z: its direction is that of its logit's gradient.
+                projection = GradientProjection(gradients: order.prefix(s.orthogonalExamples).map { start.lossGradient(on: [examples[$0]]) })
+            }
+            old = (examples, before, projection?.directions.count ?? 0)
+            progress.message("old task: \(examples.count) sequences of \((path as NSString).lastPathComponent), AUROC "
+                             + (before.map { String(format: "%.4f", $0) } ?? "n/a") + " before fine-tuning"
+                             + (projection.map { ", updates kept orthogonal to \($0.directions.count) of its gradients" } ?? ""))
+        }
+
         // Training, with a checkpoint after every epoch.
-        let trainer = Trainer(architecture: architecture, settings: s.trainer)
+        let trainer = Trainer(architecture: architecture, settings: s.trainer, initialParameters: initialParameters)
+        trainer.gradientProjection = projection
         let planned = trainer.plannedEpochs(examples: trainingExamples.count)
         progress.total = planned
         var resumed: TrainingCheckpoint?
@@ -231,8 +292,33 @@ public final class TrainingPipeline {
         let model = try AttentionModel(architecture: architecture, parameters: trainer.parameters)
         var genome: GenomeSignature?
         if case .genome(let path, _) = s.source { genome = try GenomeSignature(genome: path) }
-        try model.save(to: s.outputPath, extraMetadata: ["motifattn_training": TrainingMetadata(record: record, report: report, genome: genome,
-                                                                                                task: finalSettings.taskDescription(outputs: architecture.nOutputs)).json()])
+        var metadata = TrainingMetadata(record: record, report: report, genome: genome,
+                                        task: finalSettings.taskDescription(outputs: architecture.nOutputs))
+        var forgettingTable: OutputFile?
+        if let old, let initialParameters, let path = s.forgettingPath {
+            let heads = ForgettingIndex.measure(architecture: architecture, before: initialParameters, after: trainer.parameters,
+                                                examples: old.examples, threads: s.trainer.threads)
+            let after = trainer.evaluate(old.examples).auroc
+            let summary = TrainingMetadata.ForgettingSummary(
+                oldTask: (path as NSString).lastPathComponent, oldSequences: old.examples.count,
+                oldAUROCBefore: old.aurocBefore, oldAUROCAfter: after, orthogonalDirections: old.directions,
+                heads: heads.map { .init(layer: $0.layer, head: $0.head, meanKL: $0.meanKL) })
+            metadata.forgetting = summary
+            forgettingTable = try Self.writeForgettingTable(summary, path: s.forgettingTablePath
+                                                            ?? TrainingSettings.defaultForgettingTablePath(forModel: s.outputPath),
+                                                            provenance: Provenance(command: record.commandLine.joined(separator: " ")))
+            let auroc = { (v: Double?) in v.map { String(format: "%.4f", $0) } ?? "n/a" }
+            let most = heads.max { $0.meanKL < $1.meanKL }
+            progress.message("old task AUROC \(auroc(old.aurocBefore)) before, \(auroc(after)) after fine-tuning"
+                             + (most.map { String(format: "; most changed head L%dH%d (forgetting index %.3f nats)", $0.layer, $0.head, $0.meanKL) } ?? ""))
+        }
+        do {
+            try model.save(to: s.outputPath, extraMetadata: ["motifattn_training": metadata.json()])
+        } catch {
+            forgettingTable?.abandon()
+            throw error
+        }
+        try forgettingTable?.commit()
         if unlink(s.checkpointPath) != 0 && errno != ENOENT {
             progress.message("\(s.checkpointPath): cannot remove the checkpoint (\(String(cString: strerror(errno))))")
         }
@@ -240,6 +326,28 @@ public final class TrainingPipeline {
         progress.message("wrote \(s.outputPath) (best epoch \(report.bestEpoch)"
                          + "\(best?.validationAUROC.map { String(format: ", validation AUROC %.4f", $0) } ?? ""))")
         return outcome
+    }
+
+    /// The forgetting table, written but not yet committed (it appears with the model or not at all):
+    /// one row per head with its forgetting index, then the old task's AUROC before and after.
+    private static func writeForgettingTable(_ summary: TrainingMetadata.ForgettingSummary, path: String,
+                                             provenance: Provenance) throws -> OutputFile {
+        let file = try OutputFile(path: path)
+        do {
+            let auroc = { (v: Double?) in v.map { String(format: "%.6f", $0) } ?? "NA" }
+            var text = provenance.line + "\n"
+            text += "##old_task=\(summary.oldTask) sequences=\(summary.oldSequences) auroc_before=\(auroc(summary.oldAUROCBefore)) "
+                + "auroc_after=\(auroc(summary.oldAUROCAfter)) orthogonal_directions=\(summary.orthogonalDirections)\n"
+            text += "head\tlayer\thead_index\tforgetting_index_nats\n"
+            for h in summary.heads {
+                text += "L\(h.layer)H\(h.head)\t\(h.layer)\t\(h.head)\t\(String(format: "%.6g", h.meanKL))\n"
+            }
+            try file.write(text)
+            return file
+        } catch {
+            file.abandon()
+            throw error
+        }
     }
 
     /// The training and validation sequences, with the inputs recorded for the model's metadata.

@@ -23,7 +23,12 @@ struct TrainCommand: ParsableCommand {
         fingerprints of the settings and sequences) replaces the previous one, atomically; --resume \
         continues from it and gives the same model file as a run that never stopped. The checkpoint is \
         removed once the model is written. SIGINT or SIGTERM stop training with status 130 or 143, \
-        leaving no partial files; the last checkpoint stays.
+        leaving no partial files; the last checkpoint stays. \
+        Fine-tuning: --init MODEL continues a model on new data (fresh AdamW state and schedule; a lower \
+        --lr is usual); --forgetting OLD.fa measures each head's forgetting index (mean KL divergence of its \
+        attention rows on the old sequences, before ‖ after) and the old task's AUROC before and after \
+        (OUT.forgetting.tsv and the model's metadata); --orthogonal-updates keeps each update orthogonal \
+        to the logit gradients of old-task sequences.
         """)
 
     private static let architectureDefaults = TrainingArchitecture()
@@ -41,14 +46,16 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("valid-fraction"), help: "Fraction of sequences held out for validation when no --valid or --valid-chroms is given.")
     var validFraction: Double = settingsDefaults.validationFraction
 
-    @Option(help: "k-mer length of the tokenizer.") var k = architectureDefaults.k
-    @Option(name: .customLong("token-stride"), help: "Bases between k-mer starts.") var tokenStride = architectureDefaults.stride
-    @Option(name: .customLong("conv-width"), help: "Width of the convolutional stem in tokens (odd; 0 for none).")
-    var convWidth = architectureDefaults.convWidth
-    @Option(name: .customLong("d-model"), help: "Model width.") var dModel = architectureDefaults.dModel
-    @Option(help: "Attention heads per layer.") var heads = architectureDefaults.nHeads
-    @Option(help: "Encoder layers.") var layers = architectureDefaults.nLayers
-    @Option(name: .customLong("d-ff"), help: "Feed-forward width.") var dFF = architectureDefaults.dFF
+    // The architecture options are optional so that --init (which takes the model's own) can refuse them.
+    @Option(help: "k-mer length of the tokenizer (default: \(architectureDefaults.k)).") var k: Int?
+    @Option(name: .customLong("token-stride"), help: "Bases between k-mer starts (default: \(architectureDefaults.stride)).")
+    var tokenStride: Int?
+    @Option(name: .customLong("conv-width"), help: "Width of the convolutional stem in tokens (odd; 0 for none; default: \(architectureDefaults.convWidth)).")
+    var convWidth: Int?
+    @Option(name: .customLong("d-model"), help: "Model width (default: \(architectureDefaults.dModel)).") var dModel: Int?
+    @Option(help: "Attention heads per layer (default: \(architectureDefaults.nHeads)).") var heads: Int?
+    @Option(help: "Encoder layers (default: \(architectureDefaults.nLayers)).") var layers: Int?
+    @Option(name: .customLong("d-ff"), help: "Feed-forward width (default: \(architectureDefaults.dFF)).") var dFF: Int?
     @Option(help: "Window length in bases (with --genome).") var window = settingsDefaults.window
     @Option(name: .customLong("max-len"), help: "Longest token row the model accepts (default: 256, or what the longest sequence needs).")
     var maxLen: Int?
@@ -76,6 +83,16 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("head-diversity-kind"),
             help: "Penalty --head-diversity weighs: cosine (similar attention maps) or product (heads attending the same keys; slower).")
     var headDiversityKind: HeadDiversityKind = trainerDefaults.headDiversityKind
+    @Option(name: .customLong("init"), help: ArgumentHelp("Fine-tune: start from this model (its architecture, tokenizer and max_len) instead of random weights.", valueName: "MODEL"))
+    var initialModel: String?
+    @Option(help: ArgumentHelp("With --init: labelled FASTA of the model's old task; writes each head's forgetting index and the old task's AUROC before and after.", valueName: "FASTA"))
+    var forgetting: String?
+    @Option(name: .customLong("forgetting-table"), help: ArgumentHelp("Where the forgetting table goes (default: OUT with .forgetting.tsv).", valueName: "TSV"))
+    var forgettingTable: String?
+    @Flag(name: .customLong("orthogonal-updates"), help: "With --forgetting: keep each update orthogonal to the logit gradients of old-task sequences (orthogonal gradient descent).")
+    var orthogonalUpdates = false
+    @Option(name: .customLong("orthogonal-examples"), help: "Old-task sequences whose logit gradients --orthogonal-updates keeps out of.")
+    var orthogonalExamples = 64
     @Option(help: "Seed for initialisation, shuffling and sampling.") var seed: UInt64 = trainerDefaults.seed
     @Option(help: "Threads (the model is bit-identical for the same seed and thread count).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -98,10 +115,29 @@ struct TrainCommand: ParsableCommand {
         default: throw ValidationError("give --train FASTA, or --genome FASTA with --peaks BED")
         }
         if valid != nil && train == nil { throw ValidationError("--valid goes with --train") }
+        if initialModel != nil {
+            let given = [("--k", k), ("--token-stride", tokenStride), ("--conv-width", convWidth), ("--d-model", dModel),
+                         ("--heads", heads), ("--layers", layers), ("--d-ff", dFF), ("--max-len", maxLen)]
+                .filter { $0.1 != nil }.map(\.0)
+            if !given.isEmpty {
+                throw ValidationError("--init continues the model with its own architecture; leave out \(given.joined(separator: ", "))")
+            }
+        } else if forgetting != nil {
+            throw ValidationError("--forgetting measures what fine-tuning changes: it needs --init MODEL")
+        }
+        if orthogonalUpdates && forgetting == nil {
+            throw ValidationError("--orthogonal-updates keeps updates out of the old task's gradients: give its sequences with --forgetting FASTA")
+        }
+        guard orthogonalExamples > 0 else { throw ValidationError("--orthogonal-examples must be positive") }
+        if forgetting != nil && output == "-" && forgettingTable == nil {
+            throw ValidationError("with -o - and --forgetting, give --forgetting-table PATH")
+        }
+        let architecture = self.architecture
+        let k = architecture.k, dModel = architecture.dModel, heads = architecture.nHeads
         guard k >= 1 && k <= 8 else { throw ValidationError("--k must be between 1 and 8") }
-        guard convWidth == 0 || convWidth % 2 == 1 else { throw ValidationError("--conv-width must be odd (or 0)") }
+        guard architecture.convWidth == 0 || architecture.convWidth % 2 == 1 else { throw ValidationError("--conv-width must be odd (or 0)") }
         guard dModel > 0, heads > 0, dModel % heads == 0 else { throw ValidationError("--d-model must be a positive multiple of --heads") }
-        guard layers > 0, dFF > 0, epochs > 0, batchSize > 0, threads > 0, window > k, tokenStride > 0 else {
+        guard architecture.nLayers > 0, architecture.dFF > 0, epochs > 0, batchSize > 0, threads > 0, window > k, architecture.stride > 0 else {
             throw ValidationError("--layers, --d-ff, --epochs, --batch-size, --threads, --token-stride must be positive and --window longer than --k")
         }
         if let maxLen, maxLen < 2 { throw ValidationError("--max-len must be at least 2 ([CLS] and [SEP])") }
@@ -114,6 +150,13 @@ struct TrainCommand: ParsableCommand {
         guard output != "-" || checkpoint != nil else { throw ValidationError("with -o - (the model to standard output), give --checkpoint PATH") }
     }
 
+    /// The architecture the options ask for (defaults where not given).
+    var architecture: TrainingArchitecture {
+        let d = Self.architectureDefaults
+        return TrainingArchitecture(k: k ?? d.k, stride: tokenStride ?? d.stride, dModel: dModel ?? d.dModel, nHeads: heads ?? d.nHeads,
+                                    nLayers: layers ?? d.nLayers, dFF: dFF ?? d.dFF, maxLen: maxLen ?? 256, convWidth: convWidth ?? d.convWidth)
+    }
+
     /// The library settings these options describe.
     func settings() -> TrainingSettings {
         let source: TrainingSource = train.map { .labelledFASTA(train: $0, valid: valid) } ?? .genome(path: genome!, peaks: peaks!)
@@ -123,9 +166,12 @@ struct TrainCommand: ParsableCommand {
         settings.validationChromosomes = validChroms.map { $0.split(separator: ",").map(String.init) } ?? []
         settings.validationFraction = validFraction
         settings.validationBlockBases = validBlock
-        settings.architecture = TrainingArchitecture(k: k, stride: tokenStride, dModel: dModel, nHeads: heads, nLayers: layers, dFF: dFF,
-                                                     maxLen: maxLen ?? 256, convWidth: convWidth)
+        settings.architecture = architecture
         settings.automaticMaxLen = maxLen == nil
+        settings.initialModelPath = initialModel
+        settings.forgettingPath = forgetting
+        settings.forgettingTablePath = forgettingTable
+        settings.orthogonalExamples = orthogonalUpdates ? orthogonalExamples : 0
         settings.trainer = TrainerSettings(batchSize: batchSize, epochs: epochs, seed: seed, threads: threads,
                                            optimiser: AdamWSettings(learningRate: learningRate, weightDecay: weightDecay),
                                            warmupFraction: warmup, maxGradientNorm: clipNorm, patience: patience,

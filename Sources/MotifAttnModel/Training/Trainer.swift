@@ -205,8 +205,44 @@ public final class Trainer {
     }
 
     /// One optimisation step on `batch` at learning rate `learningRate`; returns the batch's mean loss.
+    ///
+    /// With a ``gradientProjection`` the gradient loses its components along the kept directions before
+    /// clipping and AdamW (so the moments never point along them), and so does AdamW's whole update
+    /// (its per-coordinate scaling and weight decay would otherwise bring them back): the parameters move
+    /// orthogonally to every kept direction.
     @discardableResult
     public func step(on batch: [TrainingExample], learningRate: Float) -> Double {
+        let loss = accumulateGradient(on: batch)
+        let previous = gradientProjection == nil ? nil : parameters.values
+        gradients.values.withUnsafeMutableBufferPointer { g in
+            gradientProjection?.removeComponents(from: g)
+            if settings.maxGradientNorm > 0 { GradientClipping.clip([g], maxNorm: settings.maxGradientNorm) }
+            stepCount += 1
+            parameters.values.withUnsafeMutableBufferPointer { p in
+                moments.update(parameters: p, gradients: UnsafeBufferPointer(g), step: stepCount,
+                               learningRate: learningRate, settings: settings.optimiser)
+            }
+        }
+        if let previous, let gradientProjection {
+            var update = zip(parameters.values, previous).map { $0 - $1 }
+            update.withUnsafeMutableBufferPointer { gradientProjection.removeComponents(from: $0) }
+            for i in update.indices { parameters.values[i] = previous[i] + update[i] }
+        }
+        return loss
+    }
+
+    /// The gradient of the mean loss on `batch` at the current parameters (no step is taken).
+    public func lossGradient(on batch: [TrainingExample]) -> [Float] {
+        _ = accumulateGradient(on: batch)
+        return gradients.values
+    }
+
+    /// Directions the updates must not move along (fine-tuning with `--orthogonal-updates`); nil: none.
+    public var gradientProjection: GradientProjection?
+
+    /// Computes the gradient of the mean loss on `batch` into `gradients` (shards reduced in order) and
+    /// returns the loss.
+    private func accumulateGradient(on batch: [TrainingExample]) -> Double {
         precondition(!batch.isEmpty && batch.count <= settings.batchSize)
         planWorkspaces(tokens: batch.map(\.tokenIDs.count).max()!)
         let shardSize = settings.shardSize
@@ -238,12 +274,6 @@ public final class Trainer {
             for s in 1..<max(1, shardCount) {
                 let source = gradientBuffers[s]
                 for i in 0..<count { g[i] += source[i] }
-            }
-            if settings.maxGradientNorm > 0 { GradientClipping.clip([g], maxNorm: settings.maxGradientNorm) }
-            stepCount += 1
-            parameters.values.withUnsafeMutableBufferPointer { p in
-                moments.update(parameters: p, gradients: UnsafeBufferPointer(g), step: stepCount,
-                               learningRate: learningRate, settings: settings.optimiser)
             }
         }
         return shardLosses.reduce(0, +)
