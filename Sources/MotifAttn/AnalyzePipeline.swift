@@ -79,6 +79,7 @@ public final class AnalyzePipeline {
             var firstPass = analysisOptions
             firstPass.instances = .discovered
             firstPass.ablationFraction = 0
+            firstPass.patchPairs = 0
             firstPass.reportWindows = 0
             let progress = ProgressMeter(command: "analyze", unit: "windows read for the head motifs (pass 1 of 2)", quiet: quiet)
             let finder = try AttentionAnalysis(encoder: encoder, options: firstPass, message: { progress.message($0) })

@@ -42,6 +42,8 @@ public final class AttentionAnalysis {
     private let databaseClasses: MotifClasses
     /// Token ids and full-model first logit of bound windows waiting for the head ablation.
     private var pendingAblation: [(ids: [Int32], logit: Float)] = []
+    /// Bound and background windows kept for activation patching (`options.patchPairs` of each).
+    private lazy var patchingSample = PatchingSample(capacity: options.patchPairs)
 
     /// Prepares an analysis with `encoder` (its model's tokenizer) and the motifs in `options`; `message`
     /// hears of slow preparation (measuring look-alike classes of a database without a matching classes file).
@@ -179,6 +181,9 @@ public final class AttentionAnalysis {
         for i in windows.indices where labels[i] == .bound {
             keepForReport(attended[i], probability: logistic(logits[i][0]), instances: instances[i])
         }
+        if options.patchPairs > 0 {
+            for i in windows.indices { patchingSample.add(windows[i], ids: tokenized[i].ids, bound: labels[i] == .bound) }
+        }
         for i in windows.indices where labels[i] == .bound && chosenForAblation(windows[i]) {
             pendingAblation.append((tokenized[i].ids, logits[i][0]))
         }
@@ -302,7 +307,12 @@ public final class AttentionAnalysis {
             map.attention = Array(entry.attention.attention[start..<(start + size)])
             return map
         }
-        return AnalysisResults(headMotifs: headMotifs, matches: matches, interactions: interactions, interactionsTested: tested.count, heads: diagnostics.diagnostics(),
+        var heads = diagnostics.diagnostics()
+        if options.patchPairs > 0 {
+            let effects = try HeadPatching.measure(encoder: encoder, pairs: patchingSample.pairs())
+            for i in heads.indices { heads[i].patch = effects[heads[i].head] }
+        }
+        return AnalysisResults(headMotifs: headMotifs, matches: matches, interactions: interactions, interactionsTested: tested.count, heads: heads,
                                boundWindows: boundWindows, backgroundWindows: backgroundWindows, reportWindows: windows)
     }
 

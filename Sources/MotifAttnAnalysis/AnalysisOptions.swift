@@ -31,6 +31,10 @@ public struct AnalysisOptions: Sendable {
     /// Fraction of bound windows whose logits are recomputed with each head ablated (head importance);
     /// windows are chosen by a hash of their position, so shards choose the same ones. 0 turns it off.
     public var ablationFraction = 0.1
+    /// Pairs of bound and background windows for activation patching of every head (`patch_*` columns of
+    /// `heads.tsv`); 0 turns it off. Costs 4 forward passes of the pairs per head. Pairs form within one
+    /// run, so it is not available to sharded scans (`--partial`).
+    public var patchPairs = 0
     /// Keep only the best-matching motif of overlapping instances (`MotifInstance.bestPerSite`).
     public var oneMotifPerSite = true
     /// Look-alike motif classes the co-attention pairs (`MotifClasses`).

@@ -19,6 +19,42 @@ public struct HeadDiagnostic: Sendable {
     public var prune: Bool
     /// Mean change in bound-window logits when the head's output is zeroed; needs the model, so filled in by the pipeline.
     public var importance: Double?
+    /// Activation patching (`HeadPatching` in the pipeline), when measured.
+    public var patch: PatchEffect?
+}
+
+/// What patching one head's output between paired bound and background windows does to the logits.
+public struct PatchEffect: Sendable, Equatable {
+    /// Pairs measured.
+    public var pairs: Int
+    /// Mean per-pair effect, in logits: the mean of the background window's rise with the bound window's
+    /// head output and the bound window's fall with the background one's.
+    public var mean: Double
+    /// 95 % confidence interval of the mean (normal approximation, mean ± 1.96 standard errors).
+    public var ciLow: Double
+    public var ciHigh: Double
+    /// Two-sided Wilcoxon signed-rank p-value of the per-pair effects against 0 (1 when every effect is 0).
+    public var pValue: Double
+
+    /// The summary of per-pair effects.
+    public init(perPair values: [Double]) {
+        pairs = values.count
+        let n = Double(max(1, values.count))
+        let average = values.reduce(0, +) / n
+        mean = average
+        let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - average) * ($1 - average) } / (n - 1) : 0
+        let half = 1.96 * (variance / n).squareRoot()
+        ciLow = average - half
+        ciHigh = average + half
+        let nonzero = values.filter { $0 != 0 }
+        if nonzero.isEmpty {
+            pValue = 1
+        } else {
+            let greater = Statistics.wilcoxonSignedRankGreater(nonzero).p
+            let less = Statistics.wilcoxonSignedRankGreater(nonzero.map { -$0 }).p
+            pValue = min(1, 2 * min(greater, less))
+        }
+    }
 }
 
 /// Head diagnostics accumulated window by window (memory: a few numbers per head pair).

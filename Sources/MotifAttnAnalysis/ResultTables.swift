@@ -86,13 +86,23 @@ public enum ResultTables {
     public static let headColumns = ["layer", "head", "mean_entropy_bits", "normalized_entropy", "redundancy", "most_similar_head",
                                      "collapsed", "prune", "importance"]
 
-    /// Writes `heads.tsv`, by layer and head; `importance` is `NA` until the pipeline measures it.
+    /// Columns `heads.tsv` gains when activation patching ran (`AnalysisOptions.patchPairs`).
+    public static let patchColumns = ["patch_effect", "patch_ci_low", "patch_ci_high", "patch_p_value", "patch_pairs"]
+
+    /// Writes `heads.tsv`, by layer and head; `importance` is `NA` until the pipeline measures it; the
+    /// patching columns are there when any head was patched.
     public static func writeHeads(_ diagnostics: [HeadDiagnostic], to path: String, provenance: Provenance) throws {
+        let patched = diagnostics.contains { $0.patch != nil }
         let rows = diagnostics.sorted { $0.head < $1.head }.map { d -> [String] in
-            [String(d.head.layer), String(d.head.head), fixed(d.meanEntropy, 4), fixed(d.normalizedEntropy, 4), fixed(d.redundancy, 4),
-             d.mostSimilar?.description ?? "NA", d.collapsed ? "yes" : "no", d.prune ? "yes" : "no",
-             d.importance.map { fixed($0) } ?? "NA"]
+            var row = [String(d.head.layer), String(d.head.head), fixed(d.meanEntropy, 4), fixed(d.normalizedEntropy, 4), fixed(d.redundancy, 4),
+                       d.mostSimilar?.description ?? "NA", d.collapsed ? "yes" : "no", d.prune ? "yes" : "no",
+                       d.importance.map { fixed($0) } ?? "NA"]
+            if patched {
+                row += d.patch.map { [fixed($0.mean), fixed($0.ciLow), fixed($0.ciHigh), scientific($0.pValue), String($0.pairs)] }
+                    ?? ["NA", "NA", "NA", "NA", "0"]
+            }
+            return row
         }
-        try write(path, provenance: provenance, header: headColumns, rows: rows)
+        try write(path, provenance: provenance, header: headColumns + (patched ? patchColumns : []), rows: rows)
     }
 }

@@ -32,6 +32,8 @@ struct AnalysisOptionsGroup: ParsableArguments {
     var epistasisPairs = defaults.epistasisPairs
     @Option(name: .customLong("epistasis-windows"), help: "Bound windows sampled per pair for the epistasis test.")
     var epistasisWindows = defaults.epistasisWindows
+    @Option(name: .customLong("patch-pairs"), help: "Pairs of bound and background windows (same length, similar GC) for activation patching of every head: patch_* columns in heads.tsv (0: off; 4 forward passes of the pairs per head).")
+    var patchPairs = defaults.patchPairs
     @OptionGroup var thresholds: InstanceThresholdOptions
     @Option(name: .customLong("motif-classes"),
             help: ArgumentHelp("Look-alike motif classes the co-attention pairs: auto (measured from the motif database, or read from its NAME.classes.tsv when made for the same settings; the bundled JASPAR has one), none (every motif alone) or a file from `motifattn classes`.",
@@ -61,6 +63,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
             throw ValidationError("--max-q and --max-interaction-q must be probabilities")
         }
         guard maxInteractionRows > 0 else { throw ValidationError("--max-interaction-rows must be at least 1") }
+        guard patchPairs >= 0 else { throw ValidationError("--patch-pairs must be 0 (off) or more") }
         guard epistasisPairs >= 0 && epistasisWindows >= 5 else {
             throw ValidationError("--epistasis-pairs must be 0 (every reportable pair) or more and --epistasis-windows at least 5")
         }
@@ -100,6 +103,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.pairSpecificity = specificity
         options.epistasisPairs = epistasisPairs
         options.epistasisWindows = epistasisWindows
+        options.patchPairs = patchPairs
         options.maxQValue = maxQ
         options.interactionMaxQValue = maxInteractionQ
         options.maxInteractionRows = maxInteractionRows

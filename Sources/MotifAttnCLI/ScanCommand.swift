@@ -45,6 +45,9 @@ struct ScanCommand: ParsableCommand {
         guard boundFraction > 0 && boundFraction < 0.5 else { throw ValidationError("--bound-fraction must be between 0 and 0.5") }
         guard maxBound > 0, maxBackground > 0 else { throw ValidationError("--max-bound and --max-background must be positive") }
         guard maxN >= 0 && maxN <= 1 else { throw ValidationError("--max-n must be a fraction between 0 and 1") }
+        if partial && analysis.patchPairs > 0 {
+            throw ValidationError("--patch-pairs pairs windows within one run; a sharded scan (--partial) cannot patch")
+        }
         if partial && regions == nil {
             throw ValidationError("--partial needs --regions: without regions the bound windows are the top scores of the whole genome")
         }

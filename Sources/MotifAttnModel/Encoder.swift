@@ -10,6 +10,10 @@ public enum EncoderError: Error, CustomStringConvertible, Equatable {
     case emptyRow(row: Int)
     /// A token id outside the vocabulary.
     case tokenOutOfVocabulary(row: Int, position: Int, id: Int32, vocabularySize: Int)
+    /// A head output given to `HeadIntervention.Action.replace` has another size than the window's.
+    case replacementSize(row: Int, expected: Int, given: Int)
+    /// A head intervention names a layer or head the model does not have.
+    case noSuchHead(layer: Int, head: Int)
     /// A [PAD] token before a real token (rows are right-padded only).
     case padInsideRow(row: Int, position: Int)
 
@@ -19,6 +23,9 @@ public enum EncoderError: Error, CustomStringConvertible, Equatable {
         case .emptyRow(let r): return "window \(r + 1): no tokens"
         case .tokenOutOfVocabulary(let r, let p, let id, let v): return "window \(r + 1), token \(p + 1): id \(id) is outside the model's vocabulary of \(v)"
         case .padInsideRow(let r, let p): return "window \(r + 1), token \(p + 1): [PAD] before the end of the row (rows must be right-padded)"
+        case .replacementSize(let r, let e, let g):
+            return "window \(r + 1): the replacement head output has \(g) numbers, the window's has \(e) (patch windows of the same token count)"
+        case .noSuchHead(let l, let h): return "the model has no head \(h) in layer \(l)"
         }
     }
 }
@@ -44,6 +51,27 @@ public struct AttentionMaps: Sendable {
     }
 }
 
+/// An intervention on one head's output (its dHead columns of the attention context, before `out_proj`)
+/// during `Encoder.forward`: ablation, and the two halves of activation patching.
+public struct HeadIntervention: Sendable {
+    public enum Action: Sendable {
+        /// Set the head's output to zero (ablation).
+        case zero
+        /// Keep the head's output of each window (`EncoderOutput.headOutputs`).
+        case record
+        /// Put these outputs in place of the head's own, one per window, as `record` returned them for
+        /// windows of the same token count.
+        case replace([[Float]])
+    }
+    public var layer: Int
+    public var head: Int
+    public var action: Action
+
+    public init(layer: Int, head: Int, action: Action) {
+        self.layer = layer; self.head = head; self.action = action
+    }
+}
+
 /// What `Encoder.forward` returns for a list of windows, in input order.
 public struct EncoderOutput: Sendable {
     /// Logits, `[window][output]` flattened: `logits[w · nOutputs + o]`.
@@ -54,6 +82,9 @@ public struct EncoderOutput: Sendable {
     public var attention: [AttentionMaps]?
     /// Final hidden states (after the final LayerNorm) per window, `[token][d_model]` over its real tokens, when asked.
     public var hidden: [[Float]]?
+    /// With a `.record` intervention: the head's output per window, `[row][dHead]`, over the rows that reach
+    /// the logits (every real token, or only [CLS] in the last layer when hidden states are not kept).
+    public var headOutputs: [[Float]]?
 
     /// The logits of window `w`.
     public func logits(window w: Int) -> ArraySlice<Float> { logits[(w * nOutputs)..<((w + 1) * nOutputs)] }
@@ -101,11 +132,17 @@ public final class Encoder: @unchecked Sendable {
     /// empty `probabilities`. Keeping a few windows' maps costs little more than scoring.
     ///
     /// `ablating` removes one head: its attention output is set to zero before the layer's `out_proj`
-    /// (the head-importance test of the analysis).
+    /// (the head-importance test of the analysis). `intervention` zeroes, records or replaces one head's
+    /// output (activation patching); give one of the two.
     public func forward(tokenRows: [[Int32]], keepAttention: Bool, attentionRows: [Bool]? = nil, keepHidden: Bool = false,
-                        ablating ablated: (layer: Int, head: Int)? = nil) throws -> EncoderOutput {
+                        ablating ablated: (layer: Int, head: Int)? = nil, intervention: HeadIntervention? = nil) throws -> EncoderOutput {
         precondition(attentionRows.map { $0.count == tokenRows.count } ?? true, "one attentionRows flag per row")
+        precondition(ablated == nil || intervention == nil, "give ablating or intervention, not both")
         let c = config
+        let intervention = intervention ?? ablated.map { HeadIntervention(layer: $0.layer, head: $0.head, action: .zero) }
+        if let intervention, !(0..<c.nLayers).contains(intervention.layer) || !(0..<c.nHeads).contains(intervention.head) {
+            throw EncoderError.noSuchHead(layer: intervention.layer, head: intervention.head)
+        }
         var lengths = [Int](repeating: 0, count: tokenRows.count)
         for (r, row) in tokenRows.enumerated() {
             var n = row.count
@@ -131,6 +168,22 @@ public final class Encoder: @unchecked Sendable {
             attentionOffsets[r + 1] = attentionOffsets[r] + (kept ? perMap * lengths[r] * lengths[r] : 0)
             hiddenOffsets[r + 1] = hiddenOffsets[r] + (keepHidden ? lengths[r] * c.dModel : 0)
         }
+        // A head's output reaches the logits from every real row, except in the last layer scored from [CLS] alone.
+        let editedRows: (Int) -> Int = { r in
+            intervention?.layer == c.nLayers - 1 && !keepHidden ? 1 : lengths[r]
+        }
+        var headOffsets = [Int](repeating: 0, count: count + 1)
+        if let intervention {
+            for r in 0..<count {
+                let size = editedRows(r) * c.dHead
+                headOffsets[r + 1] = headOffsets[r] + size
+                if case .replace(let outputs) = intervention.action {
+                    precondition(outputs.count == count, "one replacement per window")
+                    guard outputs[r].count == size else { throw EncoderError.replacementSize(row: r, expected: size, given: outputs[r].count) }
+                }
+            }
+        }
+        let recorded = FloatBuffer(count: intervention.map { if case .record = $0.action { return headOffsets[count] } else { return 0 } } ?? 0)
         let logits = FloatBuffer(count: count * c.nOutputs)
         // The maps go to one buffer the encoder keeps (grown when needed, used under `lock` only) and are
         // copied out per window: a fresh buffer of tens of MB per call fragmented the heap of a long scan.
@@ -168,7 +221,24 @@ public final class Encoder: @unchecked Sendable {
                              guard attentionOffsets[r + 1] > attentionOffsets[r] else { return nil }
                              return attentionBase + attentionOffsets[r] + (layer * c.nHeads + head) * n * n
                          } : nil,
-                         keepHidden: keepHidden, ablated: ablated)
+                         keepHidden: keepHidden,
+                         headEdit: intervention.map { iv in
+                             HeadEdit(head: iv.head) { b, columns, rowCount, stride in
+                                 let r = first + b, dh = c.dHead
+                                 switch iv.action {
+                                 case .zero:
+                                     for row in 0..<rowCount { (columns + row * stride).update(repeating: 0, count: dh) }
+                                 case .record:
+                                     let out = recorded.pointer + headOffsets[r]
+                                     for row in 0..<rowCount { (out + row * dh).update(from: columns + row * stride, count: dh) }
+                                 case .replace(let outputs):
+                                     outputs[r].withUnsafeBufferPointer { source in
+                                         for row in 0..<rowCount { (columns + row * stride).update(from: source.baseAddress! + row * dh, count: dh) }
+                                     }
+                                 }
+                             }
+                         },
+                         editedLayer: intervention?.layer)
                 if keepHidden {
                     for b in 0..<windows {
                         (hidden.pointer + hiddenOffsets[first + b]).update(from: ws.normed.pointer + b * tokens * c.dModel,
@@ -185,6 +255,11 @@ public final class Encoder: @unchecked Sendable {
                                                                          count: attentionOffsets[r + 1] - attentionOffsets[r])))
             }
         }
+        if let intervention, case .record = intervention.action {
+            output.headOutputs = (0..<count).map { r in
+                Array(UnsafeBufferPointer(start: recorded.pointer + headOffsets[r], count: headOffsets[r + 1] - headOffsets[r]))
+            }
+        }
         if keepHidden {
             output.hidden = (0..<count).map { r in
                 Array(UnsafeBufferPointer(start: hidden.pointer + hiddenOffsets[r], count: hiddenOffsets[r + 1] - hiddenOffsets[r]))
@@ -197,7 +272,7 @@ public final class Encoder: @unchecked Sendable {
     private func runBatch(ws: EncoderWorkspace, ids: UnsafePointer<Int32>, windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
                           logits: UnsafeMutablePointer<Float>,
                           attentionOut: ((Int, Int, Int) -> UnsafeMutablePointer<Float>?)?, keepHidden: Bool,
-                          ablated: (layer: Int, head: Int)?) {
+                          headEdit: HeadEdit?, editedLayer: Int?) {
         let c = config, rows = windows * tokens
         let x = ws.residual.pointer
         embeddingForward(x: x, ids: ids, rows: rows, tokens: tokens, weights: weights, d: c.dModel)
@@ -213,14 +288,14 @@ public final class Encoder: @unchecked Sendable {
                                     hidden: ws.hidden.pointer, scores: ws.scores.pointer, windows: windows, tokens: tokens,
                                     validTokens: validTokens, layer: layer, config: c,
                                     attentionOut: attentionOut.map { f in { b, head in f(l, b, head) } },
-                                    zeroedHead: ablated?.layer == l ? ablated?.head : nil)
+                                    headEdit: editedLayer == l ? headEdit : nil)
                 break
             }
             attentionBlockForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
                                   scores: ws.scores.pointer, windows: windows, tokens: tokens, validTokens: validTokens,
                                   layer: layer, config: c,
                                   attentionOut: attentionOut.map { f in { b, head in f(l, b, head) } },
-                                  zeroedHead: ablated?.layer == l ? ablated?.head : nil)
+                                  headEdit: editedLayer == l ? headEdit : nil)
             feedForwardBlockForward(x: x, h: ws.normed.pointer, hidden: ws.hidden.pointer, rows: rows, layer: layer, config: c)
         }
         headForward(x: x, h: ws.normed.pointer, logits: logits, windows: windows, tokens: tokens, allRows: keepHidden,

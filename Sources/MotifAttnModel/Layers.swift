@@ -111,7 +111,7 @@ func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoint
                            context: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                            windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
                            layer w: LayerWeights, config c: ModelConfig,
-                           attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>?)?, zeroedHead: Int? = nil) {
+                           attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>?)?, headEdit: HeadEdit? = nil) {
     let d = c.dModel, rows = windows * tokens, dh = c.dHead
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: Float(c.layerNormEps))
     linearForward(output: qkv, input: h, weight: w.inProjWeight.pointer, bias: w.inProjBias.pointer, rows: rows, inDim: d, outDim: 3 * d)
@@ -123,7 +123,7 @@ func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoint
                                  scores: target, context: context + b * tokens * d)
         }
         if n < tokens { (context + (b * tokens + n) * d).update(repeating: 0, count: (tokens - n) * d) }
-        if let zeroedHead { zeroHeadContext(context + b * tokens * d, rows: n, rowStride: d, head: zeroedHead, dHead: dh) }
+        if let headEdit { headEdit.apply(b, context + b * tokens * d + headEdit.head * dh, n, d) }
     }
     linearForward(output: x, input: context, weight: w.outProjWeight.pointer, bias: w.outProjBias.pointer,
                   rows: rows, inDim: d, outDim: d, accumulate: true)
@@ -131,9 +131,11 @@ func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoint
 // attentionBlockBackward (issue 4): out_proj backward → per-head attention backward (needs P: recompute or keep) →
 // in_proj backward → LayerNorm backward, adding into dx.
 
-/// Ablation: sets one head's columns of the attention context to zero (its output removed before out_proj).
-func zeroHeadContext(_ context: UnsafeMutablePointer<Float>, rows: Int, rowStride: Int, head: Int, dHead: Int) {
-    for r in 0..<rows { (context + r * rowStride + head * dHead).update(repeating: 0, count: dHead) }
+/// An edit of one head's output in one layer: `apply(window, columns, rows, rowStride)` gets the head's
+/// dHead columns of the attention context (before out_proj) for `rows` rows of a window of the batch.
+struct HeadEdit {
+    let head: Int
+    let apply: (_ window: Int, _ columns: UnsafeMutablePointer<Float>, _ rows: Int, _ rowStride: Int) -> Void
 }
 
 /// Pre-norm feed-forward block: x += linear2(GELU(linear1(LN2(x)))).  x, h [R, d]; hidden [R, F].
@@ -160,7 +162,7 @@ func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoi
 func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, qkv: UnsafeMutablePointer<Float>,
                          context: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                          windows: Int, tokens: Int, validTokens: UnsafePointer<Int>, layer w: LayerWeights, config c: ModelConfig,
-                         attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>?)? = nil, zeroedHead: Int? = nil) {
+                         attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>?)? = nil, headEdit: HeadEdit? = nil) {
     let d = c.dModel, rows = windows * tokens, f = c.dFF, eps = Float(c.layerNormEps)
     let clsStride = tokens * d
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: eps)
@@ -194,7 +196,7 @@ func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer
             attentionHeadForward(qkv: qkv + b * tokens * 3 * d, tokens: n, validTokens: n, dModel: d, dHead: c.dHead, head: head,
                                  scores: scores, context: context + b * clsStride, queries: 1)
         }
-        if let zeroedHead { zeroHeadContext(context + b * clsStride, rows: 1, rowStride: d, head: zeroedHead, dHead: c.dHead) }
+        if let headEdit { headEdit.apply(b, context + b * clsStride + headEdit.head * c.dHead, 1, d) }
     }
     for b in 0..<windows { addInPlace(x + b * clsStride, w.outProjBias.pointer, count: d) }
     matrixProduct(.asStored, .transposed, m: windows, n: d, k: d, a: context, lda: clsStride, b: w.outProjWeight.pointer, ldb: d,
