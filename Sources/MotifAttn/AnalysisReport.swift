@@ -37,9 +37,12 @@ extension AttentionAnalysis {
              i.epistasis.map { String(format: "%.2f", $0.mean) } ?? "NA", String(format: "%.2e", i.qValue),
              String(format: "%.0f", i.medianDistance), i.orientation]
         }
+        let patched = results.heads.contains { $0.patch != nil }
         let headRows = results.heads.map { h in
             ["\(h.head.layer)", "\(h.head.head)", String(format: "%.2f", h.meanEntropy), String(format: "%.2f", h.redundancy),
              h.collapsed ? "yes" : "no", h.prune ? "yes" : "no", h.importance.map { String(format: "%.4f", $0) } ?? "NA"]
+                + (patched ? [h.patch.map { String(format: "%.3f [%.3f, %.3f]", $0.mean, $0.ciLow, $0.ciHigh) } ?? "NA",
+                              h.patch.map { String(format: "%.2e", $0.pValue) } ?? "NA"] : [])
         }
         let unmatched = results.headMotifs.filter { ($0.bestMatch?.qValue ?? 1) > options.maxQValue }.map { m in
             [m.motif.id, m.head.description, m.motif.consensus, "\(m.sites)", String(format: "%.2e", m.qValue)]
@@ -61,7 +64,8 @@ extension AttentionAnalysis {
                              interactionColumns: ["motif_a", "name_a", "motif_b", "name_b", "heads", "n_bound", "mean_bound",
                                                   "mean_background", "effect", "epistasis", "q_value", "median_distance", "orientation"],
                              interactionRows: interactionRows,
-                             headColumns: ["layer", "head", "entropy_bits", "redundancy", "collapsed", "prune", "importance"],
+                             headColumns: ["layer", "head", "entropy_bits", "redundancy", "collapsed", "prune", "importance"]
+                                + (patched ? ["patch effect [95 % CI]", "patch p"] : []),
                              headRows: headRows, windows: results.reportWindows)
     }
 
