@@ -40,7 +40,7 @@ public struct DiscoverSettings: Sendable {
         training = TrainingSettings(source: .genome(path: genome, peaks: peaks), outputPath: modelPath)
         training.negatives = .genomic
         training.trainer.reverseComplement = true
-        training.trainer.minimumSteps = 3_000
+        training.trainer.minimumSteps = TrainingSettings.defaultMinimumSteps
         scan = ScanSettings(genome: genome, regionsPath: peaks, modelPath: modelPath, windowOptions: ScanSettings.defaultWindowOptions,
                             analysis: analysis, outputFolder: outputFolder)
         scan.windowOptions.window = training.window

@@ -73,6 +73,14 @@ public struct TrainingSettings: Sendable {
         self.checkpointPath = checkpointPath ?? Self.defaultCheckpointPath(forModel: outputPath)
     }
 
+    /// Fewest optimisation steps `motifattn train` and `discover` plan when no epoch count is given
+    /// (`TrainerSettings.minimumSteps`): a fixed 4 epochs is about 1,100 steps on 18,000 sequences and a
+    /// few dozen on a real peak set, too few for the model to learn the planted pairs jointly (the panel:
+    /// pairs 1 of 12 found with 4 epochs, 7 of 12 with at least 3,000 steps and reverse-complement
+    /// augmentation; `Benchmarks/panel/README.md`). Early stopping still ends training when validation
+    /// stops improving. Cost: up to 2.7 × the training time of 4 epochs on 18,000 sequences.
+    public static let defaultMinimumSteps = 3_000
+
     /// `OUT.forgetting.tsv` beside a model file `OUT.safetensors`.
     public static func defaultForgettingTablePath(forModel output: String) -> String {
         let stem = output.hasSuffix(".safetensors") ? String(output.dropLast(".safetensors".count)) : output

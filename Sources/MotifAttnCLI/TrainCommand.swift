@@ -16,7 +16,8 @@ struct TrainCommand: ParsableCommand {
         --negatives: shuffle (dinucleotide shuffle of each bound window), genomic (windows outside \
         the peaks matched to their GC content) or a FASTA file. Validation: --valid, --valid-chroms \
         or a random --valid-fraction. The defaults are a CPU-friendly model (k=3, conv 11, d_model 64, \
-        4 heads, 2 layers, d_ff 128). The result is a v1 safetensors model that also loads in \
+        4 heads, 2 layers, d_ff 128), trained for at least 3,000 steps (or exactly --epochs when given) \
+        with reverse-complement augmentation (--no-reverse-complement turns it off). The result is a v1 safetensors model that also loads in \
         PyTorch (motifattn_torch.py); training metrics and the command line are in its metadata. \
         The same --seed and --threads give a bit-identical model file. After every epoch a checkpoint \
         (weights, AdamW moments, step, shuffling state, best epoch so far, early-stopping counter, and \
@@ -60,7 +61,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("max-len"), help: "Longest token row the model accepts (default: 256, or what the longest sequence needs).")
     var maxLen: Int?
 
-    @Option(help: "Passes over the training set.") var epochs = trainerDefaults.epochs
+    @Option(help: ArgumentHelp("Passes over the training set (default: \(trainerDefaults.epochs), or more until --min-steps steps).", valueName: "N"))
+    var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Sequences per optimisation step.") var batchSize = trainerDefaults.batchSize
     @Option(name: .customLong("lr"), help: "Peak learning rate (AdamW; linear warm-up, cosine decay).")
     var learningRate: Float = trainerDefaults.optimiser.learningRate
@@ -68,12 +70,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Fraction of steps spent warming up the learning rate.") var warmup: Double = trainerDefaults.warmupFraction
     @Option(name: .customLong("clip-norm"), help: "Largest global gradient norm (clipped above).") var clipNorm: Float = trainerDefaults.maxGradientNorm
     @Option(help: "Stop after this many epochs without a better validation AUROC.") var patience = trainerDefaults.patience
-    @Option(name: .customLong("min-steps"), help: "Fewest optimisation steps: a small training set runs more epochs than --epochs (0: --epochs alone).")
-    var minSteps = trainerDefaults.minimumSteps
+    @Option(name: .customLong("min-steps"), help: ArgumentHelp("Fewest optimisation steps: a small training set runs more epochs (default: \(TrainingSettings.defaultMinimumSteps) without --epochs, 0 with it).", valueName: "STEPS"))
+    var minSteps: Int?
     @Option(name: .customLong("max-epochs"), help: "Most epochs --min-steps may plan.") var maxEpochs = trainerDefaults.maximumEpochs
     @Flag(name: .customLong("reverse-complement"), inversion: .prefixedNo,
           help: "Augment with reverse complements (each epoch, each sequence on a strand drawn from the seed).")
-    var reverseComplement = trainerDefaults.reverseComplement
+    var reverseComplement = true
     @Option(name: .customLong("max-shift"), help: "Shift augmentation: each epoch, each sequence loses up to this many k-mers at one end (0: off).")
     var maxShift = trainerDefaults.maxShift
     @Option(name: .customLong("valid-block"), help: "With --genome: validate on held-out contiguous blocks of this many bases (0: a random --valid-fraction).")
@@ -137,14 +139,14 @@ struct TrainCommand: ParsableCommand {
         guard k >= 1 && k <= 8 else { throw ValidationError("--k must be between 1 and 8") }
         guard architecture.convWidth == 0 || architecture.convWidth % 2 == 1 else { throw ValidationError("--conv-width must be odd (or 0)") }
         guard dModel > 0, heads > 0, dModel % heads == 0 else { throw ValidationError("--d-model must be a positive multiple of --heads") }
-        guard architecture.nLayers > 0, architecture.dFF > 0, epochs > 0, batchSize > 0, threads > 0, window > k, architecture.stride > 0 else {
+        guard architecture.nLayers > 0, architecture.dFF > 0, (epochs ?? 1) > 0, batchSize > 0, threads > 0, window > k, architecture.stride > 0 else {
             throw ValidationError("--layers, --d-ff, --epochs, --batch-size, --threads, --token-stride must be positive and --window longer than --k")
         }
         if let maxLen, maxLen < 2 { throw ValidationError("--max-len must be at least 2 ([CLS] and [SEP])") }
         guard validFraction >= 0 && validFraction < 1 else { throw ValidationError("--valid-fraction must be in [0, 1)") }
         guard learningRate > 0 else { throw ValidationError("--lr must be positive") }
         if let stopAfter, stopAfter <= 0 { throw ValidationError("--stop-after must be positive") }
-        guard minSteps >= 0, maxEpochs > 0, maxShift >= 0, validBlock >= 0 else {
+        guard (minSteps ?? 0) >= 0, maxEpochs > 0, maxShift >= 0, validBlock >= 0 else {
             throw ValidationError("--min-steps, --max-shift and --valid-block must be 0 or more, --max-epochs positive")
         }
         guard output != "-" || checkpoint != nil else { throw ValidationError("with -o - (the model to standard output), give --checkpoint PATH") }
@@ -172,12 +174,13 @@ struct TrainCommand: ParsableCommand {
         settings.forgettingPath = forgetting
         settings.forgettingTablePath = forgettingTable
         settings.orthogonalExamples = orthogonalUpdates ? orthogonalExamples : 0
-        settings.trainer = TrainerSettings(batchSize: batchSize, epochs: epochs, seed: seed, threads: threads,
+        settings.trainer = TrainerSettings(batchSize: batchSize, epochs: epochs ?? Self.trainerDefaults.epochs, seed: seed, threads: threads,
                                            optimiser: AdamWSettings(learningRate: learningRate, weightDecay: weightDecay),
                                            warmupFraction: warmup, maxGradientNorm: clipNorm, patience: patience,
                                            headDiversity: headDiversity)
         settings.trainer.headDiversityKind = headDiversityKind
-        settings.trainer.minimumSteps = minSteps
+        // A step budget unless the epochs are given: --epochs N means N epochs.
+        settings.trainer.minimumSteps = minSteps ?? (epochs == nil ? TrainingSettings.defaultMinimumSteps : 0)
         settings.trainer.maximumEpochs = maxEpochs
         settings.trainer.reverseComplement = reverseComplement
         settings.trainer.maxShift = maxShift

@@ -103,6 +103,30 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertGreaterThan(auroc, 0.9, "held-out AUROC of the trained model")
     }
 
+    func testWithoutEpochsTrainingHasAStepBudgetAndReverseComplementsAndWithEpochsExactlyThose() throws {
+        let dir = try folder()
+        let train = dir.appendingPathComponent("train.fa").path
+        try labelledFASTA(train, count: 400, seed: 6)
+        // 360 training sequences in batches of 32: 12 steps an epoch, so 3,000 steps would be 250 epochs;
+        // --max-epochs 6 caps the plan, and patience 0 lets it run.
+        let budget = dir.appendingPathComponent("budget.safetensors").path
+        let planned = try motifattn(["train", "--train", train, "--max-epochs", "6", "-o", budget, "--quiet"] + Self.tinyModel)
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        var metadata = try trainingMetadata(budget)
+        XCTAssertEqual((metadata["epochs"] as? [Any])?.count, 6, "the step budget asks for more than the 4 base epochs")
+        var parameters = try XCTUnwrap(metadata["parameters"] as? [String: String])
+        XCTAssertEqual(parameters["min_steps"], "3000")
+        XCTAssertEqual(parameters["reverse_complement"], "true")
+        let exact = dir.appendingPathComponent("exact.safetensors").path
+        let given = try motifattn(["train", "--train", train, "--epochs", "2", "--no-reverse-complement", "-o", exact, "--quiet"] + Self.tinyModel)
+        XCTAssertEqual(given.status, 0, given.stderr)
+        metadata = try trainingMetadata(exact)
+        XCTAssertEqual((metadata["epochs"] as? [Any])?.count, 2, "--epochs N means N epochs")
+        parameters = try XCTUnwrap(metadata["parameters"] as? [String: String])
+        XCTAssertEqual(parameters["min_steps"], "0")
+        XCTAssertEqual(parameters["reverse_complement"], "false")
+    }
+
     func testSameSeedAndThreadsWriteAByteIdenticalFile() throws {
         let dir = try folder()
         let train = dir.appendingPathComponent("train.fa").path
