@@ -65,13 +65,17 @@ final class PatchingSample {
         guard capacity > 0 else { return }
         let hash = StableHash.mix(StableHash.fnv1a(window.sourceName) ^ UInt64(bitPattern: Int64(window.start)) &* 0x9E37_79B9_7F4A_7C15
                                   ^ (window.strand == .minus ? 0xA5A5 : 0) ^ 0x5041_5443_4845)
-        let strong = window.bases.reduce(0) { $0 + ([UInt8(ascii: "G"), UInt8(ascii: "C"), UInt8(ascii: "g"), UInt8(ascii: "c")].contains($1) ? 1 : 0) }
+        // Most windows are not kept: count GC only for those that are.
+        if let last = (isBound ? bound : background).last, last.hash <= hash, (isBound ? bound : background).count == capacity { return }
+        let strong = window.bases.reduce(0) { n, base in
+            let upper = base & 0xDF
+            return n + (upper == UInt8(ascii: "G") || upper == UInt8(ascii: "C") ? 1 : 0)
+        }
         let entry = Entry(hash: hash, gc: Double(strong) / Double(max(1, window.bases.count)), ids: ids)
         if isBound { keep(entry, in: &bound) } else { keep(entry, in: &background) }
     }
 
     private func keep(_ entry: Entry, in list: inout [Entry]) {
-        if list.count == capacity, let last = list.last, last.hash <= entry.hash { return }
         let at = list.firstIndex { $0.hash > entry.hash } ?? list.count
         list.insert(entry, at: at)
         if list.count > capacity { list.removeLast() }

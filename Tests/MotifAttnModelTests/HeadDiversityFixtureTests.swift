@@ -13,17 +13,8 @@ final class HeadDiversityFixtureTests: XCTestCase {
         let c = try TrainingFixtureTests.load("k3_d32_h4_l2")
         for kind in HeadDiversityKind.allCases {
             let expected = try XCTUnwrap(kinds[kind.rawValue], "fixture lacks \(kind)")
-            let workspace = TrainingWorkspace(architecture: c.architecture, batchCapacity: c.rows.count, tokenCapacity: c.rows[0].count)
-            workspace.headDiversityWeight = Float(expected["weight"]!)
-            workspace.headDiversityKind = kind
-            workspace.load(rows: c.rows)
-            var gradients = ParameterStore(architecture: c.architecture)
-            var loss = 0.0
-            c.parameters.values.withUnsafeBufferPointer { p in
-                workspace.forward(parameters: p.baseAddress!)
-                loss = workspace.loss(labels: c.labels, normaliser: Float(c.labels.count))
-                gradients.values.withUnsafeMutableBufferPointer { workspace.backward(parameters: p.baseAddress!, gradients: $0.baseAddress!) }
-            }
+            let (workspace, loss, gradients) = TrainingFixtureTests.run(c, everyQuery: false,
+                                                                        headDiversity: (Float(expected["weight"]!), kind))
             XCTAssertEqual(loss, expected["loss"]!, accuracy: 1e-5, "\(kind): loss")
             XCTAssertEqual(workspace.headSimilarity, expected["penalty"]!, accuracy: 1e-6, "\(kind): penalty")
             let fixture = try SafetensorsFixture(contentsOf: folder.appendingPathComponent("\(kind.rawValue).grads.safetensors"))

@@ -42,10 +42,16 @@ final class TrainingFixtureTests: XCTestCase {
                     io: io, grads: grads)
     }
 
-    func run(_ c: Case, everyQuery: Bool) -> (workspace: TrainingWorkspace, loss: Double, gradients: ParameterStore) {
+    /// One forward, loss and backward of the case; `headDiversity` adds that penalty with weight λ.
+    static func run(_ c: Case, everyQuery: Bool, headDiversity: (weight: Float, kind: HeadDiversityKind)? = nil)
+        -> (workspace: TrainingWorkspace, loss: Double, gradients: ParameterStore) {
         let workspace = TrainingWorkspace(architecture: c.architecture, batchCapacity: c.rows.count,
                                           tokenCapacity: c.rows[0].count)
         workspace.computesEveryQueryInLastLayer = everyQuery
+        if let headDiversity {
+            workspace.headDiversityWeight = headDiversity.weight
+            workspace.headDiversityKind = headDiversity.kind
+        }
         workspace.load(rows: c.rows)
         var gradients = ParameterStore(architecture: c.architecture)
         var loss = 0.0
@@ -62,7 +68,7 @@ final class TrainingFixtureTests: XCTestCase {
     func testLogitsMatchPyTorchWithin1e4WithAndWithoutTheCLSOnlyLastLayer() throws {
         for name in Self.cases { for everyQuery in [false, true] {
             let c = try Self.load(name)
-            let (workspace, loss, _) = run(c, everyQuery: everyQuery)
+            let (workspace, loss, _) = Self.run(c, everyQuery: everyQuery)
             let expected = try c.io.floats("logits")
             let logits = workspace.logits
             XCTAssertEqual(logits.count, expected.count)
@@ -76,7 +82,7 @@ final class TrainingFixtureTests: XCTestCase {
     func testAttentionProbabilitiesMatchPyTorchAtNonPadQueries() throws {
         for name in Self.cases {
             let c = try Self.load(name)
-            let (workspace, _, _) = run(c, everyQuery: true)
+            let (workspace, _, _) = Self.run(c, everyQuery: true)
             let B = c.rows.count, T = c.rows[0].count, H = c.architecture.nHeads
             for layer in 0..<c.architecture.nLayers {
                 let mine = workspace.attentionProbabilities(layer: layer)
@@ -94,7 +100,7 @@ final class TrainingFixtureTests: XCTestCase {
     func testEveryGradientTensorMatchesPyTorchWithinRelativeError1e3WithAndWithoutTheCLSOnlyLastLayer() throws {
         for name in Self.cases { for everyQuery in [false, true] {
             let c = try Self.load(name)
-            let (_, _, gradients) = run(c, everyQuery: everyQuery)
+            let (_, _, gradients) = Self.run(c, everyQuery: everyQuery)
             XCTAssertEqual(Set(c.grads.names), Set(gradients.slots.map(\.name)), "\(name): gradient tensor names")
             for slot in gradients.slots {
                 let expected = try c.grads.floats(slot.name)
