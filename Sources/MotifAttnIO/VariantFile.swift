@@ -183,7 +183,7 @@ public final class VariantFile {
                     }
                     location = "line \(linesRead)"
                     if line.l == 0 { continue }
-                    if vcf_parse(&line, header, record) != 0 || record.pointee.errcode != 0 {
+                    if vcf_parse(&line, header, record) != 0 || !Self.acceptable(record) {
                         throw VariantFileError.badRecord(path: path, location: location, reason: "not a valid VCF record")
                     }
                 }
@@ -206,10 +206,18 @@ public final class VariantFile {
             }
             let id = String(cString: motifattn_bcf_id(record))
             guard let copy = bcf_dup(record) else { throw VariantFileError.badRecord(path: path, location: location, reason: "out of memory") }
+            // The contig was added to the header (above); bcf_write refuses a record still flagged.
+            copy.pointee.errcode = 0
             kept.append(copy)
             return VariantRecord(serial: kept.count - 1, contig: contig, position: position, id: id, ref: alleles[0],
                                  alts: Array(alleles.dropFirst()), location: location)
         }
+    }
+
+    /// Whether htslib parsed the record: a contig missing from the header is not an error (htslib adds it to the
+    /// header, as for a VCF without `##contig` lines); any other flag is.
+    private static func acceptable(_ record: UnsafeMutablePointer<bcf1_t>) -> Bool {
+        record.pointee.errcode & ~Int32(BCF_ERR_CTG_UNDEF) == 0
     }
 
     /// Advances through the regions; returns the record's location, or `nil` after the last region.
@@ -229,7 +237,7 @@ public final class VariantFile {
                 status = motifattn_bcf_itr_next(file, iterator, record)
             } else {
                 status = motifattn_tbx_itr_next(file, tabix, iterator, &line)
-                if status >= 0 && (vcf_parse(&line, header, record) != 0 || record.pointee.errcode != 0) {
+                if status >= 0 && (vcf_parse(&line, header, record) != 0 || !Self.acceptable(record)) {
                     throw VariantFileError.badRecord(path: path, location: "a record in \(regions[regionIndex - 1].origin)", reason: "not a valid VCF record")
                 }
             }
