@@ -142,6 +142,7 @@ public final class VariantEffectsPipeline {
     private let scorer: WindowScorer
     private let scanner: MotifScanner
     private let families: [String: String]
+    private let longestMotif: Int
 
     /// Loads the model and the motif database.
     public init(settings: VariantEffectSettings) throws {
@@ -151,6 +152,7 @@ public final class VariantEffectsPipeline {
         scorer = try WindowScorer(model: model, threads: settings.threads)
         let motifsPath = try settings.motifsPath ?? BundledData.path(of: BundledData.motifsFile)
         scanner = MotifScanner(motifs: try MEMEFormat.read(path: motifsPath).motifs, threshold: settings.instanceThreshold)
+        longestMotif = scanner.motifs.map(\.width).max() ?? 1
         if settings.motifsPath == nil, let annotations = try? MotifAnnotations.readJASPAR(path: try BundledData.path(of: BundledData.annotationsFile)) {
             families = annotations.byID.compactMapValues { $0.tfFamily.isEmpty ? nil : $0.tfFamily }
         } else {
@@ -264,18 +266,6 @@ public final class VariantEffectsPipeline {
 
     /// Attention the allele's bases receive, per head, ALT − REF (mean of both strands); the head with the largest |change|.
     private func attentionChange(_ s: [ScoredWindow], refAllele: Range<Int>, altAllele: Range<Int>) -> (head: HeadIndex, change: Double)? {
-        let n = s[0].window.bases.count
-        func received(_ scored: ScoredWindow, allele: Range<Int>) -> [Double]? {
-            guard let maps = scored.attention else { return nil }
-            let spans = scorer.tokenizer.encode(scored.window.bases).spans.map { Int($0.start)..<Int($0.end) }
-            let attention = WindowAttention(window: scored.window, label: .bound, tokenSpans: spans, layers: maps.layers,
-                                            heads: maps.heads, attention: maps.probabilities)
-            let bases = scored.window.strand == .plus ? allele : (n - allele.upperBound)..<(n - allele.lowerBound)
-            return attention.allHeads.map { head in
-                let profile = attention.profile(head)
-                return bases.reduce(0.0) { $0 + profile[$1] }
-            }
-        }
         guard let refPlus = received(s[0], allele: refAllele), let refMinus = received(s[1], allele: refAllele),
               let altPlus = received(s[2], allele: altAllele), let altMinus = received(s[3], allele: altAllele) else { return nil }
         var best: (head: HeadIndex, change: Double)?
@@ -288,10 +278,37 @@ public final class VariantEffectsPipeline {
         return best
     }
 
+    /// Per head (layer by layer), the attention the bases of `allele` (plus-strand window coordinates) receive:
+    /// the attention profile of the analysis (`WindowAttention.profile`: each token's attention, averaged over
+    /// queries, spread evenly over its bases) summed over the allele, computed for the tokens covering it only.
+    func received(_ scored: ScoredWindow, allele: Range<Int>) -> [Double]? {
+        guard let maps = scored.attention else { return nil }
+        let n = scored.window.bases.count
+        let bases = scored.window.strand == .plus ? allele : (n - allele.upperBound)..<(n - allele.lowerBound)
+        // (token, share of its received attention that falls on the allele's bases)
+        var tokens: [(Int, Double)] = []
+        for (t, span) in scorer.tokenizer.encode(scored.window.bases).spans.enumerated() where span.end > span.start {
+            let covered = min(Int(span.end), bases.upperBound) - max(Int(span.start), bases.lowerBound)
+            if covered > 0 { tokens.append((t, Double(covered) / Double(span.end - span.start))) }
+        }
+        let count = maps.tokens
+        return maps.probabilities.withUnsafeBufferPointer { p in
+            (0..<(maps.layers * maps.heads)).map { head in
+                let map = p.baseAddress! + head * count * count
+                var total = 0.0
+                for (t, share) in tokens {
+                    var column = 0.0
+                    for query in 0..<count { column += Double(map[query * count + t]) }
+                    total += share * column / Double(count)
+                }
+                return total
+            }
+        }
+    }
+
     /// The best-scoring instance overlapping the allele that the ALT breaks, and the one it creates.
     private func motifChanges(_ w: AllelePairWindows) -> (broken: MotifChange?, created: MotifChange?) {
-        let refHits = scanner.scan(w.ref).filter { $0.start < w.refAllele.upperBound && $0.end > w.refAllele.lowerBound }
-        let altHits = scanner.scan(w.alt).filter { $0.start < w.altAllele.upperBound && $0.end > w.altAllele.lowerBound }
+        let refHits = hits(in: w.ref, overlapping: w.refAllele), altHits = hits(in: w.alt, overlapping: w.altAllele)
         // An instance's counterpart in the other window: the same motif and strand at the same offset from the allele's start.
         let shift = w.altAllele.lowerBound - w.refAllele.lowerBound
         let refKeys = Set(refHits.map { "\($0.motifIndex)\($0.strand.rawValue)\($0.start + shift)" })
@@ -302,6 +319,19 @@ public final class VariantEffectsPipeline {
             .min { ($0.pValue, -$0.score, $0.motifIndex) < ($1.pValue, -$1.score, $1.motifIndex) }
         return (broken.map { change(of: $0, from: w.ref, to: w.alt, shift: shift, sign: 1) },
                 created.map { change(of: $0, from: w.alt, to: w.ref, shift: -shift, sign: -1) })
+    }
+
+    /// Instances overlapping `allele`: only the stretch that can hold them is scanned, against the whole window's
+    /// composition, so the p-values are those of a scan of the window.
+    private func hits(in bases: [UInt8], overlapping allele: Range<Int>) -> [MotifInstance] {
+        let reach = longestMotif - 1
+        let lower = max(0, allele.lowerBound - reach), upper = min(bases.count, allele.upperBound + reach)
+        return scanner.scan(Array(bases[lower..<upper]), composition: bases).compactMap { hit in
+            var hit = hit
+            hit.start += lower
+            hit.end += lower
+            return hit.start < allele.upperBound && hit.end > allele.lowerBound ? hit : nil
+        }
     }
 
     /// The motif change of `instance` (found in `bases`): the ALT score minus the REF score of the site.
