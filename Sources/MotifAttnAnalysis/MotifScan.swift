@@ -343,8 +343,11 @@ public final class MotifScanner {
     }
 
     /// All instances with p ≤ the threshold, sorted by start, strand and motif.
-    public func scan(_ bases: [UInt8]) -> [MotifInstance] {
-        let tables = prepared(for: Self.background(of: bases))
+    ///
+    /// `composition`, when given, sets the background instead of `bases` (scanning a stretch of a longer
+    /// window with the p-values a scan of the whole window gives).
+    public func scan(_ bases: [UInt8], composition: [UInt8]? = nil) -> [MotifInstance] {
+        let tables = prepared(for: Self.background(of: composition ?? bases))
         let n = bases.count
         let scanWords = ScanWords(count: n) { Self.code(bases[$0]) }
         if candidateCapacity < n + 1 {

@@ -4,6 +4,7 @@ import ArgumentParser
 let allSubcommands: [ParsableCommand.Type] = [
     WindowsCommand.self,
     ScoreCommand.self,
+    VariantsCommand.self,
     TrainCommand.self,
     ScanCommand.self,
     DiscoverCommand.self,
