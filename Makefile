@@ -60,9 +60,12 @@ test: test-deps
 DOCS_OUT ?= docs-out
 DOCS_TARGETS := MotifAttn MotifAttnCore MotifAttnIO MotifAttnTokenizers MotifAttnModel MotifAttnAnalysis
 docs: deps
+	@# The plugin's pins must not stay in Package.resolved, or later builds would check it out: put the file back.
+	@saved=$$(mktemp); had=0; if [ -f Package.resolved ]; then cp Package.resolved $$saved; had=1; fi; \
 	MOTIFATTN_DOCS=1 $(SWIFT) package --scratch-path .build-docs --allow-writing-to-directory $(DOCS_OUT) \
 	  generate-documentation $(addprefix --target ,$(DOCS_TARGETS)) --warnings-as-errors \
-	  --enable-experimental-combined-documentation --output-path $(DOCS_OUT)
+	  --enable-experimental-combined-documentation --output-path $(DOCS_OUT); status=$$?; \
+	if [ $$had = 1 ]; then mv $$saved Package.resolved; else rm -f $$saved Package.resolved; fi; exit $$status
 
 ## fuzz: build the harnesses in Fuzz/ (address sanitizer) and run each for FUZZ_SECONDS (FUZZ_JOBS at a time)
 FUZZ_SECONDS ?= 600
