@@ -5,6 +5,7 @@
 #   make panel   the benchmark panel (Benchmarks/panel/README.md): PANEL=quick|dev|heldout|sim|real|all
 #   make fuzz    libFuzzer harnesses of the parsers, FUZZ_SECONDS each (Fuzz/README.md)
 #   make sanitize  the test suite under the address and the thread sanitizer
+#   make docs    the DocC documentation of the library products into docs-out/ (warnings are errors)
 #   make build TARGET_CPU=haswell   opt-in build for AVX2+FMA CPUs (about 10% faster scoring at 1 thread,
 #                measured in Benchmarks/JOURNAL.md); the default build runs on any x86-64
 SHELL := /bin/bash
@@ -24,7 +25,7 @@ PEER ?= Benchmarks/peer/ort_peer.py
 BENCH_MODEL ?= Reference/model/default.safetensors
 
 .PHONY: all deps test-deps apt build test demo results install clean bench fuzz sanitize sanitize-address sanitize-thread \
-  panel panel-deps
+  panel panel-deps docs
 
 all: build
 
@@ -52,6 +53,19 @@ build: deps
 test: test-deps
 	python3 scripts/check_imports.py
 	$(SWIFT) test -c release --scratch-path .build-test
+
+## docs: the DocC documentation of the library products, one combined archive in $(DOCS_OUT)/ (the umbrella's
+## articles link into the stage modules), with warnings as errors. MOTIFATTN_DOCS adds swift-docc-plugin to the
+## package (Package.swift) for this target only. Serve $(DOCS_OUT)/ over HTTP to read it (python3 -m http.server).
+DOCS_OUT ?= docs-out
+DOCS_TARGETS := MotifAttn MotifAttnCore MotifAttnIO MotifAttnTokenizers MotifAttnModel MotifAttnAnalysis
+docs: deps
+	@# The plugin's pins must not stay in Package.resolved, or later builds would check it out: put the file back.
+	@saved=$$(mktemp); had=0; if [ -f Package.resolved ]; then cp Package.resolved $$saved; had=1; fi; \
+	MOTIFATTN_DOCS=1 $(SWIFT) package --scratch-path .build-docs --allow-writing-to-directory $(DOCS_OUT) \
+	  generate-documentation $(addprefix --target ,$(DOCS_TARGETS)) --warnings-as-errors \
+	  --enable-experimental-combined-documentation --output-path $(DOCS_OUT); status=$$?; \
+	if [ $$had = 1 ]; then mv $$saved Package.resolved; else rm -f $$saved Package.resolved; fi; exit $$status
 
 ## fuzz: build the harnesses in Fuzz/ (address sanitizer) and run each for FUZZ_SECONDS (FUZZ_JOBS at a time)
 FUZZ_SECONDS ?= 600
@@ -124,4 +138,4 @@ install: build
 	  Reference/jaspar/jaspar_core_vertebrates.classes.tsv $(PREFIX)/share/motifattn/jaspar/
 
 clean:
-	rm -rf .build .build-* Fuzz/.build-fuzz Fuzz/out $(DEMO_OUT)
+	rm -rf .build .build-* Fuzz/.build-fuzz Fuzz/out $(DEMO_OUT) $(DOCS_OUT)

@@ -65,3 +65,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The DocC plugin, for `make docs` only (it sets MOTIFATTN_DOCS): builds, tests and packages that depend on
+// motifattn by version neither fetch nor build it.
+if Context.environment["MOTIFATTN_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", exact: "1.5.0"))
+}

@@ -165,7 +165,9 @@ public final class TrainingPipeline {
     public let settings: TrainingSettings
     private var record: RunRecord
 
-    /// - Parameter commandLine: the command line recorded in the model's metadata.
+    /// - Parameters:
+    ///   - settings: what to train and how.
+    ///   - commandLine: the command line recorded in the model's metadata.
     public init(settings: TrainingSettings, commandLine: [String] = CommandLine.arguments) {
         self.settings = settings
         record = RunRecord(command: "train", commandLine: Self.modelDefiningArguments(commandLine))

@@ -56,8 +56,12 @@ extension PairWindowSamples {
     /// and its pair's epistasis p-value; rows of pairs not tested get 1.
     ///
     /// - Parameters:
-    ///   - rows: the tested co-attention rows; `motifs` are the instance motifs their ids name (row motif
-    ///     ids are looked up in it; `self` was filled with indices into it).
+    ///   - rows: the tested co-attention rows.
+    ///   - motifs: the instance motifs the rows' ids name (row motif ids are looked up in it; `self` was
+    ///     filled with indices into it).
+    ///   - reportableQ: the q-value a row's elevation p-value must reach for its pair to be tested.
+    ///   - maxPairs: with a value > 0, at most that many pairs are tested, strongest elevation first.
+    ///   - minimumWindows: the fewest sampled windows a pair needs to be tested.
     ///   - firstLogits: the model's first logit of each window it is given, in order. It receives, per
     ///     sampled window of each tested pair, three knocked-out copies (site A, site B, both), every random
     ///     base drawn from a seed made of the window's hash and the pair, so the result does not depend on

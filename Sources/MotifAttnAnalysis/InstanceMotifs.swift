@@ -17,7 +17,8 @@ public struct InstanceMotifSet: Sendable {
     public var discoveredStart: Int
 
     /// - Parameters:
-    ///   - database: the database motifs; `databaseClasses`: their look-alike classes.
+    ///   - database: the database motifs.
+    ///   - databaseClasses: their look-alike classes.
     ///   - discovered: head motifs, with their best database matches.
     ///   - includeDatabase: whether the database motifs are scanned too.
     ///   - maxMatchQValue: largest q-value of a match that puts a discovered motif in its match's class.
