@@ -246,7 +246,7 @@ public enum HTMLReport {
     }
 
     /// Letter outlines in a 100×100 box (y down), filled with the usual nucleotide colours.
-    private static let glyphs: [(path: String, color: String)] = [
+    static let glyphs: [(path: String, color: String)] = [
         ("M0 100L40 0L60 0L100 100L78 100L68 72L32 72L22 100ZM39 55L61 55L50 25Z", "#109648"),
         ("M93.3 25A50 50 0 1 0 93.3 75L77.7 66A32 32 0 1 1 77.7 34Z", "#255C99"),
         ("M93.3 25A50 50 0 1 0 100 62L100 50L56 50L56 64L80 64A32 32 0 1 1 77.7 34Z", "#F7B32B"),

@@ -33,8 +33,8 @@ public struct VariantEffectSettings: Sendable {
     public var modelPath: String
     /// The genome FASTA (plain or bgzip; indexed when needed).
     public var genomePath: String
-    /// The VCF or BCF (`-` for standard input).
-    public var vcfPath: String
+    /// The VCF or BCF (`-` for standard input); `nil` with `ismRegion` alone.
+    public var vcfPath: String?
     /// Only variants in these regions (needs an indexed VCF/BCF).
     public var regions: [Region] = []
     /// The output folder.
@@ -51,9 +51,13 @@ public struct VariantEffectSettings: Sendable {
     public var motifsPath: String?
     /// Which p-value a site must reach to count as a motif instance.
     public var instanceThreshold = InstanceThreshold()
+    /// A finished scan's output folder (`--scan`): its head motifs and reported pairs are checked too.
+    public var scanFolder: String?
+    /// A region of at most `SaturationMutagenesis.maxLength` bases to mutate base by base (`--ism`).
+    public var ismRegion: Region?
 
     /// Settings for one run; the rest keep their defaults.
-    public init(modelPath: String, genomePath: String, vcfPath: String, outputFolder: String) {
+    public init(modelPath: String, genomePath: String, vcfPath: String?, outputFolder: String) {
         self.modelPath = modelPath
         self.genomePath = genomePath
         self.vcfPath = vcfPath
@@ -90,6 +94,12 @@ public struct VariantEffect: Sendable {
     /// The head whose attention on the allele's bases changes most, and the change (ALT − REF, received
     /// attention summed over the allele's bases, mean of both strands).
     public var headAttentionChange: (head: HeadIndex, change: Double)?
+    /// With `--scan`: the scan's head-motif instance the ALT breaks (its `motifID` is the head motif's, `L0H1_2`).
+    public var headMotifBroken: MotifChange?
+    /// With `--scan`: the head-motif instance the ALT creates.
+    public var headMotifCreated: MotifChange?
+    /// With `--scan`: the reported pair whose site the allele touches, when a partner site is in the window.
+    public var pair: PairSiteEffect?
 
     /// The ALT allele.
     public var alt: String { record.alts[altIndex] }
@@ -139,10 +149,13 @@ public final class VariantEffectsPipeline {
     public let window: Int
 
     private let model: AttentionModel
-    private let scorer: WindowScorer
+    let scorer: WindowScorer
     private let scanner: MotifScanner
     private let families: [String: String]
-    private let longestMotif: Int
+    /// The scan checked against (`--scan`), with scanners for its head motifs and its pairs' database motifs.
+    private let findings: ScanFindings?
+    private let headMotifScanner: MotifScanner?
+    private let pairMotifScanner: MotifScanner?
 
     /// Loads the model and the motif database.
     public init(settings: VariantEffectSettings) throws {
@@ -152,11 +165,24 @@ public final class VariantEffectsPipeline {
         scorer = try WindowScorer(model: model, threads: settings.threads)
         let motifsPath = try settings.motifsPath ?? BundledData.path(of: BundledData.motifsFile)
         scanner = MotifScanner(motifs: try MEMEFormat.read(path: motifsPath).motifs, threshold: settings.instanceThreshold)
-        longestMotif = scanner.motifs.map(\.width).max() ?? 1
         if settings.motifsPath == nil, let annotations = try? MotifAnnotations.readJASPAR(path: try BundledData.path(of: BundledData.annotationsFile)) {
             families = annotations.byID.compactMapValues { $0.tfFamily.isEmpty ? nil : $0.tfFamily }
         } else {
             families = [:]
+        }
+        if let folder = settings.scanFolder {
+            let findings = try ScanFindings.read(folder: folder)
+            self.findings = findings
+            headMotifScanner = MotifScanner(motifs: findings.headMotifs, threshold: settings.instanceThreshold)
+            let wanted = findings.pairMotifIDs
+            let known = Set(scanner.motifs.map(\.id))
+            if let missing = wanted.sorted().first(where: { !known.contains($0) }) {
+                throw ScanFindingsError(path: folder + "/interactions.tsv", line: nil,
+                                        reason: "motif \(missing) of a reported pair is not in the motif database \(motifsPath); give variants the --motifs the scan used")
+            }
+            pairMotifScanner = MotifScanner(motifs: scanner.motifs.filter { wanted.contains($0.id) }, threshold: settings.instanceThreshold)
+        } else {
+            findings = nil; headMotifScanner = nil; pairMotifScanner = nil
         }
     }
 
@@ -183,7 +209,7 @@ public final class VariantEffectsPipeline {
         var result: [(record: VariantRecord, altIndex: Int, windows: AllelePairWindows)] = []
         for record in records {
             guard let length = genome.length(of: record.contig) else {
-                throw VariantEffectError.unknownContig(path: settings.vcfPath, location: record.location, contig: record.contig,
+                throw VariantEffectError.unknownContig(path: settings.vcfPath ?? "-", location: record.location, contig: record.contig,
                                                        genomePath: settings.genomePath)
             }
             let refEnd = record.position + record.ref.utf8.count
@@ -195,7 +221,7 @@ public final class VariantEffectsPipeline {
                     skipped.refMismatch += record.alts.count
                     continue
                 }
-                throw VariantEffectError.refMismatch(path: settings.vcfPath, location: record.location, contig: record.contig,
+                throw VariantEffectError.refMismatch(path: settings.vcfPath ?? "-", location: record.location, contig: record.contig,
                                                      position: record.position, ref: record.ref,
                                                      genome: genomeRef.isEmpty ? "no bases there" : String(decoding: genomeRef, as: UTF8.self),
                                                      genomePath: settings.genomePath)
@@ -248,14 +274,18 @@ public final class VariantEffectsPipeline {
                                           bases: Nucleotides.reverseComplement(bases)))
                 }
             }
-            let scored = try scorer.score(windows, source: settings.vcfPath, keepsAttention: { _ in true })
+            let scored = try scorer.score(windows, source: settings.vcfPath ?? settings.genomePath, keepsAttention: { _ in true })
             for (i, item) in batch.enumerated() {
                 let s = Array(scored[(4 * i)..<(4 * i + 4)])
                 let w = item.windows
                 var effect = VariantEffect(record: item.record, altIndex: item.altIndex,
                                            refLogit: (s[0].logits[0] + s[1].logits[0]) / 2, altLogit: (s[2].logits[0] + s[3].logits[0]) / 2)
                 effect.headAttentionChange = attentionChange(s, refAllele: w.refAllele, altAllele: w.altAllele)
-                (effect.motifBroken, effect.motifCreated) = motifChanges(w)
+                (effect.motifBroken, effect.motifCreated) = motifChanges(w, scanner: scanner)
+                if let headMotifScanner {
+                    (effect.headMotifBroken, effect.headMotifCreated) = motifChanges(w, scanner: headMotifScanner)
+                }
+                effect.pair = pairEffect(s, windows: w)
                 effects.append(effect)
             }
             progress(windows.count)
@@ -306,9 +336,85 @@ public final class VariantEffectsPipeline {
         }
     }
 
+    /// The reported pair whose site the allele touches (`--scan`). For each pair and side: the REF window's instances
+    /// of that side's class that overlap the REF allele, and the instances of the other side's class that do not.
+    /// The co-attention of a site pair is the largest attention weight between a token covering one site and a token
+    /// covering the other, in either direction, at the pair's best head (as the scan scores co-attention), maximised
+    /// over the site pairs and averaged over both strands; the ALT value reads the same sites, moved with the bases
+    /// around an indel. Of several pairs, one the ALT breaks comes first, then the largest |change|.
+    private func pairEffect(_ s: [ScoredWindow], windows w: AllelePairWindows) -> PairSiteEffect? {
+        guard let findings, let pairMotifScanner, !findings.pairs.isEmpty else { return nil }
+        let refSites = pairMotifScanner.scan(w.ref, composition: w.ref)
+        let altSites = pairMotifScanner.scan(w.alt, composition: w.alt)
+        let refSpans = scorer.tokenizer.encode(w.ref).spans.map { Int($0.start)..<Int($0.end) }
+        let altSpans = scorer.tokenizer.encode(w.alt).spans.map { Int($0.start)..<Int($0.end) }
+        // REF window bases to ALT window bases: left of the allele by the left shift, right of it by the right one.
+        let leftShift = w.altAllele.lowerBound - w.refAllele.lowerBound, rightShift = w.altAllele.upperBound - w.refAllele.upperBound
+        func toAlt(_ r: Range<Int>) -> Range<Int> {
+            let lower = r.lowerBound < w.refAllele.upperBound ? r.lowerBound + leftShift : r.lowerBound + rightShift
+            let upper = r.upperBound > w.refAllele.lowerBound ? r.upperBound + rightShift : r.upperBound + leftShift
+            return lower..<max(lower + 1, upper)
+        }
+        var best: PairSiteEffect?
+        for pair in findings.pairs {
+            for (side, partner) in [(pair.membersA, pair.membersB), (pair.membersB, pair.membersA)] {
+                let hit = refSites.filter { side.contains($0.motifID) && $0.start < w.refAllele.upperBound && $0.end > w.refAllele.lowerBound }
+                let partners = refSites.filter { partner.contains($0.motifID) && ($0.end <= w.refAllele.lowerBound || $0.start >= w.refAllele.upperBound) }
+                guard !hit.isEmpty, !partners.isEmpty else { continue }
+                var ref = [0.0, 0.0], alt = [0.0, 0.0]
+                for h in hit {
+                    for p in partners where p.end <= h.start || p.start >= h.end {
+                        for strand in 0..<2 {
+                            ref[strand] = max(ref[strand], coAttention(s[strand], spans: refSpans, head: pair.bestHead, h.start..<h.end, p.start..<p.end))
+                            alt[strand] = max(alt[strand], coAttention(s[2 + strand], spans: altSpans, head: pair.bestHead,
+                                                                       toAlt(h.start..<h.end), toAlt(p.start..<p.end)))
+                        }
+                    }
+                }
+                let survives = altSites.contains { side.contains($0.motifID) && $0.start < w.altAllele.upperBound && $0.end > w.altAllele.lowerBound }
+                let site = hit.min { ($0.pValue, $0.motifID) < ($1.pValue, $1.motifID) }!
+                let effect = PairSiteEffect(pair: pair.label, siteMotif: site.motifID, siteBroken: !survives, head: pair.bestHead,
+                                            refCoAttention: (ref[0] + ref[1]) / 2, altCoAttention: (alt[0] + alt[1]) / 2)
+                if let current = best {
+                    if (effect.siteBroken ? 1 : 0, abs(effect.change)) > (current.siteBroken ? 1 : 0, abs(current.change)) { best = effect }
+                } else {
+                    best = effect
+                }
+            }
+        }
+        return best
+    }
+
+    /// Largest attention weight between a token covering `a` and one covering `b` (plus-strand window bases), in
+    /// either direction, at `head` (every head when `nil`), of a window scored on either strand.
+    func coAttention(_ scored: ScoredWindow, spans plusSpans: [Range<Int>], head: HeadIndex?, _ a: Range<Int>, _ b: Range<Int>) -> Double {
+        guard let maps = scored.attention else { return 0 }
+        let n = scored.window.bases.count
+        // The minus-strand window reads the plus-strand bases backwards; its tokens are those of the reverse complement.
+        let flip = scored.window.strand == .minus
+        let spans = flip ? scorer.tokenizer.encode(scored.window.bases).spans.map { Int($0.start)..<Int($0.end) } : plusSpans
+        func onStrand(_ r: Range<Int>) -> Range<Int> { flip ? (n - r.upperBound)..<(n - r.lowerBound) : r }
+        let ra = onStrand(a), rb = onStrand(b)
+        let tokensA = spans.indices.filter { spans[$0].count > 0 && spans[$0].overlaps(ra) }
+        let tokensB = spans.indices.filter { spans[$0].count > 0 && spans[$0].overlaps(rb) }
+        let heads = head.map { [$0] } ?? (0..<maps.layers).flatMap { l in (0..<maps.heads).map { HeadIndex(layer: l, head: $0) } }
+        var best = 0.0
+        for h in heads where h.layer < maps.layers && h.head < maps.heads {
+            let map = maps.map(layer: h.layer, head: h.head)
+            let base = map.startIndex, count = maps.tokens
+            for i in tokensA {
+                for j in tokensB {
+                    best = max(best, Double(map[base + i * count + j]), Double(map[base + j * count + i]))
+                }
+            }
+        }
+        return best
+    }
+
     /// The best-scoring instance overlapping the allele that the ALT breaks, and the one it creates.
-    private func motifChanges(_ w: AllelePairWindows) -> (broken: MotifChange?, created: MotifChange?) {
-        let refHits = hits(in: w.ref, overlapping: w.refAllele), altHits = hits(in: w.alt, overlapping: w.altAllele)
+    private func motifChanges(_ w: AllelePairWindows, scanner: MotifScanner) -> (broken: MotifChange?, created: MotifChange?) {
+        let refHits = hits(in: w.ref, overlapping: w.refAllele, scanner: scanner)
+        let altHits = hits(in: w.alt, overlapping: w.altAllele, scanner: scanner)
         // An instance's counterpart in the other window: the same motif and strand at the same offset from the allele's start.
         let shift = w.altAllele.lowerBound - w.refAllele.lowerBound
         let refKeys = Set(refHits.map { "\($0.motifIndex)\($0.strand.rawValue)\($0.start + shift)" })
@@ -317,14 +423,14 @@ public final class VariantEffectsPipeline {
             .min { ($0.pValue, -$0.score, $0.motifIndex) < ($1.pValue, -$1.score, $1.motifIndex) }
         let created = altHits.filter { !refKeys.contains("\($0.motifIndex)\($0.strand.rawValue)\($0.start)") }
             .min { ($0.pValue, -$0.score, $0.motifIndex) < ($1.pValue, -$1.score, $1.motifIndex) }
-        return (broken.map { change(of: $0, from: w.ref, to: w.alt, shift: shift, sign: 1) },
-                created.map { change(of: $0, from: w.alt, to: w.ref, shift: -shift, sign: -1) })
+        return (broken.map { change(of: $0, from: w.ref, to: w.alt, shift: shift, sign: 1, scanner: scanner) },
+                created.map { change(of: $0, from: w.alt, to: w.ref, shift: -shift, sign: -1, scanner: scanner) })
     }
 
     /// Instances overlapping `allele`: only the stretch that can hold them is scanned, against the whole window's
     /// composition, so the p-values are those of a scan of the window.
-    private func hits(in bases: [UInt8], overlapping allele: Range<Int>) -> [MotifInstance] {
-        let reach = longestMotif - 1
+    private func hits(in bases: [UInt8], overlapping allele: Range<Int>, scanner: MotifScanner) -> [MotifInstance] {
+        let reach = (scanner.motifs.map(\.width).max() ?? 1) - 1
         let lower = max(0, allele.lowerBound - reach), upper = min(bases.count, allele.upperBound + reach)
         return scanner.scan(Array(bases[lower..<upper]), composition: bases).compactMap { hit in
             var hit = hit
@@ -335,7 +441,8 @@ public final class VariantEffectsPipeline {
     }
 
     /// The motif change of `instance` (found in `bases`): the ALT score minus the REF score of the site.
-    private func change(of instance: MotifInstance, from bases: [UInt8], to other: [UInt8], shift: Int, sign: Double) -> MotifChange {
+    private func change(of instance: MotifInstance, from bases: [UInt8], to other: [UInt8], shift: Int, sign: Double,
+                        scanner: MotifScanner) -> MotifChange {
         let motif = scanner.motifs[instance.motifIndex]
         let matrix = scanner.scoringMatrix(motifIndex: instance.motifIndex, for: other)
         let start = instance.start + shift, width = motif.width
@@ -352,6 +459,25 @@ public final class VariantEffectsPipeline {
         return MotifChange(motifID: motif.id, name: motif.displayName, family: families[motif.id],
                            scoreChange: sign * (otherScore - instance.score))
     }
+}
+
+/// What a variant does to a pair reported by a scan: the allele overlaps a site of one side of the pair, and a
+/// site of the other side is elsewhere in the window.
+public struct PairSiteEffect: Sendable, Equatable {
+    /// The pair (`MA0482.3/MA1633.2`, the scan's representatives).
+    public var pair: String
+    /// The database motif of the site the allele overlaps (a member of one side's class).
+    public var siteMotif: String
+    /// The ALT leaves no instance of that side's class over the allele: the variant breaks one member of the pair.
+    public var siteBroken: Bool
+    /// The head the co-attention is read from (the scan's `best_head` of the pair).
+    public var head: HeadIndex?
+    /// Co-attention of the allele's site and the partner site, REF window (mean of both strands).
+    public var refCoAttention: Double
+    /// The same in the ALT window.
+    public var altCoAttention: Double
+    /// ALT − REF.
+    public var change: Double { altCoAttention - refCoAttention }
 }
 
 /// What one `motifattn variants` run read, scored and skipped.
@@ -376,7 +502,12 @@ public struct VariantRunSummary: Sendable {
 }
 
 extension VariantEffectsPipeline {
-    /// The INFO fields added to `variants.vcf.gz`.
+    /// The INFO field `--scan` adds to `variants.vcf.gz`.
+    public static let pairInfoField = VCFInfoField(
+        id: "MA_PAIR", isFloat: false,
+        description: "motifattn: pair reported by the scan (A/B) whose site the ALT overlaps while a partner site is in the window; prefixed by - when the ALT breaks the site")
+
+    /// The INFO fields added to `variants.vcf.gz` (and `pairInfoField` with `--scan`).
     public static let infoFields = [
         VCFInfoField(id: "MA_DLOGIT", isFloat: true, description: "motifattn: model logit ALT minus REF (mean of both strands)"),
         VCFInfoField(id: "MA_DPROB", isFloat: true, description: "motifattn: model probability ALT minus REF"),
@@ -384,24 +515,30 @@ extension VariantEffectsPipeline {
                      description: "motifattn: database motif instance broken (-ID_name) and/or created (+ID_name) by the ALT, joined by &"),
     ]
 
-    /// Reads the VCF, checks it against the genome, scores every allele and writes `variants.tsv`,
-    /// `variants.vcf.gz` (+ index) and `run.json` into the output folder. Nothing is written when a check fails.
+    /// Reads the VCF, checks it against the genome, scores every allele, runs the saturation mutagenesis of
+    /// `--ism`, and writes `variants.tsv`, `variants.vcf.gz` (+ index), `ism.tsv`, `report.html` and `run.json` into
+    /// the output folder (each when it applies). Everything is computed before the first file is written, so a failed
+    /// check or region writes nothing.
     public func run(progress: ProgressMeter) throws -> VariantRunSummary {
         var summary = VariantRunSummary()
         var record = RunRecord(command: "variants")
-        let vcf = try VariantFile(path: settings.vcfPath, regions: settings.regions)
         let genome = try ReferenceSequence(path: settings.genomePath)
-        let records = try record.time("read") { try vcf.readAll() }
+        let vcf = try settings.vcfPath.map { try VariantFile(path: $0, regions: settings.regions) }
+        let records = try record.time("read") { try vcf?.readAll() ?? [] }
         summary.records = records.count
         let alleles = try record.time("check") { try self.alleles(of: records, genome: genome, skipped: &summary.skipped) }
-        progress.total = 4 * alleles.count
+        let ismBases = settings.ismRegion.map { ($0.end ?? Int.max) - $0.start } ?? 0
+        progress.total = 4 * alleles.count + 8 * min(ismBases, SaturationMutagenesis.maxLength + 1)
         let started = Date()
         var effects = try record.time("score") { try self.effects(of: alleles) { progress.advance(by: $0) } }
+        let ism = try settings.ismRegion.map { region in
+            try record.time("ism") { try self.saturationMutagenesis(region: region, genome: genome) { progress.advance(by: $0) } }
+        }
         summary.scoringSeconds = Date().timeIntervalSince(started)
         summary.scored = effects.count
-        summary.windows = 4 * effects.count
+        summary.windows = 4 * effects.count + (ism?.deltaLogit.compactMap { $0 }.count ?? 0) * 8
 
-        let contigRank = Dictionary(vcf.contigOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let contigRank = Dictionary((vcf?.contigOrder ?? []).enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         effects.sort {
             let a = abs($0.deltaLogit), b = abs($1.deltaLogit)
             if a != b { return a > b }
@@ -413,41 +550,67 @@ extension VariantEffectsPipeline {
         var bySerial: [Int: [VariantEffect]] = [:]
         for effect in effects { bySerial[effect.record.serial, default: []].append(effect) }
         let provenance = Provenance.thisProcess
-        let pending = try record.time("write") {
-            try vcf.writeAnnotated(to: folder + "/variants.vcf.gz", fields: Self.infoFields,
-                                   extraHeaderLines: ["##motifattnVersion=\(motifattnVersion)",
-                                                      "##motifattnCommand=\(provenance.command.replacingOccurrences(of: "\n", with: " "))"]) { serial in
-                guard let found = bySerial[serial] else { return nil }
-                let alts = records[serial].alts.count
-                var dlogit = [Float?](repeating: nil, count: alts), dprob = [Float?](repeating: nil, count: alts)
-                var motif = [String?](repeating: nil, count: alts)
-                for e in found {
-                    dlogit[e.altIndex] = e.deltaLogit
-                    dprob[e.altIndex] = Float(e.deltaProbability)
-                    motif[e.altIndex] = Self.vcfMotifValue(e)
+        let pending = try vcf.map { vcf in
+            try record.time("write") {
+                try vcf.writeAnnotated(to: folder + "/variants.vcf.gz", fields: Self.infoFields + (findings == nil ? [] : [Self.pairInfoField]),
+                                       extraHeaderLines: ["##motifattnVersion=\(motifattnVersion)",
+                                                          "##motifattnCommand=\(provenance.command.replacingOccurrences(of: "\n", with: " "))"]) { serial in
+                    guard let found = bySerial[serial] else { return nil }
+                    let alts = records[serial].alts.count
+                    var dlogit = [Float?](repeating: nil, count: alts), dprob = [Float?](repeating: nil, count: alts)
+                    var motif = [String?](repeating: nil, count: alts), pair = [String?](repeating: nil, count: alts)
+                    for e in found {
+                        dlogit[e.altIndex] = e.deltaLogit
+                        dprob[e.altIndex] = Float(e.deltaProbability)
+                        motif[e.altIndex] = Self.vcfMotifValue(e)
+                        pair[e.altIndex] = e.pair.map { ($0.siteBroken ? "-" : "") + $0.pair } ?? "."
+                    }
+                    var values: [String: VCFInfoValues] = ["MA_DLOGIT": .floats(dlogit), "MA_DPROB": .floats(dprob), "MA_MOTIF": .strings(motif)]
+                    if findings != nil { values["MA_PAIR"] = .strings(pair) }
+                    return values
                 }
-                return ["MA_DLOGIT": .floats(dlogit), "MA_DPROB": .floats(dprob), "MA_MOTIF": .strings(motif)]
             }
         }
         try record.time("write") {
-            let table = try OutputFile(path: folder + "/variants.tsv")
-            try table.write(provenance.line + "\n")
-            try table.write(Self.tableHeader.joined(separator: "\t") + "\n")
-            for effect in effects { try table.write(Self.tableRow(effect).joined(separator: "\t") + "\n") }
-            try table.commit()
+            if vcf != nil {
+                let table = try OutputFile(path: folder + "/variants.tsv")
+                try table.write(provenance.line + "\n")
+                try table.write(Self.tableHeader.joined(separator: "\t") + "\n")
+                for effect in effects { try table.write(Self.tableRow(effect).joined(separator: "\t") + "\n") }
+                try table.commit()
+            }
+            if let ism {
+                let table = try OutputFile(path: folder + "/ism.tsv")
+                try table.write(provenance.line + "\n")
+                for line in ism.tableLines() { try table.write(line + "\n") }
+                try table.commit()
+            }
+            let report = try OutputFile(path: folder + "/report.html")
+            try report.write(VariantReport.render(effects: effects, ism: ism, summary: summary, scanFolder: settings.scanFolder,
+                                                  command: provenance.command))
+            try report.commit()
         }
-        for (role, path) in [("model", settings.modelPath), ("genome", settings.genomePath), ("variants", settings.vcfPath)] {
-            try record.addInput(role: role, path: path)
-        }
+        try record.addInput(role: "model", path: settings.modelPath)
+        try record.addInput(role: "genome", path: settings.genomePath)
+        if let path = settings.vcfPath { try record.addInput(role: "variants", path: path) }
         if let motifs = settings.motifsPath { try record.addInput(role: "motifs", path: motifs) }
+        if let scan = settings.scanFolder {
+            try record.addInput(role: "scan_interactions", path: scan + "/interactions.tsv")
+            try record.addInput(role: "scan_head_motifs", path: scan + "/motifs.meme")
+        }
         record.parameters = ["window": "\(window)", "max_indel": "\(settings.maxIndel)", "skip_mismatch": "\(settings.skipMismatch)",
                              "threads": "\(settings.threads)", "regions": settings.regions.map(\.origin).joined(separator: ", "),
-                             "instance_p": "\(settings.instanceThreshold.pValue)"]
+                             "instance_p": "\(settings.instanceThreshold.pValue)", "ism": settings.ismRegion?.origin ?? ""]
         record.counts = ["records": summary.records, "alleles_scored": summary.scored, "windows_scored": summary.windows,
                          "skipped_symbolic": summary.skipped.symbolic, "skipped_long_indel": summary.skipped.longIndel,
                          "skipped_ref_mismatch": summary.skipped.refMismatch, "skipped_near_contig_end": summary.skipped.nearContigEnd]
+        if findings != nil {
+            record.counts["alleles_on_pair_sites"] = effects.filter { $0.pair != nil }.count
+            record.counts["alleles_breaking_pair_sites"] = effects.filter { $0.pair?.siteBroken == true }.count
+        }
+        if let ism { record.counts["ism_bases"] = ism.deltaLogit.compactMap { $0 }.count }
         try record.write(to: folder + "/run.json")
-        try pending.commit()
+        try pending?.commit()
         return summary
     }
 
@@ -456,6 +619,8 @@ extension VariantEffectsPipeline {
         "chrom", "pos", "id", "ref", "alt", "ref_logit", "alt_logit", "delta_logit", "ref_probability", "alt_probability",
         "delta_probability", "motif_broken", "motif_broken_family", "motif_broken_score_change", "motif_created",
         "motif_created_family", "motif_created_score_change", "head_attention_change", "head_attention_delta",
+        "head_motif_broken", "head_motif_created", "pair", "pair_site_motif", "pair_site_broken", "pair_head",
+        "pair_coattention_ref", "pair_coattention_alt", "pair_coattention_change",
     ]
 
     static func tableRow(_ e: VariantEffect) -> [String] {
@@ -470,6 +635,12 @@ extension VariantEffectsPipeline {
                 String(format: "%.6f", e.deltaProbability)]
             + motif(e.motifBroken) + motif(e.motifCreated)
             + (e.headAttentionChange.map { ["\($0.head)", String(format: "%.6f", $0.change)] } ?? [".", "."])
+            + [e.headMotifBroken.map { "\($0.motifID) (\(String(format: "%.3f", $0.scoreChange)))" } ?? ".",
+               e.headMotifCreated.map { "\($0.motifID) (\(String(format: "%+.3f", $0.scoreChange)))" } ?? "."]
+            + (e.pair.map { p in
+                [p.pair, p.siteMotif, p.siteBroken ? "yes" : "no", p.head.map { "\($0)" } ?? "all",
+                 String(format: "%.6f", p.refCoAttention), String(format: "%.6f", p.altCoAttention), String(format: "%.6f", p.change)]
+            } ?? Array(repeating: ".", count: 7))
     }
 
     /// `-ID_name` (broken) and `+ID_name` (created), joined by `&`; `.` for neither.

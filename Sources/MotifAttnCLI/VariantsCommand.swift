@@ -13,7 +13,9 @@ struct VariantsCommand: ParsableCommand {
         For each ALT allele (multi-allelic records give one row per ALT), a window of the model's training length \
         (its metadata; else 200) is centred on the REF allele and one on the ALT allele, both scored on both strands \
         and averaged. Writes into --out: variants.tsv (sorted by |delta_logit|; pos is the VCF's 1-based POS), \
-        variants.vcf.gz (INFO MA_DLOGIT, MA_DPROB, MA_MOTIF; coordinate-sorted, with a .tbi index) and run.json. \
+        variants.vcf.gz (INFO MA_DLOGIT, MA_DPROB, MA_MOTIF, and MA_PAIR with --scan; coordinate-sorted, with a .tbi \
+        index) and run.json. With --scan DIR, the scan's head motifs broken or created and, when the allele overlaps a \
+        site of a pair the scan reported and a partner site is in the window, the change of their co-attention. \
         Symbolic alleles (<DEL>, breakends, *), indels longer than --max-indel and alleles whose window runs off a \
         contig are skipped and counted. A REF that differs from the genome, or a contig the genome lacks, is an \
         error naming the VCF line (nothing is written). Results do not depend on --threads.
@@ -21,7 +23,9 @@ struct VariantsCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Model file (safetensors).", valueName: "M")) var model: String
     @Option(help: ArgumentHelp("Genome FASTA the VCF was called against (plain or bgzip).", valueName: "G")) var genome: String
-    @Option(help: ArgumentHelp("Variants: VCF (plain, gzip or bgzip) or BCF; - for standard input.", valueName: "VCF")) var vcf: String
+    @Option(help: ArgumentHelp("Variants: VCF (plain, gzip or bgzip) or BCF; - for standard input.", valueName: "VCF")) var vcf: String?
+    @Option(help: ArgumentHelp("Saturation mutagenesis of a region of at most 2,000 bases (chr:start-end, 1-based inclusive): every base to each other base; writes ism.tsv and a plot in report.html.", valueName: "REGION"))
+    var ism: String?
     @Option(name: .customLong("region"),
             help: ArgumentHelp("Only variants in chr, chr:start or chr:start-end (1-based inclusive); repeatable; needs an indexed VCF/BCF.", valueName: "R"))
     var regionStrings: [String] = []
@@ -33,6 +37,8 @@ struct VariantsCommand: ParsableCommand {
     var skipMismatch = false
     @Option(help: ArgumentHelp("Motif database (MEME) for motif_broken/motif_created (default: bundled JASPAR 2026 CORE vertebrates).", valueName: "MEME"))
     var motifs: String?
+    @Option(help: ArgumentHelp("A finished scan's --out folder: its head motifs and reported pairs are checked too (give the --motifs the scan used).", valueName: "DIR"))
+    var scan: String?
     @OptionGroup var instances: InstanceThresholdOptions
     @Option(help: "Threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "No progress on standard error.") var quiet = false
@@ -40,6 +46,17 @@ struct VariantsCommand: ParsableCommand {
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
         guard maxIndel >= 0 else { throw ValidationError("--max-indel must be 0 or more") }
+        guard vcf != nil || ism != nil else { throw ValidationError("give --vcf, --ism, or both") }
+        if let ism {
+            let region: Region
+            do { region = try RegionParser.parse(ism) } catch { throw ValidationError("--ism: \(error)") }
+            guard let end = region.end else { throw ValidationError("--ism \(ism): give an end (chr:start-end), at most 2,000 bases") }
+            guard end - region.start <= SaturationMutagenesis.maxLength else {
+                throw ValidationError("--ism \(ism): \(end - region.start) bases; saturation mutagenesis takes at most \(SaturationMutagenesis.maxLength)")
+            }
+        }
+        if !regionStrings.isEmpty && vcf == nil { throw ValidationError("--region limits the VCF's records: give --vcf") }
+        if scan != nil && vcf == nil { throw ValidationError("--scan checks the VCF's variants against a scan: give --vcf") }
         if let window, window < 2 * (maxIndel + 1) {
             throw ValidationError("--window \(window) is too short for --max-indel \(maxIndel): it must hold twice the longest allele")
         }
@@ -56,6 +73,8 @@ struct VariantsCommand: ParsableCommand {
             settings.maxIndel = maxIndel
             settings.skipMismatch = skipMismatch
             settings.motifsPath = motifs
+            settings.scanFolder = scan
+            settings.ismRegion = try ism.map { try RegionParser.parse($0) }
             settings.instanceThreshold = instances.threshold
             settings.threads = threads
             let pipeline = try VariantEffectsPipeline(settings: settings)

@@ -49,25 +49,20 @@ final class VariantsCommandTests: XCTestCase {
         throw XCTSkip("\(name) is not installed")
     }
 
-    /// SNVs at the most informative base of planted pair sites (turned into the base the motif likes least) change
-    /// the model's score more than random SNVs inside peaks (AUROC of |delta_logit| ≥ 0.9), and motif_broken names
-    /// the planted motif's TF family for most of them. Truth: simulate.py's genome_sites.tsv.gz and peaks.bed.
-    func testSNVsBreakingPlantedPairSitesOutrankRandomSNVsInPeaks() throws {
-        let folder = try CLIRunner.folder(for: self)
+    /// SNVs at the most informative base of every `every`-th planted pair site (up to `limit`, in file order), each
+    /// turned into the base the planted motif likes least; the planted motif of each (by VCF ID); and every planted base.
+    private func plantedPairSiteSNVs(every: Int, limit: Int) throws -> (rows: [[String]], plantedMotif: [String: String], covered: Set<String>) {
         let genome = try ReferenceSequence(path: Self.genome)
         let motifs = try MEMEFormat.read(path: Self.path("Reference/jaspar/jaspar_core_vertebrates.meme"))
-        let families = try TruthEvaluation.families(fromJasparTSV: Self.path("Reference/jaspar/jaspar_core_vertebrates.tsv"))
         let sitesFile = try TextLineReader(path: Self.path("Reference/demo/genome_sites.tsv.gz"))
         var sites: [[String]] = []
         while let line = try sitesFile.next() { sites.append(line.split(separator: "\t").map(String.init)) }
         let planted = sites.dropFirst()
         var covered = Set<String>()
         for s in planted { for p in Int(s[1])!..<Int(s[2])! { covered.insert("\(s[0]):\(p)") } }
-
         var rows: [[String]] = []
         var plantedMotif: [String: String] = [:]
-        // Every 66th pair site (up to 60 of 4,000), in file order.
-        for (i, s) in planted.filter({ $0[6].hasPrefix("pair") }).enumerated() where i % 66 == 0 && rows.count < 60 {
+        for (i, s) in planted.filter({ $0[6].hasPrefix("pair") }).enumerated() where i % every == 0 && rows.count < limit {
             let start = Int(s[1])!, end = Int(s[2])!, plus = s[3] == "+"
             let motif = motifs.motif(id: s[4])!
             let column = (0..<motif.width).max { Motif.columnInformation(motif.probabilities[$0]) < Motif.columnInformation(motif.probabilities[$1]) }!
@@ -82,14 +77,21 @@ final class VariantsCommandTests: XCTestCase {
             plantedMotif[id] = s[4]
             rows.append([s[0], "\(position + 1)", id, String(decoding: ref, as: UTF8.self), String(decoding: [alt], as: UTF8.self)])
         }
-        // One random SNV in each of 60 peaks, away from every planted site (a fixed linear congruential sequence).
+        return (rows, plantedMotif, covered)
+    }
+
+    /// One random SNV in each of `count` peaks (every 33rd), away from every planted base (a fixed linear
+    /// congruential sequence).
+    private func randomPeakSNVs(count: Int, avoiding covered: Set<String>) throws -> [[String]] {
+        let genome = try ReferenceSequence(path: Self.genome)
         let peaks = try String(contentsOfFile: Self.path("Reference/demo/peaks.bed"), encoding: .utf8).split(separator: "\n")
         var state: UInt64 = 20261204
         func nextRandom(_ n: Int) -> Int {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return Int((state >> 33) % UInt64(n))
         }
-        for k in 0..<60 {
+        var rows: [[String]] = []
+        for k in 0..<count {
             let f = peaks[k * 33].split(separator: "\t")
             let contig = String(f[0]), start = Int(f[1])!, end = Int(f[2])!
             var position = start + nextRandom(end - start)
@@ -99,6 +101,19 @@ final class VariantsCommandTests: XCTestCase {
             rows.append([contig, "\(position + 1)", "random\(k)", String(decoding: [ref], as: UTF8.self),
                          String(decoding: [choices[nextRandom(3)]], as: UTF8.self)])
         }
+        return rows
+    }
+
+    /// SNVs at the most informative base of planted pair sites (turned into the base the motif likes least) change
+    /// the model's score more than random SNVs inside peaks (AUROC of |delta_logit| ≥ 0.9), and motif_broken names
+    /// the planted motif's TF family for most of them. Truth: simulate.py's genome_sites.tsv.gz and peaks.bed.
+    func testSNVsBreakingPlantedPairSitesOutrankRandomSNVsInPeaks() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let families = try TruthEvaluation.families(fromJasparTSV: Self.path("Reference/jaspar/jaspar_core_vertebrates.tsv"))
+        // Every 66th pair site (up to 60 of 4,000), and one random SNV in each of 60 peaks.
+        let planted = try plantedPairSiteSNVs(every: 66, limit: 60)
+        let plantedMotif = planted.plantedMotif
+        let rows = planted.rows + (try randomPeakSNVs(count: 60, avoiding: planted.covered))
         XCTAssertGreaterThanOrEqual(rows.filter { $0[2].hasPrefix("site") }.count, 50)
         let vcf = folder.appendingPathComponent("truth.vcf")
         try writeVCF(rows, to: vcf)
@@ -122,6 +137,127 @@ final class VariantsCommandTests: XCTestCase {
         let magnitudes = table.map { abs(Double($0["delta_logit"]!)!) }
         XCTAssertEqual(magnitudes, magnitudes.sorted(by: >))
         print("variants truth: AUROC \(auroc), planted family named for \(named.count) of \(site.count) site SNVs")
+    }
+
+    /// With --scan (the committed reference scan of the demo): an SNV that breaks a planted pair site is tied to the
+    /// reported pair whose look-alike class holds the planted motif (truth: simulate.py's sites and pairs), its site is
+    /// flagged broken, and the co-attention of the two sites at the pair's head falls; random SNVs in peaks rarely
+    /// touch a pair site. The INFO field MA_PAIR carries the pair. A folder without the scan's tables is an error.
+    func testScanFolderTiesSiteBreakingVariantsToTheReportedPair() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let planted = try plantedPairSiteSNVs(every: 50, limit: 60)
+        let rows = planted.rows + (try randomPeakSNVs(count: 60, avoiding: planted.covered))
+        let vcf = folder.appendingPathComponent("pairs.vcf")
+        try writeVCF(rows, to: vcf)
+        let scan = Self.path("Results/reference-run")
+        let findings = try ScanFindings.read(folder: scan)
+        XCTAssertGreaterThanOrEqual(findings.pairs.count, 3)
+        let out = folder.appendingPathComponent("out")
+        let result = try variants(vcf.path, out: out, ["--scan", scan, "--threads", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let table = try table(out)
+        let sites = table.filter { $0["id"]!.hasPrefix("site") }, random = table.filter { $0["id"]!.hasPrefix("random") }
+        // The reported pairs whose classes hold the planted motif.
+        func expectedPairs(_ row: [String: String]) -> Set<String> {
+            let motif = planted.plantedMotif[row["id"]!]!
+            return Set(findings.pairs.filter { $0.membersA.contains(motif) || $0.membersB.contains(motif) }.map(\.label))
+        }
+        let tied = sites.filter { expectedPairs($0).contains($0["pair"]!) }
+        let broken = tied.filter { $0["pair_site_broken"] == "yes" }
+        let changes = broken.map { Double($0["pair_coattention_change"]!)! }
+        let meanChange = changes.reduce(0, +) / Double(max(1, changes.count))
+        let randomTied = random.filter { $0["pair"] != "." }
+        print("variants --scan: \(tied.count) of \(sites.count) planted pair-site SNVs tied to their pair, \(broken.count) broken, "
+              + "mean co-attention change \(meanChange); random SNVs on a pair site: \(randomTied.count) of \(random.count)")
+        XCTAssertGreaterThan(Double(tied.count) / Double(sites.count), 0.6, "planted pair-site SNVs tied to the reported pair")
+        XCTAssertGreaterThan(Double(broken.count) / Double(tied.count), 0.6, "of those, the site flagged broken")
+        XCTAssertLessThan(Double(randomTied.count) / Double(random.count), 0.3, "random SNVs in peaks on a pair site")
+        XCTAssertLessThan(meanChange, 0, "breaking one site lowers the co-attention of the pair at its head")
+        XCTAssertTrue(table.allSatisfy { $0["pair"] == "." ? $0["pair_coattention_change"] == "." : Double($0["pair_coattention_change"]!) != nil })
+        let records = try CLIRunner.execute(URL(fileURLWithPath: "/bin/bash"), ["-c", "gzip -dc '\(out.path)/variants.vcf.gz' | grep -v '^#'"])
+        XCTAssertTrue(records.stdout.contains("MA_PAIR=-"), "a broken pair site is marked in the VCF")
+        let counts = try counts(out)
+        XCTAssertEqual(counts["alleles_breaking_pair_sites"], table.filter { $0["pair_site_broken"] == "yes" }.count)
+
+        let empty = folder.appendingPathComponent("not-a-scan")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let failed = try variants(vcf.path, out: folder.appendingPathComponent("out2"), ["--scan", empty.path])
+        XCTAssertEqual(failed.status, 1)
+        XCTAssertTrue(failed.stderr.contains("\(empty.path)/interactions.tsv: not found"), failed.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out2").path))
+    }
+
+    /// --ism of the demo's first peak (200 bases, three planted sites): the bases the model depends on most are the
+    /// planted ones (truth: simulate.py's sites), each change equals the same SNV scored from a VCF, and the report
+    /// carries the plot. A region over 2 kb is a usage error.
+    func testSaturationMutagenesisFindsThePlantedSitesAndAgreesWithSNVs() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let out = folder.appendingPathComponent("ism")
+        let snvs = folder.appendingPathComponent("snvs.vcf")
+        let genome = try ReferenceSequence(path: Self.genome)
+        let bases = try genome.bases(contig: "chr1", start: 1378, end: 1578)
+        // Three SNVs of the region as a VCF: inside the ZBED4 site, inside TAL1::TCF3, and between sites.
+        let picks = [1405, 1466, 1500].map { position -> [String] in
+            let ref = bases[position - 1378]
+            let alt = Nucleotides.letters.first { $0 != ref }!
+            return ["chr1", "\(position + 1)", "p\(position)", String(decoding: [ref], as: UTF8.self), String(decoding: [alt], as: UTF8.self)]
+        }
+        try writeVCF(picks, to: snvs)
+        let result = try variants(snvs.path, out: out, ["--ism", "chr1:1379-1578", "--threads", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try CLIRunner.contentLines(out.appendingPathComponent("ism.tsv")).filter { !$0.isEmpty }
+        XCTAssertEqual(lines.count, 201)
+        let header = lines[0].split(separator: "\t").map(String.init)
+        let rows = lines.dropFirst().map { line in
+            Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: "\t").map(String.init)))
+        }
+        XCTAssertEqual(rows.map { $0["ref"]! }.joined(), String(decoding: bases, as: UTF8.self).uppercased())
+        XCTAssertEqual(rows.first?["start"], "1378")
+        let plantedRanges = [1403..<1413, 1462..<1472, 1556..<1568]
+        let importance = rows.map { (position: Int($0["start"]!)!, value: Double($0["importance"]!)!) }
+        let inside = importance.filter { p in plantedRanges.contains { $0.contains(p.position) } }.map(\.value)
+        let outside = importance.filter { p in !plantedRanges.contains { $0.contains(p.position) } }.map(\.value)
+        let meanInside = inside.reduce(0, +) / Double(inside.count), meanOutside = outside.reduce(0, +) / Double(outside.count)
+        let top = importance.sorted { $0.value > $1.value }.prefix(10)
+        let topInside = top.filter { p in plantedRanges.contains { $0.contains(p.position) } }.count
+        print("ism: mean importance \(meanInside) in planted bases, \(meanOutside) elsewhere; \(topInside) of the top 10 bases planted")
+        XCTAssertGreaterThan(meanInside, 3 * max(meanOutside, 0), "planted bases matter more to the model")
+        XCTAssertGreaterThanOrEqual(topInside, 7, "the most important bases are planted ones")
+        // Each SNV of the VCF: delta_logit equals the matrix entry for its ALT.
+        for row in try table(out) {
+            let position = Int(row["pos"]!)! - 1
+            let entry = rows.first { Int($0["start"]!)! == position }!
+            XCTAssertEqual(Double(row["delta_logit"]!)!, Double(entry[row["alt"]!]!)!, accuracy: 1e-5, row["id"]!)
+        }
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("<section id=\"ism\">") && report.contains("<svg") && report.contains("id=\"top-variants\""))
+        XCTAssertFalse(report.contains("http://") && !report.contains("http://www.w3.org/2000/svg"), "self-contained")
+
+        // --ism alone: the matrix and the report, no VCF outputs; the same rows as within the larger run.
+        let alone = folder.appendingPathComponent("alone")
+        let aloneRun = try CLIRunner.motifattn(["variants", "--model", Self.model, "--genome", Self.genome, "--ism", "chr1:1401-1420",
+                                                 "--out", alone.path, "--quiet"])
+        XCTAssertEqual(aloneRun.status, 0, aloneRun.stderr)
+        let aloneLines = try CLIRunner.contentLines(alone.appendingPathComponent("ism.tsv")).filter { !$0.isEmpty }
+        // Equal up to float rounding: the windows reach the encoder in other batches.
+        XCTAssertEqual(aloneLines.count, 21)
+        for (a, b) in zip(aloneLines.dropFirst(), lines[23...42]) {
+            let x = a.split(separator: "\t"), y = b.split(separator: "\t")
+            XCTAssertEqual(x[0...3], y[0...3])
+            for (u, v) in zip(x[4...], y[4...]) { XCTAssertEqual(Double(u)!, Double(v)!, accuracy: 1e-5, a) }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: alone.appendingPathComponent("variants.tsv").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: alone.appendingPathComponent("report.html").path))
+
+        let tooLong = try CLIRunner.motifattn(["variants", "--model", Self.model, "--genome", Self.genome, "--ism", "chr1:1-2001",
+                                                "--out", folder.appendingPathComponent("long").path])
+        XCTAssertEqual(tooLong.status, 64)
+        XCTAssertTrue(tooLong.stderr.contains("at most 2000"), tooLong.stderr)
+        let offContig = try CLIRunner.motifattn(["variants", "--model", Self.model, "--genome", Self.genome, "--ism", "chr1:1-100",
+                                                  "--out", folder.appendingPathComponent("edge").path])
+        XCTAssertEqual(offContig.status, 1)
+        XCTAssertTrue(offContig.stderr.contains("would run off chr1"), offContig.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("edge").path))
     }
 
     /// REF and ALT logits (mean of both strands) and delta_logit equal, within 1e-4, ONNX Runtime's on windows cut by
