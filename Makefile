@@ -24,7 +24,7 @@ BIN := $(SCRATCH)/release/motifattn
 PEER ?= Benchmarks/peer/ort_peer.py
 BENCH_MODEL ?= Reference/model/default.safetensors
 
-.PHONY: all deps test-deps apt build test demo results install clean bench fuzz sanitize sanitize-address sanitize-thread \
+.PHONY: all deps test-deps apt build test demo results install clean bench bench-suite fuzz sanitize sanitize-address sanitize-thread \
   panel panel-deps docs
 
 all: build
@@ -109,6 +109,13 @@ results: build
 ## bench: windows/s of motifattn and of ONNX Runtime on the same model and 4,000 random 200-bp windows
 bench: build
 	$(BIN) bench-encoder --model $(BENCH_MODEL) --windows 4000 --length 200 --repeats 3 --peer $(PEER)
+
+## bench-suite: the package-benchmark suite (Benchmarks/Suite: encoder, training step, reader), a package of its
+## own so that `make test` does not build the framework. SUITE_ARGS go to `swift package benchmark`, e.g.
+## SUITE_ARGS="baseline update main" then SUITE_ARGS="baseline compare main" after a change.
+SUITE_ARGS ?=
+bench-suite:
+	cd Benchmarks/Suite && $(SWIFT) package --scratch-path ../../.build-suite benchmark $(SUITE_ARGS)
 
 ## panel: the benchmark panel (Benchmarks/panel/README.md), about 2 hours on 2 cores for PANEL=all.
 ## PANEL: quick (4 small development members), dev, heldout, sim (both halves), real, all (default).
