@@ -23,6 +23,7 @@ let package = Package(
         // C libraries, seen only by the modules that wrap them.
         .systemLibrary(name: "CHTSlib", pkgConfig: "htslib", providers: [.apt(["libhts-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // What every stage may use: windows, nucleotide codes, seeded random numbers, stable hashes,
         // SHA-256, atomic output files, progress.
@@ -42,7 +43,7 @@ let package = Package(
         .target(name: "MotifAttnAnalysis", dependencies: ["MotifAttnCore", "MotifAttnIO", "MotifAttnKernels"]),
         // 5. The pipeline joining the stages (scan, analyze, merge); re-exports the library.
         .target(name: "MotifAttn", dependencies: ["MotifAttnCore", "MotifAttnIO", "MotifAttnTokenizers", "MotifAttnKernels",
-                                                 "MotifAttnModel", "MotifAttnAnalysis"]),
+                                                 "MotifAttnModel", "MotifAttnAnalysis", "CZlib"]),
         // Throughput measurements and truth evaluation for the benchmark commands; not a library product.
         .target(name: "MotifAttnBenchmarking", dependencies: ["MotifAttnCore", "MotifAttnTokenizers", "MotifAttnKernels",
                                                              "MotifAttnModel"]),

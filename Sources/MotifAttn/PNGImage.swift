@@ -1,7 +1,8 @@
+import CZlib
 import Foundation
 
-/// A minimal PNG writer for the report's heat maps: 8-bit indexed colour, uncompressed ("stored")
-/// deflate blocks, so it needs no compression library; a 100 × 100 map is about 10 kB.
+/// A minimal PNG writer for the report's heat maps and logos: 8-bit indexed colour, compressed with zlib
+/// (the deflate and CRC-32 of the zlib library htslib already links).
 public enum PNGImage {
     /// The PNG bytes of a `width` × `height` image whose pixels (row-major) index `palette` (at most 256 RGB colours).
     public static func indexed(width: Int, height: Int, pixels: [UInt8], palette: [(UInt8, UInt8, UInt8)]) -> [UInt8] {
@@ -18,41 +19,28 @@ public enum PNGImage {
             raw.append(0)
             raw += pixels[(row * width)..<((row + 1) * width)]
         }
-        append(chunk: "IDAT", zlibStored(raw), to: &png)
+        append(chunk: "IDAT", zlibCompressed(raw), to: &png)
         append(chunk: "IEND", [], to: &png)
         return png
     }
 
-    /// A zlib stream of `data` in stored deflate blocks (at most 65,535 bytes each), with its Adler-32.
-    static func zlibStored(_ data: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [0x78, 0x01]
-        var offset = 0
-        repeat {
-            let length = min(65_535, data.count - offset)
-            let final: UInt8 = offset + length == data.count ? 1 : 0
-            out += [final, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF)]
-            out += data[offset..<(offset + length)]
-            offset += length
-        } while offset < data.count
-        var a: UInt32 = 1, b: UInt32 = 0
-        for byte in data {
-            a = (a + UInt32(byte)) % 65_521
-            b = (b + a) % 65_521
+    /// A zlib stream (RFC 1950) of `data`, compressed at zlib's default level.
+    static func zlibCompressed(_ data: [UInt8]) -> [UInt8] {
+        var capacity = compressBound(uLong(data.count))
+        var out = [UInt8](repeating: 0, count: Int(capacity))
+        let status = data.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                compress2(output.baseAddress, &capacity, input.baseAddress, uLong(data.count), Z_DEFAULT_COMPRESSION)
+            }
         }
-        return out + bigEndian(b << 16 | a)
+        // compressBound is enough by zlib's contract; Z_MEM_ERROR would mean the machine is out of memory.
+        precondition(status == Z_OK, "zlib compress2 failed with status \(status)")
+        return Array(out.prefix(Int(capacity)))
     }
 
-    private static let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    /// CRC-32 (ISO 3309, as PNG uses it) of `bytes`.
-    static func crc32<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { c = crcTable[Int((c ^ UInt32(byte)) & 0xFF)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
+    /// CRC-32 (ISO 3309, as PNG uses it) of `bytes`, by zlib.
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBufferPointer { UInt32(CZlib.crc32(0, $0.baseAddress, uInt($0.count))) }
     }
 
     private static func append(chunk type: String, _ data: [UInt8], to png: inout [UInt8]) {

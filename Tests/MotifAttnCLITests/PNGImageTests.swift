@@ -8,12 +8,12 @@ final class PNGImageTests: XCTestCase {
         // Every PNG ends with IEND, whose CRC is AE 42 60 82; the CRC-32 check value of "123456789" is CBF43926.
         XCTAssertEqual(PNGImage.crc32(Array("IEND".utf8)), 0xAE42_6082)
         XCTAssertEqual(PNGImage.crc32(Array("123456789".utf8)), 0xCBF4_3926)
-        // Adler-32 of "Wikipedia" is 11E60398.
-        XCTAssertEqual(Array(PNGImage.zlibStored(Array("Wikipedia".utf8)).suffix(4)), [0x11, 0xE6, 0x03, 0x98])
+        // A zlib stream ends with the Adler-32 of its data; that of "Wikipedia" is 11E60398.
+        XCTAssertEqual(Array(PNGImage.zlibCompressed(Array("Wikipedia".utf8)).suffix(4)), [0x11, 0xE6, 0x03, 0x98])
     }
 
     func testAnImageDecodesToItsPixelsInPythonsZlib() throws {
-        let width = 300, height = 250  // more than one 65,535-byte stored block
+        let width = 300, height = 250
         let pixels = (0..<(width * height)).map { UInt8(($0 * 7 + $0 / width) % 256) }
         let palette = (0..<256).map { (UInt8($0), UInt8(255 - $0), UInt8(128)) }
         let png = PNGImage.indexed(width: width, height: height, pixels: pixels, palette: palette)
