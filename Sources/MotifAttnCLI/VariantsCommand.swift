@@ -14,7 +14,8 @@ struct VariantsCommand: ParsableCommand {
         (its metadata; else 200) is centred on the REF allele and one on the ALT allele, both scored on both strands \
         and averaged. Writes into --out: variants.tsv (sorted by |delta_logit|; pos is the VCF's 1-based POS), \
         variants.vcf.gz (INFO MA_DLOGIT, MA_DPROB, MA_MOTIF, and MA_PAIR with --scan; coordinate-sorted, with a .tbi \
-        index) and run.json. With --scan DIR, the scan's head motifs broken or created and, when the allele overlaps a \
+        index), report.html (the variants that change the score most) and run.json; with --ism, ism.tsv (every base \
+        changed to the three others) and its plot in the report. With --scan DIR, the scan's head motifs broken or created and, when the allele overlaps a \
         site of a pair the scan reported and a partner site is in the window, the change of their co-attention. \
         Symbolic alleles (<DEL>, breakends, *), indels longer than --max-indel and alleles whose window runs off a \
         contig are skipped and counted. A REF that differs from the genome, or a contig the genome lacks, is an \
