@@ -269,10 +269,11 @@ public final class VariantEffectsPipeline {
         guard let refPlus = received(s[0], allele: refAllele), let refMinus = received(s[1], allele: refAllele),
               let altPlus = received(s[2], allele: altAllele), let altMinus = received(s[3], allele: altAllele) else { return nil }
         var best: (head: HeadIndex, change: Double)?
+        let heads = model.config.headLayout.allHeads
         for index in refPlus.indices {
             let change = (altPlus[index] + altMinus[index] - refPlus[index] - refMinus[index]) / 2
             if best == nil || abs(change) > abs(best!.change) {
-                best = (HeadIndex(layer: index / model.config.nHeads, head: index % model.config.nHeads), change)
+                best = (HeadIndex(layer: heads[index].layer, head: heads[index].head), change)
             }
         }
         return best
@@ -293,7 +294,7 @@ public final class VariantEffectsPipeline {
         }
         let count = maps.tokens
         return maps.probabilities.withUnsafeBufferPointer { p in
-            (0..<(maps.layers * maps.heads)).map { head in
+            (0..<maps.layout.count).map { head in
                 let map = p.baseAddress! + head * count * count
                 var total = 0.0
                 for (t, share) in tokens {
