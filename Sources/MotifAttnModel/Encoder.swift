@@ -49,8 +49,22 @@ public struct AttentionMaps: Sendable {
         self.tokens = tokens; self.layout = layout; self.probabilities = probabilities
     }
 
+    /// Maps of an unpruned model: `layers` layers of heads 0..<`heads`.
+    @available(*, deprecated, message: "use init(tokens:layout:probabilities:); a pruned model has per-layer heads")
+    public init(tokens: Int, layers: Int, heads: Int, probabilities: [Float]) {
+        self.init(tokens: tokens, layout: HeadLayout(layers: layers, headsPerLayer: heads), probabilities: probabilities)
+    }
+
     /// Encoder layers.
     public var layers: Int { layout.layers }
+
+    /// Heads per layer of an unpruned model (source compatibility with 0.1); stops on a pruned model's maps,
+    /// whose layers differ: use `layout`.
+    @available(*, deprecated, message: "use layout.headsByLayer (a pruned model has per-layer heads)")
+    public var heads: Int {
+        precondition(layout.isUniform, "a pruned model's layers hold different heads: use layout.headsByLayer")
+        return layout.widestLayer
+    }
 
     /// The `tokens × tokens` map of one layer and head (row = query token); `head` is the head's number in the
     /// unpruned model (`L1H3` stays head 3 of layer 1 after pruning), and must be one the layer holds.
