@@ -45,9 +45,9 @@ final class PruneCommandTests: XCTestCase {
         for (a, b) in zip(logits, ablated) { XCTAssertEqual(a, b, accuracy: 2e-6) }
     }
 
-    /// analyze, scan (sharded, then merged) and score on a pruned model: heads.tsv lists the kept heads only,
-    /// under their names in the unpruned model.
-    func testAnalyzeScanMergeAndScoreOfAPrunedModelListOnlyTheKeptHeadsByName() throws {
+    /// analyze (with activation patching), scan (sharded, then merged), variants and score on a pruned model:
+    /// heads.tsv and variants.tsv name the kept heads only, under their names in the unpruned model.
+    func testAnalyzeScanMergeVariantsAndScoreOfAPrunedModelNameOnlyTheKeptHeads() throws {
         let folder = try CLIRunner.folder(for: self)
         let model = folder.appendingPathComponent("pruned.safetensors").path
         XCTAssertEqual(try CLIRunner.motifattn(["prune", "--model", Self.defaultModel, "--heads", "L0H0,L1H1,L1H2", "--quiet", "-o", model]).status, 0)
@@ -61,9 +61,12 @@ final class PruneCommandTests: XCTestCase {
         }
         let analyzed = folder.appendingPathComponent("analyze")
         let analyze = try CLIRunner.motifattn(["analyze", try demoSequences(300, in: folder), "--model", model, "--threads", "2", "--quiet",
-                                               "--out", analyzed.path])
+                                               "--patch-pairs", "20", "--out", analyzed.path])
         XCTAssertEqual(analyze.status, 0, analyze.stderr)
         XCTAssertEqual(try heads(analyzed), kept)
+        let headRows = try CLIRunner.contentLines(analyzed.appendingPathComponent("heads.tsv")).filter { !$0.isEmpty }
+        let patchColumn = try XCTUnwrap(headRows[0].split(separator: "\t").firstIndex(of: "patch_pairs"), headRows[0])
+        for row in headRows.dropFirst() { XCTAssertEqual(row.split(separator: "\t")[patchColumn], "20", row) }
         XCTAssertTrue(try String(contentsOf: analyzed.appendingPathComponent("report.html"), encoding: .utf8).contains("L1H3"))
 
         let shards = ["chr1:1-100000", "chr1:100001-200000"]
@@ -79,6 +82,16 @@ final class PruneCommandTests: XCTestCase {
         let merge = try CLIRunner.motifattn(["merge"] + parts + ["--quiet", "--out", merged.path])
         XCTAssertEqual(merge.status, 0, merge.stderr)
         XCTAssertEqual(try heads(merged), kept)
+
+        let variantsFolder = folder.appendingPathComponent("variants")
+        let variants = try CLIRunner.motifattn(["variants", "--model", model, "--genome", Self.demo("genome.fa.gz"), "--vcf",
+                                                TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/variants/ort.vcf").path,
+                                                "--out", variantsFolder.path, "--quiet"])
+        XCTAssertEqual(variants.status, 0, variants.stderr)
+        let variantRows = try CLIRunner.contentLines(variantsFolder.appendingPathComponent("variants.tsv")).filter { !$0.isEmpty }
+        let headColumn = try XCTUnwrap(variantRows[0].split(separator: "\t").firstIndex(of: "head_attention_change"))
+        XCTAssertEqual(variantRows.count, 1 + 9)
+        for row in variantRows.dropFirst() { XCTAssertTrue(kept.contains(String(row.split(separator: "\t")[headColumn])), row) }
 
         let score = try CLIRunner.motifattn(["score", "--model", model, try demoSequences(5, in: folder), "--threads", "1"])
         XCTAssertEqual(score.status, 0, score.stderr)
