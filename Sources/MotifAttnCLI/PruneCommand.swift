@@ -43,13 +43,16 @@ struct PruneCommand: ParsableCommand {
 
     /// `L0H1,L1H2` as (layer, head) pairs; a usage error for anything else.
     static func parseHeads(_ text: String) throws -> [HeadIndex] {
-        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+        var seen = Set<HeadIndex>()
+        return try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
             let name = item.trimmingCharacters(in: .whitespaces)
             let parts = name.dropFirst().split(separator: "H", omittingEmptySubsequences: false)
             guard name.hasPrefix("L"), parts.count == 2, let layer = Int(parts[0]), let head = Int(parts[1]), layer >= 0, head >= 0 else {
                 throw ValidationError("--heads: \"\(name)\" is not a head name like L0H1")
             }
-            return HeadIndex(layer: layer, head: head)
+            let index = HeadIndex(layer: layer, head: head)
+            guard seen.insert(index).inserted else { throw ValidationError("--heads: \(index) is named twice") }
+            return index
         }
     }
 

@@ -149,7 +149,7 @@ final class PruneCommandTests: XCTestCase {
         let missing = try CLIRunner.motifattn(["prune", "--model", folder.appendingPathComponent("none.safetensors").path, "--heads", "L0H0", "-o", out])
         XCTAssertEqual(missing.status, 1)
         XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
-        for usage in [["--heads", "L0X1"], ["--heads", "L0H1", "--auto", "--valid", "v.fa"], ["--auto"], [], ["--heads", "L0H1", "--max-loss", "-1"]] {
+        for usage in [["--heads", "L0X1"], ["--heads", "L0H1,L0H1"], ["--heads", "L0H1,"], ["--heads", "L0H1", "--auto", "--valid", "v.fa"], ["--auto"], [], ["--heads", "L0H1", "--max-loss", "-1"]] {
             let result = try run(usage)
             XCTAssertEqual(result.status, 64, "\(usage): \(result.stderr)")
         }
