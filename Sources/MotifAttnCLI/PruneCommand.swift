@@ -9,8 +9,8 @@ struct PruneCommand: ParsableCommand {
         abstract: "Remove attention heads from a model, writing a smaller model (format v2).",
         discussion: """
         The removed heads' rows of each layer's Q/K/V in-projection and their columns of the out-projection \
-        are dropped, so the model is smaller and faster; its logits are exactly those of the original model \
-        with those heads' outputs set to zero. Kept heads keep their names (L1H3 stays L1H3 in heads.tsv). \
+        are dropped, so the model is smaller and faster; its logits are those of the original model with \
+        those heads' outputs set to zero (up to float rounding). Kept heads keep their names (L1H3 stays L1H3 in heads.tsv). \
         --heads names the heads to remove (L<layer>H<head>, comma-separated). --auto picks them: heads.tsv's \
         prune candidates (focused and redundant) first, then the others from the least to the most important \
         (ablation importance on the bound validation sequences), trying each once on top of those already \
