@@ -106,6 +106,10 @@ for path in sorted(glob.glob(os.path.join(FIX, "model-v1", "*", "model.safetenso
     configs.append(json.loads(data[8:8 + n])["__metadata__"]["motifattn"])
 for i, text in enumerate(configs):
     seed("model-config", f"fixture-{i}.json", text)
+for i, path in enumerate(sorted(glob.glob(os.path.join(FIX, "model-v2", "*", "model.safetensors")))):
+    data = read(path)
+    n = struct.unpack("<Q", data[:8])[0]
+    seed("model-config", f"fixture-v2-{i}.json", json.loads(data[8:8 + n])["__metadata__"]["motifattn"])
 tiny = {"activation": "gelu", "d_ff": 4, "d_model": 2, "format": "motifattn-model", "layer_norm_eps": 1e-05,
         "max_len": 6, "n_heads": 1, "n_layers": 1, "n_outputs": 1, "norm_first": True, "pooling": "cls",
         "positional": "learned", "tokenizer": {"k": 1, "kind": "kmer", "stride": 1}, "version": 1}
@@ -124,8 +128,9 @@ def shapes(c):
         s["stem.bias"] = [d]
     for l in range(c["n_layers"]):
         p = f"encoder.layers.{l}."
-        s.update({p + "self_attn.in_proj_weight": [3 * d, d], p + "self_attn.in_proj_bias": [3 * d],
-                  p + "self_attn.out_proj.weight": [d, d], p + "self_attn.out_proj.bias": [d],
+        a = len(c["kept_heads"][l]) * d // c["n_heads"] if "kept_heads" in c else d  # a pruned layer is narrower
+        s.update({p + "self_attn.in_proj_weight": [3 * a, d], p + "self_attn.in_proj_bias": [3 * a],
+                  p + "self_attn.out_proj.weight": [d, a], p + "self_attn.out_proj.bias": [d],
                   p + "linear1.weight": [f, d], p + "linear1.bias": [f], p + "linear2.weight": [d, f],
                   p + "linear2.bias": [d]})
         for n in ["norm1", "norm2"]:
@@ -154,7 +159,9 @@ def safetensors(tensors, metadata, dtypes=None, offsets=None):
 
 rng = np.random.default_rng(1)
 for label, config in [("tiny", tiny), ("tiny-conv", dict(tiny, conv_width=3)),
-                      ("tiny-2out", dict(tiny, n_outputs=2, n_layers=0, tokenizer={"k": 2, "kind": "kmer", "stride": 2}))]:
+                      ("tiny-2out", dict(tiny, n_outputs=2, n_layers=0, tokenizer={"k": 2, "kind": "kmer", "stride": 2})),
+                      ("tiny-pruned", dict(tiny, d_model=4, n_heads=2, n_layers=2, version=2, kept_heads=[[1], [0, 1]],
+                                           heads_per_layer=[1, 2], head_dim=2))]:
     tensors = {name: (rng.standard_normal(shape) * 0.1).astype(np.float32) for name, shape in shapes(config).items()}
     for name in tensors:
         if "norm" in name and name.endswith("weight"):

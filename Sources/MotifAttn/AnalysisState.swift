@@ -21,7 +21,7 @@ extension AttentionAnalysis {
             writer.data(w.bases); writer.string(w.name ?? "")
             writer.int(entry.attention.tokenSpans.count)
             for span in entry.attention.tokenSpans { writer.int(span.lowerBound); writer.int(span.upperBound) }
-            writer.int(entry.attention.layers); writer.int(entry.attention.heads)
+            writer.int(entry.attention.layers); writer.int(entry.attention.layout.count)
             writer.floats(entry.attention.attention)
             writer.int(entry.map.instances.count)
             for instance in entry.map.instances { writer.string(instance.name); writer.int(instance.start); writer.int(instance.end) }
@@ -45,12 +45,13 @@ extension AttentionAnalysis {
                 guard lower <= upper else { throw PartialStateError.truncated(path: reader.path) }
                 spans.append(lower..<upper)
             }
-            // results() cuts one head's map out of these: they must be the model's layers and heads.
+            // results() cuts one head's map out of these: they must be the model's layers and heads (all layers' heads).
             let layers = try reader.count(limit: 1 << 16), heads = try reader.count(limit: 1 << 16)
             let attention = try reader.floats()
             let (perHead, overflow) = spans.count.multipliedReportingOverflow(by: spans.count)
-            guard layers == config.nLayers, heads == config.nHeads, spans.count <= config.maxLen, !overflow,
-                  attention.count == layers * heads * perHead else { throw PartialStateError.truncated(path: reader.path) }
+            let layout = config.headLayout
+            guard layers == config.nLayers, heads == layout.count, spans.count <= config.maxLen, !overflow,
+                  attention.count == heads * perHead else { throw PartialStateError.truncated(path: reader.path) }
             var instances: [ReportContent.Instance] = []
             for _ in 0..<(try reader.count()) {
                 let name = try reader.string(), start = try reader.int(), end = try reader.int()
@@ -58,7 +59,7 @@ extension AttentionAnalysis {
                 instances.append(.init(name: name, start: start, end: end))
             }
             let window = Window(sourceName: sourceName, start: start, end: end, strand: strand, bases: bases, name: name.isEmpty ? nil : name)
-            let attended = WindowAttention(window: window, label: .bound, tokenSpans: spans, layers: layers, heads: heads, attention: attention)
+            let attended = WindowAttention(window: window, label: .bound, tokenSpans: spans, layout: layout, attention: attention)
             let map = ReportContent.WindowMap(label: window.label, probability: probability, layer: 0, head: 0, tokenSpans: spans,
                                               attention: [], instances: instances)
             keepForReport((probability, map, attended))

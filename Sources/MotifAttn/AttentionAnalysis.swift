@@ -78,7 +78,7 @@ public final class AttentionAnalysis {
                             discoveredThreshold: Self.discoveredThreshold(options))
         }
         reembeddingScanner = MotifScanner(motifs: database.motifs, threshold: options.instanceThreshold)
-        coAttention = CoAttentionAccumulator(motifs: instanceMotifs, layers: config.nLayers, heads: config.nHeads, settings: options.coAttention)
+        coAttention = CoAttentionAccumulator(motifs: instanceMotifs, layout: config.headLayout, settings: options.coAttention)
         pairSamples = options.pairSpecificity == .epistasis
             ? PairWindowSamples(motifCount: instanceMotifs.count, capacity: options.epistasisWindows) : nil
     }
@@ -147,7 +147,7 @@ public final class AttentionAnalysis {
         guard !windows.isEmpty else { return }
         let tokenized = windows.map { tokenizer.encode($0.bases) }
         for (i, maps) in attention.enumerated() {
-            precondition(maps.tokens == tokenized[i].ids.count && maps.probabilities.count == maps.layers * maps.heads * maps.tokens * maps.tokens,
+            precondition(maps.tokens == tokenized[i].ids.count && maps.probabilities.count == maps.layout.count * maps.tokens * maps.tokens,
                          "attention maps do not belong to the window")
         }
         try accumulate(windows, labels: labels, tokenized: tokenized, logits: logits, maps: attention, instances: scanInstances(windows))
@@ -162,7 +162,7 @@ public final class AttentionAnalysis {
         let classInstances = instances.map { classes.relabel($0, motifs: instanceMotifs) }
         let attended = windows.indices.map { i in
             WindowAttention(window: windows[i], label: labels[i], tokenSpans: tokenized[i].spans.map { Int($0.start)..<Int($0.end) },
-                            layers: maps[i].layers, heads: maps[i].heads, attention: maps[i].probabilities)
+                            layout: maps[i].layout, attention: maps[i].probabilities)
         }
         // The three accumulators are independent: each runs on its own thread and takes the windows in
         // input order, so the results are the same for any thread count.
@@ -200,8 +200,8 @@ public final class AttentionAnalysis {
     func ablatePending() throws {
         guard !pendingAblation.isEmpty else { return }
         let rows = pendingAblation.map(\.ids)
-        for layer in 0..<config.nLayers {
-            for head in 0..<config.nHeads {
+        for (layer, heads) in encoder.headLayout.headsByLayer.enumerated() {
+            for head in heads {
                 let ablated = try encoder.forward(tokenRows: rows, keepAttention: false, ablating: (layer, head))
                 for (k, entry) in pendingAblation.enumerated() {
                     diagnostics.addImportance(HeadIndex(layer: layer, head: head), change: Double(entry.logit - ablated.logits(window: k).first!))
@@ -296,14 +296,15 @@ public final class AttentionAnalysis {
             interactions[i].nameB = MotifClasses.label(representative: interactions[i].nameB, members: interactions[i].membersB,
                                                        annotations: annotations)
         }
-        // Heat maps show the head where the best interaction is strongest (else layer 0 head 0).
-        let shownHead = interactions.first?.bestHead ?? interactions.first?.head ?? HeadIndex(layer: 0, head: 0)
+        // Heat maps show the head where the best interaction is strongest (else the first head of layer 0).
+        let layout = config.headLayout
+        let shownHead = interactions.first?.bestHead ?? interactions.first?.head ?? HeadIndex(layer: 0, head: layout.headsByLayer.first?.first ?? 0)
         let windows = topWindows.map { entry -> ReportContent.WindowMap in
             var map = entry.map
             map.layer = shownHead.layer
             map.head = shownHead.head
             let n = entry.attention.tokens, size = n * n
-            let start = (shownHead.layer * entry.attention.heads + shownHead.head) * size
+            let start = (layout.slot(layer: shownHead.layer, head: shownHead.head) ?? 0) * size
             map.attention = Array(entry.attention.attention[start..<(start + size)])
             return map
         }

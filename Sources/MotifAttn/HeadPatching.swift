@@ -26,11 +26,10 @@ public enum HeadPatching {
     public static func measure(encoder: Encoder, pairs: [Pair]) throws -> [HeadIndex: PatchEffect] {
         guard !pairs.isEmpty else { return [:] }
         precondition(pairs.allSatisfy { $0.bound.count == $0.background.count }, "a pair of windows of different token counts")
-        let c = encoder.config
         let bound = pairs.map(\.bound), background = pairs.map(\.background)
         var effects: [HeadIndex: PatchEffect] = [:]
-        for layer in 0..<c.nLayers {
-            for head in 0..<c.nHeads {
+        for (layer, heads) in encoder.headLayout.headsByLayer.enumerated() {
+            for head in heads {
                 let record = HeadIntervention(layer: layer, head: head, action: .record)
                 let b = try encoder.forward(tokenRows: bound, keepAttention: false, intervention: record)
                 let g = try encoder.forward(tokenRows: background, keepAttention: false, intervention: record)

@@ -7,7 +7,7 @@ import MotifAttnModel
 /// The format of `scan --partial` outputs.
 public enum PartialScan {
     /// First string of `partial.state`.
-    static let magic = "motifattn-partial-scan-2"
+    static let magic = "motifattn-partial-scan-3"
     /// Prefix of the head-motif settings in fingerprints and `run.json` parameters.
     static let headMotifPrefix = "head_motifs."
     /// The state file's name in a part's folder.

@@ -133,9 +133,14 @@ public enum TrainingPipelineError: Error, CustomStringConvertible, Equatable {
     case architecture(String)
     /// The model to fine-tune has another number of outputs than the sequences have labels.
     case initialModelOutputs(file: String, modelOutputs: Int, labels: Int, labelsFile: String)
+    /// The model to fine-tune is pruned (format v2); the trainer runs whole layers only.
+    case prunedInitialModel(file: String)
 
     public var description: String {
         switch self {
+        case .prunedInitialModel(let file):
+            return "\(file): a pruned (format v2) model cannot be fine-tuned; fine-tune the unpruned model, then prune it"
+
         case .architecture(let reason): return "cannot build the model: \(reason)"
         case .initialModelOutputs(let file, let outputs, let labels, let labelsFile):
             return "\(file): the model has \(outputs) output(s) but \(labelsFile) has \(labels) label(s) per sequence; "
@@ -205,6 +210,7 @@ public final class TrainingPipeline {
         if let path = s.initialModelPath {
             try record.addInput(role: "init", path: path)
             let model = try AttentionModel(contentsOf: path)
+            guard model.config.keptHeads == nil else { throw TrainingPipelineError.prunedInitialModel(file: path) }
             guard model.config.nOutputs == architecture.nOutputs else {
                 throw TrainingPipelineError.initialModelOutputs(file: path, modelOutputs: model.config.nOutputs,
                                                                 labels: architecture.nOutputs, labelsFile: source)

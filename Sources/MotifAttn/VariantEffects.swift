@@ -299,10 +299,11 @@ public final class VariantEffectsPipeline {
         guard let refPlus = received(s[0], allele: refAllele), let refMinus = received(s[1], allele: refAllele),
               let altPlus = received(s[2], allele: altAllele), let altMinus = received(s[3], allele: altAllele) else { return nil }
         var best: (head: HeadIndex, change: Double)?
+        let heads = model.config.headLayout.allHeads
         for index in refPlus.indices {
             let change = (altPlus[index] + altMinus[index] - refPlus[index] - refMinus[index]) / 2
             if best == nil || abs(change) > abs(best!.change) {
-                best = (HeadIndex(layer: index / model.config.nHeads, head: index % model.config.nHeads), change)
+                best = (HeadIndex(layer: heads[index].layer, head: heads[index].head), change)
             }
         }
         return best
@@ -323,7 +324,7 @@ public final class VariantEffectsPipeline {
         }
         let count = maps.tokens
         return maps.probabilities.withUnsafeBufferPointer { p in
-            (0..<(maps.layers * maps.heads)).map { head in
+            (0..<maps.layout.count).map { head in
                 let map = p.baseAddress! + head * count * count
                 var total = 0.0
                 for (t, share) in tokens {
@@ -397,9 +398,9 @@ public final class VariantEffectsPipeline {
         let ra = onStrand(a), rb = onStrand(b)
         let tokensA = spans.indices.filter { spans[$0].count > 0 && spans[$0].overlaps(ra) }
         let tokensB = spans.indices.filter { spans[$0].count > 0 && spans[$0].overlaps(rb) }
-        let heads = head.map { [$0] } ?? (0..<maps.layers).flatMap { l in (0..<maps.heads).map { HeadIndex(layer: l, head: $0) } }
+        let heads = head.map { [$0] } ?? maps.layout.allHeads.map { HeadIndex(layer: $0.layer, head: $0.head) }
         var best = 0.0
-        for h in heads where h.layer < maps.layers && h.head < maps.heads {
+        for h in heads where h.layer < maps.layers && maps.layout.slot(layer: h.layer, head: h.head) != nil {
             let map = maps.map(layer: h.layer, head: h.head)
             let base = map.startIndex, count = maps.tokens
             for i in tokensA {

@@ -108,10 +108,8 @@ public final class CoAttentionAccumulator {
     public let motifs: [Motif]
     /// Settings.
     public let settings: CoAttentionSettings
-    /// Layers of the encoder.
-    public let layers: Int
-    /// Heads per layer.
-    public let heads: Int
+    /// The heads of each encoder layer; a head's slot in `layout` indexes the per-head tables.
+    public let layout: HeadLayout
 
     struct PairState {
         var bound: [UInt32: UInt32] = [:]      // slot << 16 | score bin → count (one table per pair keeps the overhead small)
@@ -132,14 +130,19 @@ public final class CoAttentionAccumulator {
     private let distanceBins: Int
 
     /// Creates an empty accumulator for instances of `motifs` in an encoder of `layers × heads`.
-    public init(motifs: [Motif], layers: Int, heads: Int, settings: CoAttentionSettings = CoAttentionSettings()) {
-        precondition(settings.scoreBins > 0 && settings.scoreBins <= 65_536 && layers * heads < 65_535 && settings.maxDistance < 65_536,
+    public convenience init(motifs: [Motif], layers: Int, heads: Int, settings: CoAttentionSettings = CoAttentionSettings()) {
+        self.init(motifs: motifs, layout: HeadLayout(layers: layers, headsPerLayer: heads), settings: settings)
+    }
+
+    /// Creates an empty accumulator for instances of `motifs` in an encoder with the heads of `layout`
+    /// (fewer in some layers when the model is pruned).
+    public init(motifs: [Motif], layout: HeadLayout, settings: CoAttentionSettings = CoAttentionSettings()) {
+        precondition(settings.scoreBins > 0 && settings.scoreBins <= 65_536 && layout.count < 65_535 && settings.maxDistance < 65_536,
                      "co-attention histograms are indexed with 16 bits")
         self.motifs = motifs
-        self.layers = layers
-        self.heads = heads
+        self.layout = layout
         self.settings = settings
-        slots = layers * heads + 1
+        slots = layout.count + 1
         distanceBins = settings.maxDistance / settings.distanceBinWidth + 1
         null = [UInt32](repeating: 0, count: slots * distanceBins * settings.scoreBins)
         nullSum = [Double](repeating: 0, count: slots * distanceBins)
@@ -166,10 +169,10 @@ public final class CoAttentionAccumulator {
 
     /// Adds one window and the motif instances found in its bases.
     public func add(_ window: WindowAttention, instances: [MotifInstance]) {
-        precondition(window.layers == layers && window.heads == heads, "window attention has another shape than the accumulator")
+        precondition(window.layout == layout, "window attention has another shape than the accumulator")
         let sites = instances.map { window.tokens(covering: $0.start..<$0.end) }
         let n = window.tokens
-        let headCount = layers * heads
+        let headCount = layout.count
         var scores = [Float](repeating: 0, count: slots)
         var pairScores: [(Int, Int, [Float])] = []
         // Mean weight each key receives, per head (subtracted for the `excess` score).
@@ -273,6 +276,7 @@ public final class CoAttentionAccumulator {
     public func testedRows() -> [Interaction] {
         var rows: [Interaction] = []
         let bins = settings.scoreBins
+        let allHeads = layout.allHeads
         for key in pairs.keys.sorted() {
             let state = pairs[key]!
             let a = motifs[key / motifs.count], b = motifs[key % motifs.count]
@@ -299,7 +303,7 @@ public final class CoAttentionAccumulator {
                 let elevation = nullTotal > 0 ? test.p : 1
                 let chanceRate = boundPairsPerSlot[slot] > 0 ? Double(mutualBestPerSlot[slot]) / Double(boundPairsPerSlot[slot]) : 1
                 let specificity = Statistics.binomialUpperTail(observed: Int(state.mutualBest[slot]), trials: boundTotal, probability: chanceRate)
-                let head = slot < slots - 1 ? HeadIndex(layer: slot / heads, head: slot % heads) : nil
+                let head = slot < slots - 1 ? HeadIndex(layer: allHeads[slot].layer, head: allHeads[slot].head) : nil
                 pairRows.append(Interaction(motifA: a.id, nameA: a.displayName, motifB: b.id, nameB: b.displayName, head: head,
                                             boundCount: boundTotal, backgroundCount: nullTotal, ownBackgroundCount: Int(state.ownBackground[slot]),
                                             meanBound: state.boundSum[slot] / Double(boundTotal),

@@ -1,4 +1,5 @@
 import Foundation
+import MotifAttnCore
 import MotifAttnKernels
 
 /// What one head's attention looks like over all windows: a row of `heads.tsv`.
@@ -71,7 +72,7 @@ public final class HeadDiagnosticsAccumulator {
     var windows = 0
     var importanceSum: [HeadIndex: Double] = [:]
     var importanceCount: [HeadIndex: Int] = [:]
-    var layers = 0, heads = 0
+    var layout = HeadLayout(layers: 0, headsPerLayer: 0)
 
     /// Creates an empty accumulator.
     public init(collapseThreshold: Double = 0.95, redundancyThreshold: Double = 0.9, focusThreshold: Double = 0.5) {
@@ -89,24 +90,25 @@ public final class HeadDiagnosticsAccumulator {
     /// Adds one window's attention maps.
     public func add(_ window: WindowAttention) {
         windows += 1
-        layers = window.layers; heads = window.heads
+        layout = window.layout
         let n = window.tokens
         let maxEntropy = n > 1 ? log2(Double(n)) : 1
         window.attention.withUnsafeBufferPointer { weights in
-            var norms = [Double](repeating: 0, count: window.layers * window.heads)
-            for head in window.allHeads {
+            var norms = [Double](repeating: 0, count: layout.count)
+            for (slot, head) in window.allHeads.enumerated() {
                 let map = weights.baseAddress! + window.mapOffset(head)
                 let entropy = Double(entropyBitsSum(map, count: n * n)) / Double(n)
                 entropySum[head, default: 0] += entropy
                 normalizedSum[head, default: 0] += entropy / maxEntropy
-                norms[head.layer * window.heads + head.head] = Double(dot(map, map, count: n * n)).squareRoot()
+                norms[slot] = Double(dot(map, map, count: n * n)).squareRoot()
             }
-            for layer in 0..<window.layers {
-                for a in 0..<window.heads {
-                    for b in (a + 1)..<max(a + 1, window.heads) {
+            for (layer, heads) in layout.headsByLayer.enumerated() {
+                for i in heads.indices {
+                    for j in (i + 1)..<max(i + 1, heads.count) {
+                        let a = heads[i], b = heads[j]
                         let x = window.mapOffset(HeadIndex(layer: layer, head: a)), y = window.mapOffset(HeadIndex(layer: layer, head: b))
                         let product = Double(dot(weights.baseAddress! + x, weights.baseAddress! + y, count: n * n))
-                        let cosine = product / max(1e-30, norms[layer * window.heads + a] * norms[layer * window.heads + b])
+                        let cosine = product / max(1e-30, norms[layout.slot(layer: layer, position: i)] * norms[layout.slot(layer: layer, position: j)])
                         similaritySum[HeadIndex(layer: layer, head: a), default: [:]][b, default: 0] += cosine
                         similaritySum[HeadIndex(layer: layer, head: b), default: [:]][a, default: 0] += cosine
                     }
@@ -119,8 +121,8 @@ public final class HeadDiagnosticsAccumulator {
     public func diagnostics() -> [HeadDiagnostic] {
         guard windows > 0 else { return [] }
         var result: [HeadDiagnostic] = []
-        for layer in 0..<layers {
-            for h in 0..<heads {
+        for (layer, heads) in layout.headsByLayer.enumerated() {
+            for h in heads {
                 let head = HeadIndex(layer: layer, head: h)
                 let mean = entropySum[head, default: 0] / Double(windows)
                 let normalized = normalizedSum[head, default: 0] / Double(windows)

@@ -203,8 +203,11 @@ extension HeadDiagnosticsAccumulator {
     /// Writes the sums of entropies and similarities.
     public func encode(to writer: inout StateWriter) {
         writer.int(windows)
-        writer.int(layers)
-        writer.int(heads)
+        writer.int(layout.layers)
+        for heads in layout.headsByLayer {
+            writer.int(heads.count)
+            for head in heads { writer.int(head) }
+        }
         writer.int(entropySum.count)
         for head in entropySum.keys.sorted() {
             head.encode(to: &writer)
@@ -228,10 +231,21 @@ extension HeadDiagnosticsAccumulator {
     /// Adds a state written by `encode(to:)`.
     public func merge(from reader: inout StateReader) throws {
         windows = try adding(windows, try reader.count(limit: Int.max), reader.path)
-        let stateLayers = try reader.count(limit: 1 << 16), stateHeads = try reader.count(limit: 1 << 16)
-        // diagnostics() visits every layer × head (the co-attention histograms allow fewer than 2^16 heads).
-        guard stateLayers * stateHeads < 1 << 16 else { throw PartialStateError.truncated(path: reader.path) }
-        if stateLayers > 0 { layers = stateLayers; heads = stateHeads }
+        // diagnostics() visits every head (the co-attention histograms allow fewer than 2^16 heads in all).
+        var headsByLayer: [[Int]] = [], total = 0
+        for _ in 0..<(try reader.count(limit: 1 << 16)) {
+            let count = try reader.count(limit: 1 << 16)
+            total += count
+            guard total < 1 << 16 else { throw PartialStateError.truncated(path: reader.path) }
+            var heads: [Int] = []
+            for _ in 0..<count {
+                let head = try reader.count(limit: 1 << 16)
+                guard head > (heads.last ?? -1) else { throw PartialStateError.truncated(path: reader.path) }
+                heads.append(head)
+            }
+            headsByLayer.append(heads)
+        }
+        if !headsByLayer.isEmpty { layout = HeadLayout(headsByLayer: headsByLayer) }
         for _ in 0..<(try reader.count()) {
             let head = try HeadIndex.decode(from: &reader)
             entropySum[head, default: 0] += try reader.double()

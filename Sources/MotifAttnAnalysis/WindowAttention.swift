@@ -10,6 +10,8 @@ public enum WindowLabel: String, Sendable, Hashable, Codable {
 }
 
 /// One attention head of the encoder: layer and head numbers, both 0-based (written as `L{layer}H{head}`).
+///
+/// The head number is the one in the unpruned model: a pruned model's heads keep their names.
 public struct HeadIndex: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// 0-based layer.
     public var layer: Int
@@ -27,8 +29,9 @@ public struct HeadIndex: Sendable, Hashable, Comparable, CustomStringConvertible
 
 /// The attention maps of every head for one window, as the analysis consumes them.
 ///
-/// `attention` holds `layers × heads × tokens × tokens` weights laid out
-/// `[layer][head][query][key]`; each query row is a softmax over keys (sums to 1).
+/// `attention` holds `heads × tokens × tokens` weights (heads of every layer, `layout.count`) laid out
+/// `[layer][head][query][key]`, heads of a layer in ascending order; each query row is a softmax over keys
+/// (sums to 1). A pruned model's layers hold fewer heads, as `layout` says.
 /// Padding tokens must already be removed: every token listed is real.
 /// `tokenSpans[t]` is the range of window bases (0-based, half-open) token `t`
 /// covers; special tokens such as `[CLS]` have an empty range.
@@ -39,35 +42,43 @@ public struct WindowAttention: Sendable {
     public var label: WindowLabel
     /// Bases each token covers (empty for special tokens).
     public var tokenSpans: [Range<Int>]
-    /// Number of encoder layers.
-    public var layers: Int
-    /// Number of heads per layer.
-    public var heads: Int
+    /// The heads of each layer.
+    public var layout: HeadLayout
     /// Attention weights `[layer][head][query][key]`.
     public var attention: [Float]
 
-    /// Creates a window's attention; the weights must have `layers·heads·tokens²` entries.
+    /// Creates a window's attention for `layers` layers of `heads` heads each; the weights must have
+    /// `layers·heads·tokens²` entries.
     public init(window: Window, label: WindowLabel, tokenSpans: [Range<Int>], layers: Int, heads: Int, attention: [Float]) {
-        precondition(attention.count == layers * heads * tokenSpans.count * tokenSpans.count,
-                     "attention has \(attention.count) weights, expected \(layers)·\(heads)·\(tokenSpans.count)²")
+        self.init(window: window, label: label, tokenSpans: tokenSpans, layout: HeadLayout(layers: layers, headsPerLayer: heads),
+                  attention: attention)
+    }
+
+    /// Creates a window's attention for the heads of `layout`; the weights must have `layout.count·tokens²` entries.
+    public init(window: Window, label: WindowLabel, tokenSpans: [Range<Int>], layout: HeadLayout, attention: [Float]) {
+        precondition(attention.count == layout.count * tokenSpans.count * tokenSpans.count,
+                     "attention has \(attention.count) weights, expected \(layout.count)·\(tokenSpans.count)²")
         self.window = window
         self.label = label
         self.tokenSpans = tokenSpans
-        self.layers = layers
-        self.heads = heads
+        self.layout = layout
         self.attention = attention
     }
+
+    /// Number of encoder layers.
+    public var layers: Int { layout.layers }
 
     /// Number of tokens (including special tokens).
     public var tokens: Int { tokenSpans.count }
 
-    /// Offset of head `head`'s `tokens × tokens` map in `attention`.
-    @inline(__always) func mapOffset(_ head: HeadIndex) -> Int { (head.layer * heads + head.head) * tokens * tokens }
+    /// Offset of head `head`'s `tokens × tokens` map in `attention` (the head must be in `layout`).
+    @inline(__always) func mapOffset(_ head: HeadIndex) -> Int {
+        guard let slot = layout.slot(layer: head.layer, head: head.head) else { preconditionFailure("no head \(head) in this window's attention") }
+        return slot * tokens * tokens
+    }
 
     /// Every head, layer by layer.
-    public var allHeads: [HeadIndex] {
-        (0..<layers).flatMap { layer in (0..<heads).map { HeadIndex(layer: layer, head: $0) } }
-    }
+    public var allHeads: [HeadIndex] { layout.allHeads.map { HeadIndex(layer: $0.layer, head: $0.head) } }
 
     /// Attention each token receives in `head`, averaged over all query tokens (including `[CLS]`).
     ///

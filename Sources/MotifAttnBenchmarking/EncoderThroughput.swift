@@ -30,11 +30,15 @@ public enum EncoderThroughput {
 
     /// Floating-point operations of the full forward pass on one window of `tokens` tokens
     /// (every matrix product counted as 2·m·n·k, attention over all rows; elementwise work left out).
+    /// A pruned layer's attention is narrower (its heads × d_head instead of d_model).
     public static func flopsPerWindow(config c: ModelConfig, tokens t: Int) -> Double {
         let d = Double(c.dModel), f = Double(c.dFF), tt = Double(t)
         let stem = 2 * tt * d * d * Double(c.convWidth)
-        let layer = 2 * tt * d * (3 * d) + 2 * (2 * tt * tt * d) + 2 * tt * d * d + 2 * (2 * tt * d * f)
-        return stem + Double(c.nLayers) * layer + 2 * d * Double(c.nOutputs)
+        let layers = (0..<c.nLayers).reduce(0.0) { total, l in
+            let a = Double(c.attentionWidth(layer: l))
+            return total + 2 * tt * d * (3 * a) + 2 * (2 * tt * tt * a) + 2 * tt * a * d + 2 * (2 * tt * d * f)
+        }
+        return stem + layers + 2 * d * Double(c.nOutputs)
     }
 
     /// Times tokenizing and scoring `windows` with `encoder` (after one untimed warm-up batch).

@@ -64,8 +64,8 @@ struct BenchEncoderCommand: ParsableCommand {
             let c = loaded.config
             let tokens = tokenizer.encode(bases[0]).ids.count
             let flops = EncoderThroughput.flopsPerWindow(config: c, tokens: tokens)
-            printError(String(format: "motifattn bench-encoder: %@: d_model %d, %d heads, %d layers, d_ff %d, conv %d; %d windows of %d tokens; %.1f MFLOP per window",
-                              model, c.dModel, c.nHeads, c.nLayers, c.dFF, c.convWidth, bases.count, tokens, flops / 1e6))
+            printError(String(format: "motifattn bench-encoder: %@: d_model %d, %d heads in all, %d layers, d_ff %d, conv %d; %d windows of %d tokens; %.1f MFLOP per window",
+                              model, c.dModel, c.headLayout.count, c.nLayers, c.dFF, c.convWidth, bases.count, tokens, flops / 1e6))
             print("threads\twindows\tmotifattn_windows_per_s\tort_windows_per_s\tratio\tmotifattn_gflop_per_s\tsgemm_gflop_per_s\tlogit_sum")
             for t in Set([1, threads]).sorted() {
                 let encoder = Encoder(model: loaded, threads: t, batchSize: batch)

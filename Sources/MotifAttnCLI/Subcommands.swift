@@ -6,6 +6,7 @@ let allSubcommands: [ParsableCommand.Type] = [
     ScoreCommand.self,
     VariantsCommand.self,
     TrainCommand.self,
+    PruneCommand.self,
     ScanCommand.self,
     DiscoverCommand.self,
     AnalyzeCommand.self,

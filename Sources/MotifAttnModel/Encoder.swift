@@ -1,4 +1,5 @@
 import Foundation
+import MotifAttnCore
 import MotifAttnKernels
 import MotifAttnTokenizers
 
@@ -32,27 +33,51 @@ public enum EncoderError: Error, CustomStringConvertible, Equatable {
 
 /// The attention probabilities of one window: every layer and head, for its real tokens only.
 ///
-/// Layout: `probabilities[((layer · heads + head) · tokens + query) · tokens + key]`, i.e. `[layer][head][query][key]`,
-/// each row a softmax over the window's real keys ([PAD] excluded).
+/// Layout: `probabilities[(slot · tokens + query) · tokens + key]`, where `slot` is the head's place in
+/// `layout` (layer by layer, heads ascending; `layer · heads + head` in an unpruned model), i.e.
+/// `[layer][head][query][key]`, each row a softmax over the window's real keys ([PAD] excluded).
 public struct AttentionMaps: Sendable {
     /// Real tokens of the window ([CLS] and [SEP] included, [PAD] excluded).
     public var tokens: Int
-    /// Encoder layers.
-    public var layers: Int
-    /// Heads per layer.
-    public var heads: Int
-    /// All maps, `[layer][head][query][key]`.
+    /// The heads of each layer (fewer in a pruned model).
+    public var layout: HeadLayout
+    /// All maps, `[slot][query][key]`.
     public var probabilities: [Float]
 
-    /// The `tokens × tokens` map of one layer and head (row = query token).
+    /// Maps of a model whose heads are laid out as `layout`.
+    public init(tokens: Int, layout: HeadLayout, probabilities: [Float]) {
+        self.tokens = tokens; self.layout = layout; self.probabilities = probabilities
+    }
+
+    /// Maps of an unpruned model: `layers` layers of heads 0..<`heads`.
+    @available(*, deprecated, message: "use init(tokens:layout:probabilities:); a pruned model has per-layer heads")
+    public init(tokens: Int, layers: Int, heads: Int, probabilities: [Float]) {
+        self.init(tokens: tokens, layout: HeadLayout(layers: layers, headsPerLayer: heads), probabilities: probabilities)
+    }
+
+    /// Encoder layers.
+    public var layers: Int { layout.layers }
+
+    /// Heads per layer of an unpruned model (source compatibility with 0.1); stops on a pruned model's maps,
+    /// whose layers differ: use `layout`.
+    @available(*, deprecated, message: "use layout.headsByLayer (a pruned model has per-layer heads)")
+    public var heads: Int {
+        precondition(layout.isUniform, "a pruned model's layers hold different heads: use layout.headsByLayer")
+        return layout.widestLayer
+    }
+
+    /// The `tokens × tokens` map of one layer and head (row = query token); `head` is the head's number in the
+    /// unpruned model (`L1H3` stays head 3 of layer 1 after pruning), and must be one the layer holds.
     public func map(layer: Int, head: Int) -> ArraySlice<Float> {
-        let size = tokens * tokens, start = (layer * heads + head) * size
+        guard let slot = layout.slot(layer: layer, head: head) else { preconditionFailure("no head L\(layer)H\(head) in these maps") }
+        let size = tokens * tokens, start = slot * size
         return probabilities[start..<(start + size)]
     }
 }
 
 /// An intervention on one head's output (its dHead columns of the attention context, before `out_proj`)
-/// during `Encoder.forward`: ablation, and the two halves of activation patching.
+/// during `Encoder.forward`: ablation, and the two halves of activation patching. `head` is the head's number
+/// in the unpruned model.
 public struct HeadIntervention: Sendable {
     public enum Action: Sendable {
         /// Set the head's output to zero (ablation).
@@ -90,13 +115,15 @@ public struct EncoderOutput: Sendable {
     public func logits(window w: Int) -> ArraySlice<Float> { logits[(w * nOutputs)..<((w + 1) * nOutputs)] }
 }
 
-/// Runs a v1 model over windows of tokens: batched, multi-threaded, with the same result for any thread count.
+/// Runs a v1 or v2 (pruned) model over windows of tokens: batched, multi-threaded, with the same result for any thread count.
 ///
 /// Windows are cut into batches of `batchSize` in input order (independent of the thread count); each
 /// batch runs on one pool thread with single-threaded OpenBLAS and that thread's own activation buffers.
 public final class Encoder: @unchecked Sendable {
     /// The model being run.
     public let config: ModelConfig
+    /// The heads of each layer (from the config; fewer in a pruned model).
+    public let headLayout: HeadLayout
     /// Threads running batches.
     public var threadCount: Int { pool.threadCount }
     /// Windows per batch.
@@ -112,6 +139,7 @@ public final class Encoder: @unchecked Sendable {
     public init(model: AttentionModel, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 32) {
         useSingleThreadedBLAS()
         config = model.config
+        headLayout = model.config.headLayout
         self.batchSize = max(1, batchSize)
         weights = EncoderWeights(model: model)
         pool = ThreadPool(threads: threads)
@@ -133,15 +161,20 @@ public final class Encoder: @unchecked Sendable {
     ///
     /// `ablating` removes one head: its attention output is set to zero before the layer's `out_proj`
     /// (the head-importance test of the analysis). `intervention` zeroes, records or replaces one head's
-    /// output (activation patching); give one of the two.
+    /// output (activation patching); give one of the two. Heads are named by their number in the unpruned model.
     public func forward(tokenRows: [[Int32]], keepAttention: Bool, attentionRows: [Bool]? = nil, keepHidden: Bool = false,
                         ablating ablated: (layer: Int, head: Int)? = nil, intervention: HeadIntervention? = nil) throws -> EncoderOutput {
         precondition(attentionRows.map { $0.count == tokenRows.count } ?? true, "one attentionRows flag per row")
         precondition(ablated == nil || intervention == nil, "give ablating or intervention, not both")
         let c = config
         let intervention = intervention ?? ablated.map { HeadIntervention(layer: $0.layer, head: $0.head, action: .zero) }
-        if let intervention, !(0..<c.nLayers).contains(intervention.layer) || !(0..<c.nHeads).contains(intervention.head) {
-            throw EncoderError.noSuchHead(layer: intervention.layer, head: intervention.head)
+        let layout = headLayout
+        var editedPosition = 0
+        if let intervention {
+            guard let position = layout.position(layer: intervention.layer, head: intervention.head) else {
+                throw EncoderError.noSuchHead(layer: intervention.layer, head: intervention.head)
+            }
+            editedPosition = position
         }
         var lengths = [Int](repeating: 0, count: tokenRows.count)
         for (r, row) in tokenRows.enumerated() {
@@ -162,7 +195,7 @@ public final class Encoder: @unchecked Sendable {
         // Outputs are laid out before the batch loop; batches write disjoint parts.
         var attentionOffsets = [Int](repeating: 0, count: count + 1)
         var hiddenOffsets = [Int](repeating: 0, count: count + 1)
-        let perMap = c.nLayers * c.nHeads
+        let perMap = layout.count
         for r in 0..<count {
             let kept = keepAttention && (attentionRows?[r] ?? true)
             attentionOffsets[r + 1] = attentionOffsets[r] + (kept ? perMap * lengths[r] * lengths[r] : 0)
@@ -219,11 +252,11 @@ public final class Encoder: @unchecked Sendable {
                          attentionOut: keepAttention ? { layer, b, head in
                              let r = first + b, n = batchValid[b]
                              guard attentionOffsets[r + 1] > attentionOffsets[r] else { return nil }
-                             return attentionBase + attentionOffsets[r] + (layer * c.nHeads + head) * n * n
+                             return attentionBase + attentionOffsets[r] + layout.slot(layer: layer, position: head) * n * n
                          } : nil,
                          keepHidden: keepHidden,
                          headEdit: intervention.map { iv in
-                             HeadEdit(head: iv.head) { b, columns, rowCount, stride in
+                             HeadEdit(head: editedPosition) { b, columns, rowCount, stride in
                                  let r = first + b, dh = c.dHead
                                  switch iv.action {
                                  case .zero:
@@ -250,7 +283,7 @@ public final class Encoder: @unchecked Sendable {
         var output = EncoderOutput(logits: logits.array(count: count * c.nOutputs), nOutputs: c.nOutputs)
         if keepAttention {
             output.attention = (0..<count).map { r in
-                AttentionMaps(tokens: lengths[r], layers: c.nLayers, heads: c.nHeads,
+                AttentionMaps(tokens: lengths[r], layout: layout,
                                 probabilities: Array(UnsafeBufferPointer(start: attention.pointer + attentionOffsets[r],
                                                                          count: attentionOffsets[r + 1] - attentionOffsets[r])))
             }

@@ -5,11 +5,14 @@ import MotifAttnKernels
 // goes right after each forward, reading the activations the forward left behind.
 //
 // Notation: B windows per batch, T tokens per row (padded), R = B·T rows, d = d_model,
-// H heads, dh = d / H, F = d_ff, V = vocabulary, W = conv width, p = W / 2.
+// H heads of the layer, dh = d_model / n_heads of the unpruned model, a = H·dh the layer's attention width
+// (d unless the model is pruned), F = d_ff, V = vocabulary, W = conv width, p = W / 2.
 
 /// The weights of one encoder layer, as pointers into buffers the encoder owns.
 struct LayerWeights {
-    var inProjWeight, inProjBias, outProjWeight, outProjBias: FloatBuffer      // [3d, d] [3d] [d, d] [d]
+    /// Heads of this layer (H), and its attention width a = H·dh.
+    var heads, width: Int
+    var inProjWeight, inProjBias, outProjWeight, outProjBias: FloatBuffer      // [3a, d] [3a] [d, a] [d]
     var norm1Weight, norm1Bias, norm2Weight, norm2Bias: FloatBuffer            // [d] each
     var linear1Weight, linear1Bias, linear2Weight, linear2Bias: FloatBuffer    // [F, d] [F] [d, F] [d]
 }
@@ -38,6 +41,7 @@ struct EncoderWeights {
         layers = (0..<c.nLayers).map { l in
             let p = "encoder.layers.\(l)."
             return LayerWeights(
+                heads: c.headCount(layer: l), width: c.attentionWidth(layer: l),
                 inProjWeight: buffer(p + "self_attn.in_proj_weight"), inProjBias: buffer(p + "self_attn.in_proj_bias"),
                 outProjWeight: buffer(p + "self_attn.out_proj.weight"), outProjBias: buffer(p + "self_attn.out_proj.bias"),
                 norm1Weight: buffer(p + "norm1.weight"), norm1Bias: buffer(p + "norm1.bias"),
@@ -56,8 +60,8 @@ struct EncoderWeights {
 final class EncoderWorkspace {
     let residual = FloatBuffer(count: 1)   // x   [R, d]
     let normed = FloatBuffer(count: 1)     // h   [R, d]  (LayerNorm output; final hidden states at the end)
-    let qkv = FloatBuffer(count: 1)        //     [R, 3d]
-    let context = FloatBuffer(count: 1)    //     [R, d]
+    let qkv = FloatBuffer(count: 1)        //     [R, 3a]  (sized for a = d, the widest layer)
+    let context = FloatBuffer(count: 1)    //     [R, a]
     let hidden = FloatBuffer(count: 1)     //     [R, F]  (also the conv stem's [B·(T+p), d] output)
     let padded = FloatBuffer(count: 1)     //     [B·(T+p) + 2p, d]
     let scores = FloatBuffer(count: 1)     //     [T, T] one head's attention, in cache
@@ -105,28 +109,30 @@ func convStemForward(x: UnsafeMutablePointer<Float>, windows: Int, tokens: Int, 
 // convStemBackward (issue 4): dConv = dx ⊙ GELU'(pre), then `convolveTokens` backward; pad rows get no gradient.
 
 /// Pre-norm self-attention block: x += out_proj(MHA(LN1(x))).
-/// x, h, context [R, d]; qkv [R, 3d]; scores [T, T] scratch, or the caller's attention output
-/// `attentionOut(b, head)` → [n_b, n_b] for layer-wise maps (nil for a window whose maps are not kept).
+/// x, h [R, d]; context [R, a]; qkv [R, 3a]; scores [T, T] scratch, or the caller's attention output
+/// `attentionOut(b, position)` → [n_b, n_b] for layer-wise maps (nil for a window whose maps are not kept);
+/// heads are counted by their position in the layer (0..<H), as is `headEdit.head`.
 func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, qkv: UnsafeMutablePointer<Float>,
                            context: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                            windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
                            layer w: LayerWeights, config c: ModelConfig,
                            attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>?)?, headEdit: HeadEdit? = nil) {
-    let d = c.dModel, rows = windows * tokens, dh = c.dHead
+    let d = c.dModel, rows = windows * tokens, dh = c.dHead, a = w.width
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: Float(c.layerNormEps))
-    linearForward(output: qkv, input: h, weight: w.inProjWeight.pointer, bias: w.inProjBias.pointer, rows: rows, inDim: d, outDim: 3 * d)
+    linearForward(output: qkv, input: h, weight: w.inProjWeight.pointer, bias: w.inProjBias.pointer, rows: rows, inDim: d, outDim: 3 * a)
     for b in 0..<windows {
         let n = validTokens[b]
-        for head in 0..<c.nHeads {
+        // The kernels read Q, K, V at column offsets 0, a, 2a of rows 3a wide: `dModel` is the layer's width a.
+        for head in 0..<w.heads {
             let target = attentionOut?(b, head) ?? scores
-            attentionHeadForward(qkv: qkv + b * tokens * 3 * d, tokens: n, validTokens: n, dModel: d, dHead: dh, head: head,
-                                 scores: target, context: context + b * tokens * d)
+            attentionHeadForward(qkv: qkv + b * tokens * 3 * a, tokens: n, validTokens: n, dModel: a, dHead: dh, head: head,
+                                 scores: target, context: context + b * tokens * a)
         }
-        if n < tokens { (context + (b * tokens + n) * d).update(repeating: 0, count: (tokens - n) * d) }
-        if let headEdit { headEdit.apply(b, context + b * tokens * d + headEdit.head * dh, n, d) }
+        if n < tokens { (context + (b * tokens + n) * a).update(repeating: 0, count: (tokens - n) * a) }
+        if let headEdit { headEdit.apply(b, context + b * tokens * a + headEdit.head * dh, n, a) }
     }
     linearForward(output: x, input: context, weight: w.outProjWeight.pointer, bias: w.outProjBias.pointer,
-                  rows: rows, inDim: d, outDim: d, accumulate: true)
+                  rows: rows, inDim: a, outDim: d, accumulate: true)
 }
 // attentionBlockBackward (issue 4): out_proj backward → per-head attention backward (needs P: recompute or keep) →
 // in_proj backward → LayerNorm backward, adding into dx.
@@ -155,7 +161,7 @@ func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoi
 /// Scoring reads only the final [CLS] vectors, and in the last layer nothing else depends on the other rows'
 /// outputs: keys and values still come from every row, but the query, attention row, out_proj, LayerNorm 2 and
 /// feed-forward run on one row per window. Every product over the [CLS] rows is one sgemm with row stride T·d.
-/// x, h, context [R, d]; qkv [R, 3d] (K, V columns filled for all rows, Q for [CLS] rows); hidden [B, F]; scores [T, T].
+/// x, h [R, d]; context [R, a]; qkv [R, 3a] (K, V columns filled for all rows, Q for [CLS] rows); hidden [B, F]; scores [T, T].
 ///
 /// A window for which `attentionOut(b, head)` gives a target also gets its full attention maps, [n_b, n_b] per head:
 /// Q of its other rows is computed as well (the [CLS] row's Q, and so the logit, is the same as without maps).
@@ -163,43 +169,43 @@ func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer
                          context: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                          windows: Int, tokens: Int, validTokens: UnsafePointer<Int>, layer w: LayerWeights, config c: ModelConfig,
                          attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>?)? = nil, headEdit: HeadEdit? = nil) {
-    let d = c.dModel, rows = windows * tokens, f = c.dFF, eps = Float(c.layerNormEps)
-    let clsStride = tokens * d
+    let d = c.dModel, rows = windows * tokens, f = c.dFF, eps = Float(c.layerNormEps), a = w.width
+    let clsStride = tokens * d, contextStride = tokens * a
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: eps)
-    // K and V of every row: columns d..<3d of qkv, weight rows d..<3d of in_proj.
-    let kvBias = w.inProjBias.pointer + d
-    for r in 0..<rows { (qkv + r * 3 * d + d).update(from: kvBias, count: 2 * d) }
-    matrixProduct(.asStored, .transposed, m: rows, n: 2 * d, k: d, a: h, lda: d, b: w.inProjWeight.pointer + d * d, ldb: d,
-                  beta: 1, c: qkv + d, ldc: 3 * d)
+    // K and V of every row: columns a..<3a of qkv, weight rows a..<3a of in_proj.
+    let kvBias = w.inProjBias.pointer + a
+    for r in 0..<rows { (qkv + r * 3 * a + a).update(from: kvBias, count: 2 * a) }
+    matrixProduct(.asStored, .transposed, m: rows, n: 2 * a, k: d, a: h, lda: d, b: w.inProjWeight.pointer + a * d, ldb: d,
+                  beta: 1, c: qkv + a, ldc: 3 * a)
     // Q of the [CLS] rows only.
-    for b in 0..<windows { (qkv + b * tokens * 3 * d).update(from: w.inProjBias.pointer, count: d) }
-    matrixProduct(.asStored, .transposed, m: windows, n: d, k: d, a: h, lda: clsStride, b: w.inProjWeight.pointer, ldb: d,
-                  beta: 1, c: qkv, ldc: tokens * 3 * d)
+    for b in 0..<windows { (qkv + b * tokens * 3 * a).update(from: w.inProjBias.pointer, count: a) }
+    matrixProduct(.asStored, .transposed, m: windows, n: a, k: d, a: h, lda: clsStride, b: w.inProjWeight.pointer, ldb: d,
+                  beta: 1, c: qkv, ldc: tokens * 3 * a)
     // Windows whose maps are kept: Q of their other rows, and the maps (the [CLS] path below needs only `scores`).
     if let attentionOut {
         for b in 0..<windows where attentionOut(b, 0) != nil {
-            let n = validTokens[b], first = qkv + b * tokens * 3 * d
+            let n = validTokens[b], first = qkv + b * tokens * 3 * a
             if n > 1 {
-                for r in 1..<n { (first + r * 3 * d).update(from: w.inProjBias.pointer, count: d) }
-                matrixProduct(.asStored, .transposed, m: n - 1, n: d, k: d, a: h + (b * tokens + 1) * d, lda: d,
-                              b: w.inProjWeight.pointer, ldb: d, beta: 1, c: first + 3 * d, ldc: 3 * d)
+                for r in 1..<n { (first + r * 3 * a).update(from: w.inProjBias.pointer, count: a) }
+                matrixProduct(.asStored, .transposed, m: n - 1, n: a, k: d, a: h + (b * tokens + 1) * d, lda: d,
+                              b: w.inProjWeight.pointer, ldb: d, beta: 1, c: first + 3 * a, ldc: 3 * a)
             }
-            for head in 0..<c.nHeads {
-                attentionProbabilities(qkv: first, queries: n, keys: n, rowStride: n, dModel: d, dHead: c.dHead, head: head,
+            for head in 0..<w.heads {
+                attentionProbabilities(qkv: first, queries: n, keys: n, rowStride: n, dModel: a, dHead: c.dHead, head: head,
                                        probabilities: attentionOut(b, head)!)
             }
         }
     }
     for b in 0..<windows {
         let n = validTokens[b]
-        for head in 0..<c.nHeads {
-            attentionHeadForward(qkv: qkv + b * tokens * 3 * d, tokens: n, validTokens: n, dModel: d, dHead: c.dHead, head: head,
-                                 scores: scores, context: context + b * clsStride, queries: 1)
+        for head in 0..<w.heads {
+            attentionHeadForward(qkv: qkv + b * tokens * 3 * a, tokens: n, validTokens: n, dModel: a, dHead: c.dHead, head: head,
+                                 scores: scores, context: context + b * contextStride, queries: 1)
         }
-        if let headEdit { headEdit.apply(b, context + b * clsStride + headEdit.head * c.dHead, 1, d) }
+        if let headEdit { headEdit.apply(b, context + b * contextStride + headEdit.head * c.dHead, 1, a) }
     }
     for b in 0..<windows { addInPlace(x + b * clsStride, w.outProjBias.pointer, count: d) }
-    matrixProduct(.asStored, .transposed, m: windows, n: d, k: d, a: context, lda: clsStride, b: w.outProjWeight.pointer, ldb: d,
+    matrixProduct(.asStored, .transposed, m: windows, n: d, k: a, a: context, lda: contextStride, b: w.outProjWeight.pointer, ldb: a,
                   beta: 1, c: x, ldc: clsStride)
     for b in 0..<windows {
         layerNorm(output: h + b * clsStride, input: x + b * clsStride, weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer,

@@ -1,4 +1,5 @@
 import Foundation
+import MotifAttnCore
 import MotifAttnTokenizers
 
 /// How a v1 model tokenizes its input (the `tokenizer` object of the config).
@@ -16,15 +17,20 @@ public struct TokenizerConfig: Codable, Sendable, Hashable {
     }
 }
 
-/// The shape and settings of a motifattn v1 model, stored as JSON under the safetensors metadata key `motifattn`.
+/// The shape and settings of a motifattn model, stored as JSON under the safetensors metadata key `motifattn`.
 ///
 /// Keys as in `motifattn_torch.py`: format, version, tokenizer{kind,k,stride}, d_model, n_heads,
 /// n_layers, d_ff, max_len, layer_norm_eps, n_outputs, activation, norm_first, positional,
 /// pooling and the optional conv_width (0 or absent: no convolutional stem).
+///
+/// Version 2 (a pruned model, see `docs/pruning.md`) adds `heads_per_layer` (heads each layer keeps),
+/// `kept_heads` (their numbers in the unpruned model, per layer, ascending) and `head_dim` (d_model / n_heads,
+/// where n_heads is the unpruned model's count). A layer with h heads has an in-projection of 3·h·head_dim rows
+/// and an out-projection of h·head_dim columns. Unpruned models are written as version 1.
 public struct ModelConfig: Codable, Sendable, Hashable {
     /// Always `"motifattn-model"`.
     public var format: String = "motifattn-model"
-    /// Format version; 1.
+    /// Format version: 1, or 2 for a pruned model (`keptHeads` set).
     public var version: Int = 1
     /// The tokenizer the model was trained with.
     public var tokenizer: TokenizerConfig
@@ -52,11 +58,15 @@ public struct ModelConfig: Codable, Sendable, Hashable {
     public var pooling: String = "cls"
     /// Width of the convolutional stem over tokens (odd), 0 for none.
     public var convWidth: Int = 0
+    /// Version 2: the numbers (in the unpruned model) of the heads each layer keeps, ascending; nil in version 1,
+    /// where every layer has heads 0..<n_heads.
+    public var keptHeads: [[Int]]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case format, version, tokenizer, activation, positional, pooling
         case dModel = "d_model", nHeads = "n_heads", nLayers = "n_layers", dFF = "d_ff", maxLen = "max_len"
         case layerNormEps = "layer_norm_eps", nOutputs = "n_outputs", normFirst = "norm_first", convWidth = "conv_width"
+        case headsPerLayer = "heads_per_layer", keptHeads = "kept_heads", headDim = "head_dim"
     }
 
     /// A v1 config; the fixed v1 settings take their only values.
@@ -84,6 +94,14 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         positional = try c.decode(String.self, forKey: .positional)
         pooling = try c.decode(String.self, forKey: .pooling)
         convWidth = try c.decodeIfPresent(Int.self, forKey: .convWidth) ?? 0
+        keptHeads = try c.decodeIfPresent([[Int]].self, forKey: .keptHeads)
+        // Counts and head width are written for readers that want them; they must agree with the kept heads.
+        if let counts = try c.decodeIfPresent([Int].self, forKey: .headsPerLayer), counts != (keptHeads ?? []).map(\.count) {
+            throw ModelConfigConflict(key: "heads_per_layer", reason: "\(counts) does not match the counts of kept_heads")
+        }
+        if let width = try c.decodeIfPresent(Int.self, forKey: .headDim), nHeads > 0, width != dModel / nHeads || dModel % nHeads != 0 {
+            throw ModelConfigConflict(key: "head_dim", reason: "\(width) is not d_model / n_heads = \(dModel) / \(nHeads)")
+        }
     }
 
     public func encode(to encoder: Swift.Encoder) throws {
@@ -96,10 +114,41 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         try c.encode(activation, forKey: .activation); try c.encode(normFirst, forKey: .normFirst)
         try c.encode(positional, forKey: .positional); try c.encode(pooling, forKey: .pooling)
         if convWidth > 0 { try c.encode(convWidth, forKey: .convWidth) }
+        if let keptHeads {
+            try c.encode(keptHeads, forKey: .keptHeads)
+            try c.encode(keptHeads.map(\.count), forKey: .headsPerLayer)
+            try c.encode(dHead, forKey: .headDim)
+        }
     }
 
-    /// Width of one attention head.
+    /// Width of one attention head (d_model / n_heads of the unpruned model, in both versions).
     public var dHead: Int { dModel / nHeads }
+
+    /// The heads each layer holds, by their numbers in the unpruned model.
+    public var headLayout: HeadLayout {
+        keptHeads.map { HeadLayout(headsByLayer: $0) } ?? HeadLayout(layers: nLayers, headsPerLayer: nHeads)
+    }
+
+    /// Heads in `layer`.
+    public func headCount(layer: Int) -> Int { keptHeads?[layer].count ?? nHeads }
+
+    /// Width of `layer`'s attention (its heads × `dHead`): rows of each of Q, K and V in the in-projection.
+    public func attentionWidth(layer: Int) -> Int { headCount(layer: layer) * dHead }
+
+    /// The config of this model with only `heads` kept per layer (numbers in the unpruned model): version 2,
+    /// or version 1 when every layer keeps all `nHeads` heads. Not validated here (see `validate(file:)`).
+    public func keeping(heads: [[Int]]) -> ModelConfig {
+        var pruned = self
+        let all = Array(0..<nHeads)
+        if heads.allSatisfy({ $0 == all }) {
+            pruned.version = 1
+            pruned.keptHeads = nil
+        } else {
+            pruned.version = 2
+            pruned.keptHeads = heads
+        }
+        return pruned
+    }
 
     /// Number of token ids (5 specials + 4^k k-mers).
     public var vocabularySize: Int { 5 + (1 << (2 * tokenizer.k)) }
@@ -115,6 +164,10 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         guard let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any] else {
             throw ModelFileError.badConfigValue(file: file, key: "motifattn", reason: "metadata is not a JSON object")
         }
+        // The version first: a newer format's new keys would otherwise be reported as unknown.
+        if let version = object["version"] as? Int, !(1...2).contains(version) {
+            throw ModelFileError.badConfigValue(file: file, key: "version", reason: "\(version) is not supported (only 1 and 2); a newer motifattn wrote it")
+        }
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         for key in object.keys.sorted() where !known.contains(key) {
             throw ModelFileError.unknownConfigKey(file: file, key: key)
@@ -127,6 +180,8 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: bytes) } catch let DecodingError.keyNotFound(key, _) {
             throw ModelFileError.badConfigValue(file: file, key: key.stringValue, reason: "missing")
+        } catch let conflict as ModelConfigConflict {
+            throw ModelFileError.badConfigValue(file: file, key: conflict.key, reason: conflict.reason)
         } catch let DecodingError.typeMismatch(_, context) {
             throw ModelFileError.badConfigValue(file: file, key: context.codingPath.map(\.stringValue).joined(separator: "."), reason: "wrong type")
         } catch {
@@ -143,11 +198,11 @@ public struct ModelConfig: Codable, Sendable, Hashable {
     /// Widest convolutional stem accepted.
     public static let widestConvolution = 1023
 
-    /// Rejects values motifattn v1 does not support; errors name `file` and the key.
+    /// Rejects values motifattn does not support (v1, or v2 with its kept heads); errors name `file` and the key.
     public func validate(file: String) throws {
         func bad(_ key: String, _ reason: String) -> ModelFileError { .badConfigValue(file: file, key: key, reason: reason) }
         guard format == "motifattn-model" else { throw bad("format", "\"\(format)\" is not \"motifattn-model\"") }
-        guard version == 1 else { throw bad("version", "\(version) is not supported (only 1)") }
+        guard version == 1 || version == 2 else { throw bad("version", "\(version) is not supported (only 1 and 2)") }
         guard tokenizer.kind == "kmer" else { throw bad("tokenizer.kind", "\"\(tokenizer.kind)\" is not supported (only \"kmer\")") }
         guard (1...12).contains(tokenizer.k) else { throw bad("tokenizer.k", "\(tokenizer.k) is outside 1...12") }
         guard tokenizer.stride >= 1 else { throw bad("tokenizer.stride", "must be at least 1") }
@@ -167,6 +222,20 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         guard pooling == "cls" else { throw bad("pooling", "\"\(pooling)\" is not supported (only \"cls\")") }
         guard convWidth == 0 || (convWidth > 0 && convWidth % 2 == 1 && convWidth <= ModelConfig.widestConvolution) else {
             throw bad("conv_width", "\(convWidth) must be 0 or odd (at most \(ModelConfig.widestConvolution))")
+        }
+        switch (version, keptHeads) {
+        case (1, nil): break
+        case (1, _): throw bad("kept_heads", "only a version 2 (pruned) model lists kept heads")
+        case (_, nil): throw bad("kept_heads", "missing (a version 2 model lists the heads each layer keeps)")
+        case (_, let kept?):
+            guard kept.count == nLayers else { throw bad("kept_heads", "\(kept.count) layers listed, the model has \(nLayers)") }
+            for (layer, heads) in kept.enumerated() {
+                // A layer keeps at least one head: `prune` refuses to empty a layer (see docs/pruning.md).
+                guard !heads.isEmpty else { throw bad("kept_heads", "layer \(layer) keeps no head") }
+                guard heads.allSatisfy({ (0..<nHeads).contains($0) }), zip(heads, heads.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                    throw bad("kept_heads", "layer \(layer): \(heads) must be ascending head numbers below n_heads \(nHeads)")
+                }
+            }
         }
     }
 
@@ -190,9 +259,10 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         }
         for l in 0..<nLayers {
             let p = "encoder.layers.\(l)."
-            shapes[p + "self_attn.in_proj_weight"] = [3 * dModel, dModel]
-            shapes[p + "self_attn.in_proj_bias"] = [3 * dModel]
-            shapes[p + "self_attn.out_proj.weight"] = [dModel, dModel]
+            let width = attentionWidth(layer: l)
+            shapes[p + "self_attn.in_proj_weight"] = [3 * width, dModel]
+            shapes[p + "self_attn.in_proj_bias"] = [3 * width]
+            shapes[p + "self_attn.out_proj.weight"] = [dModel, width]
             shapes[p + "self_attn.out_proj.bias"] = [dModel]
             shapes[p + "linear1.weight"] = [dFF, dModel]
             shapes[p + "linear1.bias"] = [dFF]
@@ -207,7 +277,7 @@ public struct ModelConfig: Codable, Sendable, Hashable {
     }
 }
 
-/// A motifattn v1 model: its config and every weight tensor under its PyTorch name.
+/// A motifattn model (v1, or v2 when pruned): its config and every weight tensor under its PyTorch name.
 public struct AttentionModel: Sendable {
     /// Shape and settings.
     public var config: ModelConfig
@@ -234,7 +304,7 @@ public struct AttentionModel: Sendable {
         self.tensors = tensors
     }
 
-    /// Loads a v1 model from a safetensors file, checking config, names, shapes, dtypes and offsets.
+    /// Loads a v1 or v2 model from a safetensors file, checking config, names, shapes, dtypes and offsets.
     public init(contentsOf path: String) throws {
         let (tensors, metadata) = try Safetensors.read(path: path)
         guard let json = metadata["motifattn"] else { throw ModelFileError.missingConfig(file: path) }
@@ -262,11 +332,23 @@ public struct AttentionModel: Sendable {
         try self.init(config: config, tensors: tensors)
     }
 
-    /// Saves the model as safetensors that `motifattn_torch.load_motifattn` reads (same names, F32, contiguous).
+    /// Saves the model as safetensors (same names, F32, contiguous): a v1 model as `motifattn_torch.load_motifattn`
+    /// reads it, a v2 (pruned) model as `Benchmarks/peer/pruned_peer.py` reads it.
     public func save(to path: String) throws {
         try Safetensors.write(tensors: tensors, metadata: ["motifattn": try config.jsonString()], path: path)
     }
 
     /// The tokenizer the model reads.
     public func makeTokenizer() throws -> KmerTokenizer { try config.makeTokenizer() }
+}
+
+/// A v2 key that contradicts the rest of the config (thrown while decoding, reported as `badConfigValue`).
+struct ModelConfigConflict: Error {
+    var key: String
+    var reason: String
+}
+
+extension AttentionModel {
+    /// Number of weights in the model (all tensors).
+    public var parameterCount: Int { tensors.values.reduce(0) { $0 + $1.values.count } }
 }

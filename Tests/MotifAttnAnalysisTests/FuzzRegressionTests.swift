@@ -78,8 +78,10 @@ final class PartialStateFuzzRegressionTests: XCTestCase {
 
     func testHeadDiagnosticsOfMoreThan65535HeadsAreAnError() {
         // Fuzz/corpus/partial-state/finding-diagnostics-heads: diagnostics() visited layers × heads (up to 2^32).
+        // The state lists each layer's heads: 300 layers of heads 0..<300 pass 2^16 heads at layer 218.
         var writer = StateWriter()
-        writer.int(1); writer.int(300); writer.int(300)  // windows, layers, heads
+        writer.int(1); writer.int(300)  // windows, layers
+        for _ in 0..<300 { writer.int(300); for head in 0..<300 { writer.int(head) } }
         writer.int(0); writer.int(0)
         var reader = StateReader(bytes: writer.bytes, path: "p.state")
         assertCorrupt(try HeadDiagnosticsAccumulator().merge(from: &reader))

@@ -12,9 +12,10 @@ struct GoldenCase {
 
     static let names = ["k3_d32_h4_l2", "k3c11_d32_h4_l2", "k4s2_d16_h2_l3_o3", "k6_d64_h8_l1"]
 
-    init(_ name: String) throws {
+    /// A case of `Tests/Fixtures/<set>/<name>` (the v1 PyTorch cases by default; `model-v2` holds pruned ones).
+    init(_ name: String, set: String = "model-v1") throws {
         self.name = name
-        folder = TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/model-v1/\(name)")
+        folder = TestPaths.repositoryRoot.appendingPathComponent("Tests/Fixtures/\(set)/\(name)")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("case.json"))) as! [String: Any]
         sequences = json["sequences"] as! [String]
         tokens = (json["tokens"] as! [[NSNumber]]).map { $0.map { Int32($0.intValue) } }

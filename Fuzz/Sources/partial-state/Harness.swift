@@ -10,7 +10,7 @@ import Foundation
 import FuzzSupport
 import MotifAttn
 
-let magic = "motifattn-partial-scan-2"  // PartialScan.magic
+let magic = "motifattn-partial-scan-3"  // PartialScan.magic
 
 let motifsPath: String = {
     let folder = Fuzz.scratch + "/fixed"
