@@ -69,6 +69,25 @@ public final class WindowScorer {
         }
     }
 
+    /// Logits of each window, in order, with each window's attention maps handed to `visit` (window index, maps)
+    /// in place, in window order, instead of being copied: for callers that summarise the maps.
+    public func score(_ windows: [Window], source: String, visitingAttention visit: (Int, AttentionMapsView) throws -> Void) throws -> [[Float]] {
+        let maxLen = encoder.config.maxLen
+        var rows: [[Int32]] = []
+        rows.reserveCapacity(windows.count)
+        for w in windows {
+            let ids = tokenizer.encode(w.bases).ids
+            guard ids.count <= maxLen else {
+                throw ScoringError.recordTooLong(path: source, record: w.label, bases: w.bases.count, tokens: ids.count, maxLen: maxLen)
+            }
+            rows.append(ids)
+        }
+        let output = try withoutActuallyEscaping(visit) { visit in
+            try encoder.forward(tokenRows: rows, keepAttention: true, visitingAttention: visit)
+        }
+        return windows.indices.map { Array(output.logits(window: $0)) }
+    }
+
     /// Streams windows from `next` in batches, handing each batch's scores to `consume` in input order
     /// (with the attention maps of the windows for which `keepsAttention` is true).
     public func scoreAll(source: String, next: () throws -> Window?, keepsAttention: ((Window) -> Bool)? = nil,

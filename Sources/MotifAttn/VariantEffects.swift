@@ -257,35 +257,47 @@ public final class VariantEffectsPipeline {
     }
 
     /// Scores the alleles in batches of `variantsPerBatch` (REF and ALT, both strands) and finds the motif and
-    /// attention changes; `progress` is called with the windows scored after each batch.
+    /// attention changes; `progress` is called with the windows scored after each batch. The attention maps are
+    /// summarised as the encoder hands them over (`Encoder.forward(visitingAttention:)`), never copied.
     public func effects(of alleles: [(record: VariantRecord, altIndex: Int, windows: AllelePairWindows)],
                         progress: (Int) -> Void = { _ in }) throws -> [VariantEffect] {
         var effects: [VariantEffect] = []
         effects.reserveCapacity(alleles.count)
         var first = 0
         while first < alleles.count {
-            let batch = alleles[first..<min(first + Self.variantsPerBatch, alleles.count)]
+            let batch = Array(alleles[first..<min(first + Self.variantsPerBatch, alleles.count)])
             var windows: [Window] = []
-            for item in batch {
-                let r = item.record
-                for bases in [item.windows.ref, item.windows.alt] {
+            var questions: [MapQuestions] = []
+            let plans = batch.map { pairPlans(windows: $0.windows) }
+            for (item, plan) in zip(batch, plans) {
+                let r = item.record, w = item.windows
+                for (bases, allele, isAlt) in [(w.ref, w.refAllele, false), (w.alt, w.altAllele, true)] {
+                    let sitePairs = plan.map { (head: $0.pair.bestHead, ranges: isAlt ? $0.altSitePairs : $0.refSitePairs) }
                     windows.append(Window(sourceName: r.contig, start: r.position, end: r.position + 1, strand: .plus, bases: bases))
+                    questions.append(MapQuestions(allele: allele, sitePairs: sitePairs))
                     windows.append(Window(sourceName: r.contig, start: r.position, end: r.position + 1, strand: .minus,
                                           bases: Nucleotides.reverseComplement(bases)))
+                    questions.append(MapQuestions(allele: allele, sitePairs: sitePairs))
                 }
             }
-            let scored = try scorer.score(windows, source: settings.vcfPath ?? settings.genomePath, keepsAttention: { _ in true })
+            var answers = [MapAnswers?](repeating: nil, count: windows.count)
+            let logits = try scorer.score(windows, source: settings.vcfPath ?? settings.genomePath) { i, maps in
+                answers[i] = answer(questions[i], window: windows[i], maps: maps)
+            }
             for (i, item) in batch.enumerated() {
-                let s = Array(scored[(4 * i)..<(4 * i + 4)])
+                let a = answers[(4 * i)..<(4 * i + 4)].compactMap { $0 }
                 let w = item.windows
                 var effect = VariantEffect(record: item.record, altIndex: item.altIndex,
-                                           refLogit: (s[0].logits[0] + s[1].logits[0]) / 2, altLogit: (s[2].logits[0] + s[3].logits[0]) / 2)
-                effect.headAttentionChange = attentionChange(s, refAllele: w.refAllele, altAllele: w.altAllele)
+                                           refLogit: (logits[4 * i][0] + logits[4 * i + 1][0]) / 2,
+                                           altLogit: (logits[4 * i + 2][0] + logits[4 * i + 3][0]) / 2)
+                if a.count == 4 {
+                    effect.headAttentionChange = attentionChange(a)
+                    effect.pair = pairEffect(plans[i], answers: a)
+                }
                 (effect.motifBroken, effect.motifCreated) = motifChanges(w, scanner: scanner)
                 if let headMotifScanner {
                     (effect.headMotifBroken, effect.headMotifCreated) = motifChanges(w, scanner: headMotifScanner)
                 }
-                effect.pair = pairEffect(s, windows: w)
                 effects.append(effect)
             }
             progress(windows.count)
@@ -294,14 +306,40 @@ public final class VariantEffectsPipeline {
         return effects
     }
 
+    /// What one window's maps are asked: the attention the allele receives, and the co-attention of site pairs.
+    struct MapQuestions {
+        /// The allele's bases (plus-strand window coordinates).
+        var allele: Range<Int>
+        /// Per candidate pair: the head to read (every head when `nil`) and its site pairs (plus-strand coordinates).
+        var sitePairs: [(head: HeadIndex?, ranges: [(Range<Int>, Range<Int>)])]
+    }
+
+    /// The answers: received attention per head (layout order), and per candidate pair the largest co-attention.
+    struct MapAnswers {
+        var received: [Double]
+        var coAttention: [Double]
+    }
+
+    private func answer(_ q: MapQuestions, window: Window, maps: AttentionMapsView) -> MapAnswers {
+        let spans = scorer.tokenizer.encode(window.bases).spans.map { Int($0.start)..<Int($0.end) }
+        let n = window.bases.count, flip = window.strand == .minus
+        func onStrand(_ r: Range<Int>) -> Range<Int> { flip ? (n - r.upperBound)..<(n - r.lowerBound) : r }
+        let received = receivedAttention(maps, spans: spans, bases: onStrand(q.allele))
+        let pairs = q.sitePairs.map { candidate in
+            candidate.ranges.reduce(0.0) { best, pair in
+                max(best, coAttention(maps, spans: spans, head: candidate.head, onStrand(pair.0), onStrand(pair.1)))
+            }
+        }
+        return MapAnswers(received: received, coAttention: pairs)
+    }
+
     /// Attention the allele's bases receive, per head, ALT − REF (mean of both strands); the head with the largest |change|.
-    private func attentionChange(_ s: [ScoredWindow], refAllele: Range<Int>, altAllele: Range<Int>) -> (head: HeadIndex, change: Double)? {
-        guard let refPlus = received(s[0], allele: refAllele), let refMinus = received(s[1], allele: refAllele),
-              let altPlus = received(s[2], allele: altAllele), let altMinus = received(s[3], allele: altAllele) else { return nil }
+    /// `a`: the answers of REF +, REF −, ALT +, ALT −.
+    private func attentionChange(_ a: [MapAnswers]) -> (head: HeadIndex, change: Double)? {
         var best: (head: HeadIndex, change: Double)?
         let heads = model.config.headLayout.allHeads
-        for index in refPlus.indices {
-            let change = (altPlus[index] + altMinus[index] - refPlus[index] - refMinus[index]) / 2
+        for index in a[0].received.indices {
+            let change = (a[2].received[index] + a[3].received[index] - a[0].received[index] - a[1].received[index]) / 2
             if best == nil || abs(change) > abs(best!.change) {
                 best = (HeadIndex(layer: heads[index].layer, head: heads[index].head), change)
             }
@@ -309,46 +347,47 @@ public final class VariantEffectsPipeline {
         return best
     }
 
-    /// Per head (layer by layer), the attention the bases of `allele` (plus-strand window coordinates) receive:
-    /// the attention profile of the analysis (`WindowAttention.profile`: each token's attention, averaged over
-    /// queries, spread evenly over its bases) summed over the allele, computed for the tokens covering it only.
-    func received(_ scored: ScoredWindow, allele: Range<Int>) -> [Double]? {
-        guard let maps = scored.attention else { return nil }
-        let n = scored.window.bases.count
-        let bases = scored.window.strand == .plus ? allele : (n - allele.upperBound)..<(n - allele.lowerBound)
-        // (token, share of its received attention that falls on the allele's bases)
+    /// Per head (layout order), the attention `bases` (window coordinates of this strand) receive: the attention
+    /// profile of the analysis (`WindowAttention.profile`: each token's attention, averaged over queries, spread
+    /// evenly over its bases) summed over the bases, computed for the tokens covering them only.
+    func receivedAttention(_ maps: AttentionMapsView, spans: [Range<Int>], bases: Range<Int>) -> [Double] {
+        // (token, share of its received attention that falls on the bases)
         var tokens: [(Int, Double)] = []
-        for (t, span) in scorer.tokenizer.encode(scored.window.bases).spans.enumerated() where span.end > span.start {
-            let covered = min(Int(span.end), bases.upperBound) - max(Int(span.start), bases.lowerBound)
-            if covered > 0 { tokens.append((t, Double(covered) / Double(span.end - span.start))) }
+        for (t, span) in spans.enumerated() where !span.isEmpty {
+            let covered = min(span.upperBound, bases.upperBound) - max(span.lowerBound, bases.lowerBound)
+            if covered > 0 { tokens.append((t, Double(covered) / Double(span.count))) }
         }
         let count = maps.tokens
-        return maps.probabilities.withUnsafeBufferPointer { p in
-            (0..<maps.layout.count).map { head in
-                let map = p.baseAddress! + head * count * count
-                var total = 0.0
-                for (t, share) in tokens {
-                    var column = 0.0
-                    for query in 0..<count { column += Double(map[query * count + t]) }
-                    total += share * column / Double(count)
-                }
-                return total
+        let p = maps.probabilities.baseAddress!
+        return (0..<maps.layout.count).map { slot in
+            let map = p + slot * count * count
+            var total = 0.0
+            for (t, share) in tokens {
+                var column = 0.0
+                for query in 0..<count { column += Double(map[query * count + t]) }
+                total += share * column / Double(count)
             }
+            return total
         }
     }
 
-    /// The reported pair whose site the allele touches (`--scan`). For each pair and side: the REF window's instances
-    /// of that side's class that overlap the REF allele, and the instances of the other side's class that do not.
-    /// The co-attention of a site pair is the largest attention weight between a token covering one site and a token
-    /// covering the other, in either direction, at the pair's best head (as the scan scores co-attention), maximised
-    /// over the site pairs and averaged over both strands; the ALT value reads the same sites, moved with the bases
-    /// around an indel. Of several pairs, one the ALT breaks comes first, then the largest |change|.
-    private func pairEffect(_ s: [ScoredWindow], windows w: AllelePairWindows) -> PairSiteEffect? {
-        guard let findings, let pairMotifScanner, !findings.pairs.isEmpty else { return nil }
+    /// A reported pair whose site the allele overlaps (`--scan`), planned from the bases before scoring: the site
+    /// pairs to read in the REF window and the same sites in the ALT window, and whether the ALT breaks the site.
+    struct PairPlan {
+        var pair: ScanFindings.ReportedPair
+        var siteMotif: String
+        var siteBroken: Bool
+        var refSitePairs: [(Range<Int>, Range<Int>)]
+        var altSitePairs: [(Range<Int>, Range<Int>)]
+    }
+
+    /// For each reported pair and side: the REF window's instances of that side's class that overlap the REF
+    /// allele, and the instances of the other side's class that do not; the ALT sites are the same bases, moved
+    /// with the bases around an indel.
+    private func pairPlans(windows w: AllelePairWindows) -> [PairPlan] {
+        guard let findings, let pairMotifScanner, !findings.pairs.isEmpty else { return [] }
         let refSites = pairMotifScanner.scan(w.ref, composition: w.ref)
         let altSites = pairMotifScanner.scan(w.alt, composition: w.alt)
-        let refSpans = scorer.tokenizer.encode(w.ref).spans.map { Int($0.start)..<Int($0.end) }
-        let altSpans = scorer.tokenizer.encode(w.alt).spans.map { Int($0.start)..<Int($0.end) }
         // REF window bases to ALT window bases: left of the allele by the left shift, right of it by the right one.
         let leftShift = w.altAllele.lowerBound - w.refAllele.lowerBound, rightShift = w.altAllele.upperBound - w.refAllele.upperBound
         func toAlt(_ r: Range<Int>) -> Range<Int> {
@@ -356,56 +395,55 @@ public final class VariantEffectsPipeline {
             let upper = r.upperBound > w.refAllele.lowerBound ? r.upperBound + rightShift : r.upperBound + leftShift
             return lower..<max(lower + 1, upper)
         }
-        var best: PairSiteEffect?
+        var plans: [PairPlan] = []
         for pair in findings.pairs {
             for (side, partner) in [(pair.membersA, pair.membersB), (pair.membersB, pair.membersA)] {
                 let hit = refSites.filter { side.contains($0.motifID) && $0.start < w.refAllele.upperBound && $0.end > w.refAllele.lowerBound }
                 let partners = refSites.filter { partner.contains($0.motifID) && ($0.end <= w.refAllele.lowerBound || $0.start >= w.refAllele.upperBound) }
-                guard !hit.isEmpty, !partners.isEmpty else { continue }
-                var ref = [0.0, 0.0], alt = [0.0, 0.0]
-                for h in hit {
-                    for p in partners where p.end <= h.start || p.start >= h.end {
-                        for strand in 0..<2 {
-                            ref[strand] = max(ref[strand], coAttention(s[strand], spans: refSpans, head: pair.bestHead, h.start..<h.end, p.start..<p.end))
-                            alt[strand] = max(alt[strand], coAttention(s[2 + strand], spans: altSpans, head: pair.bestHead,
-                                                                       toAlt(h.start..<h.end), toAlt(p.start..<p.end)))
-                        }
-                    }
-                }
+                var refPairs: [(Range<Int>, Range<Int>)] = []
+                for h in hit { for p in partners where p.end <= h.start || p.start >= h.end { refPairs.append((h.start..<h.end, p.start..<p.end)) } }
+                guard !refPairs.isEmpty else { continue }
                 let survives = altSites.contains { side.contains($0.motifID) && $0.start < w.altAllele.upperBound && $0.end > w.altAllele.lowerBound }
                 let site = hit.min { ($0.pValue, $0.motifID) < ($1.pValue, $1.motifID) }!
-                let effect = PairSiteEffect(pair: pair.label, siteMotif: site.motifID, siteBroken: !survives, head: pair.bestHead,
-                                            refCoAttention: (ref[0] + ref[1]) / 2, altCoAttention: (alt[0] + alt[1]) / 2)
-                if let current = best {
-                    if (effect.siteBroken ? 1 : 0, abs(effect.change)) > (current.siteBroken ? 1 : 0, abs(current.change)) { best = effect }
-                } else {
-                    best = effect
-                }
+                plans.append(PairPlan(pair: pair, siteMotif: site.motifID, siteBroken: !survives, refSitePairs: refPairs,
+                                      altSitePairs: refPairs.map { (toAlt($0.0), toAlt($0.1)) }))
+            }
+        }
+        return plans
+    }
+
+    /// Of the planned pairs, one whose site the ALT breaks comes first, then the largest |co-attention change|.
+    /// The co-attention of a site pair is the largest attention weight between a token covering one site and a
+    /// token covering the other, in either direction, at the pair's best head (as the scan scores co-attention),
+    /// maximised over the site pairs and averaged over both strands.
+    private func pairEffect(_ plans: [PairPlan], answers a: [MapAnswers]) -> PairSiteEffect? {
+        var best: PairSiteEffect?
+        for (k, plan) in plans.enumerated() {
+            let effect = PairSiteEffect(pair: plan.pair.label, siteMotif: plan.siteMotif, siteBroken: plan.siteBroken, head: plan.pair.bestHead,
+                                        refCoAttention: (a[0].coAttention[k] + a[1].coAttention[k]) / 2,
+                                        altCoAttention: (a[2].coAttention[k] + a[3].coAttention[k]) / 2)
+            if let current = best {
+                if (effect.siteBroken ? 1 : 0, abs(effect.change)) > (current.siteBroken ? 1 : 0, abs(current.change)) { best = effect }
+            } else {
+                best = effect
             }
         }
         return best
     }
 
-    /// Largest attention weight between a token covering `a` and one covering `b` (plus-strand window bases), in
-    /// either direction, at `head` (every head when `nil`), of a window scored on either strand.
-    func coAttention(_ scored: ScoredWindow, spans plusSpans: [Range<Int>], head: HeadIndex?, _ a: Range<Int>, _ b: Range<Int>) -> Double {
-        guard let maps = scored.attention else { return 0 }
-        let n = scored.window.bases.count
-        // The minus-strand window reads the plus-strand bases backwards; its tokens are those of the reverse complement.
-        let flip = scored.window.strand == .minus
-        let spans = flip ? scorer.tokenizer.encode(scored.window.bases).spans.map { Int($0.start)..<Int($0.end) } : plusSpans
-        func onStrand(_ r: Range<Int>) -> Range<Int> { flip ? (n - r.upperBound)..<(n - r.lowerBound) : r }
-        let ra = onStrand(a), rb = onStrand(b)
-        let tokensA = spans.indices.filter { spans[$0].count > 0 && spans[$0].overlaps(ra) }
-        let tokensB = spans.indices.filter { spans[$0].count > 0 && spans[$0].overlaps(rb) }
+    /// Largest attention weight between a token covering `a` and one covering `b` (window coordinates of this
+    /// strand), in either direction, at `head` (every head when `nil`).
+    func coAttention(_ maps: AttentionMapsView, spans: [Range<Int>], head: HeadIndex?, _ a: Range<Int>, _ b: Range<Int>) -> Double {
+        let tokensA = spans.indices.filter { !spans[$0].isEmpty && spans[$0].overlaps(a) }
+        let tokensB = spans.indices.filter { !spans[$0].isEmpty && spans[$0].overlaps(b) }
         let heads = head.map { [$0] } ?? maps.layout.allHeads.map { HeadIndex(layer: $0.layer, head: $0.head) }
+        let count = maps.tokens
         var best = 0.0
-        for h in heads where h.layer < maps.layers && maps.layout.slot(layer: h.layer, head: h.head) != nil {
+        for h in heads where h.layer < maps.layout.layers && maps.layout.slot(layer: h.layer, head: h.head) != nil {
             let map = maps.map(layer: h.layer, head: h.head)
-            let base = map.startIndex, count = maps.tokens
             for i in tokensA {
                 for j in tokensB {
-                    best = max(best, Double(map[base + i * count + j]), Double(map[base + j * count + i]))
+                    best = max(best, Double(map[i * count + j]), Double(map[j * count + i]))
                 }
             }
         }

@@ -75,6 +75,28 @@ public struct AttentionMaps: Sendable {
     }
 }
 
+/// The attention maps of one window read in place (`Encoder.forward(visitingAttention:)`): the layout of
+/// `AttentionMaps`, valid only while the closure that received it runs.
+public struct AttentionMapsView {
+    /// Real tokens of the window.
+    public let tokens: Int
+    /// The heads of each layer.
+    public let layout: HeadLayout
+    /// All maps, `[slot][query][key]`.
+    public let probabilities: UnsafeBufferPointer<Float>
+
+    /// The `tokens × tokens` map of one head (row = query token), by its number in the unpruned model.
+    public func map(layer: Int, head: Int) -> UnsafeBufferPointer<Float> {
+        guard let slot = layout.slot(layer: layer, head: head) else { preconditionFailure("no head L\(layer)H\(head) in these maps") }
+        return UnsafeBufferPointer(rebasing: probabilities[(slot * tokens * tokens)..<((slot + 1) * tokens * tokens)])
+    }
+
+    /// A copy that outlives the call.
+    public func copy() -> AttentionMaps {
+        AttentionMaps(tokens: tokens, layout: layout, probabilities: Array(probabilities))
+    }
+}
+
 /// An intervention on one head's output (its dHead columns of the attention context, before `out_proj`)
 /// during `Encoder.forward`: ablation, and the two halves of activation patching. `head` is the head's number
 /// in the unpruned model.
@@ -162,8 +184,14 @@ public final class Encoder: @unchecked Sendable {
     /// `ablating` removes one head: its attention output is set to zero before the layer's `out_proj`
     /// (the head-importance test of the analysis). `intervention` zeroes, records or replaces one head's
     /// output (activation patching); give one of the two. Heads are named by their number in the unpruned model.
+    ///
+    /// `visitingAttention` (with `keepAttention`) hands each kept window's maps to the closure instead: in window
+    /// order, on the calling thread, read in place from the encoder's buffer and valid only during the call.
+    /// `EncoderOutput.attention` is then `nil`. For callers that summarise the maps: it spares a copy (and a fresh
+    /// allocation) of every window's maps.
     public func forward(tokenRows: [[Int32]], keepAttention: Bool, attentionRows: [Bool]? = nil, keepHidden: Bool = false,
-                        ablating ablated: (layer: Int, head: Int)? = nil, intervention: HeadIntervention? = nil) throws -> EncoderOutput {
+                        ablating ablated: (layer: Int, head: Int)? = nil, intervention: HeadIntervention? = nil,
+                        visitingAttention visit: ((Int, AttentionMapsView) throws -> Void)? = nil) throws -> EncoderOutput {
         precondition(attentionRows.map { $0.count == tokenRows.count } ?? true, "one attentionRows flag per row")
         precondition(ablated == nil || intervention == nil, "give ablating or intervention, not both")
         let c = config
@@ -281,7 +309,13 @@ public final class Encoder: @unchecked Sendable {
             }
         }
         var output = EncoderOutput(logits: logits.array(count: count * c.nOutputs), nOutputs: c.nOutputs)
-        if keepAttention {
+        if keepAttention, let visit {
+            for r in 0..<count where attentionOffsets[r + 1] > attentionOffsets[r] {
+                try visit(r, AttentionMapsView(tokens: lengths[r], layout: layout,
+                                               probabilities: UnsafeBufferPointer(start: attention.pointer + attentionOffsets[r],
+                                                                                  count: attentionOffsets[r + 1] - attentionOffsets[r])))
+            }
+        } else if keepAttention {
             output.attention = (0..<count).map { r in
                 AttentionMaps(tokens: lengths[r], layout: layout,
                                 probabilities: Array(UnsafeBufferPointer(start: attention.pointer + attentionOffsets[r],

@@ -34,4 +34,27 @@ final class EncoderPathTests: XCTestCase {
         let two = try Encoder(model: model, threads: 2, batchSize: 8).score(tokenRows: rows)
         XCTAssertEqual(one, two)
     }
+
+    /// Maps handed over in place (`visitingAttention`) are the maps `EncoderOutput.attention` copies out, bit for bit,
+    /// in window order and only for the windows asked for; the logits are the same.
+    func testVisitedAttentionEqualsTheCopiedMaps() throws {
+        let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 2, dFF: 64, maxLen: 64,
+                                 layerNormEps: 1e-5, nOutputs: 1, convWidth: 5)
+        let model = try AttentionModel(randomWeightsFor: config, seed: 7)
+        let rows = randomRows(count: 21, vocabulary: config.vocabularySize, maxLength: 60, seed: 8)
+        let kept = rows.indices.map { $0 % 3 != 1 }
+        let encoder = Encoder(model: model, threads: 2, batchSize: 8)
+        let copied = try encoder.forward(tokenRows: rows, keepAttention: true, attentionRows: kept)
+        var visited: [Int] = []
+        let output = try encoder.forward(tokenRows: rows, keepAttention: true, attentionRows: kept) { r, maps in
+            visited.append(r)
+            let expected = copied.attention![r]
+            XCTAssertEqual(maps.tokens, expected.tokens)
+            XCTAssertEqual(Array(maps.probabilities), expected.probabilities)
+            XCTAssertEqual(Array(maps.map(layer: 1, head: 2)), Array(expected.map(layer: 1, head: 2)))
+        }
+        XCTAssertEqual(visited, rows.indices.filter { kept[$0] })
+        XCTAssertNil(output.attention)
+        XCTAssertEqual(output.logits, copied.logits)
+    }
 }
