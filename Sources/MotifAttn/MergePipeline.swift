@@ -49,6 +49,8 @@ public enum PartialScan {
         var start: Int
         var end: Int?
         var scored = 0, skipped = 0, bound = 0, background = 0
+        /// Phase 2 without regions: the cut-offs the part was analysed with (`ScoreCutoffs.summary`); "" otherwise.
+        var cutoffs = ""
 
         /// The shard as given to `--shard` (1-based), or "the whole genome".
         var shardLabel: String {
@@ -65,6 +67,7 @@ public enum PartialScan {
             writer.int(start)
             writer.int(end ?? -1)
             for count in [scored, skipped, bound, background] { writer.int(count) }
+            writer.string(cutoffs)
         }
 
         /// Reads the header of `folder/partial.state`; the reader is left at the payload.
@@ -82,6 +85,7 @@ public enum PartialScan {
             header.skipped = try reader.count(limit: Int.max)
             header.bound = try reader.count(limit: Int.max)
             header.background = try reader.count(limit: Int.max)
+            header.cutoffs = try reader.string()
             return (header, reader)
         }
     }
@@ -174,6 +178,9 @@ public final class MergePipeline {
         let first = loaded[0].header
         for part in loaded.dropFirst() where part.header.fingerprint != first.fingerprint {
             throw PartialStateError.mismatch(path: part.folder, detail: "made with another model, motif database, regions or settings")
+        }
+        for part in loaded.dropFirst() where part.header.cutoffs != first.cutoffs {
+            throw PartialStateError.mismatch(path: part.folder, detail: "analysed with another threshold.tsv (cut-offs \(part.header.cutoffs), not \(first.cutoffs))")
         }
         let genomeContigs = try GenomeIndex.contigs(of: first.genome)
         try PartialScan.checkTiling(loaded.map(\.header), genome: first.genome, contigs: genomeContigs.map { ($0.name, $0.length) })

@@ -477,7 +477,7 @@ public final class ScanPipeline {
         record.counts["bound_windows"] = bound.count
         record.counts["background_windows"] = s.background == .shuffle ? bound.count : background.count
         try analyseAgain(bound: bound, background: background, contigs: contigs, analysis: analysis)
-        try writePartialState(analysis: analysis)
+        try writePartialState(analysis: analysis, cutoffs: cutoffs)
         try scores.commit()
         return record
     }
@@ -545,7 +545,7 @@ public final class ScanPipeline {
     }
 
     /// The head of this shard's `partial.state`, with the counts recorded so far.
-    private func partHeader(phase: PartialScan.Phase) throws -> PartialScan.Header {
+    private func partHeader(phase: PartialScan.Phase, cutoffs: ScoreCutoffs? = nil) throws -> PartialScan.Header {
         var header = PartialScan.Header(folder: settings.outputFolder, phase: phase, fingerprint: try PartialScan.fingerprint(settings),
                                         genome: settings.genome, model: settings.modelPath, contig: settings.shard?.contig ?? "",
                                         start: settings.shard?.start ?? 0, end: settings.shard?.end)
@@ -553,6 +553,7 @@ public final class ScanPipeline {
         header.skipped = record.counts["windows_skipped_for_n"] ?? 0
         header.bound = record.counts["bound_windows"] ?? 0
         header.background = record.counts["background_windows"] ?? 0
+        header.cutoffs = cutoffs?.summary ?? ""
         return header
     }
 
@@ -565,9 +566,9 @@ public final class ScanPipeline {
     }
 
     /// `partial.state`: what `motifattn merge` needs to finish this shard together with the others.
-    private func writePartialState(analysis: AttentionAnalysis) throws {
+    private func writePartialState(analysis: AttentionAnalysis, cutoffs: ScoreCutoffs? = nil) throws {
         var writer = StateWriter()
-        try partHeader(phase: .analysis).write(to: &writer)
+        try partHeader(phase: .analysis, cutoffs: cutoffs).write(to: &writer)
         try analysis.encodeState(to: &writer)
         try writeState(writer)
     }

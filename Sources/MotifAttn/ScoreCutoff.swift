@@ -119,6 +119,14 @@ struct ScoreCutoffs: Equatable {
     func isBound(_ w: RankedWindow) -> Bool { lastBound.map { w <= $0.window } ?? false }
     func isBackground(_ w: RankedWindow) -> Bool { firstBackground.map { w >= $0.window } ?? false }
 
+    /// The cut-offs in one line, for a part's header: parts analysed with different ones cannot be merged.
+    var summary: String {
+        func cut(_ c: (contig: String, window: RankedWindow)?) -> String {
+            c.map { "\($0.contig):\($0.window.start)\($0.window.minus ? "-" : "+")@\(String($0.window.key, radix: 16))" } ?? "-"
+        }
+        return "windows=\(windows) bound=\(boundCount) background=\(backgroundCount) last_bound=\(cut(lastBound)) first_background=\(cut(firstBackground))"
+    }
+
     /// Sampling rates that keep about `maxBound` and `maxBackground` windows.
     func rates(maxBound: Int, maxBackground: Int) -> (bound: Double, background: Double) {
         (min(1, Double(maxBound) / Double(max(1, boundCount))), min(1, Double(maxBackground) / Double(max(1, backgroundCount))))

@@ -246,6 +246,18 @@ final class WorkflowTests: XCTestCase {
         let second = try CLIRunner.motifattn(phaseTwo("1-20000", scored: a) + ["--quiet", "--out", analysed])
         XCTAssertEqual(second.status, 0, second.stderr)
         try assertRefused(phaseTwo("1-20000", scored: analysed), naming: analysed, saying: "not a part for", out: out)
+        // Parts analysed with different cut-offs (a threshold file of another run, here one edited by hand).
+        let otherThreshold = folder.appendingPathComponent("other-threshold.tsv")
+        let text = try String(contentsOfFile: thresholdFile, encoding: .utf8)
+        let bound = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("bound_windows\t") })
+        try text.replacingOccurrences(of: bound, with: "bound_windows\t\(Int(bound.split(separator: "\t")[1])! + 1)")
+            .write(to: otherThreshold, atomically: true, encoding: .utf8)
+        let analysedOther = folder.appendingPathComponent("analysed-b-other").path
+        var otherArguments = phaseTwo("20001-48502", scored: b) + ["--quiet", "--out", analysedOther]
+        otherArguments[otherArguments.firstIndex(of: thresholdFile)!] = otherThreshold.path
+        let third = try CLIRunner.motifattn(otherArguments)
+        XCTAssertEqual(third.status, 0, third.stderr)
+        try assertRefused(["merge", analysed, analysedOther], naming: analysedOther, saying: "another threshold.tsv", out: out)
         try assertRefused(["merge", "--phase", "threshold", analysed, b], naming: analysed, saying: "not a part for the threshold step", out: out)
         // A shard that ends off the stride (and not at the sequence's end).
         try assertRefused(["scan", Self.lambda, "--partial", "--shard", "\(Self.lambdaName):1-20050", "--strand", "plus"],
