@@ -13,8 +13,8 @@ struct MergeCommand: ParsableCommand {
         Each PART is a folder written by `motifattn scan --partial`. All parts must come from the same \
         genome, model, motif database, regions and settings. Scores are concatenated in genome order; \
         the analysis statistics of all parts are added up and tested once (p- and q-values over all \
-        windows), giving the same files as a single scan: scores.tsv.gz (+ .tbi), scores.bedgraph, head_motifs.tsv, \
-        motifs.meme, motif_matches.tsv, interactions.tsv, heads.tsv, report.html and run.json. \
+        windows), giving the same files as a single scan: scores.tsv.gz (+ .tbi), scores.bedgraph, \
+        head_motifs.tsv, motifs.meme, motif_matches.tsv, interactions.tsv, heads.tsv, report.html and run.json. \
         Without regions a sharded scan has two phases: `--phase threshold` reads the phase-1 parts \
         (scores only) and writes threshold.tsv, the cut-offs of bound and background windows of the whole \
         genome, exactly as one scan ranks them (ties by genome position); each shard's phase 2 \

@@ -9,8 +9,8 @@ struct ScanCommand: ParsableCommand {
         abstract: "Scan a genome: score every window, then find the motifs each head attends to and co-attending TF pairs.",
         discussion: """
         Writes into --out: scores.tsv.gz (chrom start end strand logit probability per window, 0-based \
-        half-open; bgzip-compressed and tabix-indexed: scores.tsv.gz.tbi), scores.bedgraph, head_motifs.tsv and motifs.meme (motifs each head focuses on, \
-        matched to the motif database), motif_matches.tsv (TOMTOM-style), interactions.tsv (motif \
+        half-open; bgzip-compressed and tabix-indexed: scores.tsv.gz.tbi), scores.bedgraph, \
+        head_motifs.tsv and motifs.meme (motifs each head focuses on, matched to the motif database), motif_matches.tsv (TOMTOM-style), interactions.tsv (motif \
         pairs whose sites attend to each other more, and more specifically, in bound than in background \
         windows; p and BH q), heads.tsv (head diagnostics), report.html and run.json. \
         Bound windows overlap --regions; without regions they are the top --bound-fraction of windows \
@@ -35,8 +35,9 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .customLong("max-n"), help: "Skip windows whose fraction of N bases is above this.") var maxN = windowDefaults.maxN
     @Option(name: .customLong("bound-fraction"), help: "Without --regions: fraction of windows (top by score) called bound.")
     var boundFraction = defaults.boundFraction
-    @Option(name: .customLong("max-bound"), help: "Most bound windows analysed (a seeded sample beyond).") var maxBound = defaults.maxBound
-    @Option(name: .customLong("max-background"), help: "Most background windows analysed (a seeded sample beyond).")
+    @Option(name: .customLong("max-bound"), help: "About this many bound windows analysed at most (a position-keyed sample beyond).")
+    var maxBound = defaults.maxBound
+    @Option(name: .customLong("max-background"), help: "About this many background windows analysed at most (a position-keyed sample beyond).")
     var maxBackground = defaults.maxBackground
     @Flag(help: "Write mergeable statistics (scores.tsv, partial.state) for `motifattn merge` instead of final results.")
     var partial = false
