@@ -184,7 +184,8 @@ public final class ScanPipeline {
         var contigIndex: [String: Int32] = [:]
         // With regions, windows are chosen for the analysis as they are scored (a position-keyed coin with
         // rates from whole-genome counts), so memory holds only the chosen ones; without regions every
-        // window's score is kept (24 bytes each) to rank them afterwards.
+        // window's score is kept (24 bytes each) to rank them afterwards, or, in a first-phase shard, only
+        // counted into the histogram that `merge --phase threshold` ranks from.
         var locations: [ScoredLocation] = []
         var histogram = ScoreHistogram()
         var chosen: (bound: [ScoredLocation], background: [ScoredLocation]) = ([], [])
