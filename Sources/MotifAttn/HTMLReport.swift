@@ -335,7 +335,7 @@ public enum HTMLReport {
             }
         }
         svg += "</svg>\n"
-        return svg + "<div class=\"cap\">Red: \(escape(note)). Per-window scores: scores.tsv and scores.bedgraph.</div>\n"
+        return svg + "<div class=\"cap\">Red: \(escape(note)). Per-window scores: scores.tsv.gz and scores.bedgraph.</div>\n"
     }
 
     /// A histogram of site distances in 10-base bins.

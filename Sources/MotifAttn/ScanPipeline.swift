@@ -11,8 +11,20 @@ public enum ScanError: Error, CustomStringConvertible {
     case shardNotAligned(shard: String, stride: Int)
     /// The shard names a sequence the genome does not have.
     case unknownShardContig(shard: String, genome: String)
-    /// `--partial` without regions: bound windows would need every shard's scores.
-    case partialNeedsRegions
+    /// A shard must end where the tiling starts a window, or at the end of its sequence.
+    case shardEndNotAligned(shard: String, stride: Int)
+    /// Two parts cover the same windows.
+    case shardsOverlap(part: String, shard: String, other: String, otherShard: String)
+    /// No part covers some windows of the genome.
+    case shardGap(part: String, missing: String)
+    /// A part of another phase than this step takes.
+    case wrongPhase(part: String, holds: String, step: String)
+    /// A part (or a first phase's part given to the second phase) that does not belong to this run.
+    case partMismatch(part: String, detail: String)
+    /// `threshold.tsv` cannot be read.
+    case cannotReadThreshold(path: String)
+    /// `threshold.tsv` is not one `merge --phase threshold` wrote (or names sequences the genome lacks).
+    case badThreshold(path: String)
     /// `merge` was given no parts.
     case noParts
     /// The scan pairs database motif instances only (`--instances discovered|both` is `analyze`'s, on a labelled FASTA).
@@ -24,8 +36,17 @@ public enum ScanError: Error, CustomStringConvertible {
             return "the genome scan pairs database motif instances only; --instances discovered|both works with analyze on a labelled FASTA"
         case .shardNotAligned(let shard, let stride): return "\(shard): a shard must start at a multiple of --stride (\(stride)) bases (0-based)"
         case .unknownShardContig(let shard, let genome): return "\(shard): \(genome) has no such sequence"
-        case .partialNeedsRegions:
-            return "--partial needs --regions: without them bound windows are the top-scoring ones of the whole genome, which no shard can know"
+        case .shardEndNotAligned(let shard, let stride):
+            return "\(shard): a shard must end at a multiple of --stride (\(stride)) bases or at the end of its sequence"
+        case let .shardsOverlap(part, shard, other, otherShard): return "\(part): shard \(shard) overlaps part \(other) (\(otherShard))"
+        case let .shardGap(part, missing): return "\(part): the parts leave a gap: no part covers \(missing)"
+        case let .wrongPhase(part, holds, step):
+            let what = holds == "scores" ? "a first-phase part (scores only; `merge --phase threshold` and the second phase come next)"
+                                         : "a part with its analysis (for `merge`)"
+            return "\(part): \(what), not a part for the \(step) step"
+        case let .partMismatch(part, detail): return "\(part): \(detail)"
+        case .cannotReadThreshold(let path): return "\(path): cannot read the threshold file"
+        case .badThreshold(let path): return "\(path): not a threshold file of this genome (written by `motifattn merge --phase threshold`)"
         case .noParts: return "no partial results given"
         }
     }
@@ -71,6 +92,10 @@ public struct ScanSettings: Sendable {
     public var partial = false
     /// Only windows starting in this part of the genome (its start a multiple of the stride), for sharded runs.
     public var shard: Region?
+    /// The second phase of a sharded scan without regions: the cut-offs (`threshold.tsv` of `merge --phase threshold`).
+    public var thresholdPath: String?
+    /// The second phase: this shard's first-phase part (its `scores.tsv` and `partial.state`), analysed instead of scoring again.
+    public var scoredPart: String?
 
     /// How `scan` tiles a genome unless told otherwise: 200-base windows every 100 bases, both strands,
     /// windows with over 10 % N skipped.
@@ -99,9 +124,14 @@ struct ScoredLocation {
 
 /// `motifattn scan`: score every window of a genome, then analyse the attention of bound and background windows.
 ///
-/// Pass 1 streams the genome, scores every window and writes `scores.tsv` and `scores.bedgraph`. Bound
-/// windows are those overlapping `--regions`, or without regions the top `boundFraction` by logit;
-/// background windows are the rest (or the bottom half), both capped by deterministic sampling.
+/// Pass 1 streams the genome, scores every window and writes `scores.tsv.gz` (bgzip, tabix-indexed) and
+/// `scores.bedgraph`. Bound windows are those overlapping `--regions`, or without regions the top
+/// `boundFraction` by logit (ties by genome position: `RankedWindow`); background windows are the rest
+/// (or the bottom half), both capped by a position-keyed coin.
+///
+/// Sharded (`partial`): with regions a shard does both passes and writes `scores.tsv` and `partial.state`;
+/// without regions a shard's first run only scores (a `scores` part with a histogram of its logits), and
+/// its second run (`thresholdPath`, `scoredPart`) analyses the windows the genome's cut-offs choose.
 ///
 /// With regions and genomic background the windows to analyse are known before they are scored (a
 /// position-keyed coin), so pass 1 keeps their attention maps and feeds them to the analysis as it goes:
@@ -109,6 +139,8 @@ struct ScoredLocation {
 /// scored; shuffled background) pass 2 reads the chosen windows again through faidx and runs the
 /// encoder with attention kept, batch by batch, into the analysis accumulators.
 public final class ScanPipeline {
+    /// The file name of a scan's (or merge's) score table: bgzip-compressed, with a tabix index beside it.
+    public static let scoresFile = "scores.tsv.gz"
     public let settings: ScanSettings
     private var record: RunRecord
 
@@ -121,8 +153,13 @@ public final class ScanPipeline {
     @discardableResult
     public func run() throws -> RunRecord {
         let s = settings
-        if s.partial && s.regionsPath == nil { throw ScanError.partialNeedsRegions }
         if s.analysis.instances.needsDiscoveredMotifs { throw ScanError.discoveredInstancesUnsupported }
+        if let thresholdPath = s.thresholdPath, let scoredPart = s.scoredPart {
+            return try runSecondPhase(thresholdPath: thresholdPath, scoredPart: scoredPart)
+        }
+        // A shard of a scan without regions only scores (the first phase): the bound windows follow from all shards' scores.
+        let firstPhase = s.partial && s.regionsPath == nil
+        let shardRegion = try shardRegion()
         try FileManager.default.createDirectory(atPath: s.outputFolder, withIntermediateDirectories: true)
         try record.addInput(role: "genome", path: s.genome)
         try record.addInput(role: "model", path: s.modelPath)
@@ -147,16 +184,18 @@ public final class ScanPipeline {
         var contigIndex: [String: Int32] = [:]
         // With regions, windows are chosen for the analysis as they are scored (a position-keyed coin with
         // rates from whole-genome counts), so memory holds only the chosen ones; without regions every
-        // window's score is kept (24 bytes each) to rank them afterwards.
+        // window's score is kept (24 bytes each) to rank them afterwards, or, in a first-phase shard, only
+        // counted into the histogram that `merge --phase threshold` ranks from.
         var locations: [ScoredLocation] = []
+        var histogram = ScoreHistogram()
         var chosen: (bound: [ScoredLocation], background: [ScoredLocation]) = ([], [])
         let rates = try regions.isEmpty ? nil : samplingRates(regions: regionIndex)
         var windowsScored = 0
         var track = ScoreTrack()
         let bedGraph = s.partial ? nil : try BedGraphWriter(path: path("scores.bedgraph"), stride: s.windowOptions.stride)
-        let scores = try OutputFile(path: path("scores.tsv"))
+        let scores = try ScoresOutput(folder: s.outputFolder, partial: s.partial, threads: s.threads)
         try scores.write(provenance.line + "\n" + "chrom\tstart\tend\tstrand\tlogit\tprobability\n")
-        let reader = try WindowReader(path: s.genome, regions: try shardRegion().map { [$0] } ?? [], options: s.windowOptions,
+        let reader = try WindowReader(path: s.genome, regions: shardRegion.map { [$0] } ?? [], options: s.windowOptions,
                                       warningHandler: { progress.message($0) })
         let shardEnd = s.shard?.end ?? Int.max
         let nextWindow = { () throws -> Window? in
@@ -207,6 +246,8 @@ public final class ScanPipeline {
                         if onePass ? scored.attention != nil : chosenForAnalysis(location, contig: w.sourceName, rates: rates) {
                             if bound { chosen.bound.append(location) } else { chosen.background.append(location) }
                         }
+                    } else if firstPhase {
+                        histogram.add(z)
                     } else {
                         locations.append(location)
                     }
@@ -225,9 +266,17 @@ public final class ScanPipeline {
         progress.finish()
         record.counts["windows_scored"] = windowsScored
         record.counts["windows_skipped_for_n"] = reader.windowsSkipped
+        if firstPhase {
+            var writer = StateWriter()
+            try partHeader(phase: .scores).write(to: &writer)
+            histogram.encode(to: &writer)
+            try writeState(writer)
+            try scores.commit()
+            return record
+        }
 
         // Choose bound and background windows.
-        let (bound, background) = rates == nil ? chooseByScore(locations) : chosen
+        let (bound, background) = rates == nil ? chooseByScore(locations, contigs: contigs) : chosen
         if rates == nil { for b in bound { track.markBound(sequence: contigs[Int(b.contig)], start: b.start) } }
         locations = []
         record.counts["bound_windows"] = bound.count
@@ -319,15 +368,119 @@ public final class ScanPipeline {
 
     private func path(_ name: String) -> String { (settings.outputFolder as NSString).appendingPathComponent(name) }
 
-    /// Without regions: bound windows are the top `boundFraction` by logit, background the bottom half,
-    /// each capped by a seeded sample. (With regions windows are chosen while scoring: see `samplingRates`.)
-    func chooseByScore(_ locations: [ScoredLocation]) -> (bound: [ScoredLocation], background: [ScoredLocation]) {
-        // Rank by logit, ties by genome order (the input order).
-        let order = locations.indices.sorted { (locations[$0].logit, -$0) > (locations[$1].logit, -$1) }
-        let top = max(1, Int((Double(locations.count) * settings.boundFraction).rounded()))
-        let bound = order.prefix(top).sorted().map { var l = locations[$0]; l.bound = true; return l }
-        let background = order.suffix(locations.count / 2).sorted().map { locations[$0] }
-        return (sample(bound, to: settings.maxBound, salt: 1), sample(background, to: settings.maxBackground, salt: 2))
+    /// Without regions: bound windows are the top `boundFraction` by logit, background the bottom half
+    /// (ties by genome position: `RankedWindow`), each kept by the position-keyed coin at rate
+    /// min(1, cap / count), as a sharded scan keeps them. (With regions windows are chosen while scoring: see `samplingRates`.)
+    func chooseByScore(_ locations: [ScoredLocation], contigs: [String]) -> (bound: [ScoredLocation], background: [ScoredLocation]) {
+        let ranked = locations.map(Self.ranked)
+        let cutoffs = ScoreCutoffs.of(ranked, contigs: contigs, boundFraction: settings.boundFraction)
+        return choose(locations, ranked: ranked, contigs: contigs, cutoffs: cutoffs)
+    }
+
+    /// A scored window's place in the ranking (`contig` indexes sequences in genome order).
+    static func ranked(_ l: ScoredLocation) -> RankedWindow {
+        RankedWindow(key: ScoreKey.of(l.logit), contig: Int(l.contig), start: l.start, minus: l.minus)
+    }
+
+    /// The windows the cut-offs rank bound or background, kept by the position-keyed coin.
+    private func choose(_ locations: [ScoredLocation], ranked: [RankedWindow], contigs: [String],
+                        cutoffs: ScoreCutoffs) -> (bound: [ScoredLocation], background: [ScoredLocation]) {
+        let rates = cutoffs.rates(maxBound: settings.maxBound, maxBackground: settings.maxBackground)
+        var bound: [ScoredLocation] = [], background: [ScoredLocation] = []
+        for (location, rank) in zip(locations, ranked) {
+            guard let picked = pick(location, rank: rank, contig: contigs[Int(location.contig)], cutoffs: cutoffs, rates: rates) else { continue }
+            if picked.bound { bound.append(picked) } else { background.append(picked) }
+        }
+        return (bound, background)
+    }
+
+    /// A window ranked bound (returned with `bound` set) or background that the coin keeps; nil otherwise.
+    private func pick(_ location: ScoredLocation, rank: RankedWindow, contig: String, cutoffs: ScoreCutoffs,
+                      rates: (bound: Double, background: Double)) -> ScoredLocation? {
+        if cutoffs.isBound(rank) {
+            guard keep(location, contig: contig, rate: rates.bound, salt: 1) else { return nil }
+            var l = location
+            l.bound = true
+            return l
+        }
+        if cutoffs.isBackground(rank), keep(location, contig: contig, rate: rates.background, salt: 2) { return location }
+        return nil
+    }
+
+    /// The second phase of a sharded scan without regions: this shard's scores (from its first-phase part)
+    /// and the genome's cut-offs (`threshold.tsv`) choose the windows, which are read again and analysed,
+    /// as a single scan's second pass analyses them. Writes the part's `scores.tsv` (a copy) and `partial.state`.
+    private func runSecondPhase(thresholdPath: String, scoredPart: String) throws -> RunRecord {
+        let s = settings
+        // Every check before anything is written.
+        let genomeContigs = try GenomeIndex.contigs(of: s.genome)
+        let contigIndex = Dictionary(genomeContigs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        _ = try shardRegion()
+        let fingerprint = try PartialScan.fingerprint(s)
+        let (cutoffs, thresholdFingerprint) = try ScoreCutoffs.read(path: thresholdPath, contigIndex: contigIndex)
+        guard thresholdFingerprint == fingerprint else {
+            throw ScanError.partMismatch(part: thresholdPath, detail: "made for another model, motif database or settings than this scan")
+        }
+        let (scored, _) = try PartialScan.Header.read(folder: scoredPart)
+        guard scored.phase == .scores else { throw ScanError.wrongPhase(part: scoredPart, holds: scored.phase.rawValue, step: "second-phase scan") }
+        guard scored.fingerprint == fingerprint else {
+            throw ScanError.partMismatch(part: scoredPart, detail: "scored with another model, motif database or settings than this scan")
+        }
+        var expected = scored
+        expected.contig = s.shard?.contig ?? ""
+        expected.start = s.shard?.start ?? 0
+        expected.end = s.shard?.end
+        guard (scored.contig, scored.start, scored.end) == (expected.contig, expected.start, expected.end) else {
+            throw ScanError.partMismatch(part: scoredPart, detail: "holds shard \(scored.shardLabel), not \(expected.shardLabel)")
+        }
+
+        try FileManager.default.createDirectory(atPath: s.outputFolder, withIntermediateDirectories: true)
+        try record.addInput(role: "genome", path: s.genome)
+        try record.addInput(role: "model", path: s.modelPath)
+        try record.addInput(role: "motifs", path: s.analysis.motifsPath)
+        let model = try record.time("load") { try AttentionModel(contentsOf: s.modelPath) }
+        let progress = ProgressMeter(command: "scan", unit: "windows", quiet: s.quiet)
+        var analysisOptions = s.analysis
+        analysisOptions.threads = s.threads
+        let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: s.threads, batchSize: 16), options: analysisOptions,
+                                             message: { progress.message($0) })
+        let rates = cutoffs.rates(maxBound: s.maxBound, maxBackground: s.maxBackground)
+        let scores = try ScoresOutput(folder: s.outputFolder, partial: true, threads: s.threads)
+        let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
+        try scores.write(provenance.line + "\n" + "chrom\tstart\tend\tstrand\tlogit\tprobability\n")
+        var contigs: [String] = [], localIndex: [String: Int32] = [:]
+        var bound: [ScoredLocation] = [], background: [ScoredLocation] = []
+        var rows = 0
+        try record.time("choose") {
+            try MergePipeline.readScores(of: scoredPart) { line, row in
+                let name = String(row[0])
+                guard let start = Int(row[1]), let end = Int(row[2]), row[3] == "+" || row[3] == "-", let logit = Float(row[4]),
+                      let genomeIndex = contigIndex[name] else { return false }
+                try scores.write(line + "\n")
+                rows += 1
+                let local: Int32
+                if let known = localIndex[name] { local = known } else {
+                    local = Int32(contigs.count); localIndex[name] = local; contigs.append(name)
+                }
+                let location = ScoredLocation(contig: local, start: start, end: end, minus: row[3] == "-", logit: logit, bound: false)
+                let rank = RankedWindow(key: ScoreKey.of(logit), contig: genomeIndex, start: start, minus: location.minus)
+                if let picked = pick(location, rank: rank, contig: name, cutoffs: cutoffs, rates: rates) {
+                    if picked.bound { bound.append(picked) } else { background.append(picked) }
+                }
+                return true
+            }
+        }
+        guard rows == scored.scored else {
+            throw ScanError.partMismatch(part: scoredPart, detail: "scores.tsv has \(rows) rows, partial.state counts \(scored.scored)")
+        }
+        record.counts["windows_scored"] = scored.scored
+        record.counts["windows_skipped_for_n"] = scored.skipped
+        record.counts["bound_windows"] = bound.count
+        record.counts["background_windows"] = s.background == .shuffle ? bound.count : background.count
+        try analyseAgain(bound: bound, background: background, contigs: contigs, analysis: analysis)
+        try writePartialState(analysis: analysis, cutoffs: cutoffs)
+        try scores.commit()
+        return record
     }
 
     /// With regions, each window is kept for the analysis with probability min(1, cap / expected count),
@@ -385,37 +538,40 @@ public final class ScanPipeline {
         guard let length = try GenomeIndex.contigs(of: settings.genome).first(where: { $0.name == shard.contig })?.length else {
             throw ScanError.unknownShardContig(shard: shard.origin, genome: settings.genome)
         }
+        if let end = shard.end, end < length, end % options.stride != 0 {
+            throw ScanError.shardEndNotAligned(shard: shard.origin, stride: options.stride)
+        }
         let end = min(length, (shard.end ?? length) - options.stride + options.window)
         return Region(contig: shard.contig, start: shard.start, end: max(shard.start + 1, end), origin: shard.origin)
     }
 
-    /// `partial.state`: what `motifattn merge` needs to finish this shard together with the others.
-    private func writePartialState(analysis: AttentionAnalysis) throws {
-        var writer = StateWriter()
-        writer.string(PartialScan.magic)
-        writer.string(try PartialScan.fingerprint(settings))
-        writer.string(settings.genome)
-        writer.string(settings.modelPath)
-        writer.string(settings.shard?.contig ?? "")
-        writer.int(settings.shard?.start ?? 0)
-        writer.int(record.counts["windows_scored"] ?? 0)
-        writer.int(record.counts["windows_skipped_for_n"] ?? 0)
-        writer.int(record.counts["bound_windows"] ?? 0)
-        writer.int(record.counts["background_windows"] ?? 0)
-        try analysis.encodeState(to: &writer)
+    /// The head of this shard's `partial.state`, with the counts recorded so far.
+    private func partHeader(phase: PartialScan.Phase, cutoffs: ScoreCutoffs? = nil) throws -> PartialScan.Header {
+        var header = PartialScan.Header(folder: settings.outputFolder, phase: phase, fingerprint: try PartialScan.fingerprint(settings),
+                                        genome: settings.genome, model: settings.modelPath, contig: settings.shard?.contig ?? "",
+                                        start: settings.shard?.start ?? 0, end: settings.shard?.end)
+        header.scored = record.counts["windows_scored"] ?? 0
+        header.skipped = record.counts["windows_skipped_for_n"] ?? 0
+        header.bound = record.counts["bound_windows"] ?? 0
+        header.background = record.counts["background_windows"] ?? 0
+        header.cutoffs = cutoffs?.summary ?? ""
+        return header
+    }
+
+    /// Writes `partial.state` and `run.json`.
+    private func writeState(_ writer: StateWriter) throws {
         let out = try OutputFile(path: path(PartialScan.stateFile))
         try out.write(bytes: writer.bytes)
         try out.commit()
         try record.write(to: path("run.json"))
     }
 
-    /// At most `limit` locations, chosen by a seeded shuffle and returned in their original order.
-    private func sample(_ locations: [ScoredLocation], to limit: Int, salt: UInt64) -> [ScoredLocation] {
-        guard locations.count > limit else { return locations }
-        var order = Array(locations.indices)
-        var generator = SeededGenerator(seed: settings.seed &+ salt)
-        generator.shuffle(&order)
-        return order.prefix(limit).sorted().map { locations[$0] }
+    /// `partial.state`: what `motifattn merge` needs to finish this shard together with the others.
+    private func writePartialState(analysis: AttentionAnalysis, cutoffs: ScoreCutoffs? = nil) throws {
+        var writer = StateWriter()
+        try partHeader(phase: .analysis, cutoffs: cutoffs).write(to: &writer)
+        try analysis.encodeState(to: &writer)
+        try writeState(writer)
     }
 
     /// Reads `locations` again from the genome (through faidx), reverse-complementing minus-strand ones.
@@ -446,6 +602,28 @@ public final class ScanPipeline {
                 }
             }
         }
+    }
+}
+
+/// The scores table of a scan: plain `scores.tsv` in a part of a sharded scan (`merge` and the second
+/// phase read it), `scores.tsv.gz` with its tabix index otherwise.
+final class ScoresOutput {
+    private let plain: OutputFile?
+    private let indexed: IndexedTableWriter?
+
+    init(folder: String, partial: Bool, threads: Int) throws {
+        let name = partial ? "scores.tsv" : ScanPipeline.scoresFile
+        let path = (folder as NSString).appendingPathComponent(name)
+        plain = partial ? try OutputFile(path: path) : nil
+        indexed = partial ? nil : try IndexedTableWriter(path: path, headerLines: 2, threads: threads)
+    }
+
+    func write(_ text: String) throws {
+        if let plain { try plain.write(text) } else { try indexed!.write(text) }
+    }
+
+    func commit() throws {
+        if let plain { try plain.commit() } else { try indexed!.commit() }
     }
 }
 

@@ -193,7 +193,7 @@ public final class TemporaryFileRegistry: @unchecked Sendable {
     private var signalSources: [DispatchSourceSignal] = []
 
     /// Creates a unique file from `template` (ending in XXXXXX, as mkstemp) and registers it; nil with errno set on failure.
-    func create(template: String) -> (descriptor: Int32, path: String)? {
+    public func create(template: String) -> (descriptor: Int32, path: String)? {
         lock.lock(); defer { lock.unlock() }
         var bytes = Array(template.utf8CString)
         let fd = bytes.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -203,8 +203,15 @@ public final class TemporaryFileRegistry: @unchecked Sendable {
         return (fd, path)
     }
 
+    /// Registers a temporary file that another library creates under a name chosen here (an index beside a
+    /// temporary file), so that a signal removes it too.
+    public func register(_ path: String) {
+        lock.lock(); defer { lock.unlock() }
+        paths.insert(path)
+    }
+
     /// Deregisters `path`, running `body` (the rename or unlink that ends its life) under the same lock.
-    func remove(_ path: String, while body: () -> Void = {}) {
+    public func remove(_ path: String, while body: () -> Void = {}) {
         lock.lock(); defer { lock.unlock() }
         body()
         paths.remove(path)

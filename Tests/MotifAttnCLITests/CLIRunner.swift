@@ -68,9 +68,17 @@ enum CLIRunner {
         return url
     }
 
-    /// A file's lines without its `##` provenance lines (which hold the command line).
+    /// A file's lines without its `##` provenance lines (which hold the command line); a `.gz` file is
+    /// decompressed first (by gzip, which reads bgzip's output).
     static func contentLines(_ url: URL) throws -> [String] {
-        try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("##") }.map(String.init)
+        let text: String
+        if url.pathExtension == "gz" {
+            let result = try execute(URL(fileURLWithPath: "/bin/gzip"), ["-dc", url.path])
+            guard result.status == 0 else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: url.path]) }
+            text = result.stdout
+        } else {
+            text = try String(contentsOf: url, encoding: .utf8)
+        }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("##") }.map(String.init)
     }
 }

@@ -17,7 +17,7 @@ final class DiscoverCommandTests: XCTestCase {
         let arguments = ["discover", lambda, "--peaks", peaks.path, "--epochs", "1", "--min-steps", "0", "--threads", "2", "--out", out.path]
         let result = try CLIRunner.motifattn(arguments)
         XCTAssertEqual(result.status, 0, result.stderr)
-        for name in ["model.safetensors", "scores.tsv", "head_motifs.tsv", "interactions.tsv", "heads.tsv", "report.html", "run.json"] {
+        for name in ["model.safetensors", "scores.tsv.gz", "scores.tsv.gz.tbi", "head_motifs.tsv", "interactions.tsv", "heads.tsv", "report.html", "run.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("model.checkpoint.safetensors").path))
@@ -41,7 +41,7 @@ final class DiscoverCommandTests: XCTestCase {
         let scan = try CLIRunner.motifattn(["scan", lambda, "--regions", peaks.path, "--model", model, "--threads", "2", "--quiet",
                                             "--out", scanned.path])
         XCTAssertEqual(scan.status, 0, scan.stderr)
-        for name in ["scores.tsv", "head_motifs.tsv", "interactions.tsv", "heads.tsv"] {
+        for name in ["scores.tsv.gz", "head_motifs.tsv", "interactions.tsv", "heads.tsv"] {
             let a = try CLIRunner.contentLines(out.appendingPathComponent(name))
             XCTAssertGreaterThan(a.count, 1, name)
             XCTAssertEqual(a, try CLIRunner.contentLines(scanned.appendingPathComponent(name)), name)

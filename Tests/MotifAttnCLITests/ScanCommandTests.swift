@@ -8,7 +8,7 @@ import _TestSupport
 final class ScanCommandTests: XCTestCase {
     private static let reference = TestPaths.repositoryRoot.appendingPathComponent("Reference")
     private static func demo(_ name: String) -> String { reference.appendingPathComponent("demo/\(name)").path }
-    private static let outputs = ["scores.tsv", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv",
+    private static let outputs = ["scores.tsv.gz", "scores.tsv.gz.tbi", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv",
                                   "interactions.tsv", "heads.tsv", "report.html", "run.json"]
 
     /// A fresh scan of the demo genome with the bundled default model recovers every planted pair
@@ -33,9 +33,9 @@ final class ScanCommandTests: XCTestCase {
         XCTAssertEqual(evaluation.pairsFound, 3, evaluation.description)
         XCTAssertGreaterThanOrEqual(evaluation.motifsFound, 2, evaluation.description)
 
-        // scores.tsv: one row per plus-strand window of the 4 chromosomes (stride 100, window 200, last partial kept
+        // scores.tsv.gz: one row per plus-strand window of the 4 chromosomes (stride 100, window 200, last partial kept
         // when at least 100 bases), in genome order, 0-based half-open.
-        let rows = try CLIRunner.contentLines(out.appendingPathComponent("scores.tsv")).dropFirst().filter { !$0.isEmpty }
+        let rows = try CLIRunner.contentLines(out.appendingPathComponent("scores.tsv.gz")).dropFirst().filter { !$0.isEmpty }
         let lengths = [601_715, 594_984, 605_627, 609_096]
         let expected = lengths.reduce(0) { total, length in total + (length - 100) / 100 + 1 }
         XCTAssertEqual(rows.count, expected)
@@ -79,7 +79,7 @@ final class ScanCommandTests: XCTestCase {
                 XCTAssertEqual(cautions.count, mode == "top" ? 2 : 1, result.stderr)
                 XCTAssertTrue(cautions[0].contains("the model was trained on the simulated demo"), result.stderr)
             }
-            for name in ["scores.tsv", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv", "interactions.tsv", "heads.tsv"] {
+            for name in ["scores.tsv.gz", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv", "interactions.tsv", "heads.tsv"] {
                 let one = try CLIRunner.contentLines(folder.appendingPathComponent("\(mode)1/\(name)"))
                 let two = try CLIRunner.contentLines(folder.appendingPathComponent("\(mode)2/\(name)"))
                 XCTAssertGreaterThan(one.count, 1, "\(mode) \(name)")

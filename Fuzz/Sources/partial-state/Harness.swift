@@ -1,4 +1,4 @@
-// `partial.state` files as `motifattn merge` reads them: the header MergePipeline.readHeader reads, the
+// `partial.state` files as `motifattn merge` reads them: the header PartialScan.Header.read reads, the
 // analysis state AttentionAnalysis.mergeState adds up (motif discovery, head diagnostics, co-attention,
 // report windows), then the tests and writers a merge runs on it.
 //
@@ -48,11 +48,13 @@ func makeAnalysis() throws -> AttentionAnalysis {
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var reader = StateReader(bytes: Fuzz.bytes(data, size), path: "partial.state")
     do {
-        // MergePipeline.readHeader
+        // PartialScan.Header.read (an analysed part: the final merge's input)
         guard (try? reader.string()) == magic else { throw PartialStateError.notAPartialState(path: reader.path) }
+        guard try reader.string() == "analysis" else { throw PartialStateError.truncated(path: reader.path) }  // phase
         _ = try reader.string(); _ = try reader.string(); _ = try reader.string()  // fingerprint, genome, model
-        _ = try reader.string(); _ = try reader.int()                              // shard contig and start
+        _ = try reader.string(); _ = try reader.count(limit: Int.max); _ = try reader.int()  // shard contig, start, end
         for _ in 0..<4 { _ = try reader.count(limit: Int.max) }                     // scored, skipped, bound, background
+        _ = try reader.string()                                                     // cut-offs (phase 2 without regions)
         let analysis = try makeAnalysis()
         try analysis.mergeState(from: &reader)
         guard reader.atEnd else { throw PartialStateError.truncated(path: reader.path) }
@@ -93,9 +95,11 @@ public func initialize(_ argc: UnsafeMutableRawPointer?, _ argv: UnsafeMutableRa
         if !windows.isEmpty { try! analysis.add(windows, labels: windows.indices.map { $0 % 2 == 0 ? .bound : .background }) }
         var writer = StateWriter()
         writer.string(magic)
+        writer.string("analysis")
         writer.string("fuzz|window=32|stride=32"); writer.string("genome.fa"); writer.string("model.safetensors")
-        writer.string("chrF"); writer.int(0)
+        writer.string("chrF"); writer.int(0); writer.int(-1)
         for value in [count, 0, (count + 1) / 2, count / 2] { writer.int(value) }
+        writer.string("")
         try! analysis.encodeState(to: &writer)
         let path = folder + "/state-\(count)-windows"
         guard FileManager.default.createFile(atPath: path, contents: Data(writer.bytes)) else { fatalError("cannot write \(path)") }
