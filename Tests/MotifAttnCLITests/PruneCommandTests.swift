@@ -69,11 +69,21 @@ final class PruneCommandTests: XCTestCase {
         for row in headRows.dropFirst() { XCTAssertEqual(row.split(separator: "\t")[patchColumn], "20", row) }
         XCTAssertTrue(try String(contentsOf: analyzed.appendingPathComponent("report.html"), encoding: .utf8).contains("L1H3"))
 
+        // A sharded scan of the demo's first 200 kb (merge needs shards that cover the whole genome).
+        let bases = try ReferenceSequence(path: Self.demo("genome.fa.gz")).bases(contig: "chr1", start: 0, end: 200_000)
+        let miniGenome = folder.appendingPathComponent("chr1-200k.fa")
+        try (">chr1\n" + String(decoding: bases, as: UTF8.self) + "\n").write(to: miniGenome, atomically: true, encoding: .utf8)
+        let miniPeaks = folder.appendingPathComponent("chr1-200k.bed")
+        let peakLines = try String(contentsOfFile: Self.demo("peaks.bed"), encoding: .utf8).split(separator: "\n").filter { line in
+            let f = line.split(separator: "\t")
+            return f.count >= 3 && f[0] == "chr1" && Int(f[2])! <= 200_000
+        }
+        try (peakLines.joined(separator: "\n") + "\n").write(to: miniPeaks, atomically: true, encoding: .utf8)
         let shards = ["chr1:1-100000", "chr1:100001-200000"]
         var parts: [String] = []
         for (i, shard) in shards.enumerated() {
             let part = folder.appendingPathComponent("part\(i)")
-            let scan = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--regions", Self.demo("peaks.bed"), "--model", model,
+            let scan = try CLIRunner.motifattn(["scan", miniGenome.path, "--regions", miniPeaks.path, "--model", model,
                                                 "--shard", shard, "--partial", "--strand", "plus", "--threads", "2", "--quiet", "--out", part.path])
             XCTAssertEqual(scan.status, 0, scan.stderr)
             parts.append(part.path)
