@@ -219,6 +219,19 @@ public final class MergePipeline {
             }
         }
 
+        // The parts' bound windows, marked on the track as a single scan marks them.
+        for part in loaded {
+            let file = (part.folder as NSString).appendingPathComponent(ScanPipeline.boundWindowsFile)
+            guard FileManager.default.fileExists(atPath: file) else { continue }
+            let reader = try TextLineReader(path: file)
+            while let line = try reader.next() {
+                if line.isEmpty { continue }
+                let row = line.split(separator: "\t")
+                guard row.count == 4, let start = Int(row[1]) else { throw PartialStateError.truncated(path: file) }
+                track.markBound(sequence: String(row[0]), start: start)
+            }
+        }
+
         // Analysis: the states added up, then tested once.
         let model = try AttentionModel(contentsOf: first.model)
         var options = AnalysisOptions(motifsPath: settings.motifs, annotationsPath: settings.annotations)
@@ -252,8 +265,8 @@ public final class MergePipeline {
         record.counts["background_windows"] = loaded.reduce(0) { $0 + $1.header.background }
         for (key, value) in settings.parameters { record.parameters[key] = value }
         try AnalysisReport.write(results, analysis: analysis, record: &record, folder: outputFolder, track: track,
-                                 trackNote: settings.hasRegions ? "bound windows are not marked in a merged scan (the parts' regions are known by digest only)"
-                                                                : "bound windows are not marked in a merged scan (they are chosen by threshold.tsv)",
+                                 trackNote: settings.hasRegions ? "marked: bins holding windows that overlap the regions"
+                                                                : "marked: bins holding the windows chosen as bound (the top scores)",
                                  title: "motifattn scan of \((first.genome as NSString).lastPathComponent) (\(loaded.count) parts)",
                                  summary: [("genome", first.genome), ("model", BundledData.displayPath(first.model)), ("parts", "\(loaded.count)"),
                                            ("windows scored", "\(windows)")])

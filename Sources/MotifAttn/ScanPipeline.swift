@@ -141,6 +141,8 @@ struct ScoredLocation {
 public final class ScanPipeline {
     /// The file name of a scan's (or merge's) score table: bgzip-compressed, with a tabix index beside it.
     public static let scoresFile = "scores.tsv.gz"
+    /// An analysed part's bound windows (`chrom start end strand`), read by `merge` for the report's track.
+    public static let boundWindowsFile = "bound.bed"
     public let settings: ScanSettings
     private var record: RunRecord
 
@@ -215,6 +217,8 @@ public final class ScanPipeline {
             return chosenForAnalysis(location, contig: w.sourceName, rates: rates!)
         } : nil
         var picked: [(window: Window, label: WindowLabel, logits: [Float], maps: AttentionMaps)] = []
+        // A part's bound windows (with regions), for the merged report's track: `bound.bed`.
+        var boundLines = ""
         var analysisSeconds = 0.0
         func analysePicked() throws {
             guard !picked.isEmpty else { return }
@@ -241,6 +245,7 @@ public final class ScanPipeline {
                     windowsScored += 1
                     try bedGraph?.add(contig: w.sourceName, start: w.start, end: w.end, logit: z)
                     if !s.partial { track.add(sequence: w.sourceName, start: w.start, logit: z, bound: bound) }
+                    if s.partial && bound { boundLines += "\(w.sourceName)\t\(w.start)\t\(w.end)\t\(w.strand.rawValue)\n" }
                     if let rates {
                         // In one pass the scorer has drawn the coin already: the picked windows carry their maps.
                         if onePass ? scored.attention != nil : chosenForAnalysis(location, contig: w.sourceName, rates: rates) {
@@ -276,8 +281,20 @@ public final class ScanPipeline {
         }
 
         // Choose bound and background windows.
-        let (bound, background) = rates == nil ? chooseByScore(locations, contigs: contigs) : chosen
-        if rates == nil { for b in bound { track.markBound(sequence: contigs[Int(b.contig)], start: b.start) } }
+        if rates == nil {
+            // Without regions: bound windows are the top `boundFraction` by logit, background the bottom half
+            // (ties by genome position: `RankedWindow`), each kept for the analysis by the position-keyed coin at
+            // rate min(1, cap / count), as a sharded scan keeps them. (With regions windows are chosen while
+            // scoring: see `samplingRates`.) Every window ranked bound is marked on the track, not only those the
+            // coin keeps, as a merged scan marks them from its parts' bound.bed.
+            let ranked = locations.map(Self.ranked)
+            let cutoffs = ScoreCutoffs.of(ranked, contigs: contigs, boundFraction: settings.boundFraction)
+            for (location, rank) in zip(locations, ranked) where cutoffs.isBound(rank) {
+                track.markBound(sequence: contigs[Int(location.contig)], start: location.start)
+            }
+            chosen = choose(locations, ranked: ranked, contigs: contigs, cutoffs: cutoffs)
+        }
+        let (bound, background) = chosen
         locations = []
         record.counts["bound_windows"] = bound.count
         record.counts["background_windows"] = s.background == .shuffle ? bound.count : background.count
@@ -286,6 +303,7 @@ public final class ScanPipeline {
             try analyseAgain(bound: bound, background: background, contigs: contigs, analysis: analysis)
         }
         if s.partial {
+            try writeBoundWindows(boundLines)
             try writePartialState(analysis: analysis)
             try scores.commit()
             return record
@@ -368,15 +386,6 @@ public final class ScanPipeline {
 
     private func path(_ name: String) -> String { (settings.outputFolder as NSString).appendingPathComponent(name) }
 
-    /// Without regions: bound windows are the top `boundFraction` by logit, background the bottom half
-    /// (ties by genome position: `RankedWindow`), each kept by the position-keyed coin at rate
-    /// min(1, cap / count), as a sharded scan keeps them. (With regions windows are chosen while scoring: see `samplingRates`.)
-    func chooseByScore(_ locations: [ScoredLocation], contigs: [String]) -> (bound: [ScoredLocation], background: [ScoredLocation]) {
-        let ranked = locations.map(Self.ranked)
-        let cutoffs = ScoreCutoffs.of(ranked, contigs: contigs, boundFraction: settings.boundFraction)
-        return choose(locations, ranked: ranked, contigs: contigs, cutoffs: cutoffs)
-    }
-
     /// A scored window's place in the ranking (`contig` indexes sequences in genome order).
     static func ranked(_ l: ScoredLocation) -> RankedWindow {
         RankedWindow(key: ScoreKey.of(l.logit), contig: Int(l.contig), start: l.start, minus: l.minus)
@@ -451,6 +460,7 @@ public final class ScanPipeline {
         var contigs: [String] = [], localIndex: [String: Int32] = [:]
         var bound: [ScoredLocation] = [], background: [ScoredLocation] = []
         var rows = 0
+        var boundLines = ""
         try record.time("choose") {
             try MergePipeline.readScores(of: scoredPart) { line, row in
                 let name = String(row[0])
@@ -464,6 +474,7 @@ public final class ScanPipeline {
                 }
                 let location = ScoredLocation(contig: local, start: start, end: end, minus: row[3] == "-", logit: logit, bound: false)
                 let rank = RankedWindow(key: ScoreKey.of(logit), contig: genomeIndex, start: start, minus: location.minus)
+                if cutoffs.isBound(rank) { boundLines += "\(name)\t\(start)\t\(end)\t\(row[3])\n" }
                 if let picked = pick(location, rank: rank, contig: name, cutoffs: cutoffs, rates: rates) {
                     if picked.bound { bound.append(picked) } else { background.append(picked) }
                 }
@@ -478,6 +489,7 @@ public final class ScanPipeline {
         record.counts["bound_windows"] = bound.count
         record.counts["background_windows"] = s.background == .shuffle ? bound.count : background.count
         try analyseAgain(bound: bound, background: background, contigs: contigs, analysis: analysis)
+        try writeBoundWindows(boundLines)
         try writePartialState(analysis: analysis, cutoffs: cutoffs)
         try scores.commit()
         return record
@@ -567,6 +579,14 @@ public final class ScanPipeline {
     }
 
     /// `partial.state`: what `motifattn merge` needs to finish this shard together with the others.
+    /// Every bound window of an analysed part (`chrom start end strand`, BED-style), so that `merge` marks them on
+    /// the report's score track as a single scan does. All of them, not only those sampled for the analysis.
+    private func writeBoundWindows(_ lines: String) throws {
+        let file = try OutputFile(path: (settings.outputFolder as NSString).appendingPathComponent(ScanPipeline.boundWindowsFile))
+        try file.write(lines)
+        try file.commit()
+    }
+
     private func writePartialState(analysis: AttentionAnalysis, cutoffs: ScoreCutoffs? = nil) throws {
         var writer = StateWriter()
         try partHeader(phase: .analysis, cutoffs: cutoffs).write(to: &writer)

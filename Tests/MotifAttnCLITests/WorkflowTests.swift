@@ -177,6 +177,16 @@ final class WorkflowTests: XCTestCase {
                 XCTAssertEqual(parts.count, shards, "\(mode) \(parts) \(log)")
                 // Lambda has no pair of motifs that co-attend significantly: interactions.tsv may hold its header only.
                 try assertSameResults(single, out, label: "\(mode), \(shards) shards", mayBeEmpty: ["interactions.tsv"])
+                // The report's score track marks the same bound bins as the single scan's.
+                let marks = { (run: URL) throws -> [String] in
+                    let page = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+                    guard let track = page.range(of: "<section id=\"track\">") else { return [] }
+                    let section = page[track.lowerBound...].prefix { $0 != "§" }.components(separatedBy: "</section>")[0]
+                    return section.components(separatedBy: "<rect").dropFirst().filter { $0.contains("#d62839") }
+                }
+                let singleMarks = try marks(single)
+                XCTAssertFalse(singleMarks.isEmpty, "\(mode): the single scan marks bound bins")
+                XCTAssertEqual(try marks(out), singleMarks, "\(mode), \(shards) shards: bound bins on the track")
             }
         }
         // The index: tabix reads the rows of 10,001-10,300 (1-based) back, as the whole table holds them.
