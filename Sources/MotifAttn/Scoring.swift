@@ -45,19 +45,22 @@ public final class WindowScorer {
         windowsPerBatch = 32 * 16
     }
 
-    /// Logits of each window, in order; a window with more tokens than `max_len` is an error naming it.
-    /// Windows for which `keepsAttention` is true also get their attention maps.
-    public func score(_ windows: [Window], source: String, keepsAttention: ((Window) -> Bool)? = nil) throws -> [ScoredWindow] {
+    /// The token ids of each window; a window with more tokens than `max_len` is an error naming it.
+    private func tokenRows(_ windows: [Window], source: String) throws -> [[Int32]] {
         let maxLen = encoder.config.maxLen
-        var rows: [[Int32]] = []
-        rows.reserveCapacity(windows.count)
-        for w in windows {
+        return try windows.map { w in
             let ids = tokenizer.encode(w.bases).ids
             guard ids.count <= maxLen else {
                 throw ScoringError.recordTooLong(path: source, record: w.label, bases: w.bases.count, tokens: ids.count, maxLen: maxLen)
             }
-            rows.append(ids)
+            return ids
         }
+    }
+
+    /// Logits of each window, in order; a window with more tokens than `max_len` is an error naming it.
+    /// Windows for which `keepsAttention` is true also get their attention maps.
+    public func score(_ windows: [Window], source: String, keepsAttention: ((Window) -> Bool)? = nil) throws -> [ScoredWindow] {
+        let rows = try tokenRows(windows, source: source)
         guard let keepsAttention else {
             let logits = try encoder.score(tokenRows: rows)
             return zip(windows, logits).map { ScoredWindow(window: $0, logits: $1) }
@@ -72,16 +75,7 @@ public final class WindowScorer {
     /// Logits of each window, in order, with each window's attention maps handed to `visit` (window index, maps)
     /// in place, in window order, instead of being copied: for callers that summarise the maps.
     public func score(_ windows: [Window], source: String, visitingAttention visit: (Int, AttentionMapsView) throws -> Void) throws -> [[Float]] {
-        let maxLen = encoder.config.maxLen
-        var rows: [[Int32]] = []
-        rows.reserveCapacity(windows.count)
-        for w in windows {
-            let ids = tokenizer.encode(w.bases).ids
-            guard ids.count <= maxLen else {
-                throw ScoringError.recordTooLong(path: source, record: w.label, bases: w.bases.count, tokens: ids.count, maxLen: maxLen)
-            }
-            rows.append(ids)
-        }
+        let rows = try tokenRows(windows, source: source)
         let output = try withoutActuallyEscaping(visit) { visit in
             try encoder.forward(tokenRows: rows, keepAttention: true, visitingAttention: visit)
         }
