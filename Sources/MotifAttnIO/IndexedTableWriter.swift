@@ -20,7 +20,7 @@ public enum IndexedTableError: Error, CustomStringConvertible {
 /// without reading the rest (`tabix scores.tsv.gz chr1:1000-2000`).
 ///
 /// Rows must come sorted by position within each sequence, each sequence's rows together. The first
-/// `headerLines` lines (and any line starting with `#`) are left out of the index. Like ``OutputFile``,
+/// `headerLines` lines (and any line starting with `#`) are left out of the index. Like `OutputFile` (MotifAttnCore),
 /// nothing appears at `path` until ``commit()``: the table and its index go to registered temporary files
 /// in the destination's folder, removed on failure or on SIGINT/SIGTERM.
 public final class IndexedTableWriter {
