@@ -28,7 +28,7 @@ public func attentionHeadForward(qkv: UnsafePointer<Float>, tokens: Int, validTo
         (scores + r * tokens).update(repeating: 0, count: tokens)
         (context + r * dModel).update(repeating: 0, count: dHead)
     }
-    // backward (issue 4): dP = dCtx·Vᵀ, dV = Pᵀ·dCtx, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = s·dS·K, dK = s·dSᵀ·Q.
+    // backward: dP = dCtx·Vᵀ, dV = Pᵀ·dCtx, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = s·dS·K, dK = s·dSᵀ·Q.
 }
 
 /// One head's attention probabilities, softmax(Q·Kᵀ/√d_head) of the first `queries` query rows over the

@@ -12,7 +12,7 @@ public func convolveTokens(output: UnsafeMutablePointer<Float>, padded: UnsafePo
         matrixProduct(.asStored, .transposed, m: rows, n: dim, k: dim, a: padded + j * dim, lda: dim,
                       b: weightByTap + j * dim * dim, ldb: dim, beta: 1, c: output, ldc: dim)
     }
-    // backward (issue 4): dPadded[r + j] += dOut[r]·W_j, dW_j += dOut[r]ᵀ·padded[r + j], dBias = Σ_r dOut[r].
+    // backward: dPadded[r + j] += dOut[r]·W_j, dW_j += dOut[r]ᵀ·padded[r + j], dBias = Σ_r dOut[r].
 }
 
 /// Plain-loop twin of `convolveTokens` taking PyTorch's weight layout [out, in, width] directly.

@@ -1,7 +1,7 @@
 import MotifAttnKernels
 
 // The layers of the v1 encoder, llm.c-style: each forward works on activation buffers planned
-// once per batch (see `EncoderWorkspace`) and says its shapes; the matching backward (issue 4)
+// once per batch (see `EncoderWorkspace`) and says its shapes; the matching backward
 // goes right after each forward, reading the activations the forward left behind.
 //
 // Notation: B windows per batch, T tokens per row (padded), R = B·T rows, d = d_model,
@@ -89,7 +89,7 @@ func embeddingForward(x: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int32>,
         for j in 0..<d { o[j] = e[j] + q[j] }
     }
 }
-// embeddingBackward (issue 4): dTok[ids[r]] += dx[r], dPos[r % T] += dx[r].
+// embeddingBackward: dTok[ids[r]] += dx[r], dPos[r % T] += dx[r].
 
 /// x += GELU(Conv1d(x with [PAD] rows zeroed)), same padding along tokens.
 /// x [B·T, d]; scratch `padded` [B·(T+p) + 2p, d], `out` [B·(T+p), d]; validTokens[b] = real tokens of row b.
@@ -106,7 +106,7 @@ func convStemForward(x: UnsafeMutablePointer<Float>, windows: Int, tokens: Int, 
     geluInPlace(out, count: windows * segment * d)
     for b in 0..<windows { addInPlace(x + b * tokens * d, out + b * segment * d, count: tokens * d) }
 }
-// convStemBackward (issue 4): dConv = dx ⊙ GELU'(pre), then `convolveTokens` backward; pad rows get no gradient.
+// convStemBackward: dConv = dx ⊙ GELU'(pre), then `convolveTokens` backward; pad rows get no gradient.
 
 /// Pre-norm self-attention block: x += out_proj(MHA(LN1(x))).
 /// x, h [R, d]; context [R, a]; qkv [R, 3a]; scores [T, T] scratch, or the caller's attention output
@@ -134,7 +134,7 @@ func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoint
     linearForward(output: x, input: context, weight: w.outProjWeight.pointer, bias: w.outProjBias.pointer,
                   rows: rows, inDim: a, outDim: d, accumulate: true)
 }
-// attentionBlockBackward (issue 4): out_proj backward → per-head attention backward (needs P: recompute or keep) →
+// attentionBlockBackward: out_proj backward → per-head attention backward (needs P: recompute or keep) →
 // in_proj backward → LayerNorm backward, adding into dx.
 
 /// An edit of one head's output in one layer: `apply(window, columns, rows, rowStride)` gets the head's
@@ -154,7 +154,7 @@ func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoi
     linearForward(output: x, input: hidden, weight: w.linear2Weight.pointer, bias: w.linear2Bias.pointer,
                   rows: rows, inDim: c.dFF, outDim: d, accumulate: true)
 }
-// feedForwardBlockBackward (issue 4): linear2 backward → GELU' (keep pre-activation) → linear1 backward → LayerNorm backward.
+// feedForwardBlockBackward: linear2 backward → GELU' (keep pre-activation) → linear1 backward → LayerNorm backward.
 
 /// The last layer for the [CLS] rows only: x[b·T] += attention block and feed-forward block, as in the full layer.
 ///
@@ -243,4 +243,4 @@ func headForward(x: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, logits
         }
     }
 }
-// headBackward (issue 4): dHeadW += dlogitsᵀ·cls, dcls = dlogits·W → final LayerNorm backward on the [CLS] rows.
+// headBackward: dHeadW += dlogitsᵀ·cls, dcls = dlogits·W → final LayerNorm backward on the [CLS] rows.

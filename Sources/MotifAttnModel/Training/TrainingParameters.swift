@@ -3,7 +3,7 @@ import MotifAttnCore
 
 /// The shape of the encoder being trained: the hyper-parameters of `motifattn_torch.py`'s `MotifAttnV1`.
 ///
-/// Defaults are the CPU-friendly configuration of issue 4 (k=3, conv stem 11, d_model 64,
+/// Defaults are the CPU-friendly configuration (k=3, conv stem 11, d_model 64,
 /// 4 heads, 2 layers, d_ff 128) with room for 200-bp windows.
 public struct TrainingArchitecture: Sendable, Equatable, Codable {
     /// k-mer length of the tokenizer (the vocabulary is 5 specials + 4ᵏ k-mers).
