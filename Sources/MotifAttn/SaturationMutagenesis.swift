@@ -73,7 +73,9 @@ extension VariantEffectsPipeline {
             throw SaturationMutagenesisError(region: region.origin,
                                              reason: "a \(window)-base window centred on each base would run off \(region.contig) (length \(length)); keep \(left) bases from its ends")
         }
-        let reference = try genome.bases(contig: region.contig, start: region.start, end: end).map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
+        // Every window is cut from one read of the region and its flanks.
+        let span = try genome.bases(contig: region.contig, start: region.start - left, end: end - 1 - left + window)
+        let reference = span[left..<(left + end - region.start)].map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
         var result = SaturationMutagenesis(contig: region.contig, start: region.start, reference: reference,
                                            deltaLogit: Array(repeating: nil, count: reference.count),
                                            referenceLogit: Array(repeating: nil, count: reference.count))
@@ -86,7 +88,7 @@ extension VariantEffectsPipeline {
             var included: [Int] = []
             for i in batch where Nucleotides.code(reference[i]) != nil {
                 let position = region.start + i
-                let bases = try genome.bases(contig: region.contig, start: position - left, end: position - left + window)
+                let bases = Array(span[(i)..<(i + window)])
                 included.append(i)
                 for letter in Nucleotides.letters {
                     var changed = bases

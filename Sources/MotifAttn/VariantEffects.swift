@@ -155,6 +155,9 @@ public final class VariantEffectsPipeline {
     /// The scan checked against (`--scan`), with scanners for its head motifs and its pairs' database motifs.
     private let findings: ScanFindings?
     private let headMotifScanner: MotifScanner?
+    /// The widest motif of the database and of the head motifs: how far from an allele an overlapping site can start.
+    private let longestMotif: Int
+    private let longestHeadMotif: Int
     private let pairMotifScanner: MotifScanner?
 
     /// Loads the model and the motif database.
@@ -184,6 +187,8 @@ public final class VariantEffectsPipeline {
         } else {
             findings = nil; headMotifScanner = nil; pairMotifScanner = nil
         }
+        longestMotif = scanner.motifs.map(\.width).max() ?? 1
+        longestHeadMotif = headMotifScanner?.motifs.map(\.width).max() ?? 1
     }
 
     /// The window a model was trained on, from its `motifattn_training` metadata; `nil` when it does not say.
@@ -469,7 +474,7 @@ public final class VariantEffectsPipeline {
     /// Instances overlapping `allele`: only the stretch that can hold them is scanned, against the whole window's
     /// composition, so the p-values are those of a scan of the window.
     private func hits(in bases: [UInt8], overlapping allele: Range<Int>, scanner: MotifScanner) -> [MotifInstance] {
-        let reach = (scanner.motifs.map(\.width).max() ?? 1) - 1
+        let reach = (scanner === headMotifScanner ? longestHeadMotif : longestMotif) - 1
         let lower = max(0, allele.lowerBound - reach), upper = min(bases.count, allele.upperBound + reach)
         return scanner.scan(Array(bases[lower..<upper]), composition: bases).compactMap { hit in
             var hit = hit
