@@ -14,8 +14,8 @@ PREFIX ?= /usr/local
 DEMO_OUT ?= demo-out
 THREADS ?= $(shell nproc)
 APT_PACKAGES := libhts-dev libopenblas-dev pkg-config zlib1g-dev samtools tabix
-# The report test renders report.html in a real browser.
-TEST_APT_PACKAGES := chromium
+# The report test renders report.html in a real browser; the variants tests convert VCF to BCF with bcftools.
+TEST_APT_PACKAGES := chromium bcftools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TARGET_CPU ?=
 SCRATCH := $(if $(TARGET_CPU),.build-$(TARGET_CPU),.build)
