@@ -72,13 +72,15 @@ public final class WindowScorer {
         }
     }
 
-    /// Logits of each window, in order, with each window's attention maps handed to `visit` (window index, maps)
-    /// in place, in window order, instead of being copied: for callers that summarise the maps.
-    public func score(_ windows: [Window], source: String, visitingAttention visit: (Int, AttentionMapsView) throws -> Void) throws -> [[Float]] {
+    /// Logits of each window, in order, with each head's map of the windows `attentionOf` marks (all when `nil`)
+    /// handed to `visit` as soon as the encoder computes it (`Encoder.forward(visitingHeadMaps:)`): on the
+    /// encoder's threads, concurrently for different windows, never stored. For callers that summarise the maps.
+    /// `variantOf[i] = j` says window i is window j with a few bases changed (`Encoder.forward(variantOf:)`).
+    public func score(_ windows: [Window], source: String, attentionOf: [Bool]? = nil, variantOf: [Int?]? = nil,
+                      visitingHeadMaps visit: @escaping (HeadMapView) -> Void) throws -> [[Float]] {
         let rows = try tokenRows(windows, source: source)
-        let output = try withoutActuallyEscaping(visit) { visit in
-            try encoder.forward(tokenRows: rows, keepAttention: true, visitingAttention: visit)
-        }
+        let output = try encoder.forward(tokenRows: rows, keepAttention: false, attentionRows: attentionOf, variantOf: variantOf,
+                                         visitingHeadMaps: visit)
         return windows.indices.map { Array(output.logits(window: $0)) }
     }
 

@@ -140,8 +140,8 @@ public struct AllelePairWindows: Sendable {
 /// motif instances it breaks or creates and the head whose attention on it changes most.
 public final class VariantEffectsPipeline {
     /// Variants sent to the encoder at a time (4 windows each). Fixed, so the results do not depend on the thread
-    /// count; small, because every window's attention maps are kept until the batch is summarised.
-    public static let variantsPerBatch = 16
+    /// count; a multiple of 8, so the encoder's batches of 32 windows hold the same variants whatever the count.
+    public static let variantsPerBatch = 256
 
     /// The settings of the run.
     public let settings: VariantEffectSettings
@@ -155,9 +155,6 @@ public final class VariantEffectsPipeline {
     /// The scan checked against (`--scan`), with scanners for its head motifs and its pairs' database motifs.
     private let findings: ScanFindings?
     private let headMotifScanner: MotifScanner?
-    /// The widest motif of the database and of the head motifs: how far from an allele an overlapping site can start.
-    private let longestMotif: Int
-    private let longestHeadMotif: Int
     private let pairMotifScanner: MotifScanner?
 
     /// Loads the model and the motif database.
@@ -168,6 +165,7 @@ public final class VariantEffectsPipeline {
         scorer = try WindowScorer(model: model, threads: settings.threads)
         let motifsPath = try settings.motifsPath ?? BundledData.path(of: BundledData.motifsFile)
         scanner = MotifScanner(motifs: try MEMEFormat.read(path: motifsPath).motifs, threshold: settings.instanceThreshold)
+        scanner.preparationThreads = settings.threads
         if settings.motifsPath == nil, let annotations = try? MotifAnnotations.readJASPAR(path: try BundledData.path(of: BundledData.annotationsFile)) {
             families = annotations.byID.compactMapValues { $0.tfFamily.isEmpty ? nil : $0.tfFamily }
         } else {
@@ -187,8 +185,7 @@ public final class VariantEffectsPipeline {
         } else {
             findings = nil; headMotifScanner = nil; pairMotifScanner = nil
         }
-        longestMotif = scanner.motifs.map(\.width).max() ?? 1
-        longestHeadMotif = headMotifScanner?.motifs.map(\.width).max() ?? 1
+        for other in [headMotifScanner, pairMotifScanner] { other?.preparationThreads = settings.threads }
     }
 
     /// The window a model was trained on, from its `motifattn_training` metadata; `nil` when it does not say.
@@ -262,46 +259,58 @@ public final class VariantEffectsPipeline {
     }
 
     /// Scores the alleles in batches of `variantsPerBatch` (REF and ALT, both strands) and finds the motif and
-    /// attention changes; `progress` is called with the windows scored after each batch. The attention maps are
-    /// summarised as the encoder hands them over (`Encoder.forward(visitingAttention:)`), never copied.
+    /// attention changes; `progress` is called with the windows scored after each batch. Each head's map is
+    /// summarised as soon as the encoder computes it (`Encoder.forward(visitingHeadMaps:)`), never stored.
     public func effects(of alleles: [(record: VariantRecord, altIndex: Int, windows: AllelePairWindows)],
                         progress: (Int) -> Void = { _ in }) throws -> [VariantEffect] {
         var effects: [VariantEffect] = []
         effects.reserveCapacity(alleles.count)
+        let layout = model.config.headLayout
         var first = 0
         while first < alleles.count {
             let batch = Array(alleles[first..<min(first + Self.variantsPerBatch, alleles.count)])
-            var windows: [Window] = []
-            var questions: [MapQuestions] = []
-            let plans = batch.map { pairPlans(windows: $0.windows) }
-            for (item, plan) in zip(batch, plans) {
-                let r = item.record, w = item.windows
+            // Per allele: its pair plans, then REF +, REF −, ALT +, ALT − with what their maps are asked.
+            pairMotifScanner?.prepareLevels(of: batch.flatMap { [$0.windows.ref, $0.windows.alt] })
+            let prepared = parallelMap(count: batch.count, threads: settings.threads) { i in
+                let r = batch[i].record, w = batch[i].windows
+                let plan = pairPlans(windows: w)
+                var windows: [(Window, MapQuestions?)] = []
                 for (bases, allele, isAlt) in [(w.ref, w.refAllele, false), (w.alt, w.altAllele, true)] {
                     let sitePairs = plan.map { (head: $0.pair.bestHead, ranges: isAlt ? $0.altSitePairs : $0.refSitePairs) }
-                    windows.append(Window(sourceName: r.contig, start: r.position, end: r.position + 1, strand: .plus, bases: bases))
-                    questions.append(MapQuestions(allele: allele, sitePairs: sitePairs))
-                    windows.append(Window(sourceName: r.contig, start: r.position, end: r.position + 1, strand: .minus,
-                                          bases: Nucleotides.reverseComplement(bases)))
-                    questions.append(MapQuestions(allele: allele, sitePairs: sitePairs))
+                    let plus = Window(sourceName: r.contig, start: r.position, end: r.position + 1, strand: .plus, bases: bases)
+                    windows.append((plus, mapQuestions(window: plus, allele: allele, sitePairs: sitePairs, layout: layout)))
+                    windows.append((Window(sourceName: r.contig, start: r.position, end: r.position + 1, strand: .minus,
+                                           bases: Nucleotides.reverseComplement(bases)), nil))
                 }
+                return (plan: plan, windows: windows)
             }
-            var answers = [MapAnswers?](repeating: nil, count: windows.count)
-            let logits = try scorer.score(windows, source: settings.vcfPath ?? settings.genomePath) { i, maps in
-                answers[i] = answer(questions[i], window: windows[i], maps: maps)
+            let plans = prepared.map(\.plan)
+            let windows = prepared.flatMap { $0.windows.map(\.0) }
+            let questions = prepared.flatMap { $0.windows.map(\.1) }
+            let reader = MapSummaries(questions: questions, slots: layout.count)
+            defer { reader.deallocate() }
+            // Each ALT window is its REF window with the allele changed: the encoder recomputes only what that changes.
+            let variantOf = windows.indices.map { $0 % 4 >= 2 ? $0 - 2 : nil }
+            let logits = try scorer.score(windows, source: settings.vcfPath ?? settings.genomePath, attentionOf: questions.map { $0 != nil },
+                                          variantOf: variantOf, visitingHeadMaps: reader.visit)
+            let answers = reader.answers()
+            let scanned = batch.flatMap { [$0.windows.ref, $0.windows.alt] }
+            scanner.prepareLevels(of: scanned)
+            headMotifScanner?.prepareLevels(of: scanned)
+            let motifs = parallelMap(count: batch.count, threads: settings.threads) { i in
+                (database: motifChanges(batch[i].windows, scanner: scanner),
+                 headMotifs: headMotifScanner.map { motifChanges(batch[i].windows, scanner: $0) })
             }
             for (i, item) in batch.enumerated() {
-                let a = answers[(4 * i)..<(4 * i + 4)].compactMap { $0 }
-                let w = item.windows
+                let refAnswers = answers[4 * i]!, altAnswers = answers[4 * i + 2]!
                 var effect = VariantEffect(record: item.record, altIndex: item.altIndex,
                                            refLogit: (logits[4 * i][0] + logits[4 * i + 1][0]) / 2,
                                            altLogit: (logits[4 * i + 2][0] + logits[4 * i + 3][0]) / 2)
-                if a.count == 4 {
-                    effect.headAttentionChange = attentionChange(a)
-                    effect.pair = pairEffect(plans[i], answers: a)
-                }
-                (effect.motifBroken, effect.motifCreated) = motifChanges(w, scanner: scanner)
-                if let headMotifScanner {
-                    (effect.headMotifBroken, effect.headMotifCreated) = motifChanges(w, scanner: headMotifScanner)
+                effect.headAttentionChange = attentionChange(ref: refAnswers, alt: altAnswers)
+                effect.pair = pairEffect(plans[i], ref: refAnswers, alt: altAnswers)
+                (effect.motifBroken, effect.motifCreated) = motifs[i].database
+                if let headMotifs = motifs[i].headMotifs {
+                    (effect.headMotifBroken, effect.headMotifCreated) = headMotifs
                 }
                 effects.append(effect)
             }
@@ -311,12 +320,24 @@ public final class VariantEffectsPipeline {
         return effects
     }
 
-    /// What one window's maps are asked: the attention the allele receives, and the co-attention of site pairs.
+    /// What one window's maps are asked, in token numbers of that window (its own strand).
     struct MapQuestions {
-        /// The allele's bases (plus-strand window coordinates).
-        var allele: Range<Int>
-        /// Per candidate pair: the head to read (every head when `nil`) and its site pairs (plus-strand coordinates).
-        var sitePairs: [(head: HeadIndex?, ranges: [(Range<Int>, Range<Int>)])]
+        /// The tokens covering the allele's bases, each with the share of its received attention that falls on them.
+        var alleleTokens: [(token: Int, share: Double)]
+        /// Per candidate pair: the head slot to read (every slot when `nil`; none when the scan names a head this
+        /// model lacks) and, per site pair, the tokens covering one site and those covering the other.
+        var pairs: [(slots: HeadSlots, tokenPairs: [(a: [Int], b: [Int])])]
+    }
+
+    enum HeadSlots {
+        case all, one(Int), none
+        func contains(_ slot: Int) -> Bool {
+            switch self {
+            case .all: return true
+            case .one(let s): return s == slot
+            case .none: return false
+            }
+        }
     }
 
     /// The answers: received attention per head (layout order), and per candidate pair the largest co-attention.
@@ -325,55 +346,103 @@ public final class VariantEffectsPipeline {
         var coAttention: [Double]
     }
 
-    private func answer(_ q: MapQuestions, window: Window, maps: AttentionMapsView) -> MapAnswers {
+    /// The questions of a window, from its tokens' base spans: `allele` and the site pairs are plus-strand
+    /// window coordinates, turned to this window's strand.
+    private func mapQuestions(window: Window, allele: Range<Int>, sitePairs: [(head: HeadIndex?, ranges: [(Range<Int>, Range<Int>)])],
+                              layout: HeadLayout) -> MapQuestions {
         let spans = scorer.tokenizer.encode(window.bases).spans.map { Int($0.start)..<Int($0.end) }
         let n = window.bases.count, flip = window.strand == .minus
         func onStrand(_ r: Range<Int>) -> Range<Int> { flip ? (n - r.upperBound)..<(n - r.lowerBound) : r }
-        let received = receivedAttention(maps, spans: spans, bases: onStrand(q.allele))
-        let pairs = q.sitePairs.map { candidate in
-            candidate.ranges.reduce(0.0) { best, pair in
-                max(best, coAttention(maps, spans: spans, head: candidate.head, onStrand(pair.0), onStrand(pair.1)))
-            }
+        func covering(_ r: Range<Int>) -> [Int] { spans.indices.filter { !spans[$0].isEmpty && spans[$0].overlaps(r) } }
+        let bases = onStrand(allele)
+        var alleleTokens: [(token: Int, share: Double)] = []
+        for (t, span) in spans.enumerated() where !span.isEmpty {
+            let covered = min(span.upperBound, bases.upperBound) - max(span.lowerBound, bases.lowerBound)
+            if covered > 0 { alleleTokens.append((t, Double(covered) / Double(span.count))) }
         }
-        return MapAnswers(received: received, coAttention: pairs)
+        let pairs = sitePairs.map { candidate -> (slots: HeadSlots, tokenPairs: [(a: [Int], b: [Int])]) in
+            let slots: HeadSlots
+            if let head = candidate.head {
+                slots = head.layer < layout.layers ? layout.slot(layer: head.layer, head: head.head).map { .one($0) } ?? .none : .none
+            } else {
+                slots = .all
+            }
+            return (slots, candidate.ranges.map { (covering(onStrand($0.0)), covering(onStrand($0.1))) })
+        }
+        return MapQuestions(alleleTokens: alleleTokens, pairs: pairs)
     }
 
-    /// Attention the allele's bases receive, per head, ALT − REF (mean of both strands); the head with the largest |change|.
-    /// `a`: the answers of REF +, REF −, ALT +, ALT −.
-    private func attentionChange(_ a: [MapAnswers]) -> (head: HeadIndex, change: Double)? {
+    /// The answers of a batch's windows, written by `visit` from the encoder's threads: each call writes only the
+    /// cells of its own window and head, so calls for different windows or heads never touch the same memory.
+    final class MapSummaries: @unchecked Sendable {
+        /// Per window; `nil` for a window whose maps are not read.
+        let questions: [MapQuestions?]
+        let slots: Int
+        /// `[window][slot]`.
+        let received: UnsafeMutableBufferPointer<Double>
+        /// `[pairOffset[window] + candidate][slot]`.
+        let coAttention: UnsafeMutableBufferPointer<Double>
+        let pairOffset: [Int]
+
+        init(questions: [MapQuestions?], slots: Int) {
+            self.questions = questions
+            self.slots = slots
+            var offsets = [0]
+            for q in questions { offsets.append(offsets.last! + (q?.pairs.count ?? 0)) }
+            pairOffset = offsets
+            received = .allocate(capacity: questions.count * slots)
+            received.initialize(repeating: 0)
+            coAttention = .allocate(capacity: max(1, offsets.last! * slots))
+            coAttention.initialize(repeating: 0)
+        }
+
+        func deallocate() { received.deallocate(); coAttention.deallocate() }
+
+        /// Summarises one head's map of one window (`Encoder.forward(visitingHeadMaps:)`).
+        func visit(_ map: HeadMapView) {
+            guard let q = questions[map.window] else { return }
+            let n = map.tokens, p = map.probabilities.baseAddress!
+            // The analysis's attention profile (each token's attention averaged over queries, spread over its
+            // bases), summed over the allele's bases: only the columns of the tokens covering them.
+            var total = 0.0
+            for (t, share) in q.alleleTokens {
+                var column = 0.0
+                for query in 0..<n { column += Double(p[query * n + t]) }
+                total += share * column / Double(n)
+            }
+            received[map.window * slots + map.slot] = total
+            for (k, pair) in q.pairs.enumerated() where pair.slots.contains(map.slot) {
+                var best = 0.0
+                for (tokensA, tokensB) in pair.tokenPairs {
+                    for i in tokensA { for j in tokensB { best = max(best, Double(p[i * n + j]), Double(p[j * n + i])) } }
+                }
+                coAttention[(pairOffset[map.window] + k) * slots + map.slot] = best
+            }
+        }
+
+        /// Each window's answers once the batch is scored: per candidate pair, the largest co-attention over its heads.
+        func answers() -> [MapAnswers?] {
+            questions.indices.map { w in
+                guard questions[w] != nil else { return nil }
+                return MapAnswers(received: Array(received[(w * slots)..<((w + 1) * slots)]),
+                           coAttention: (pairOffset[w]..<pairOffset[w + 1]).map { c in
+                               coAttention[(c * slots)..<((c + 1) * slots)].max() ?? 0
+                           })
+            }
+        }
+    }
+
+    /// Attention the allele's bases receive, per head, ALT − REF (plus-strand windows); the head with the largest |change|.
+    private func attentionChange(ref: MapAnswers, alt: MapAnswers) -> (head: HeadIndex, change: Double)? {
         var best: (head: HeadIndex, change: Double)?
         let heads = model.config.headLayout.allHeads
-        for index in a[0].received.indices {
-            let change = (a[2].received[index] + a[3].received[index] - a[0].received[index] - a[1].received[index]) / 2
+        for index in ref.received.indices {
+            let change = alt.received[index] - ref.received[index]
             if best == nil || abs(change) > abs(best!.change) {
                 best = (HeadIndex(layer: heads[index].layer, head: heads[index].head), change)
             }
         }
         return best
-    }
-
-    /// Per head (layout order), the attention `bases` (window coordinates of this strand) receive: the attention
-    /// profile of the analysis (`WindowAttention.profile`: each token's attention, averaged over queries, spread
-    /// evenly over its bases) summed over the bases, computed for the tokens covering them only.
-    func receivedAttention(_ maps: AttentionMapsView, spans: [Range<Int>], bases: Range<Int>) -> [Double] {
-        // (token, share of its received attention that falls on the bases)
-        var tokens: [(Int, Double)] = []
-        for (t, span) in spans.enumerated() where !span.isEmpty {
-            let covered = min(span.upperBound, bases.upperBound) - max(span.lowerBound, bases.lowerBound)
-            if covered > 0 { tokens.append((t, Double(covered) / Double(span.count))) }
-        }
-        let count = maps.tokens
-        let p = maps.probabilities.baseAddress!
-        return (0..<maps.layout.count).map { slot in
-            let map = p + slot * count * count
-            var total = 0.0
-            for (t, share) in tokens {
-                var column = 0.0
-                for query in 0..<count { column += Double(map[query * count + t]) }
-                total += share * column / Double(count)
-            }
-            return total
-        }
     }
 
     /// A reported pair whose site the allele overlaps (`--scan`), planned from the bases before scoring: the site
@@ -420,13 +489,12 @@ public final class VariantEffectsPipeline {
     /// Of the planned pairs, one whose site the ALT breaks comes first, then the largest |co-attention change|.
     /// The co-attention of a site pair is the largest attention weight between a token covering one site and a
     /// token covering the other, in either direction, at the pair's best head (as the scan scores co-attention),
-    /// maximised over the site pairs and averaged over both strands.
-    private func pairEffect(_ plans: [PairPlan], answers a: [MapAnswers]) -> PairSiteEffect? {
+    /// maximised over the site pairs, in the plus-strand windows.
+    private func pairEffect(_ plans: [PairPlan], ref: MapAnswers, alt: MapAnswers) -> PairSiteEffect? {
         var best: PairSiteEffect?
         for (k, plan) in plans.enumerated() {
             let effect = PairSiteEffect(pair: plan.pair.label, siteMotif: plan.siteMotif, siteBroken: plan.siteBroken, head: plan.pair.bestHead,
-                                        refCoAttention: (a[0].coAttention[k] + a[1].coAttention[k]) / 2,
-                                        altCoAttention: (a[2].coAttention[k] + a[3].coAttention[k]) / 2)
+                                        refCoAttention: ref.coAttention[k], altCoAttention: alt.coAttention[k])
             if let current = best {
                 if (effect.siteBroken ? 1 : 0, abs(effect.change)) > (current.siteBroken ? 1 : 0, abs(current.change)) { best = effect }
             } else {
@@ -436,29 +504,10 @@ public final class VariantEffectsPipeline {
         return best
     }
 
-    /// Largest attention weight between a token covering `a` and one covering `b` (window coordinates of this
-    /// strand), in either direction, at `head` (every head when `nil`).
-    func coAttention(_ maps: AttentionMapsView, spans: [Range<Int>], head: HeadIndex?, _ a: Range<Int>, _ b: Range<Int>) -> Double {
-        let tokensA = spans.indices.filter { !spans[$0].isEmpty && spans[$0].overlaps(a) }
-        let tokensB = spans.indices.filter { !spans[$0].isEmpty && spans[$0].overlaps(b) }
-        let heads = head.map { [$0] } ?? maps.layout.allHeads.map { HeadIndex(layer: $0.layer, head: $0.head) }
-        let count = maps.tokens
-        var best = 0.0
-        for h in heads where h.layer < maps.layout.layers && maps.layout.slot(layer: h.layer, head: h.head) != nil {
-            let map = maps.map(layer: h.layer, head: h.head)
-            for i in tokensA {
-                for j in tokensB {
-                    best = max(best, Double(map[i * count + j]), Double(map[j * count + i]))
-                }
-            }
-        }
-        return best
-    }
-
     /// The best-scoring instance overlapping the allele that the ALT breaks, and the one it creates.
     private func motifChanges(_ w: AllelePairWindows, scanner: MotifScanner) -> (broken: MotifChange?, created: MotifChange?) {
-        let refHits = hits(in: w.ref, overlapping: w.refAllele, scanner: scanner)
-        let altHits = hits(in: w.alt, overlapping: w.altAllele, scanner: scanner)
+        let refHits = scanner.scan(w.ref, overlapping: w.refAllele)
+        let altHits = scanner.scan(w.alt, overlapping: w.altAllele)
         // An instance's counterpart in the other window: the same motif and strand at the same offset from the allele's start.
         let shift = w.altAllele.lowerBound - w.refAllele.lowerBound
         let refKeys = Set(refHits.map { "\($0.motifIndex)\($0.strand.rawValue)\($0.start + shift)" })
@@ -471,35 +520,22 @@ public final class VariantEffectsPipeline {
                 created.map { change(of: $0, from: w.alt, to: w.ref, shift: -shift, sign: -1, scanner: scanner) })
     }
 
-    /// Instances overlapping `allele`: only the stretch that can hold them is scanned, against the whole window's
-    /// composition, so the p-values are those of a scan of the window.
-    private func hits(in bases: [UInt8], overlapping allele: Range<Int>, scanner: MotifScanner) -> [MotifInstance] {
-        let reach = (scanner === headMotifScanner ? longestHeadMotif : longestMotif) - 1
-        let lower = max(0, allele.lowerBound - reach), upper = min(bases.count, allele.upperBound + reach)
-        return scanner.scan(Array(bases[lower..<upper]), composition: bases).compactMap { hit in
-            var hit = hit
-            hit.start += lower
-            hit.end += lower
-            return hit.start < allele.upperBound && hit.end > allele.lowerBound ? hit : nil
-        }
-    }
-
     /// The motif change of `instance` (found in `bases`): the ALT score minus the REF score of the site.
     private func change(of instance: MotifInstance, from bases: [UInt8], to other: [UInt8], shift: Int, sign: Double,
                         scanner: MotifScanner) -> MotifChange {
         let motif = scanner.motifs[instance.motifIndex]
-        let matrix = scanner.scoringMatrix(motifIndex: instance.motifIndex, for: other)
+        let logOdds = scanner.logOdds(motifIndex: instance.motifIndex, for: other)
         let start = instance.start + shift, width = motif.width
         var otherScore = 0.0
         var inside = start >= 0 && start + width <= other.count
         if inside {
             for j in 0..<width {
                 guard let base = Nucleotides.code(other[start + j]) else { inside = false; break }
-                otherScore += instance.strand == .plus ? matrix.logOdds[j][Int(base)] : matrix.logOdds[width - 1 - j][3 - Int(base)]
+                otherScore += instance.strand == .plus ? logOdds[j * 4 + Int(base)] : logOdds[(width - 1 - j) * 4 + 3 - Int(base)]
             }
         }
         // A site pushed out of the window, or onto N, counts as the lowest score the matrix allows.
-        if !inside { otherScore = matrix.logOdds.reduce(0) { $0 + $1.min()! } }
+        if !inside { otherScore = (0..<width).reduce(0) { total, j in total + logOdds[(j * 4)..<(j * 4 + 4)].min()! } }
         return MotifChange(motifID: motif.id, name: motif.displayName, family: families[motif.id],
                            scoreChange: sign * (otherScore - instance.score))
     }

@@ -180,7 +180,8 @@ extension HeadMotifDiscovery {
             scanWords.words.withUnsafeBufferPointer { words in
                 scanWords.validRun.withUnsafeBufferPointer { valid in
                     for (scores, forward) in [(plus, true), (minus, false)] {
-                        MotifScanner.scanStrand(scores, width: width, threshold: threshold, count: sequence.count, words: words.baseAddress!,
+                        MotifScanner.scanStrand(scores, width: width, threshold: threshold, starts: 0..<(sequence.count - width + 1),
+                                                words: words.baseAddress!,
                                                 validRun: valid.baseAddress!, candidates: candidates) { consider($1, $0, forward) }
                     }
                 }

@@ -96,15 +96,25 @@ public struct ScoringMatrix: Sendable {
     /// positions; `highest` bounds the summed score).
     static func upperTail(of integerScores: [[Int]], highest: Int, drawing: [[Double]]) -> [Double] {
         var distribution = [Double](repeating: 0, count: highest + 1)
+        var next = distribution
         distribution[0] = 1
         var reach = 0
         for (column, probabilities) in zip(integerScores, drawing) {
-            var next = [Double](repeating: 0, count: distribution.count)
-            for s in 0...reach where distribution[s] > 0 {
-                for b in 0..<4 { next[s + column[b]] += distribution[s] * probabilities[b] }
+            // next[t] = Σ_b distribution[t − column[b]]·probabilities[b], one contiguous pass per base. The bases
+            // go by falling score (ties by base), the order in which a pass over s = 0...reach, then b, adds
+            // them to each next[t]: the sums are the same to the bit, and the passes vectorise.
+            let bases = (0..<4).sorted { (column[$0], $1) > (column[$1], $0) }
+            next.withUnsafeMutableBufferPointer { out in
+                distribution.withUnsafeBufferPointer { from in
+                    for i in 0...(reach + column.max()!) { out[i] = 0 }
+                    for b in bases {
+                        let p = probabilities[b], target = out.baseAddress! + column[b], source = from.baseAddress!
+                        for s in 0...reach { target[s] += source[s] * p }
+                    }
+                }
             }
             reach += column.max()!
-            distribution = next
+            swap(&distribution, &next)
         }
         var tail = [Double](repeating: 0, count: distribution.count + 1)
         for s in stride(from: distribution.count - 1, through: 0, by: -1) { tail[s] = tail[s + 1] + distribution[s] }
@@ -223,6 +233,14 @@ struct ChunkedStrandScores {
     }
 }
 
+/// One strand's `ChunkedStrandScores` read through pointers (memory owned elsewhere).
+struct StrandTables {
+    let chunkStart: UnsafePointer<Int>
+    let table: UnsafePointer<Int16>
+    let bestAfter: UnsafePointer<Int32>
+    let chunks: Int
+}
+
 /// A sequence as the table scan reads it: the 3-base word starting at each position (2 bits a base,
 /// first base highest; past the end and non-ACGT bases count as A) and the run of valid bases from each
 /// position, so that sites holding anything but A, C, G or T are skipped.
@@ -252,12 +270,12 @@ struct ScanWords {
 /// strand-symmetric (A = T, C = G, since both strands are scanned), with one
 /// pseudocount per base, and rounded to 1 % GC so that matrices and their score
 /// distributions are built once per motif and GC level and reused. Sites holding
-/// a base other than `A C G T` are skipped. Owns a cache, so use one scanner per thread.
+/// a base other than `A C G T` are skipped. Safe to share between threads: the cache is built under a lock.
 ///
 /// Each strand of a motif is scored through 3-base word tables with early rejection
 /// (`ChunkedStrandScores`); the cache keeps, per GC level and motif, those tables, the
 /// log-odds and only the tail of the score distribution at and above the threshold.
-public final class MotifScanner {
+public final class MotifScanner: @unchecked Sendable {
     /// The motifs scanned for, in the order of `MotifInstance.motifIndex`.
     public let motifs: [Motif]
     /// Which p-value a site must reach, per motif.
@@ -266,10 +284,60 @@ public final class MotifScanner {
     public var pValueThreshold: Double { threshold.pValue }
     /// Pseudocount added to motif probabilities.
     public let pseudocount: Double
-    private var cache: [Int: [Prepared]] = [:]
-    /// Scratch for `scanStrand`: the starts that pass its first stage.
-    private var candidates = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-    private var candidateCapacity = 1
+    /// Threads that prepare the motifs of a GC level the first time a window of that GC is scanned (the exact
+    /// score distributions: the costly part of a short scan). The result does not depend on it.
+    public var preparationThreads = 1
+    /// Prepared motifs per GC level (guarded by `cacheLock`).
+    private var cache: [Int: PreparedLevel] = [:]
+    private let cacheLock = NSLock()
+
+    /// The motifs prepared for one GC level, and their chunk tables copied into memory the level owns, so
+    /// that the scan loop reads plain pointers (no reference counting shared between threads).
+    private final class PreparedLevel {
+        let motifs: [Prepared]
+        /// Per motif: width, threshold and both strands' tables, pointing into `arena`.
+        let scanning: [ScanEntry]
+        private let arena: UnsafeMutableRawPointer
+
+        struct ScanEntry {
+            var width: Int
+            var threshold: Int32
+            var plus: StrandTables
+            var minus: StrandTables
+        }
+
+        init(motifs: [Prepared]) {
+            self.motifs = motifs
+            func bytes(_ s: ChunkedStrandScores) -> Int {
+                s.chunkStart.count * MemoryLayout<Int>.stride + s.bestAfter.count * MemoryLayout<Int32>.stride
+                    + s.table.count * MemoryLayout<Int16>.stride
+            }
+            let slack = 2 * MemoryLayout<Int>.alignment  // alignment padding after each strand's tables
+            let total = motifs.reduce(0) { $0 + bytes($1.plus) + bytes($1.minus) + slack }
+            arena = .allocate(byteCount: max(1, total), alignment: MemoryLayout<Int>.alignment)
+            var cursor = arena
+            func copy(_ s: ChunkedStrandScores) -> StrandTables {
+                let chunkStart = cursor.bindMemory(to: Int.self, capacity: s.chunkStart.count)
+                chunkStart.initialize(from: s.chunkStart, count: s.chunkStart.count)
+                cursor += s.chunkStart.count * MemoryLayout<Int>.stride
+                let bestAfter = cursor.bindMemory(to: Int32.self, capacity: s.bestAfter.count)
+                bestAfter.initialize(from: s.bestAfter, count: s.bestAfter.count)
+                cursor += s.bestAfter.count * MemoryLayout<Int32>.stride
+                let table = cursor.bindMemory(to: Int16.self, capacity: s.table.count)
+                table.initialize(from: s.table, count: s.table.count)
+                cursor += s.table.count * MemoryLayout<Int16>.stride
+                // Keep the next block aligned for Int.
+                let misalignment = Int(bitPattern: cursor) % MemoryLayout<Int>.alignment
+                if misalignment != 0 { cursor += MemoryLayout<Int>.alignment - misalignment }
+                return StrandTables(chunkStart: chunkStart, table: table, bestAfter: bestAfter, chunks: s.chunkStart.count)
+            }
+            scanning = motifs.map { m in
+                ScanEntry(width: m.width, threshold: Int32(m.threshold), plus: copy(m.plus), minus: copy(m.minus))
+            }
+        }
+
+        deinit { arena.deallocate() }
+    }
 
     private final class Prepared {
         var width: Int
@@ -303,8 +371,6 @@ public final class MotifScanner {
         self.pseudocount = pseudocount
     }
 
-    deinit { candidates.deallocate() }
-
     /// Strand-symmetric background of `bases` with one pseudocount per base, rounded to 1 % GC.
     public static func background(of bases: [UInt8]) -> [Double] {
         var gc = 1, at = 1 // one pseudocount for each of the four bases, paired
@@ -320,21 +386,54 @@ public final class MotifScanner {
         return [0.5 - g, g, g, 0.5 - g]
     }
 
-    private func prepared(for background: [Double]) -> [Prepared] {
-        let key = Int((background[1] * 200).rounded())
+    private static func levelKey(_ background: [Double]) -> Int { Int((background[1] * 200).rounded()) }
+
+    private func prepared(for background: [Double]) -> PreparedLevel {
+        let key = Self.levelKey(background)
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
         if let hit = cache[key] { return hit }
-        let built = motifs.map { motif -> Prepared in
-            let matrix = ScoringMatrix(motif: motif, background: background, pseudocount: pseudocount)
-            let threshold = matrix.threshold(pValue: self.threshold.pValue(for: matrix))
-            let reverse = matrix.integerScores.reversed().map { Array($0.reversed()) }
-            return Prepared(width: matrix.integerScores.count, threshold: threshold,
-                            tail: threshold < matrix.survival.count ? Array(matrix.survival[threshold...]) : [],
-                            logOdds: matrix.logOdds.flatMap { $0 },
-                            plus: ChunkedStrandScores(integerScores: matrix.integerScores),
-                            minus: ChunkedStrandScores(integerScores: reverse))
+        let level = PreparedLevel(motifs: parallelMap(count: motifs.count, threads: preparationThreads) { prepare(motif: $0, background: background) })
+        cache[key] = level
+        return level
+    }
+
+    /// Prepares the GC levels of `sequences` that are not prepared yet, all at once on `preparationThreads`
+    /// threads, so that scans of them (from any thread) find their matrices ready. Call it before scanning a
+    /// batch from several threads: a level prepared on first use is built by the thread that needs it while
+    /// the others wait.
+    public func prepareLevels(of sequences: [[UInt8]]) {
+        var backgrounds: [Int: [Double]] = [:]
+        for bases in sequences {
+            let background = Self.background(of: bases)
+            backgrounds[Self.levelKey(background)] = background
         }
-        cache[key] = built
-        return built
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        let missing = backgrounds.keys.filter { cache[$0] == nil }.sorted()
+        guard !missing.isEmpty else { return }
+        let count = motifs.count
+        let built = parallelMap(count: missing.count * count, threads: preparationThreads) { i in
+            prepare(motif: i % count, background: backgrounds[missing[i / count]]!)
+        }
+        for (j, key) in missing.enumerated() { cache[key] = PreparedLevel(motifs: Array(built[(j * count)..<((j + 1) * count)])) }
+    }
+
+    private func prepare(motif index: Int, background: [Double]) -> Prepared {
+        let matrix = ScoringMatrix(motif: motifs[index], background: background, pseudocount: pseudocount)
+        let threshold = matrix.threshold(pValue: self.threshold.pValue(for: matrix))
+        let reverse = matrix.integerScores.reversed().map { Array($0.reversed()) }
+        return Prepared(width: matrix.integerScores.count, threshold: threshold,
+                        tail: threshold < matrix.survival.count ? Array(matrix.survival[threshold...]) : [],
+                        logOdds: matrix.logOdds.flatMap { $0 },
+                        plus: ChunkedStrandScores(integerScores: matrix.integerScores),
+                        minus: ChunkedStrandScores(integerScores: reverse))
+    }
+
+    /// The log-odds (bits, `[position · 4 + base]`) of motif `index` on windows of this composition: those of
+    /// `scoringMatrix(motifIndex:for:)`, from the scanner's cache.
+    public func logOdds(motifIndex index: Int, for bases: [UInt8]) -> [Double] {
+        prepared(for: Self.background(of: bases)).motifs[index].logOdds
     }
 
     /// The scoring matrix used for motif `index` on windows of this composition.
@@ -347,74 +446,100 @@ public final class MotifScanner {
     /// `composition`, when given, sets the background instead of `bases` (scanning a stretch of a longer
     /// window with the p-values a scan of the whole window gives).
     public func scan(_ bases: [UInt8], composition: [UInt8]? = nil) -> [MotifInstance] {
-        let tables = prepared(for: Self.background(of: composition ?? bases))
+        scan(bases, composition: composition, overlapping: nil)
+    }
+
+    /// The instances with p ≤ the threshold that overlap `bases[range]`, sorted by start, strand and motif: the
+    /// instances of `scan(bases)` that overlap the range, found by scoring only the starts that can overlap it.
+    public func scan(_ bases: [UInt8], overlapping range: Range<Int>) -> [MotifInstance] {
+        scan(bases, composition: nil, overlapping: range)
+    }
+
+    private func scan(_ bases: [UInt8], composition: [UInt8]?, overlapping range: Range<Int>?) -> [MotifInstance] {
+        let level = prepared(for: Self.background(of: composition ?? bases))
         let n = bases.count
         let scanWords = ScanWords(count: n) { Self.code(bases[$0]) }
-        if candidateCapacity < n + 1 {
-            candidates.deallocate()
-            candidateCapacity = n + 1
-            candidates = .allocate(capacity: candidateCapacity)
-        }
-        let candidates = self.candidates
-        var found: [MotifInstance] = []
+        // The starts that pass `scanStrand`'s first stage.
+        let candidates = UnsafeMutablePointer<Int32>.allocate(capacity: n + 1)
+        defer { candidates.deallocate() }
+        var found: [(index: Int, start: Int, strand: Strand, score: Int32)] = []
         scanWords.words.withUnsafeBufferPointer { word in
             scanWords.validRun.withUnsafeBufferPointer { valid in
-                for (index, prepared) in tables.enumerated() {
-                    let width = prepared.width
-                    guard width <= n else { continue }
-                    let threshold = Int32(prepared.threshold)
-                    Self.scanStrand(prepared.plus, width: width, threshold: threshold, count: n,
-                                    words: word.baseAddress!, validRun: valid.baseAddress!, candidates: candidates) { start, score in
-                        found.append(instance(index, prepared, start, .plus, Int(score), bases))
-                    }
-                    Self.scanStrand(prepared.minus, width: width, threshold: threshold, count: n,
-                                    words: word.baseAddress!, validRun: valid.baseAddress!, candidates: candidates) { start, score in
-                        found.append(instance(index, prepared, start, .minus, Int(score), bases))
+                level.scanning.withUnsafeBufferPointer { entries in
+                    for index in 0..<entries.count {
+                        let entry = entries[index], width = entry.width
+                        guard width <= n else { continue }
+                        var starts = 0..<(n - width + 1)
+                        if let range {
+                            starts = starts.clamped(to: max(0, range.lowerBound - width + 1)..<max(0, range.upperBound))
+                            if starts.isEmpty { continue }
+                        }
+                        Self.scanStrand(entry.plus, width: width, threshold: entry.threshold, starts: starts,
+                                        words: word.baseAddress!, validRun: valid.baseAddress!, candidates: candidates) { start, score in
+                            found.append((index, start, .plus, score))
+                        }
+                        Self.scanStrand(entry.minus, width: width, threshold: entry.threshold, starts: starts,
+                                        words: word.baseAddress!, validRun: valid.baseAddress!, candidates: candidates) { start, score in
+                            found.append((index, start, .minus, score))
+                        }
                     }
                 }
             }
         }
-        found.sort { ($0.start, $0.strand == .plus ? 0 : 1, $0.motifIndex) < ($1.start, $1.strand == .plus ? 0 : 1, $1.motifIndex) }
-        return found
+        var instances = found.map { instance($0.index, level.motifs[$0.index], $0.start, $0.strand, Int($0.score), bases) }
+        instances.sort { ($0.start, $0.strand == .plus ? 0 : 1, $0.motifIndex) < ($1.start, $1.strand == .plus ? 0 : 1, $1.motifIndex) }
+        return instances
     }
 
-    /// Calls `hit` for every start whose integer score on this strand reaches `threshold`.
-    ///
-    /// Two stages: a branch-free pass adds the first `firstStage` chunks' scores at every start and keeps
-    /// the starts that can still reach the threshold (in `candidates`, room for `count` starts); only
-    /// those go on, chunk by chunk, with early rejection.
+    /// Calls `hit` for every start in `starts` whose integer score on this strand reaches `threshold`
+    /// (`scanStrand` of the tables in place).
     @inline(__always)
-    static func scanStrand(_ scores: ChunkedStrandScores, width: Int, threshold: Int32, count n: Int,
-                                   words: UnsafePointer<UInt8>, validRun: UnsafePointer<Int>,
-                                   candidates: UnsafeMutablePointer<Int32>, hit: (Int, Int32) -> Void) {
+    static func scanStrand(_ scores: ChunkedStrandScores, width: Int, threshold: Int32, starts: Range<Int>,
+                           words: UnsafePointer<UInt8>, validRun: UnsafePointer<Int>,
+                           candidates: UnsafeMutablePointer<Int32>, hit: (Int, Int32) -> Void) {
         scores.chunkStart.withUnsafeBufferPointer { chunkStart in
             scores.table.withUnsafeBufferPointer { table in
                 scores.bestAfter.withUnsafeBufferPointer { bestAfter in
-                    let size = ChunkedStrandScores.tableSize
-                    let chunks = chunkStart.count, starts = n - width + 1
-                    let t0 = table.baseAddress!, t1 = t0 + size, t2 = t1 + size
-                    let w0 = words + chunkStart[0], w1 = words + chunkStart[1], w2 = words + chunkStart[2]
-                    let need = threshold &- bestAfter[2]
-                    var kept = 0
-                    for start in 0..<starts {
-                        let score = Int32(t0[Int(w0[start])]) &+ Int32(t1[Int(w1[start])]) &+ Int32(t2[Int(w2[start])])
-                        candidates[kept] = Int32(truncatingIfNeeded: start)
-                        kept &+= score >= need ? 1 : 0
-                    }
-                    for c in 0..<kept {
-                        let start = Int(candidates[c])
-                        if validRun[start] < width { continue }
-                        var score = Int32(t0[Int(w0[start])]) &+ Int32(t1[Int(w1[start])]) &+ Int32(t2[Int(w2[start])])
-                        var k = 3
-                        while k < chunks {
-                            score &+= Int32(table[k &* size &+ Int(words[start &+ chunkStart[k]])])
-                            if score &+ bestAfter[k] < threshold { break }
-                            k &+= 1
-                        }
-                        if k == chunks { hit(start, score) }
-                    }
+                    let tables = StrandTables(chunkStart: chunkStart.baseAddress!, table: table.baseAddress!,
+                                              bestAfter: bestAfter.baseAddress!, chunks: chunkStart.count)
+                    scanStrand(tables, width: width, threshold: threshold, starts: starts, words: words, validRun: validRun,
+                               candidates: candidates, hit: hit)
                 }
             }
+        }
+    }
+
+    /// Calls `hit` for every start in `starts` whose integer score on this strand reaches `threshold`.
+    ///
+    /// Two stages: a branch-free pass adds the first `firstStage` chunks' scores at every start and keeps
+    /// the starts that can still reach the threshold (in `candidates`, room for every start); only
+    /// those go on, chunk by chunk, with early rejection.
+    @inline(__always)
+    static func scanStrand(_ scores: StrandTables, width: Int, threshold: Int32, starts: Range<Int>,
+                           words: UnsafePointer<UInt8>, validRun: UnsafePointer<Int>,
+                           candidates: UnsafeMutablePointer<Int32>, hit: (Int, Int32) -> Void) {
+        let size = ChunkedStrandScores.tableSize
+        let chunks = scores.chunks, chunkStart = scores.chunkStart, table = scores.table, bestAfter = scores.bestAfter
+        let t0 = table, t1 = t0 + size, t2 = t1 + size
+        let w0 = words + chunkStart[0], w1 = words + chunkStart[1], w2 = words + chunkStart[2]
+        let need = threshold &- bestAfter[2]
+        var kept = 0
+        for start in starts {
+            let score = Int32(t0[Int(w0[start])]) &+ Int32(t1[Int(w1[start])]) &+ Int32(t2[Int(w2[start])])
+            candidates[kept] = Int32(truncatingIfNeeded: start)
+            kept &+= score >= need ? 1 : 0
+        }
+        for c in 0..<kept {
+            let start = Int(candidates[c])
+            if validRun[start] < width { continue }
+            var score = Int32(t0[Int(w0[start])]) &+ Int32(t1[Int(w1[start])]) &+ Int32(t2[Int(w2[start])])
+            var k = 3
+            while k < chunks {
+                score &+= Int32(table[k &* size &+ Int(words[start &+ chunkStart[k]])])
+                if score &+ bestAfter[k] < threshold { break }
+                k &+= 1
+            }
+            if k == chunks { hit(start, score) }
         }
     }
 

@@ -97,6 +97,23 @@ public struct AttentionMapsView {
     }
 }
 
+/// One head's attention map of one window, read in place during `Encoder.forward(visitingHeadMaps:)`: valid
+/// only while the closure that received it runs.
+public struct HeadMapView {
+    /// The window's place in the rows given to `forward`.
+    public let window: Int
+    /// The layer.
+    public let layer: Int
+    /// The head's number in the unpruned model (`L1H3` stays head 3 of layer 1 after pruning).
+    public let head: Int
+    /// The head's place in the model's `HeadLayout` (layer by layer, heads ascending).
+    public let slot: Int
+    /// Real tokens of the window.
+    public let tokens: Int
+    /// `[query][key]`, `tokens × tokens`, each row a softmax over the window's real keys.
+    public let probabilities: UnsafeBufferPointer<Float>
+}
+
 /// An intervention on one head's output (its dHead columns of the attention context, before `out_proj`)
 /// during `Encoder.forward`: ablation, and the two halves of activation patching. `head` is the head's number
 /// in the unpruned model.
@@ -189,11 +206,26 @@ public final class Encoder: @unchecked Sendable {
     /// order, on the calling thread, read in place from the encoder's buffer and valid only during the call.
     /// `EncoderOutput.attention` is then `nil`. For callers that summarise the maps: it spares a copy (and a fresh
     /// allocation) of every window's maps.
+    ///
+    /// `visitingHeadMaps` (with `keepAttention` false) hands each map of the rows `attentionRows` marks (all when
+    /// `nil`) to the closure as soon as the head has computed it, while it is still in cache: on the encoder's
+    /// threads, concurrently for different windows, so the closure must be safe to call from several threads
+    /// at once (for example, writing each window's summary to its own slot). No map is stored. For callers
+    /// that need a few numbers of each map, this costs little more than scoring plus the last layer's maps.
+    ///
+    /// `variantOf[r] = s` (s < r) says row r is row s with a few neighbouring tokens changed, as a variant's ALT
+    /// window is its REF window: where both fall in one batch and have the same length, the convolution stem of
+    /// the rows whose receptive field holds no changed token is copied from row s instead of recomputed. The
+    /// results equal computing row r on its own up to float summation order.
     public func forward(tokenRows: [[Int32]], keepAttention: Bool, attentionRows: [Bool]? = nil, keepHidden: Bool = false,
                         ablating ablated: (layer: Int, head: Int)? = nil, intervention: HeadIntervention? = nil,
-                        visitingAttention visit: ((Int, AttentionMapsView) throws -> Void)? = nil) throws -> EncoderOutput {
+                        variantOf: [Int?]? = nil,
+                        visitingAttention visit: ((Int, AttentionMapsView) throws -> Void)? = nil,
+                        visitingHeadMaps visitHead: ((HeadMapView) -> Void)? = nil) throws -> EncoderOutput {
         precondition(attentionRows.map { $0.count == tokenRows.count } ?? true, "one attentionRows flag per row")
+        precondition(variantOf.map { $0.count == tokenRows.count } ?? true, "one variantOf entry per row")
         precondition(ablated == nil || intervention == nil, "give ablating or intervention, not both")
+        precondition(visitHead == nil || !keepAttention, "visitingHeadMaps reads the maps in place: keepAttention must be false")
         let c = config
         let intervention = intervention ?? ablated.map { HeadIntervention(layer: $0.layer, head: $0.head, action: .zero) }
         let layout = headLayout
@@ -257,7 +289,8 @@ public final class Encoder: @unchecked Sendable {
         let batches = (count + batchSize - 1) / batchSize
         let ids = UnsafeMutablePointer<Int32>.allocate(capacity: pool.threadCount * batchSize * c.maxLen)
         let valid = UnsafeMutablePointer<Int>.allocate(capacity: pool.threadCount * batchSize)
-        defer { ids.deallocate(); valid.deallocate() }
+        let sources = UnsafeMutablePointer<Int>.allocate(capacity: pool.threadCount * batchSize)
+        defer { ids.deallocate(); valid.deallocate(); sources.deallocate() }
         tokenRows.withUnsafeBufferPointer { rowsPointer in
             let rows = rowsPointer
             pool.run(count: batches) { [self] worker, batch in
@@ -274,14 +307,42 @@ public final class Encoder: @unchecked Sendable {
                     rows[first + b].withUnsafeBufferPointer { (batchIDs + b * tokens).update(from: $0.baseAddress!, count: n) }
                     (batchIDs + b * tokens + n).update(repeating: 0, count: tokens - n)
                 }
+                var batchSources: UnsafeMutablePointer<Int>? = nil
+                if let variantOf {
+                    batchSources = sources + worker * batchSize
+                    for b in 0..<windows {
+                        let s = variantOf[first + b] ?? -1
+                        batchSources![b] = s >= first && s < first + b ? s - first : -1
+                    }
+                }
                 let attentionBase = attention.pointer
+                let sink: ((Int) -> AttentionSink)?
+                if keepAttention {
+                    sink = { layer in
+                        AttentionSink(wants: { b in attentionOffsets[first + b + 1] > attentionOffsets[first + b] },
+                                      destination: { b, head in
+                                          let n = batchValid[b]
+                                          return attentionBase + attentionOffsets[first + b] + layout.slot(layer: layer, position: head) * n * n
+                                      },
+                                      visit: nil)
+                    }
+                } else if let visitHead {
+                    sink = { layer in
+                        AttentionSink(wants: { b in attentionRows?[first + b] ?? true },
+                                      destination: { _, _ in nil },
+                                      visit: { b, position, map in
+                                          let n = batchValid[b]
+                                          visitHead(HeadMapView(window: first + b, layer: layer, head: layout.headsByLayer[layer][position],
+                                                                slot: layout.slot(layer: layer, position: position), tokens: n,
+                                                                probabilities: UnsafeBufferPointer(start: map, count: n * n)))
+                                      })
+                    }
+                } else {
+                    sink = nil
+                }
                 runBatch(ws: ws, ids: batchIDs, windows: windows, tokens: tokens, validTokens: batchValid,
-                         logits: logits.pointer + first * c.nOutputs,
-                         attentionOut: keepAttention ? { layer, b, head in
-                             let r = first + b, n = batchValid[b]
-                             guard attentionOffsets[r + 1] > attentionOffsets[r] else { return nil }
-                             return attentionBase + attentionOffsets[r] + layout.slot(layer: layer, position: head) * n * n
-                         } : nil,
+                         variantOf: batchSources, logits: logits.pointer + first * c.nOutputs,
+                         sink: sink,
                          keepHidden: keepHidden,
                          headEdit: intervention.map { iv in
                              HeadEdit(head: editedPosition) { b, columns, rowCount, stride in
@@ -337,14 +398,15 @@ public final class Encoder: @unchecked Sendable {
 
     /// One batch through every layer. ids [B, T]; logits [B, n_outputs]; final hidden states left in `ws.normed`.
     private func runBatch(ws: EncoderWorkspace, ids: UnsafePointer<Int32>, windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
-                          logits: UnsafeMutablePointer<Float>,
-                          attentionOut: ((Int, Int, Int) -> UnsafeMutablePointer<Float>?)?, keepHidden: Bool,
+                          variantOf: UnsafePointer<Int>? = nil, logits: UnsafeMutablePointer<Float>,
+                          sink: ((Int) -> AttentionSink)?, keepHidden: Bool,
                           headEdit: HeadEdit?, editedLayer: Int?) {
         let c = config, rows = windows * tokens
         let x = ws.residual.pointer
         embeddingForward(x: x, ids: ids, rows: rows, tokens: tokens, weights: weights, d: c.dModel)
         if c.convWidth > 0 {
-            convStemForward(x: x, windows: windows, tokens: tokens, validTokens: validTokens, padded: ws.padded.pointer,
+            convStemForward(x: x, windows: windows, tokens: tokens, validTokens: validTokens, ids: ids, variantOf: variantOf,
+                            padded: ws.padded.pointer,
                             out: ws.hidden.pointer, weights: weights, d: c.dModel, width: c.convWidth)
         }
         // Scores (and attention maps) need only the last layer's [CLS] rows; the final hidden states need all.
@@ -354,15 +416,13 @@ public final class Encoder: @unchecked Sendable {
                 lastLayerClsForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
                                     hidden: ws.hidden.pointer, scores: ws.scores.pointer, windows: windows, tokens: tokens,
                                     validTokens: validTokens, layer: layer, config: c,
-                                    attentionOut: attentionOut.map { f in { b, head in f(l, b, head) } },
-                                    headEdit: editedLayer == l ? headEdit : nil)
+                                    sink: sink?(l), headEdit: editedLayer == l ? headEdit : nil)
                 break
             }
             attentionBlockForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
                                   scores: ws.scores.pointer, windows: windows, tokens: tokens, validTokens: validTokens,
                                   layer: layer, config: c,
-                                  attentionOut: attentionOut.map { f in { b, head in f(l, b, head) } },
-                                  headEdit: editedLayer == l ? headEdit : nil)
+                                  sink: sink?(l), headEdit: editedLayer == l ? headEdit : nil)
             feedForwardBlockForward(x: x, h: ws.normed.pointer, hidden: ws.hidden.pointer, rows: rows, layer: layer, config: c)
         }
         headForward(x: x, h: ws.normed.pointer, logits: logits, windows: windows, tokens: tokens, allRows: keepHidden,

@@ -93,40 +93,101 @@ func embeddingForward(x: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int32>,
 
 /// x += GELU(Conv1d(x with [PAD] rows zeroed)), same padding along tokens.
 /// x [B·T, d]; scratch `padded` [B·(T+p) + 2p, d], `out` [B·(T+p), d]; validTokens[b] = real tokens of row b.
+///
+/// `variantOf[b] = s` (s < b, else −1) says window b is window s with a few neighbouring tokens changed (a
+/// variant's ALT window and its REF window): only the rows whose receptive field covers a changed token are
+/// convolved, the others are copied from window s. Windows are laid out as segments of `padded`, each followed
+/// by p zero rows; a whole window's segment is its T rows, a variant's is its changed rows with p rows of context
+/// each side. Without `variantOf` the layout is B segments of T rows.
 func convStemForward(x: UnsafeMutablePointer<Float>, windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
+                     ids: UnsafePointer<Int32>, variantOf: UnsafePointer<Int>?,
                      padded: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
                      weights: EncoderWeights, d: Int, width: Int) {
-    let p = width / 2, segment = tokens + p
-    padded.update(repeating: 0, count: (windows * segment + 2 * p) * d)
-    for b in 0..<windows {
-        (padded + (p + b * segment) * d).update(from: x + b * tokens * d, count: validTokens[b] * d)
+    let p = width / 2
+    // Per window: the rows it convolves (input rows inStart..<inStart+inCount of the window) and, for a variant,
+    // the output rows that differ from its source's.
+    var inStart = [Int](repeating: 0, count: windows), inCount = [Int](repeating: tokens, count: windows)
+    var changed = [Range<Int>?](repeating: nil, count: windows)
+    if let variantOf {
+        for b in 0..<windows {
+            let s = variantOf[b], n = validTokens[b]
+            guard s >= 0, s < b, validTokens[s] == n else { continue }
+            let row = ids + b * tokens, sourceRow = ids + s * tokens
+            var lo = 0
+            while lo < n && row[lo] == sourceRow[lo] { lo += 1 }
+            var hi = n
+            while hi > lo && row[hi - 1] == sourceRow[hi - 1] { hi -= 1 }
+            let outRows = lo == hi ? 0..<0 : max(0, lo - p)..<min(n, hi + p)
+            let inRows = outRows.isEmpty ? 0..<0 : max(0, outRows.lowerBound - p)..<min(n, outRows.upperBound + p)
+            guard 2 * inRows.count <= n else { continue }
+            changed[b] = outRows
+            inStart[b] = inRows.lowerBound
+            inCount[b] = inRows.count
+        }
     }
-    convolveTokens(output: out, padded: padded, weightByTap: weights.stemByTap!.pointer, bias: weights.stemBias!.pointer,
-                   rows: windows * segment, dim: d, width: width)
-    geluInPlace(out, count: windows * segment * d)
-    for b in 0..<windows { addInPlace(x + b * tokens * d, out + b * segment * d, count: tokens * d) }
+    var segmentStart = [Int](repeating: 0, count: windows + 1)   // first output row of each segment
+    for b in 0..<windows { segmentStart[b + 1] = segmentStart[b] + (inCount[b] == 0 ? 0 : inCount[b] + p) }
+    let outRows = segmentStart[windows]
+    padded.update(repeating: 0, count: (outRows + 2 * p) * d)
+    for b in 0..<windows where inCount[b] > 0 {
+        let copied = changed[b] == nil ? validTokens[b] : inCount[b]
+        (padded + (p + segmentStart[b]) * d).update(from: x + (b * tokens + inStart[b]) * d, count: copied * d)
+    }
+    if outRows > 0 {
+        convolveTokens(output: out, padded: padded, weightByTap: weights.stemByTap!.pointer, bias: weights.stemBias!.pointer,
+                       rows: outRows, dim: d, width: width)
+        geluInPlace(out, count: outRows * d)
+    }
+    for b in 0..<windows {
+        let window = x + b * tokens * d
+        guard let rows = changed[b] else {
+            addInPlace(window, out + segmentStart[b] * d, count: tokens * d)
+            continue
+        }
+        let source = x + variantOf![b] * tokens * d
+        if rows.lowerBound > 0 { window.update(from: source, count: rows.lowerBound * d) }
+        if rows.upperBound < tokens {
+            (window + rows.upperBound * d).update(from: source + rows.upperBound * d, count: (tokens - rows.upperBound) * d)
+        }
+        if !rows.isEmpty {
+            addInPlace(window + rows.lowerBound * d, out + (segmentStart[b] + rows.lowerBound - inStart[b]) * d, count: rows.count * d)
+        }
+    }
 }
 // convStemBackward: dConv = dx ⊙ GELU'(pre), then `convolveTokens` backward; pad rows get no gradient.
 
+/// Where one layer's attention maps go while the layer runs. Heads are counted by their position in the
+/// layer (0..<H).
+struct AttentionSink {
+    /// Whether window b's maps are wanted.
+    let wants: (_ window: Int) -> Bool
+    /// The caller's `[n_b, n_b]` output for window b's map of a head, or nil to compute it in the
+    /// workspace's `scores` scratch (where `visit` reads it while it is in cache).
+    let destination: (_ window: Int, _ head: Int) -> UnsafeMutablePointer<Float>?
+    /// Called with each wanted map (`[n_b, n_b]`, row = query) as soon as it is computed.
+    let visit: ((_ window: Int, _ head: Int, _ map: UnsafePointer<Float>) -> Void)?
+}
+
 /// Pre-norm self-attention block: x += out_proj(MHA(LN1(x))).
-/// x, h [R, d]; context [R, a]; qkv [R, 3a]; scores [T, T] scratch, or the caller's attention output
-/// `attentionOut(b, position)` → [n_b, n_b] for layer-wise maps (nil for a window whose maps are not kept);
-/// heads are counted by their position in the layer (0..<H), as is `headEdit.head`.
+/// x, h [R, d]; context [R, a]; qkv [R, 3a]; scores [T, T] scratch; the maps of the windows `sink` wants go
+/// where it says; heads are counted by their position in the layer (0..<H), as is `headEdit.head`.
 func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, qkv: UnsafeMutablePointer<Float>,
                            context: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                            windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
                            layer w: LayerWeights, config c: ModelConfig,
-                           attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>?)?, headEdit: HeadEdit? = nil) {
+                           sink: AttentionSink?, headEdit: HeadEdit? = nil) {
     let d = c.dModel, rows = windows * tokens, dh = c.dHead, a = w.width
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: Float(c.layerNormEps))
     linearForward(output: qkv, input: h, weight: w.inProjWeight.pointer, bias: w.inProjBias.pointer, rows: rows, inDim: d, outDim: 3 * a)
     for b in 0..<windows {
         let n = validTokens[b]
+        let wanted = sink?.wants(b) ?? false
         // The kernels read Q, K, V at column offsets 0, a, 2a of rows 3a wide: `dModel` is the layer's width a.
         for head in 0..<w.heads {
-            let target = attentionOut?(b, head) ?? scores
+            let target = wanted ? sink!.destination(b, head) ?? scores : scores
             attentionHeadForward(qkv: qkv + b * tokens * 3 * a, tokens: n, validTokens: n, dModel: a, dHead: dh, head: head,
                                  scores: target, context: context + b * tokens * a)
+            if wanted { sink!.visit?(b, head, target) }
         }
         if n < tokens { (context + (b * tokens + n) * a).update(repeating: 0, count: (tokens - n) * a) }
         if let headEdit { headEdit.apply(b, context + b * tokens * a + headEdit.head * dh, n, a) }
@@ -168,7 +229,7 @@ func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoi
 func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, qkv: UnsafeMutablePointer<Float>,
                          context: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                          windows: Int, tokens: Int, validTokens: UnsafePointer<Int>, layer w: LayerWeights, config c: ModelConfig,
-                         attentionOut: ((Int, Int) -> UnsafeMutablePointer<Float>?)? = nil, headEdit: HeadEdit? = nil) {
+                         sink: AttentionSink? = nil, headEdit: HeadEdit? = nil) {
     let d = c.dModel, rows = windows * tokens, f = c.dFF, eps = Float(c.layerNormEps), a = w.width
     let clsStride = tokens * d, contextStride = tokens * a
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: eps)
@@ -181,9 +242,9 @@ func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer
     for b in 0..<windows { (qkv + b * tokens * 3 * a).update(from: w.inProjBias.pointer, count: a) }
     matrixProduct(.asStored, .transposed, m: windows, n: a, k: d, a: h, lda: clsStride, b: w.inProjWeight.pointer, ldb: d,
                   beta: 1, c: qkv, ldc: tokens * 3 * a)
-    // Windows whose maps are kept: Q of their other rows, and the maps (the [CLS] path below needs only `scores`).
-    if let attentionOut {
-        for b in 0..<windows where attentionOut(b, 0) != nil {
+    // Windows whose maps are wanted: Q of their other rows, and the maps (the [CLS] path below needs only `scores`).
+    if let sink {
+        for b in 0..<windows where sink.wants(b) {
             let n = validTokens[b], first = qkv + b * tokens * 3 * a
             if n > 1 {
                 for r in 1..<n { (first + r * 3 * a).update(from: w.inProjBias.pointer, count: a) }
@@ -191,8 +252,10 @@ func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer
                               b: w.inProjWeight.pointer, ldb: d, beta: 1, c: first + 3 * a, ldc: 3 * a)
             }
             for head in 0..<w.heads {
+                let target = sink.destination(b, head) ?? scores
                 attentionProbabilities(qkv: first, queries: n, keys: n, rowStride: n, dModel: a, dHead: c.dHead, head: head,
-                                       probabilities: attentionOut(b, head)!)
+                                       probabilities: target)
+                sink.visit?(b, head, target)
             }
         }
     }

@@ -119,4 +119,39 @@ final class MotifScannerTwinTests: XCTestCase {
             }
         }
     }
+
+    /// `scan(_:overlapping:)` finds exactly the instances of a whole scan that overlap the range, and scans from
+    /// several threads after `prepareLevels` (levels built at once, on two threads) equal a lazy one-thread scan.
+    func testRangeScansAndPreparedLevelsEqualTheWholeScan() {
+        let motifs = Array(TestData.jaspar.motifs.enumerated().filter { $0.offset % 5 == 0 }.map(\.element).prefix(150))
+        var generator = TestData.Generator(seed: 23)
+        let windows: [[UInt8]] = (0..<24).map { i in
+            let gc = 0.25 + 0.5 * Double(i) / 23
+            return (0..<200).map { _ -> UInt8 in
+                let u = Double(generator.next() % 10_000) / 10_000
+                return u < gc / 2 ? 67 : u < gc ? 71 : u < gc + (1 - gc) / 2 ? 65 : 84
+            }
+        }
+        let lazy = MotifScanner(motifs: motifs, pValueThreshold: 1e-3)
+        let whole = windows.map { lazy.scan($0) }
+        let prepared = MotifScanner(motifs: motifs, pValueThreshold: 1e-3)
+        prepared.preparationThreads = 2
+        prepared.prepareLevels(of: windows)
+        let concurrent = parallelMap(count: windows.count, threads: 2) { prepared.scan(windows[$0]) }
+        var compared = 0
+        for (i, bases) in windows.enumerated() {
+            XCTAssertEqual(concurrent[i].map(\.motifIndex), whole[i].map(\.motifIndex))
+            XCTAssertEqual(concurrent[i].map(\.start), whole[i].map(\.start))
+            XCTAssertEqual(concurrent[i].map(\.pValue), whole[i].map(\.pValue))
+            for range in [0..<1, 99..<100, 95..<106, 199..<200] {
+                let expected = whole[i].filter { $0.start < range.upperBound && $0.end > range.lowerBound }
+                let found = lazy.scan(bases, overlapping: range)
+                XCTAssertEqual(found.map(\.motifIndex), expected.map(\.motifIndex), "window \(i), \(range)")
+                XCTAssertEqual(found.map(\.start), expected.map(\.start), "window \(i), \(range)")
+                XCTAssertEqual(found.map(\.pValue), expected.map(\.pValue), "window \(i), \(range)")
+                compared += expected.count
+            }
+        }
+        XCTAssertGreaterThan(compared, 50, "the check needs hits")
+    }
 }

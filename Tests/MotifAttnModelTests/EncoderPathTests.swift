@@ -57,4 +57,43 @@ final class EncoderPathTests: XCTestCase {
         XCTAssertNil(output.attention)
         XCTAssertEqual(output.logits, copied.logits)
     }
+
+    /// Rows declared variants of another (`variantOf`) get the logits and maps of their own full forward pass:
+    /// one changed token at the start, middle and end, a k-mer's worth of tokens, no change, a change too wide
+    /// to share, another length, and a source in another batch (both computed in full).
+    func testVariantRowsEqualTheirOwnForward() throws {
+        let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 2, dFF: 64, maxLen: 64,
+                                 layerNormEps: 1e-5, nOutputs: 1, convWidth: 11)
+        let model = try AttentionModel(randomWeightsFor: config, seed: 9)
+        var generator = SeededGenerator(seed: 10)
+        func token() -> Int32 { Int32(5 + generator.uniform(below: config.vocabularySize - 5)) }
+        let base: [Int32] = [2] + (0..<58).map { _ in token() } + [3]
+        var rows: [[Int32]] = [base]
+        var variantOf: [Int?] = [nil]
+        func add(_ edit: (inout [Int32]) -> Void, of source: Int = 0) {
+            var row = rows[source]
+            edit(&row)
+            rows.append(row)
+            variantOf.append(source)
+        }
+        add { $0[1] = token() }
+        add { $0[30] = token() }
+        add { $0[58] = token() }
+        add { $0[20] = token(); $0[21] = token(); $0[22] = token() }
+        add { _ in }
+        add { for i in 5..<50 { $0[i] = token() } }
+        add { $0.removeLast(2); $0[$0.count - 1] = 3 }
+        add({ $0[40] = token() }, of: 2)
+        while rows.count < 9 { rows.append(rows[0]); variantOf.append(nil) }
+        add { $0[10] = token() }  // row 9: its source, row 0, is in the first batch of 8
+        let encoder = Encoder(model: model, threads: 2, batchSize: 8)
+        let alone = try encoder.forward(tokenRows: rows, keepAttention: true)
+        let shared = try encoder.forward(tokenRows: rows, keepAttention: true, variantOf: variantOf)
+        for (a, b) in zip(alone.logits, shared.logits) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        for r in rows.indices {
+            let a = alone.attention![r].probabilities, b = shared.attention![r].probabilities
+            XCTAssertEqual(a.count, b.count)
+            XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, 1e-5, "row \(r)")
+        }
+    }
 }
