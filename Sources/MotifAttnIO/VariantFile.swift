@@ -309,17 +309,25 @@ public final class PendingVCF {
         self.temporaryIndex = temporaryIndex
     }
 
-    deinit { if !done { unlink(temporary); unlink(temporaryIndex) } }
+    deinit { if !done { discard() } }
 
-    /// Moves the VCF and then its index into place.
+    private func discard() {
+        for file in [temporary, temporaryIndex] { TemporaryFileRegistry.shared.remove(file) { unlink(file) } }
+    }
+
+    /// Moves the VCF and then its index into place (each rename under the temporary-file lock, so that an
+    /// interrupting signal leaves each file either in place or removed).
     public func commit() throws {
         guard !done else { return }
         done = true
-        for (from, to) in [(temporary, path), (temporaryIndex, indexPath)] where rename(from, to) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary); unlink(temporaryIndex)
-            throw VariantFileError.writeFailed(path: to, reason: reason)
+        var failure: (String, Int32)?
+        for (from, to) in [(temporary, path), (temporaryIndex, indexPath)] {
+            TemporaryFileRegistry.shared.remove(from) {
+                if failure == nil && rename(from, to) != 0 { failure = (to, errno) }
+                if failure != nil { unlink(from) }
+            }
         }
+        if let (to, code) = failure { throw VariantFileError.writeFailed(path: to, reason: String(cString: strerror(code))) }
     }
 }
 
@@ -342,11 +350,17 @@ extension VariantFile {
         }
         for line in extraHeaderLines { _ = bcf_hdr_append(out, line) }
         guard bcf_hdr_sync(out) == 0 else { throw VariantFileError.writeFailed(path: path, reason: "cannot build the header") }
+        // Registered before it exists, so that SIGINT or SIGTERM removes it (and its index) at any point.
+        let registry = TemporaryFileRegistry.shared
+        for file in [temporary, temporary + ".tbi", temporary + ".csi"] { registry.register(file) }
+        func discard(_ files: [String]) { for file in files { registry.remove(file) { unlink(file) } } }
         guard let writer = motifattn_hts_open(temporary, "wz") else {
-            throw VariantFileError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+            let reason = String(cString: strerror(errno))
+            discard([temporary, temporary + ".tbi", temporary + ".csi"])
+            throw VariantFileError.writeFailed(path: path, reason: reason)
         }
         var closed = false
-        defer { if !closed { _ = hts_close(writer); unlink(temporary) } }
+        defer { if !closed { _ = hts_close(writer); discard([temporary, temporary + ".tbi", temporary + ".csi"]) } }
         guard bcf_hdr_write(writer, out) == 0 else { throw VariantFileError.writeFailed(path: path, reason: "cannot write the header") }
         let order = kept.indices.sorted {
             let a = kept[$0].pointee, b = kept[$1].pointee
@@ -376,17 +390,19 @@ extension VariantFile {
         }
         closed = true
         guard hts_close(writer) == 0 else {
-            unlink(temporary)
+            discard([temporary, temporary + ".tbi", temporary + ".csi"])
             throw VariantFileError.writeFailed(path: path, reason: "error closing the file")
         }
         // Tabix indexes positions up to 2^29; a longer contig needs CSI.
         if bcf_index_build3(temporary, temporary + ".tbi", 0, 1) == 0 {
+            discard([temporary + ".csi"])
             return PendingVCF(path: path, indexPath: path + ".tbi", temporary: temporary, temporaryIndex: temporary + ".tbi")
         }
         if bcf_index_build3(temporary, temporary + ".csi", 14, 1) == 0 {
+            discard([temporary + ".tbi"])
             return PendingVCF(path: path, indexPath: path + ".csi", temporary: temporary, temporaryIndex: temporary + ".csi")
         }
-        unlink(temporary)
+        discard([temporary, temporary + ".tbi", temporary + ".csi"])
         throw VariantFileError.writeFailed(path: path, reason: "htslib cannot index it")
     }
 }
