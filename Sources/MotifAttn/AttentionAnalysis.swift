@@ -25,8 +25,8 @@ public final class AttentionAnalysis {
     private let encoder: Encoder
     private let tokenizer: KmerTokenizer
     let config: ModelConfig
-    /// One instance scanner per thread.
-    private let scanners: [InstanceScanner]
+    /// The instance scanner, shared by the threads that scan a batch.
+    private let scanner: InstanceScanner
     /// Database scanner for the sites re-embedded in shuffled background (`instances(in:)`).
     private let reembeddingScanner: MotifScanner
     let discovery: HeadMotifDiscovery
@@ -72,11 +72,10 @@ public final class AttentionAnalysis {
         instanceMotifs = instanceSet.motifs
         classes = instanceSet.classes
         motifNames = Dictionary((database.motifs + instanceMotifs).map { ($0.id, $0.displayName) }, uniquingKeysWith: { a, _ in a })
-        scanners = (0..<max(1, options.threads)).map { _ in
-            InstanceScanner(database: options.instances == .discovered ? [] : database.motifs, databaseThreshold: options.instanceThreshold,
-                            discovered: Array(instanceSet.motifs[instanceSet.discoveredStart...]),
-                            discoveredThreshold: Self.discoveredThreshold(options))
-        }
+        scanner = InstanceScanner(database: options.instances == .discovered ? [] : database.motifs, databaseThreshold: options.instanceThreshold,
+                                  discovered: Array(instanceSet.motifs[instanceSet.discoveredStart...]),
+                                  discoveredThreshold: Self.discoveredThreshold(options))
+        scanner.preparationThreads = max(1, options.threads)
         reembeddingScanner = MotifScanner(motifs: database.motifs, threshold: options.instanceThreshold)
         coAttention = CoAttentionAccumulator(motifs: instanceMotifs, layout: config.headLayout, settings: options.coAttention)
         pairSamples = options.pairSpecificity == .epistasis
@@ -224,20 +223,11 @@ public final class AttentionAnalysis {
     /// passes of a run with discovered instances, so both passes shuffle alike).
     public func instances(in bases: [UInt8]) -> [MotifInstance] { reembeddingScanner.scan(bases) }
 
-    /// Motif instances of every window, scanned in parallel (one scanner per thread, windows in fixed chunks).
+    /// Motif instances of every window, scanned on `options.threads` threads with one shared scanner (its GC
+    /// levels prepared for the batch first, so that no thread waits for another to build one).
     private func scanInstances(_ windows: [Window]) -> [[MotifInstance]] {
-        var results = [[MotifInstance]](repeating: [], count: windows.count)
-        let workers = scanners.count
-        let chunk = (windows.count + workers - 1) / workers
-        results.withUnsafeMutableBufferPointer { out in
-            let base = out.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let start = w * chunk, end = min(windows.count, start + chunk)
-                guard start < end else { return }
-                for i in start..<end { (base + i).pointee = scanners[w].scan(windows[i].bases) }
-            }
-        }
-        return results
+        scanner.prepareLevels(of: windows.map(\.bases))
+        return parallelMap(count: windows.count, threads: max(1, options.threads)) { scanner.scan(windows[$0].bases) }
     }
 
     func keepForReport(_ window: WindowAttention, probability: Double, instances: [MotifInstance]) {

@@ -62,9 +62,9 @@ public struct InstanceMotifSet: Sendable {
 }
 
 /// Scans a window for instances of database motifs (at the analysis's threshold) and discovered motifs
-/// (at their own, width-aware threshold); discovered motifs' indices follow the database's. Not thread-safe:
-/// one per thread.
-public final class InstanceScanner {
+/// (at their own, width-aware threshold); discovered motifs' indices follow the database's. Safe to share
+/// between threads, as its `MotifScanner`s are.
+public final class InstanceScanner: @unchecked Sendable {
     private let database: MotifScanner?
     private let discovered: MotifScanner?
     private let discoveredOffset: Int
@@ -73,6 +73,18 @@ public final class InstanceScanner {
         self.database = database.isEmpty ? nil : MotifScanner(motifs: database, threshold: databaseThreshold)
         self.discovered = discovered.isEmpty ? nil : MotifScanner(motifs: discovered, threshold: discoveredThreshold)
         discoveredOffset = database.count
+    }
+
+    /// Threads that prepare a GC level's motifs (`MotifScanner.preparationThreads`).
+    public var preparationThreads: Int {
+        get { database?.preparationThreads ?? discovered?.preparationThreads ?? 1 }
+        set { database?.preparationThreads = newValue; discovered?.preparationThreads = newValue }
+    }
+
+    /// Prepares the GC levels of `sequences` not prepared yet (`MotifScanner.prepareLevels(of:)`).
+    public func prepareLevels(of sequences: [[UInt8]]) {
+        database?.prepareLevels(of: sequences)
+        discovered?.prepareLevels(of: sequences)
     }
 
     /// Instances in `bases`: the database motifs', then the discovered motifs' (indices shifted past the database).
