@@ -8,7 +8,9 @@ import MotifAttnCore
 /// (bottom-k sampling). The sample is therefore the same whatever the order windows arrive in, the
 /// thread count or the sharding of a scan, and two shards' samples merge into the whole run's.
 /// A window's bases are stored once however many pairs' samples hold it, and dropped when none does,
-/// so memory is at most pairs × `capacity` site entries plus the windows they refer to.
+/// so memory is at most pairs × `capacity` site entries plus the windows they refer to. An entry is packed in
+/// 12 bytes, its sites in one arena shared by all pairs (compacted when evicted entries' sites fill half of it):
+/// a scan offers hundreds of pairs per bound window, and an entry with two arrays of its own took about 150.
 public final class PairWindowSamples {
     /// One sampled window of a pair: the window (`window(_:)`) and the sites of the two motifs, as base ranges of it.
     public struct Entry: Sendable, Equatable {
@@ -38,7 +40,24 @@ public final class PairWindowSamples {
     private var windows: [Int: StoredWindow] = [:]
     private var references: [Int: Int] = [:]
     private var nextWindow = 0
-    private var samples: [Int: [Entry]] = [:]
+    private var samples: [Int: [PackedEntry]] = [:]
+    /// Site bounds of the entries, `lower, upper` per site, sites A then B of each entry.
+    private var arena: [Int32] = []
+    /// Arena values that live entries use (the rest belongs to evicted entries until `compact`).
+    private var liveArena = 0
+    /// Evicted entries' arena values tolerated beyond the live ones before compacting.
+    var compactionSlack = 65_536
+    /// Times the arena was compacted (for tests).
+    private(set) var compactions = 0
+
+    /// An entry as stored: its window and where its sites lie in `arena`.
+    private struct PackedEntry {
+        var window: Int32
+        var offset: Int32
+        var countA: UInt16
+        var countB: UInt16
+        var arenaLength: Int { 2 * (Int(countA) + Int(countB)) }
+    }
 
     public init(motifCount: Int, capacity: Int) {
         self.motifCount = motifCount
@@ -52,7 +71,39 @@ public final class PairWindowSamples {
     public var storedWindows: Int { windows.count }
 
     /// The sampled windows of the pair of motifs `a` and `b` (either order), in sampling order.
-    public func entries(_ a: Int, _ b: Int) -> [Entry] { samples[min(a, b) * motifCount + max(a, b)] ?? [] }
+    public func entries(_ a: Int, _ b: Int) -> [Entry] { (samples[min(a, b) * motifCount + max(a, b)] ?? []).map(unpack) }
+
+    private func unpack(_ e: PackedEntry) -> Entry {
+        func sites(_ first: Int, _ count: Int) -> [Range<Int>] {
+            (0..<count).map { Int(arena[first + 2 * $0])..<Int(arena[first + 2 * $0 + 1]) }
+        }
+        let offset = Int(e.offset)
+        return Entry(window: Int(e.window), sitesA: sites(offset, Int(e.countA)), sitesB: sites(offset + 2 * Int(e.countA), Int(e.countB)))
+    }
+
+    private func pack(_ entry: Entry) -> PackedEntry {
+        let packed = PackedEntry(window: Int32(entry.window), offset: Int32(arena.count),
+                                 countA: UInt16(entry.sitesA.count), countB: UInt16(entry.sitesB.count))
+        for site in entry.sitesA + entry.sitesB { arena.append(Int32(site.lowerBound)); arena.append(Int32(site.upperBound)) }
+        liveArena += packed.arenaLength
+        return packed
+    }
+
+    /// Rewrites the arena with the live entries' sites only, pair by pair.
+    private func compact() {
+        var fresh: [Int32] = []
+        fresh.reserveCapacity(liveArena)
+        for key in samples.keys.sorted() {
+            samples[key] = samples[key]!.map { e in
+                var moved = e
+                moved.offset = Int32(fresh.count)
+                fresh.append(contentsOf: arena[Int(e.offset)..<(Int(e.offset) + e.arenaLength)])
+                return moved
+            }
+        }
+        arena = fresh
+        compactions += 1
+    }
 
     /// Adds a bound window with its first logit and motif instances (indices below `motifCount`): every
     /// pair of motifs with non-overlapping instances in the window offers it to its pair's sample, with
@@ -89,7 +140,7 @@ public final class PairWindowSamples {
     /// Once a common pair's sample is full most windows fail this, so the caller checks it before building an entry.
     private func admits(_ window: StoredWindow, to key: Int) -> Bool {
         guard let last = samples[key]?.last, samples[key]!.count >= capacity else { return true }
-        return window.precedes(windows[last.window]!)
+        return window.precedes(windows[Int(last.window)]!)
     }
 
     /// Puts `entry` into pair `key`'s sample if it is among the `capacity` first; stores the window on first use.
@@ -99,12 +150,19 @@ public final class PairWindowSamples {
         var low = 0, high = samples[key]?.count ?? 0
         while low < high {
             let middle = (low + high) / 2
-            if windows[samples[key]![middle].window]!.precedes(window) { low = middle + 1 } else { high = middle }
+            if windows[Int(samples[key]![middle].window)]!.precedes(window) { low = middle + 1 } else { high = middle }
         }
+        precondition(entry.window <= Int(Int32.max) && entry.sitesA.count <= Int(UInt16.max) && entry.sitesB.count <= Int(UInt16.max),
+                     "pair sample entry too large to pack")
         if windows[entry.window] == nil { windows[entry.window] = window }
         references[entry.window, default: 0] += 1
-        samples[key, default: []].insert(entry, at: low)
-        if samples[key]!.count > capacity { release(samples[key]!.removeLast().window) }
+        samples[key, default: []].insert(pack(entry), at: low)
+        if samples[key]!.count > capacity {
+            let evicted = samples[key]!.removeLast()
+            liveArena -= evicted.arenaLength
+            release(Int(evicted.window))
+            if arena.count > 2 * liveArena + compactionSlack { compact() }
+        }
         return true
     }
 
@@ -128,7 +186,7 @@ public final class PairWindowSamples {
         for key in keys {
             writer.int(key)
             writer.int(samples[key]!.count)
-            for e in samples[key]! {
+            for e in samples[key]!.map(unpack) {
                 writer.int(e.window)
                 for sites in [e.sitesA, e.sitesB] {
                     writer.int(sites.count)

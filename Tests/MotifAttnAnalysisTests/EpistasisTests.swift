@@ -96,6 +96,36 @@ final class EpistasisTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(samples.storedWindows, 5)
     }
 
+    /// Many windows with varied sites evict most entries, so the packed sites are compacted many times: every
+    /// pair's sample still equals the first `capacity` entries of a sample that never evicts.
+    func testEvictionsAndCompactionKeepTheSitesOfEachEntry() {
+        let motifs = 6, capacity = 4
+        let small = PairWindowSamples(motifCount: motifs, capacity: capacity)
+        let unbounded = PairWindowSamples(motifCount: motifs, capacity: 1_000_000)
+        small.compactionSlack = 16
+        var generator = SeededGenerator(seed: 5)
+        for n in 0..<6_000 {
+            let found = (0..<(2 + generator.uniform(below: 5))).map { _ in
+                instance(generator.uniform(below: motifs), generator.uniform(below: 34))
+            }
+            small.add(window(n), logit: Float(n), instances: found)
+            unbounded.add(window(n), logit: Float(n), instances: found)
+        }
+        var compared = 0
+        for a in 0..<motifs {
+            for b in (a + 1)..<motifs {
+                let expected = Array(unbounded.entries(a, b).prefix(capacity)), kept = small.entries(a, b)
+                XCTAssertEqual(kept.map { small.window($0.window).label }, expected.map { unbounded.window($0.window).label })
+                XCTAssertEqual(kept.map(\.sitesA), expected.map(\.sitesA))
+                XCTAssertEqual(kept.map(\.sitesB), expected.map(\.sitesB))
+                compared += kept.count
+            }
+        }
+        XCTAssertEqual(compared, capacity * motifs * (motifs - 1) / 2)
+        XCTAssertGreaterThanOrEqual(small.compactions, 3, "the check needs compactions")
+        XCTAssertEqual(unbounded.compactions, 0)
+    }
+
     func testShardsMergeIntoTheWholeRunsSample() throws {
         let whole = PairWindowSamples(motifCount: 3, capacity: 6)
         let first = PairWindowSamples(motifCount: 3, capacity: 6), second = PairWindowSamples(motifCount: 3, capacity: 6)
