@@ -92,7 +92,7 @@ public struct VariantEffect: Sendable {
     /// The motif instance (p ≤ threshold with ALT, not with REF) with the best ALT p-value that overlaps the variant.
     public var motifCreated: MotifChange?
     /// The head whose attention on the allele's bases changes most, and the change (ALT − REF, received
-    /// attention summed over the allele's bases, mean of both strands).
+    /// attention summed over the allele's bases, read on the plus-strand windows).
     public var headAttentionChange: (head: HeadIndex, change: Double)?
     /// With `--scan`: the scan's head-motif instance the ALT breaks (its `motifID` is the head motif's, `L0H1_2`).
     public var headMotifBroken: MotifChange?
@@ -552,7 +552,7 @@ public struct PairSiteEffect: Sendable, Equatable {
     public var siteBroken: Bool
     /// The head the co-attention is read from (the scan's `best_head` of the pair).
     public var head: HeadIndex?
-    /// Co-attention of the allele's site and the partner site, REF window (mean of both strands).
+    /// Co-attention of the allele's site and the partner site, REF window (read on the plus-strand window).
     public var refCoAttention: Double
     /// The same in the ALT window.
     public var altCoAttention: Double
