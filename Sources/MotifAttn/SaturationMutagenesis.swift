@@ -79,29 +79,40 @@ extension VariantEffectsPipeline {
         var result = SaturationMutagenesis(contig: region.contig, start: region.start, reference: reference,
                                            deltaLogit: Array(repeating: nil, count: reference.count),
                                            referenceLogit: Array(repeating: nil, count: reference.count))
-        // Per base: the reference window and the three changed ones, each on both strands.
+        // Per base: the reference window and then the three changed ones, each on both strands; a changed
+        // window is computed as a variant of the reference window (`Encoder.forward(variantOf:)`). Eight
+        // windows a base keep a base's windows in one of the encoder's batches of 32.
         let basesPerBatch = 16
         var first = 0
         while first < reference.count {
             let batch = first..<min(first + basesPerBatch, reference.count)
             var windows: [Window] = []
+            var variantOf: [Int?] = []
             var included: [Int] = []
             for i in batch where Nucleotides.code(reference[i]) != nil {
                 let position = region.start + i
                 let bases = Array(span[(i)..<(i + window)])
+                let referenceCode = Int(Nucleotides.code(reference[i])!)
                 included.append(i)
-                for letter in Nucleotides.letters {
+                let referenceWindow = windows.count
+                for code in [referenceCode] + (0..<4).filter({ $0 != referenceCode }) {
                     var changed = bases
-                    changed[left] = letter
+                    changed[left] = Nucleotides.letters[code]
                     windows.append(Window(sourceName: region.contig, start: position, end: position + 1, strand: .plus, bases: changed))
                     windows.append(Window(sourceName: region.contig, start: position, end: position + 1, strand: .minus,
                                           bases: Nucleotides.reverseComplement(changed)))
+                    variantOf += code == referenceCode ? [nil, nil] : [referenceWindow, referenceWindow + 1]
                 }
             }
-            let scored = try scorer.score(windows, source: settings.genomePath)
+            let scored = try scorer.score(windows, source: settings.genomePath, variantOf: variantOf)
             for (k, i) in included.enumerated() {
-                let logits = (0..<4).map { b in (scored[8 * k + 2 * b].logits[0] + scored[8 * k + 2 * b + 1].logits[0]) / 2 }
                 let referenceCode = Int(Nucleotides.code(reference[i])!)
+                // Windows of base k: the reference letter's first, then the other letters in A C G T order.
+                let order = [referenceCode] + (0..<4).filter { $0 != referenceCode }
+                var logits = [Float](repeating: 0, count: 4)
+                for (slot, code) in order.enumerated() {
+                    logits[code] = (scored[8 * k + 2 * slot].logits[0] + scored[8 * k + 2 * slot + 1].logits[0]) / 2
+                }
                 result.referenceLogit[i] = logits[referenceCode]
                 result.deltaLogit[i] = logits.map { $0 - logits[referenceCode] }
             }

@@ -58,11 +58,13 @@ public final class WindowScorer {
     }
 
     /// Logits of each window, in order; a window with more tokens than `max_len` is an error naming it.
-    /// Windows for which `keepsAttention` is true also get their attention maps.
-    public func score(_ windows: [Window], source: String, keepsAttention: ((Window) -> Bool)? = nil) throws -> [ScoredWindow] {
+    /// Windows for which `keepsAttention` is true also get their attention maps. `variantOf[i] = j` says window i
+    /// is window j with a few bases changed (`Encoder.forward(variantOf:)`); it applies without `keepsAttention`.
+    public func score(_ windows: [Window], source: String, keepsAttention: ((Window) -> Bool)? = nil,
+                      variantOf: [Int?]? = nil) throws -> [ScoredWindow] {
         let rows = try tokenRows(windows, source: source)
         guard let keepsAttention else {
-            let logits = try encoder.score(tokenRows: rows)
+            let logits = try encoder.score(tokenRows: rows, variantOf: variantOf)
             return zip(windows, logits).map { ScoredWindow(window: $0, logits: $1) }
         }
         let kept = windows.map(keepsAttention)

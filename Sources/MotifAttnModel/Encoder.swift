@@ -186,8 +186,9 @@ public final class Encoder: @unchecked Sendable {
     }
 
     /// The logits of each window, `[window][output]`.
-    public func score(tokenRows: [[Int32]]) throws -> [[Float]] {
-        let out = try forward(tokenRows: tokenRows, keepAttention: false)
+    /// `variantOf` as in `forward(variantOf:)`.
+    public func score(tokenRows: [[Int32]], variantOf: [Int?]? = nil) throws -> [[Float]] {
+        let out = try forward(tokenRows: tokenRows, keepAttention: false, variantOf: variantOf)
         return (0..<tokenRows.count).map { Array(out.logits(window: $0)) }
     }
 
