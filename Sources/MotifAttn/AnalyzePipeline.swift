@@ -171,6 +171,8 @@ enum AnalysisReport {
         if options.pairSpecificity == .epistasis {
             record.parameters["epistasis_windows"] = "\(options.epistasisWindows)"
             record.parameters["epistasis_pairs"] = "\(options.epistasisPairs)"
+            record.parameters["epistasis_scale"] = options.epistasisScale.rawValue
+            record.parameters["epistasis_sample"] = options.epistasisSample.rawValue
         }
         record.counts["motif_classes"] = analysis.classes.count
         record.parameters["instance_max_p_value"] = "\(options.instanceMaxPValue)"

@@ -79,7 +79,8 @@ public final class AttentionAnalysis {
         reembeddingScanner = MotifScanner(motifs: database.motifs, threshold: options.instanceThreshold)
         coAttention = CoAttentionAccumulator(motifs: instanceMotifs, layout: config.headLayout, settings: options.coAttention)
         pairSamples = options.pairSpecificity == .epistasis
-            ? PairWindowSamples(motifCount: instanceMotifs.count, capacity: options.epistasisWindows) : nil
+            ? PairWindowSamples(motifCount: instanceMotifs.count, capacity: options.epistasisWindows,
+                                order: options.epistasisSample) : nil
     }
 
     /// Instance threshold of discovered motifs: width-aware, as the head-motif rescans (half a short motif's
@@ -270,7 +271,8 @@ public final class AttentionAnalysis {
         if let pairSamples {
             tested = try pairSamples.testEpistasis(tested, motifs: instanceMotifs, reportableQ: options.interactionMaxQValue,
                                                    maxPairs: options.epistasisPairs,
-                                                   minimumWindows: options.coAttention.minimumBound, firstLogits: firstLogits)
+                                                   minimumWindows: options.coAttention.minimumBound, scale: options.epistasisScale,
+                                                   firstLogits: firstLogits)
         }
         tested = CoAttentionAccumulator.ranked(tested)
         var interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))

@@ -31,6 +31,7 @@ public enum PartialScan {
             "max_bound=\(s.maxBound)", "max_background=\(s.maxBackground)", "background=\(s.background.rawValue)", "seed=\(s.seed)",
             "instance_p=\(a.instancePValue)", "instance_recall=\(a.instanceRecall)", "instance_max_p=\(a.instanceMaxPValue)", "motif_classes=\(a.motifClassesLabel)", "max_q=\(a.maxQValue)", "max_motifs_per_head=\(a.maxMotifsPerHead)", "co_attention=\(a.coAttention.score.rawValue)",
             "specificity=\(a.pairSpecificity.rawValue)", "epistasis_windows=\(a.epistasisWindows)", "epistasis_pairs=\(a.epistasisPairs)",
+            "epistasis_scale=\(a.epistasisScale.rawValue)", "epistasis_sample=\(a.epistasisSample.rawValue)",
             "one_motif_per_site=\(a.oneMotifPerSite)", "max_interaction_q=\(a.interactionMaxQValue)",
             "max_interaction_rows=\(a.maxInteractionRows)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
         ] + a.headMotifs.values.map { "\(headMotifPrefix)\($0.name)=\($0.value)" }
@@ -248,6 +249,8 @@ public final class MergePipeline {
         options.maxInteractionRows = settings.maxInteractionRows
         options.epistasisWindows = settings.epistasisWindows
         options.epistasisPairs = settings.epistasisPairs
+        options.epistasisScale = settings.epistasisScale
+        options.epistasisSample = settings.epistasisSample
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: options)
         for index in loaded.indices {
             try analysis.mergeState(from: &loaded[index].reader)
@@ -338,6 +341,8 @@ public final class MergePipeline {
         var motifClasses = MotifClassesChoice.automatic
         var coAttention = CoAttentionScore.excess, oneMotifPerSite = true
         var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = AnalysisOptions(motifsPath: "").epistasisPairs
+        var epistasisScale = AnalysisOptions(motifsPath: "").epistasisScale
+        var epistasisSample = AnalysisOptions(motifsPath: "").epistasisSample
         var headMotifs = HeadMotifSettings()
         var maxInteractionQ = AnalysisOptions(motifsPath: "").interactionMaxQValue
         var maxInteractionRows = AnalysisOptions(motifsPath: "").maxInteractionRows
@@ -368,6 +373,8 @@ public final class MergePipeline {
             case "specificity": settings.specificity = PairSpecificity(rawValue: value) ?? .epistasis
             case "epistasis_windows": settings.epistasisWindows = Int(value) ?? 80
             case "epistasis_pairs": settings.epistasisPairs = Int(value) ?? settings.epistasisPairs
+            case "epistasis_scale": settings.epistasisScale = EpistasisScale(rawValue: value) ?? settings.epistasisScale
+            case "epistasis_sample": settings.epistasisSample = EpistasisSample(rawValue: value) ?? settings.epistasisSample
             case "max_interaction_q": settings.maxInteractionQ = Double(value) ?? settings.maxInteractionQ
             case "max_interaction_rows": settings.maxInteractionRows = Int(value) ?? settings.maxInteractionRows
             default:

@@ -51,6 +51,10 @@ public struct AnalysisOptions: Sendable {
     /// windows, and testing every candidate took the demo's test stage from about 10 s to about 200 s while
     /// adding only pairs the model does not need jointly.
     public var epistasisPairs = 60
+    /// The scale on which the knock-out interaction of a pair is measured (`EpistasisScale`).
+    public var epistasisScale: EpistasisScale = .logit
+    /// Which of a pair's bound windows the epistasis test knocks out (`EpistasisSample`).
+    public var epistasisSample: EpistasisSample = .random
     /// Rows of `interactions.tsv` with a larger q-value are left out (1 writes every tested row).
     public var interactionMaxQValue = 0.05
     /// Most rows written to `interactions.tsv` (the most significant ones).
@@ -100,6 +104,41 @@ public enum PairSpecificity: String, Sendable, CaseIterable {
     /// The two sites are each other's strongest co-attention partner in more bound windows than chance
     /// (binomial test against the rate of all instance pairs).
     case mutualBest = "mutual-best"
+}
+
+/// The scale on which `EpistasisTest` measures the knock-out interaction `f(L) − f(L_A) − f(L_B) + f(L_AB)` of
+/// a pair, with `L` the window's first logit.
+public enum EpistasisScale: String, Sendable, CaseIterable {
+    /// `f` is the identity: the interaction in logits. A model that adds the two sites' evidence in logits
+    /// (each site worth the same whatever the other does) gives about 0, even when only both sites together
+    /// make the window bound.
+    case logit
+    /// `f` is the logistic function: the interaction in the model's probability of the first output. A model
+    /// that needs both sites to call the window bound gives a positive interaction whether it combines them
+    /// in logits additively or not; two sites that each suffice (an OR) give a negative one, and a site that
+    /// does not move the probability gives about 0.
+    case probability
+
+    /// `f(logit)` on this scale.
+    public func value(ofLogit logit: Float) -> Double {
+        switch self {
+        case .logit: return Double(logit)
+        case .probability: return 1 / (1 + exp(-Double(logit)))
+        }
+    }
+}
+
+/// Which of a pair's bound windows `PairWindowSamples` keeps for the epistasis test (`AnalysisOptions.epistasisWindows`
+/// of them). Either way the sample does not depend on input order, threads or shards.
+public enum EpistasisSample: String, Sendable, CaseIterable {
+    /// A random sample: the windows of smallest stable hash of their label.
+    case random
+    /// The windows the model scores highest (first logit in steps of 1/256, the hash breaking ties): where it
+    /// calls the window bound most surely, so the sites of a pair it needs are most likely its true sites and not
+    /// chance look-alikes of a large class. Two logits that differ only in the last bits of a float (a batch of
+    /// other composition) can fall on two sides of a step: a sharded run's sample can then differ from a single
+    /// run's by such a window.
+    case strongest
 }
 
 /// Which look-alike classes of database motifs the co-attention pairs.

@@ -14,7 +14,7 @@ import MotifAttnCore
 public struct EpistasisTest: Sendable, Equatable {
     /// Windows tested.
     public var windows: Int
-    /// Mean interaction, in logits.
+    /// Mean interaction, on the scale it was measured (`EpistasisScale`).
     public var mean: Double
     /// Fraction of windows with a positive interaction.
     public var positiveFraction: Double
@@ -62,12 +62,13 @@ extension PairWindowSamples {
     ///   - reportableQ: the q-value a row's elevation p-value must reach for its pair to be tested.
     ///   - maxPairs: with a value > 0, at most that many pairs are tested, strongest elevation first.
     ///   - minimumWindows: the fewest sampled windows a pair needs to be tested.
+    ///   - scale: the scale of the interaction: logits or the probability of the first output.
     ///   - firstLogits: the model's first logit of each window it is given, in order. It receives, per
     ///     sampled window of each tested pair, three knocked-out copies (site A, site B, both), every random
     ///     base drawn from a seed made of the window's hash and the pair, so the result does not depend on
     ///     threads or batching.
     public func testEpistasis(_ rows: [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0, minimumWindows: Int,
-                              firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
+                              scale: EpistasisScale = .logit, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
         let index = Dictionary(motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let n = motifs.count
         func pairKey(_ row: Interaction) -> Int? {
@@ -103,8 +104,9 @@ extension PairWindowSamples {
         precondition(logits.count == variants.count, "one logit per knocked-out window")
         var interactions: [Int: [Double]] = [:]
         for (k, entry) in plan.enumerated() {
-            let withoutA = logits[3 * k], withoutB = logits[3 * k + 1], withoutBoth = logits[3 * k + 2]
-            interactions[entry.key, default: []].append(Double(entry.logit) - Double(withoutA) - Double(withoutB) + Double(withoutBoth))
+            let whole = scale.value(ofLogit: entry.logit), withoutA = scale.value(ofLogit: logits[3 * k])
+            let withoutB = scale.value(ofLogit: logits[3 * k + 1]), withoutBoth = scale.value(ofLogit: logits[3 * k + 2])
+            interactions[entry.key, default: []].append(whole - withoutA - withoutB + withoutBoth)
         }
         let tests = interactions.mapValues { EpistasisTest(interactions: $0) }
         return rows.map { row in

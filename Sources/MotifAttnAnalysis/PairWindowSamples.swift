@@ -3,10 +3,11 @@ import MotifAttnCore
 /// A bounded sample of bound windows for every motif pair, kept so that the pair can be tested in the
 /// model itself (`EpistasisTest`): the window's bases, its logit and the two sites.
 ///
-/// Each window gets a priority from a stable hash of its label (`Window.label`: the record name, or
-/// contig, start, end and strand), and each pair keeps the `capacity` windows of smallest priority
-/// (bottom-k sampling). The sample is therefore the same whatever the order windows arrive in, the
-/// thread count or the sharding of a scan, and two shards' samples merge into the whole run's.
+/// Each window gets a priority (`EpistasisSample`): a stable hash of its label (`Window.label`: the record
+/// name, or contig, start, end and strand), or its logit with the hash breaking ties; each pair keeps the
+/// `capacity` windows of smallest priority (bottom-k sampling). The sample is therefore the same whatever the
+/// order windows arrive in, the thread count or the sharding of a scan, and two shards' samples merge into the
+/// whole run's.
 /// A window's bases are stored once however many pairs' samples hold it, and dropped when none does,
 /// so memory is at most pairs × `capacity` site entries plus the windows they refer to. An entry is packed in
 /// 12 bytes, its sites in one arena shared by all pairs (compacted when evicted entries' sites fill half of it):
@@ -35,6 +36,8 @@ public final class PairWindowSamples {
 
     /// Most windows kept per pair.
     public let capacity: Int
+    /// Which windows a pair keeps.
+    public let order: EpistasisSample
     /// Number of motifs the instances refer to (pairs are keyed `a × motifCount + b`, a < b).
     public let motifCount: Int
     private var windows: [Int: StoredWindow] = [:]
@@ -59,9 +62,24 @@ public final class PairWindowSamples {
         var arenaLength: Int { 2 * (Int(countA) + Int(countB)) }
     }
 
-    public init(motifCount: Int, capacity: Int) {
+    public init(motifCount: Int, capacity: Int, order: EpistasisSample = .random) {
         self.motifCount = motifCount
         self.capacity = capacity
+        self.order = order
+    }
+
+    /// The sampling priority of a window with this label and first logit (smaller enters first).
+    func priority(label: String, logit: Float) -> UInt64 {
+        let hash = StableHash.mix(StableHash.fnv1a(label))
+        switch order {
+        case .random:
+            return hash
+        case .strongest:
+            // Logits in steps of 1/256, highest first, in the upper 32 bits; the hash breaks ties below.
+            let step = Int32(clamping: Int64((Double(logit) * 256).rounded(.down)))
+            let ascending = UInt32(bitPattern: step) ^ 0x8000_0000
+            return UInt64(~ascending) << 32 | hash >> 32
+        }
     }
 
     /// The stored window `id` (from an `Entry`).
@@ -121,7 +139,7 @@ public final class PairWindowSamples {
         }
         guard !keys.isEmpty else { return }
         let label = window.label
-        let stored = StoredWindow(priority: StableHash.mix(StableHash.fnv1a(label)), label: label, bases: window.bases, logit: logit)
+        let stored = StoredWindow(priority: priority(label: label, logit: logit), label: label, bases: window.bases, logit: logit)
         let id = nextWindow
         var accepted = false
         // Knocking one motif out must leave the other's sites whole: a site of one motif that overlaps a site of

@@ -6,6 +6,8 @@ extension BackgroundChoice: ExpressibleByArgument {}
 extension CoAttentionScore: ExpressibleByArgument {}
 extension InstanceSource: ExpressibleByArgument {}
 extension PairSpecificity: ExpressibleByArgument {}
+extension EpistasisScale: ExpressibleByArgument {}
+extension EpistasisSample: ExpressibleByArgument {}
 
 /// Options of the attention analysis shared by `scan` and `analyze`.
 struct AnalysisOptionsGroup: ParsableArguments {
@@ -32,6 +34,14 @@ struct AnalysisOptionsGroup: ParsableArguments {
     var epistasisPairs = defaults.epistasisPairs
     @Option(name: .customLong("epistasis-windows"), help: "Bound windows sampled per pair for the epistasis test.")
     var epistasisWindows = defaults.epistasisWindows
+    @Option(name: .customLong("epistasis-scale"),
+            help: ArgumentHelp("Scale of the knock-out interaction L - L_A - L_B + L_AB: logit, or probability (the logistic of each logit, so a pair the model adds in logits but needs both of to call a window bound counts as joint).",
+                               valueName: "logit|probability"))
+    var epistasisScale: EpistasisScale = defaults.epistasisScale
+    @Option(name: .customLong("epistasis-sample"),
+            help: ArgumentHelp("Which bound windows of a pair the epistasis test knocks out: random (by a stable hash of the window) or strongest (highest first logit).",
+                               valueName: "random|strongest"))
+    var epistasisSample: EpistasisSample = defaults.epistasisSample
     @Option(name: .customLong("patch-pairs"), help: "Pairs of bound and background windows (same length, similar GC) for activation patching of every head: patch_* columns in heads.tsv (0: off; 4 forward passes of the pairs per head).")
     var patchPairs = defaults.patchPairs
     @OptionGroup var thresholds: InstanceThresholdOptions
@@ -103,6 +113,8 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.pairSpecificity = specificity
         options.epistasisPairs = epistasisPairs
         options.epistasisWindows = epistasisWindows
+        options.epistasisScale = epistasisScale
+        options.epistasisSample = epistasisSample
         options.patchPairs = patchPairs
         options.maxQValue = maxQ
         options.interactionMaxQValue = maxInteractionQ

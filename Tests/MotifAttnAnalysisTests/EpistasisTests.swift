@@ -42,6 +42,55 @@ final class EpistasisTests: XCTestCase {
         XCTAssertTrue((25...55).contains(a), "\(a) of 80 drawn bases are A")
     }
 
+    /// A model that adds two sites' evidence in logits but needs both to call a window bound: on the logit scale
+    /// its interaction is exactly 0 (p = 1), on the probability scale it is positive in every window. A model for
+    /// which either site suffices (an OR) gives a negative interaction on both scales.
+    func testProbabilityScaleSeesAPairTheModelAddsInLogits() throws {
+        let siteA = Array("GGGGGG".utf8), siteB = Array("TTTTTT".utf8)
+        func pairWindow(_ n: Int) -> Window {
+            var bases = Array(repeating: UInt8(ascii: "A"), count: 40)
+            bases.replaceSubrange(0..<6, with: siteA)
+            bases.replaceSubrange(10..<16, with: siteB)
+            return Window(sourceName: "chr1", start: n * 100, end: n * 100 + 40, strand: .plus, bases: bases)
+        }
+        func present(_ bases: [UInt8]) -> (a: Bool, b: Bool) { (Array(bases[0..<6]) == siteA, Array(bases[10..<16]) == siteB) }
+        let additive: (Bool, Bool) -> Float = { a, b in (a ? 3 : 0) + (b ? 3 : 0) - 4 }
+        let either: (Bool, Bool) -> Float = { a, b in a || b ? 3 : -3 }
+        let motifs = [Motif(id: "M0", probabilities: Array(repeating: [0, 0, 1, 0], count: 6)),
+                      Motif(id: "M1", probabilities: Array(repeating: [0, 0, 0, 1], count: 6))]
+        let row = Interaction(motifA: "M0", nameA: "M0", motifB: "M1", nameB: "M1", head: nil, boundCount: 20, backgroundCount: 100,
+                              ownBackgroundCount: 0, meanBound: 0.5, meanBackground: 0.1, effect: 0.9, pValue: 1e-9, qValue: 1,
+                              medianDistance: 10, orientation: "+/+", elevationPValue: 1e-9, bestHead: nil)
+        for (model, name) in [(additive, "additive"), (either, "either site")] {
+            let samples = PairWindowSamples(motifCount: 2, capacity: 20)
+            for n in 0..<20 {
+                let window = pairWindow(n), sites = present(window.bases)
+                samples.add(window, logit: model(sites.a, sites.b), instances: [instance(0, 0), instance(1, 10)])
+            }
+            var tests: [EpistasisScale: EpistasisTest] = [:]
+            for scale in EpistasisScale.allCases {
+                let rows = try samples.testEpistasis([row], motifs: motifs, reportableQ: 0.05, minimumWindows: 5, scale: scale) { windows in
+                    windows.map { let sites = present($0); return model(sites.a, sites.b) }
+                }
+                tests[scale] = try XCTUnwrap(rows[0].epistasis, name)
+                XCTAssertEqual(tests[scale]?.windows, 20, name)
+            }
+            let logit = try XCTUnwrap(tests[.logit]), probability = try XCTUnwrap(tests[.probability])
+            if name == "additive" {
+                XCTAssertEqual(logit.mean, 0, accuracy: 1e-12)
+                XCTAssertEqual(logit.pValue, 1)
+                let expected = 1 / (1 + exp(-2.0)) - 2 / (1 + exp(1.0)) + 1 / (1 + exp(4.0))
+                XCTAssertEqual(probability.mean, expected, accuracy: 1e-6)
+                XCTAssertEqual(probability.positiveFraction, 1)
+                XCTAssertLessThan(probability.pValue, 1e-3)
+            } else {
+                XCTAssertLessThan(logit.mean, 0, name)
+                XCTAssertLessThan(probability.mean, 0, name)
+                XCTAssertGreaterThan(probability.pValue, 0.5, name)
+            }
+        }
+    }
+
     // MARK: - Samples
 
     private func window(_ n: Int) -> Window {
@@ -76,6 +125,25 @@ final class EpistasisTests: XCTestCase {
         // Each stored window keeps its own logit.
         let logitOfLabel = Dictionary(uniqueKeysWithValues: (0..<50).map { (window($0).label, Float($0)) })
         for e in forward.entries(0, 1) { XCTAssertEqual(forward.window(e.window).logit, logitOfLabel[forward.window(e.window).label]) }
+    }
+
+    /// `strongest` keeps the windows of highest logit, whatever the order they arrive in; equal logits (within a
+    /// step of 1/256) are kept by hash, as `random` keeps them.
+    func testStrongestSampleKeepsTheHighestLogits() {
+        let forward = PairWindowSamples(motifCount: 3, capacity: 7, order: .strongest)
+        let backward = PairWindowSamples(motifCount: 3, capacity: 7, order: .strongest)
+        let logit: (Int) -> Float = { n in Float((n * 37) % 50) / 4 - 5 }   // 50 distinct logits from -5 to 7.25
+        for n in 0..<50 { forward.add(window(n), logit: logit(n), instances: instances()) }
+        for n in (0..<50).reversed() { backward.add(window(n), logit: logit(n), instances: instances()) }
+        let kept = forward.entries(0, 1).map { forward.window($0.window).logit }
+        XCTAssertEqual(kept, (0..<50).map(logit).sorted(by: >).prefix(7).map { $0 })
+        XCTAssertEqual(labels(forward, 0, 1), labels(backward, 0, 1))
+        let tied = PairWindowSamples(motifCount: 3, capacity: 7, order: .strongest), random = PairWindowSamples(motifCount: 3, capacity: 7)
+        for n in 0..<50 {
+            tied.add(window(n), logit: 1 + Float(n) * 1e-5, instances: instances())
+            random.add(window(n), logit: 0, instances: instances())
+        }
+        XCTAssertEqual(labels(tied, 0, 1), labels(random, 0, 1))
     }
 
     /// Knocking one motif out leaves the other's sites whole: a site overlapping the other motif's is not knocked.
