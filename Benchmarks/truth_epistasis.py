@@ -8,9 +8,11 @@ SIMDIR is a simulate.py output (test.fa, sites.tsv). For every positive test seq
 planted sites of different motifs, the sequence is scored as it is (L), with site A replaced by random
 bases (L_A), with site B replaced (L_B) and with both replaced (L_AB); the interaction is
 L - L_A - L_B + L_AB (first logit). A model that needs both sites (an AND of two TFs) gives about the
-full logit drop; a site that adds evidence on its own gives about 0. Prints, per motif pair, partners
-(P) and non-partners in positives (N): count, mean and median interaction, fraction positive, and the
-mean drop for each site alone. This is what `motifattn analyze --specificity epistasis` measures on
+full logit drop; a site that adds evidence on its own gives about 0. The same on the probability scale
+(the logistic of each logit, `--epistasis-scale probability`): positive also for a pair whose evidence the
+model adds in logits but which only together make the sequence bound. Prints, per motif pair, partners
+(P) and non-partners in positives (N): count, mean and median interaction, fraction positive, the
+mean drop for each site alone, and the mean and fraction positive of the probability-scale interaction. This is what `motifattn analyze --specificity epistasis` measures on
 PWM-called instances. Needs numpy, onnx, onnxruntime, safetensors.
 """
 import collections, os, sys
@@ -58,18 +60,23 @@ def main():
         logits.append(session.run(None, {session.get_inputs()[0].name: ids})[0][:, 0])
     scores = np.concatenate(logits).reshape(-1, 4)
     interaction = scores[:, 0] - scores[:, 1] - scores[:, 2] + scores[:, 3]
+    probabilities = 1 / (1 + np.exp(-scores.astype(np.float64)))
+    probability_interaction = probabilities[:, 0] - probabilities[:, 1] - probabilities[:, 2] + probabilities[:, 3]
     grouped = collections.defaultdict(list)
-    for (key, _), value, row in zip(jobs, interaction, scores):
-        grouped[key].append((value, row))
+    for (key, _), value, row, on_probability in zip(jobs, interaction, scores, probability_interaction):
+        grouped[key].append((value, row, on_probability))
     print(f"model {args.model}; {len(names)} test sequences")
-    print("pair\tn\tmean_interaction\tmedian_interaction\tfraction_positive\tdrop_a\tdrop_b")
+    print("pair\tn\tmean_interaction\tmedian_interaction\tfraction_positive\tdrop_a\tdrop_b"
+          "\tmean_probability_interaction\tfraction_positive_probability")
     for key in sorted(grouped):
-        values = np.array([v for v, _ in grouped[key]])
-        rows = np.array([r for _, r in grouped[key]])
+        values = np.array([v for v, _, _ in grouped[key]])
+        rows = np.array([r for _, r, _ in grouped[key]])
+        on_probability = np.array([p for _, _, p in grouped[key]])
         if len(values) < 15:
             continue
         print(f"{key}\t{len(values)}\t{values.mean():.2f}\t{np.median(values):.2f}\t{np.mean(values > 0):.2f}"
-              f"\t{np.mean(rows[:, 0] - rows[:, 1]):.2f}\t{np.mean(rows[:, 0] - rows[:, 2]):.2f}")
+              f"\t{np.mean(rows[:, 0] - rows[:, 1]):.2f}\t{np.mean(rows[:, 0] - rows[:, 2]):.2f}"
+              f"\t{on_probability.mean():.3f}\t{np.mean(on_probability > 0):.2f}")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,11 @@ FLY_SCAN_ARGS = ("--stride", "300", "--strand", "plus")
 # 8 heads and up to 6 pairs). A planted motif is attended when some head has at least this many more of
 # its sites in a high-attention region than the head's share of bases in such regions (truth_focus.py).
 CARRIES_P = 1e-3
+# A planted pair is used jointly when its knock-out interaction at the planted sites (truth_epistasis.py, logits)
+# is positive in more positive sequences than chance: one-sided sign test p at most this. A pair that the model
+# co-attends but does not use jointly is a miss of the model (it adds the two sites' evidence), not of the
+# analysis, whose interaction test asks for joint use.
+JOINT_P = 1e-3
 ATTENDS_EXCESS = 0.15
 
 
@@ -335,14 +340,23 @@ def parse_focus(path):
     return result
 
 
+def sign_test_greater(n, positive):
+    """One-sided p that `positive` of `n` signs are positive when each is with chance 1/2 (exact binomial tail)."""
+    return sum(math.comb(n, k) for k in range(positive, n + 1)) / 2 ** n
+
+
 def parse_epistasis(path):
-    """'TF_A + TF_B' (sorted) -> mean interaction of planted partners."""
+    """'TF_A + TF_B' (sorted) -> (mean interaction of planted partners in logits, on the probability scale,
+    sign-test p of a positive interaction in logits); the probability scale is nan in truth files written before
+    the script reported it."""
     result = {}
     with open(path) as f:
         for line in f.read().splitlines()[2:]:
             fields = line.split("\t")
             if fields[0].startswith("P "):
-                result[fields[0][2:]] = float(fields[2])
+                n = int(fields[1])
+                result[fields[0][2:]] = (float(fields[2]), float(fields[7]) if len(fields) > 7 else float("nan"),
+                                         sign_test_greater(n, round(float(fields[4]) * n)))
     return result
 
 
@@ -423,7 +437,9 @@ def run_simulated(member, options, code_key):
         carried += carries
         ids = "+".join(sorted([id_a, id_b]))
         pair_rows.append({"pair": ids, "names": f"{tf_a}+{tf_b}", "carried": carries, "z": z, "head": head,
-                          "epistasis": epistasis.get(label, float("nan")),
+                          "epistasis": epistasis.get(label, (float("nan"), float("nan"), 1.0))[0],
+                          "epistasis_probability": epistasis.get(label, (float("nan"), float("nan"), 1.0))[1],
+                          "joint": epistasis.get(label, (float("nan"), float("nan"), 1.0))[2] <= JOINT_P,
                           "analyze": ids not in evaluations["analyze"]["missed_pairs"],
                           "scan": ids not in evaluations["scan"]["missed_pairs"]})
     attended = sum(focus.get(tf, (".", 0))[1] >= ATTENDS_EXCESS for _, tf in motifs)
@@ -431,7 +447,7 @@ def run_simulated(member, options, code_key):
         for field, value in e.items():
             if field != "missed_pairs":
                 row[f"{kind}_{field}"] = value
-    row.update(pairs_planted=len(pairs), pairs_carried=carried, motifs_planted=len(motifs), motifs_attended=attended,
+    row.update(pairs_planted=len(pairs), pairs_carried=carried, pairs_joint=sum(p["joint"] for p in pair_rows), motifs_planted=len(motifs), motifs_attended=attended,
                pairs_same=sum(p["analyze"] == p["scan"] for p in pair_rows), pair_details=pair_rows,
                motif_details=[{"id": i, "tf": tf, "head": focus.get(tf, (".", 0))[0], "excess": focus.get(tf, (".", 0))[1]}
                               for i, tf in motifs],
@@ -536,8 +552,10 @@ def member_line(r):
     for p in r["pair_details"]:
         where = [k for k in ("analyze", "scan") if not p[k]]
         if where:
-            misses.append(f"{p['names']} ({'+'.join(where)}; model {'carries' if p['carried'] else 'lacks'} it: "
-                          f"z {p['z']:.1f}, epistasis {p['epistasis']:.2f})")
+            use = "jointly" if p.get("joint") else "not jointly"
+            misses.append(f"{p['names']} ({'+'.join(where)}; model {'co-attends' if p['carried'] else 'does not co-attend'}, uses it {use}: "
+                          f"z {p['z']:.1f}, epistasis {p['epistasis']:.2f} logits, "
+                          f"{p.get('epistasis_probability', float('nan')):.3f} probability)")
     return [r["member"], r["half"], f"{r['auroc_ratio']:.3f}", f"{r['train_minutes']:.1f}",
             f"{fmt_ratio(r['analyze_pairs_found'], r['pairs_planted'])} {fmt_ratio(r['analyze_pairs_correct'], r['analyze_pairs_reported'])}",
             f"{fmt_ratio(r['scan_pairs_found'], r['pairs_planted'])} {fmt_ratio(r['scan_pairs_correct'], r['scan_pairs_reported'])}",
@@ -565,9 +583,12 @@ def aggregate(rows):
         missed = [p for r in ok for p in r["pair_details"] if not p[kind]]
         agg[f"{kind}_missed_pairs_model_carries"] = sum(p["carried"] for p in missed)
         agg[f"{kind}_missed_pairs_model_lacks"] = sum(not p["carried"] for p in missed)
+        # The analysis's own misses: pairs the model co-attends and uses jointly.
+        agg[f"{kind}_missed_pairs_model_joint"] = sum(p["carried"] and p.get("joint", False) for p in missed)
     agg["pairs_planted"] = total("pairs_planted")
     agg["motifs_planted"] = total("motifs_planted")
     agg["model_carries_pairs"] = total("pairs_carried") / total("pairs_planted")
+    agg["model_uses_pairs_jointly"] = sum(r.get("pairs_joint", 0) for r in ok) / total("pairs_planted")
     agg["model_attends_motifs"] = total("motifs_attended") / total("motifs_planted")
     agg["scan_analyze_same_pairs"] = total("pairs_same") / total("pairs_planted")
     agg["mean_auroc_ratio"] = sum(r["auroc_ratio"] for r in ok) / len(ok)
