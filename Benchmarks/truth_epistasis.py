@@ -12,7 +12,8 @@ full logit drop; a site that adds evidence on its own gives about 0. The same on
 (the logistic of each logit, `--epistasis-scale probability`): positive also for a pair whose evidence the
 model adds in logits but which only together make the sequence bound. Prints, per motif pair, partners
 (P) and non-partners in positives (N): count, mean and median interaction, fraction positive, the
-mean drop for each site alone, and the mean and fraction positive of the probability-scale interaction. This is what `motifattn analyze --specificity epistasis` measures on
+mean drop for each site alone, and the mean and fraction positive of the probability-scale interaction, and the count of positive
+logit interactions. This is what `motifattn analyze --specificity epistasis` measures on
 PWM-called instances. Needs numpy, onnx, onnxruntime, safetensors.
 """
 import collections, os, sys
@@ -67,7 +68,7 @@ def main():
         grouped[key].append((value, row, on_probability))
     print(f"model {args.model}; {len(names)} test sequences")
     print("pair\tn\tmean_interaction\tmedian_interaction\tfraction_positive\tdrop_a\tdrop_b"
-          "\tmean_probability_interaction\tfraction_positive_probability")
+          "\tmean_probability_interaction\tfraction_positive_probability\tpositive")
     for key in sorted(grouped):
         values = np.array([v for v, _, _ in grouped[key]])
         rows = np.array([r for _, r, _ in grouped[key]])
@@ -76,7 +77,7 @@ def main():
             continue
         print(f"{key}\t{len(values)}\t{values.mean():.2f}\t{np.median(values):.2f}\t{np.mean(values > 0):.2f}"
               f"\t{np.mean(rows[:, 0] - rows[:, 1]):.2f}\t{np.mean(rows[:, 0] - rows[:, 2]):.2f}"
-              f"\t{on_probability.mean():.3f}\t{np.mean(on_probability > 0):.2f}")
+              f"\t{on_probability.mean():.3f}\t{np.mean(on_probability > 0):.2f}\t{int(np.sum(values > 0))}")
 
 
 if __name__ == "__main__":

@@ -355,8 +355,10 @@ def parse_epistasis(path):
             fields = line.split("\t")
             if fields[0].startswith("P "):
                 n = int(fields[1])
+                # The count of positive interactions; older truth files give only the fraction, to two decimals.
+                positive = int(fields[9]) if len(fields) > 9 else round(float(fields[4]) * n)
                 result[fields[0][2:]] = (float(fields[2]), float(fields[7]) if len(fields) > 7 else float("nan"),
-                                         sign_test_greater(n, round(float(fields[4]) * n)))
+                                         sign_test_greater(n, positive))
     return result
 
 
@@ -434,12 +436,11 @@ def run_simulated(member, options, code_key):
         label = " + ".join(sorted([tf_a, tf_b]))
         n, head, z, p = coattention.get(label, (0, ".", float("nan"), 1.0))
         carries = p <= CARRIES_P and z > 0
+        interaction, on_probability, joint_p = epistasis.get(label, (float("nan"), float("nan"), 1.0))
         carried += carries
         ids = "+".join(sorted([id_a, id_b]))
         pair_rows.append({"pair": ids, "names": f"{tf_a}+{tf_b}", "carried": carries, "z": z, "head": head,
-                          "epistasis": epistasis.get(label, (float("nan"), float("nan"), 1.0))[0],
-                          "epistasis_probability": epistasis.get(label, (float("nan"), float("nan"), 1.0))[1],
-                          "joint": epistasis.get(label, (float("nan"), float("nan"), 1.0))[2] <= JOINT_P,
+                          "epistasis": interaction, "epistasis_probability": on_probability, "joint": joint_p <= JOINT_P,
                           "analyze": ids not in evaluations["analyze"]["missed_pairs"],
                           "scan": ids not in evaluations["scan"]["missed_pairs"]})
     attended = sum(focus.get(tf, (".", 0))[1] >= ATTENDS_EXCESS for _, tf in motifs)

@@ -65,7 +65,8 @@ extension PairWindowSamples {
     ///   - scale: the scale of the interaction: logits or the probability of the first output.
     ///   - firstLogits: the model's first logit of each window it is given, in order. It receives, per
     ///     sampled window of each tested pair, three knocked-out copies (site A, site B, both), every random
-    ///     base drawn from a seed made of the window's hash and the pair, so the result does not depend on
+    ///     base drawn from a seed made of the window's sampling priority (its hash; with `EpistasisSample.strongest`
+    ///     also its logit step) and the pair, so the result does not depend on
     ///     threads or batching.
     public func testEpistasis(_ rows: [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0, minimumWindows: Int,
                               scale: EpistasisScale = .logit, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
