@@ -171,6 +171,7 @@ enum AnalysisReport {
         if options.pairSpecificity == .epistasis {
             record.parameters["epistasis_windows"] = "\(options.epistasisWindows)"
             record.parameters["epistasis_pairs"] = "\(options.epistasisPairs)"
+            record.parameters["epistasis_family"] = options.epistasisFamily.rawValue
             record.parameters["epistasis_scale"] = options.epistasisScale.rawValue
             record.parameters["epistasis_sample"] = options.epistasisSample.rawValue
         }

@@ -274,7 +274,7 @@ public final class AttentionAnalysis {
                                                    minimumWindows: options.coAttention.minimumBound, scale: options.epistasisScale,
                                                    firstLogits: firstLogits)
         }
-        tested = CoAttentionAccumulator.ranked(tested)
+        tested = CoAttentionAccumulator.ranked(tested, family: pairSamples != nil ? options.epistasisFamily : .allRows)
         var interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))
         // The members of each row's classes, for the rows written only (a run tests tens of thousands).
         let index = Dictionary(instanceMotifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })

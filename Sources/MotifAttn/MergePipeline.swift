@@ -32,6 +32,7 @@ public enum PartialScan {
             "instance_p=\(a.instancePValue)", "instance_recall=\(a.instanceRecall)", "instance_max_p=\(a.instanceMaxPValue)", "motif_classes=\(a.motifClassesLabel)", "max_q=\(a.maxQValue)", "max_motifs_per_head=\(a.maxMotifsPerHead)", "co_attention=\(a.coAttention.score.rawValue)",
             "specificity=\(a.pairSpecificity.rawValue)", "epistasis_windows=\(a.epistasisWindows)", "epistasis_pairs=\(a.epistasisPairs)",
             "epistasis_scale=\(a.epistasisScale.rawValue)", "epistasis_sample=\(a.epistasisSample.rawValue)",
+            "epistasis_family=\(a.epistasisFamily.rawValue)",
             "one_motif_per_site=\(a.oneMotifPerSite)", "max_interaction_q=\(a.interactionMaxQValue)",
             "max_interaction_rows=\(a.maxInteractionRows)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
         ] + a.headMotifs.values.map { "\(headMotifPrefix)\($0.name)=\($0.value)" }
@@ -251,6 +252,7 @@ public final class MergePipeline {
         options.epistasisPairs = settings.epistasisPairs
         options.epistasisScale = settings.epistasisScale
         options.epistasisSample = settings.epistasisSample
+        options.epistasisFamily = settings.epistasisFamily
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: options)
         for index in loaded.indices {
             try analysis.mergeState(from: &loaded[index].reader)
@@ -343,6 +345,7 @@ public final class MergePipeline {
         var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = AnalysisOptions(motifsPath: "").epistasisPairs
         var epistasisScale = AnalysisOptions(motifsPath: "").epistasisScale
         var epistasisSample = AnalysisOptions(motifsPath: "").epistasisSample
+        var epistasisFamily = AnalysisOptions(motifsPath: "").epistasisFamily
         var headMotifs = HeadMotifSettings()
         var maxInteractionQ = AnalysisOptions(motifsPath: "").interactionMaxQValue
         var maxInteractionRows = AnalysisOptions(motifsPath: "").maxInteractionRows
@@ -375,6 +378,7 @@ public final class MergePipeline {
             case "epistasis_pairs": settings.epistasisPairs = Int(value) ?? settings.epistasisPairs
             case "epistasis_scale": settings.epistasisScale = EpistasisScale(rawValue: value) ?? settings.epistasisScale
             case "epistasis_sample": settings.epistasisSample = EpistasisSample(rawValue: value) ?? settings.epistasisSample
+            case "epistasis_family": settings.epistasisFamily = EpistasisFamily(rawValue: value) ?? settings.epistasisFamily
             case "max_interaction_q": settings.maxInteractionQ = Double(value) ?? settings.maxInteractionQ
             case "max_interaction_rows": settings.maxInteractionRows = Int(value) ?? settings.maxInteractionRows
             default:

@@ -55,6 +55,8 @@ public struct AnalysisOptions: Sendable {
     public var epistasisScale: EpistasisScale = .logit
     /// Which of a pair's bound windows the epistasis test knocks out (`EpistasisSample`).
     public var epistasisSample: EpistasisSample = .random
+    /// The family of the interaction q-values when pairs are tested for epistasis (`EpistasisFamily`).
+    public var epistasisFamily: EpistasisFamily = .allRows
     /// Rows of `interactions.tsv` with a larger q-value are left out (1 writes every tested row).
     public var interactionMaxQValue = 0.05
     /// Most rows written to `interactions.tsv` (the most significant ones).
@@ -139,6 +141,26 @@ public enum EpistasisSample: String, Sendable, CaseIterable {
     /// other composition) can fall on two sides of a step: a sharded run's sample can then differ from a single
     /// run's by such a window.
     case strongest
+}
+
+/// How the q-value of a row of `interactions.tsv` is computed when its pair's specificity is tested in the
+/// model (`PairSpecificity.epistasis`).
+public enum EpistasisFamily: String, Sendable, CaseIterable {
+    /// Screen, then confirm: the row's q-value is the larger of its elevation q-value (Benjamini–Hochberg of
+    /// `Interaction.elevationPValue` over every row) and its pair's epistasis q-value (Benjamini–Hochberg over
+    /// the pairs tested in the model, `EpistasisTest.qValue`). The knock-outs are a second experiment, run only on
+    /// the pairs the elevation screen chose; their p-values come from new random bases and the model's logits,
+    /// not from the attention statistics that chose them, so the confirmation's family is the pairs confirmed
+    /// (independent filtering, as DESeq2 filters genes before its test). A row is reported when both q-values are
+    /// small: false rows are bounded by the two false discovery rates together.
+    /// It finds more planted pairs than `allRows` but reports look-alike echoes of them: a class of the partner's
+    /// family paired with the other partner, whose sites are often the planted ones called by the look-alike.
+    case testedPairs = "tested-pairs"
+    /// One family (the default): Benjamini–Hochberg of the row's intersection–union p-value (the larger of its
+    /// elevation and epistasis p-values) over every pair × head row, untested pairs' rows (p = 1) included. With
+    /// tens of thousands of rows a pair's epistasis p-value must reach about 1e-6, which keeps look-alike echoes of
+    /// a pair out and also a true pair whose windows hold many chance matches of large classes.
+    case allRows = "all-rows"
 }
 
 /// Which look-alike classes of database motifs the co-attention pairs.

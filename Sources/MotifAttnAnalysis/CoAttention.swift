@@ -323,11 +323,19 @@ public final class CoAttentionAccumulator {
     /// Tests every pair and head with enough bound scores (`testedRows()`), then q-values and order (`ranked(_:)`).
     public func interactions() -> [Interaction] { Self.ranked(testedRows()) }
 
-    /// Benjamini–Hochberg q-values of `rows`' p-values, and the rows sorted by q, then effect (descending), then input order.
-    public static func ranked(_ rows: [Interaction]) -> [Interaction] {
+    /// Benjamini–Hochberg q-values of `rows`, and the rows sorted by q, then effect (descending), then input order.
+    /// With `EpistasisFamily.allRows`, q-values of the rows' p-values; with `.testedPairs`, the larger of the row's
+    /// elevation q-value (over every row) and its pair's `EpistasisTest.qValue` (1 for rows of untested pairs).
+    public static func ranked(_ rows: [Interaction], family: EpistasisFamily = .allRows) -> [Interaction] {
         var rows = rows
-        let q = Statistics.benjaminiHochberg(rows.map(\.pValue))
-        for i in rows.indices { rows[i].qValue = q[i] }
+        switch family {
+        case .allRows:
+            let q = Statistics.benjaminiHochberg(rows.map(\.pValue))
+            for i in rows.indices { rows[i].qValue = q[i] }
+        case .testedPairs:
+            let elevationQ = Statistics.benjaminiHochberg(rows.map(\.elevationPValue))
+            for i in rows.indices { rows[i].qValue = rows[i].epistasis.map { max(elevationQ[i], $0.qValue) } ?? 1 }
+        }
         return rows.enumerated().sorted { x, y in
             let a = x.element, b = y.element
             if a.qValue != b.qValue { return a.qValue < b.qValue }

@@ -20,6 +20,9 @@ public struct EpistasisTest: Sendable, Equatable {
     public var positiveFraction: Double
     /// One-sided Wilcoxon signed-rank p-value (interactions tend to be positive).
     public var pValue: Double
+    /// Benjamini–Hochberg q-value of `pValue` over the pairs tested in the run (`EpistasisFamily.testedPairs`);
+    /// nan until `PairWindowSamples.testEpistasis` sets it.
+    public var qValue: Double = .nan
 
     /// The test of per-window interactions `L − L_A − L_B + L_AB`.
     public init(interactions: [Double]) {
@@ -53,7 +56,8 @@ extension PairWindowSamples {
     /// no other row can reach q ≤ `reportableQ`), with at least `minimumWindows` sampled windows. With
     /// `maxPairs` > 0, at most that many of them, strongest elevation first (smallest elevation p-value of any
     /// of the pair's rows, then largest effect). Each row's p-value becomes the larger of its elevation p-value
-    /// and its pair's epistasis p-value; rows of pairs not tested get 1.
+    /// and its pair's epistasis p-value; rows of pairs not tested get 1. Each test's `qValue` is Benjamini–Hochberg
+    /// over the pairs tested (in pair order, so it does not depend on the order of `rows`).
     ///
     /// - Parameters:
     ///   - rows: the tested co-attention rows.
@@ -109,7 +113,9 @@ extension PairWindowSamples {
             let withoutB = scale.value(ofLogit: logits[3 * k + 1]), withoutBoth = scale.value(ofLogit: logits[3 * k + 2])
             interactions[entry.key, default: []].append(whole - withoutA - withoutB + withoutBoth)
         }
-        let tests = interactions.mapValues { EpistasisTest(interactions: $0) }
+        var tests = interactions.mapValues { EpistasisTest(interactions: $0) }
+        let testedKeys = tests.keys.sorted()
+        for (key, q) in zip(testedKeys, Statistics.benjaminiHochberg(testedKeys.map { tests[$0]!.pValue })) { tests[key]!.qValue = q }
         return rows.map { row in
             var row = row
             if let key = pairKey(row), let test = tests[key] {

@@ -8,6 +8,7 @@ extension InstanceSource: ExpressibleByArgument {}
 extension PairSpecificity: ExpressibleByArgument {}
 extension EpistasisScale: ExpressibleByArgument {}
 extension EpistasisSample: ExpressibleByArgument {}
+extension EpistasisFamily: ExpressibleByArgument {}
 
 /// Options of the attention analysis shared by `scan` and `analyze`.
 struct AnalysisOptionsGroup: ParsableArguments {
@@ -42,6 +43,10 @@ struct AnalysisOptionsGroup: ParsableArguments {
             help: ArgumentHelp("Which bound windows of a pair the epistasis test knocks out: random (by a stable hash of the window) or strongest (highest first logit).",
                                valueName: "random|strongest"))
     var epistasisSample: EpistasisSample = defaults.epistasisSample
+    @Option(name: .customLong("epistasis-fdr"),
+            help: ArgumentHelp("Family of the interaction q-values: tested-pairs (a row's q is the larger of its elevation q over every row and its pair's epistasis q over the pairs tested in the model) or all-rows (one Benjamini-Hochberg over every row's p-value, the larger of its two p-values).",
+                               valueName: "tested-pairs|all-rows"))
+    var epistasisFamily: EpistasisFamily = defaults.epistasisFamily
     @Option(name: .customLong("patch-pairs"), help: "Pairs of bound and background windows (same length, similar GC) for activation patching of every head: patch_* columns in heads.tsv (0: off; 4 forward passes of the pairs per head).")
     var patchPairs = defaults.patchPairs
     @OptionGroup var thresholds: InstanceThresholdOptions
@@ -115,6 +120,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.epistasisWindows = epistasisWindows
         options.epistasisScale = epistasisScale
         options.epistasisSample = epistasisSample
+        options.epistasisFamily = epistasisFamily
         options.patchPairs = patchPairs
         options.maxQValue = maxQ
         options.interactionMaxQValue = maxInteractionQ

@@ -91,6 +91,53 @@ final class EpistasisTests: XCTestCase {
         }
     }
 
+    /// Screen, then confirm (`EpistasisFamily.testedPairs`): a pair the model needs jointly, tested in the model
+    /// beside one it uses additively, among a thousand screened rows of pairs that were not tested. Over every
+    /// row its epistasis p-value is far from q ≤ 0.05; over the two tested pairs it is reported, with q the larger
+    /// of its elevation q-value and twice its epistasis p-value (Benjamini–Hochberg of two p-values, the other 1).
+    func testTestedPairsFamilyConfirmsOverThePairsTestedOnly() throws {
+        let sites = [Array("GGGGGG".utf8), Array("TTTTTT".utf8), Array("CCCCCC".utf8)], starts = [0, 10, 20]
+        func present(_ bases: [UInt8]) -> [Bool] { (0..<3).map { Array(bases[starts[$0]..<(starts[$0] + 6)]) == sites[$0] } }
+        // M0 and M1 are needed together; M2 adds evidence on its own.
+        func model(_ bases: [UInt8]) -> Float { let on = present(bases); return (on[0] && on[1] ? 4 : 0) + (on[2] ? 1 : 0) - 2 }
+        let motifs = (0..<3).map { Motif(id: "M\($0)", probabilities: Array(repeating: [0, 0, 1, 0], count: 6)) }
+        let samples = PairWindowSamples(motifCount: 3, capacity: 10)
+        for n in 0..<10 {
+            var bases = Array(repeating: UInt8(ascii: "A"), count: 40)
+            for m in 0..<3 { bases.replaceSubrange(starts[m]..<(starts[m] + 6), with: sites[m]) }
+            let window = Window(sourceName: "chr1", start: n * 100, end: n * 100 + 40, strand: .plus, bases: bases)
+            samples.add(window, logit: model(bases), instances: (0..<3).map { instance($0, starts[$0]) })
+        }
+        func row(_ a: String, _ b: String, elevation: Double) -> Interaction {
+            Interaction(motifA: a, nameA: a, motifB: b, nameB: b, head: nil, boundCount: 10, backgroundCount: 100,
+                        ownBackgroundCount: 0, meanBound: 0.5, meanBackground: 0.1, effect: 0.9, pValue: elevation, qValue: 1,
+                        medianDistance: 10, orientation: "++", elevationPValue: elevation, bestHead: nil)
+        }
+        let screened = [row("M0", "M1", elevation: 1e-9), row("M0", "M2", elevation: 1e-8)]
+            + (0..<1000).map { row("X\($0)", "Y\($0)", elevation: 0.5) }
+        let tested = try samples.testEpistasis(screened, motifs: motifs, reportableQ: 0.05, minimumWindows: 5) { $0.map(model) }
+        let joint = try XCTUnwrap(tested[0].epistasis), additive = try XCTUnwrap(tested[1].epistasis)
+        XCTAssertEqual(joint.mean, 4, accuracy: 1e-9)
+        XCTAssertEqual(additive.mean, 0, accuracy: 1e-9)
+        XCTAssertEqual(additive.pValue, 1)
+        XCTAssertLessThan(joint.pValue, 1e-3)
+        XCTAssertEqual(joint.qValue, 2 * joint.pValue, accuracy: 1e-15)
+        XCTAssertEqual(additive.qValue, 1)
+        XCTAssertTrue(tested[2...].allSatisfy { $0.epistasis == nil && $0.pValue == 1 })
+
+        let confirmed = CoAttentionAccumulator.ranked(tested, family: .testedPairs)
+        XCTAssertEqual(confirmed[0].motifB, "M1")
+        let elevationQ = Statistics.benjaminiHochberg(tested.map(\.elevationPValue))[0]
+        XCTAssertEqual(confirmed[0].qValue, max(elevationQ, 2 * joint.pValue), accuracy: 1e-15)
+        XCTAssertLessThanOrEqual(confirmed[0].qValue, 0.05)
+        XCTAssertTrue(confirmed[1...].allSatisfy { $0.qValue == 1 })
+
+        let oneFamily = CoAttentionAccumulator.ranked(tested, family: .allRows)
+        XCTAssertEqual(oneFamily[0].motifB, "M1")
+        XCTAssertEqual(oneFamily[0].qValue, min(1, joint.pValue * Double(tested.count)), accuracy: 1e-12)
+        XCTAssertGreaterThan(oneFamily[0].qValue, 0.05)
+    }
+
     // MARK: - Samples
 
     private func window(_ n: Int) -> Window {
