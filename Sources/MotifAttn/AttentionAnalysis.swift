@@ -288,6 +288,22 @@ public final class AttentionAnalysis {
             interactions[i].nameB = MotifClasses.label(representative: interactions[i].nameB, members: interactions[i].membersB,
                                                        annotations: annotations)
         }
+        // A pair that repeats a stronger one through a look-alike of one motif is marked as its echo: two motifs are
+        // look-alikes when either matches a member of the other's class (the head motifs' database comparison, q ≤ --max-q).
+        if !interactions.isEmpty {
+            let comparator = MotifComparator(targets: database.motifs)
+            var matchesOf: [String: Set<String>] = [:]
+            func matches(_ id: String) -> Set<String> {
+                if let known = matchesOf[id] { return known }
+                let found = index[id].map { Set(comparator.compare(instanceMotifs[$0]).filter { $0.qValue <= options.maxQValue }.map(\.targetID)) } ?? []
+                matchesOf[id] = found
+                return found
+            }
+            func classOf(_ id: String) -> Set<String> { Set(members(id) + [id]) }
+            LookAlikeEchoes.mark(&interactions) { x, y in
+                !matches(x).isDisjoint(with: classOf(y)) || !matches(y).isDisjoint(with: classOf(x))
+            }
+        }
         // Heat maps show the head where the best interaction is strongest (else the first head of layer 0).
         let layout = config.headLayout
         let shownHead = interactions.first?.bestHead ?? interactions.first?.head ?? HeadIndex(layer: 0, head: layout.headsByLayer.first?.first ?? 0)

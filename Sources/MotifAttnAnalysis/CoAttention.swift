@@ -51,6 +51,9 @@ public struct Interaction: Sendable {
     public var membersA: [String] = []
     /// Database motifs of `motifB`'s look-alike class, `motifB` first.
     public var membersB: [String] = []
+    /// `motif_a+motif_b` of the stronger reported pair this row's pair echoes through a look-alike motif
+    /// (`LookAlikeEchoes`); nil when it is not an echo.
+    public var echoOf: String?
 
     /// `L{layer}H{head}` or `all`.
     public var headLabel: String { head?.description ?? "all" }

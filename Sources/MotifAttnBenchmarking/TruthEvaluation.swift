@@ -103,7 +103,8 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     /// Compares a run's `interactions.tsv` and `head_motifs.tsv` with the truth files.
     ///
     /// Pairs: the distinct unordered motif pairs with q ≤ `alpha`, in the table's order
-    /// (sorted by q then effect), the first 2 × planted of them; a planted pair is found if it is
+    /// (sorted by q then effect), the first 2 × planted of them, leaving out pairs the analysis marked as look-alike
+    /// echoes of a stronger pair (`echo_of`, `LookAlikeEchoes`) unless `countEchoes`; a planted pair is found if it is
     /// among them, its two motifs within the row's two look-alike classes (`class_a`, `class_b`; without
     /// those columns, the row's own motifs); a discovered head motif there (`--instances discovered|both`)
     /// stands for its best database match with match q ≤ `alpha` in `head_motifs.tsv`. Motifs: a planted motif is found if a head motif's best match with match q ≤ `alpha`
@@ -114,7 +115,7 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     ///   - matchesPath: the run's `motif_matches.tsv`, for `plantedMotifFit`; nil leaves it empty.
     public static func evaluate(interactionsPath: String, headMotifsPath: String, truthPairsPath: String,
                                 truthMotifsPath: String, families: [String: String] = [:], alpha: Double = 0.05,
-                                matchesPath: String? = nil) throws -> TruthEvaluation {
+                                matchesPath: String? = nil, countEchoes: Bool = false) throws -> TruthEvaluation {
         let truthPairs = try TSVTable(path: truthPairsPath)
         let a = try truthPairs.index(of: "jaspar_id_a"), b = try truthPairs.index(of: "jaspar_id_b")
         let plantedPairs = truthPairs.rows.map { ($0[a], $0[b]) }
@@ -122,6 +123,7 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
         let interactions = try TSVTable(path: interactionsPath)
         let ma = try interactions.index(of: "motif_a"), mb = try interactions.index(of: "motif_b"), q = try interactions.index(of: "q_value")
         let ca = interactions.columns.firstIndex(of: "class_a"), cb = interactions.columns.firstIndex(of: "class_b")
+        let echo = interactions.columns.firstIndex(of: "echo_of")
         // Discovered motifs (`--instances discovered|both`) stand for their best database match (match q ≤ alpha).
         let headMotifs = try TSVTable(path: headMotifsPath)
         let best = try headMotifs.index(of: "best_match_id"), matchQ = try headMotifs.index(of: "match_q_value")
@@ -132,7 +134,7 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
         }
         var reported: [Set<String>] = []
         var classes: [(a: Set<String>, b: Set<String>)] = []
-        for row in interactions.rows where (Double(row[q]) ?? 1) <= alpha {
+        for row in interactions.rows where (Double(row[q]) ?? 1) <= alpha && (countEchoes || echo.map { row[$0] == "." } ?? true) {
             let pair = Set([row[ma], row[mb]])
             if reported.contains(pair) { continue }
             reported.append(pair)

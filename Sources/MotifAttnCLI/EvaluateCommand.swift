@@ -10,7 +10,8 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Compare the interactions and head motifs of a scan or analyze folder with a planted truth (simulate.py).",
         discussion: """
         Pairs: the first 2 × (planted pairs) distinct motif pairs with q ≤ --alpha in interactions.tsv \
-        (in the table's order) are the reported ones; a planted pair is found when it is among them. \
+        (in the table's order) are the reported ones, leaving out pairs marked as a look-alike echo of a \
+        stronger pair (echo_of) unless --count-echoes; a planted pair is found when it is among them. \
         Motifs: a planted motif is found when it, or a motif of the same TF family (--families, a JASPAR \
         TSV), is the best match with match q ≤ --alpha of a head motif in head_motifs.tsv. \
         Prints one line: recall and precision of pairs and motifs, and what was missed; with \
@@ -26,6 +27,8 @@ struct EvaluateCommand: ParsableCommand {
     var truthMotifs: String
     @Option(help: ArgumentHelp("JASPAR TSV with matrix_id and tf_family; default: the bundled one.", valueName: "TSV")) var families: String?
     @Option(help: "Largest q-value counted as found.") var alpha = 0.05
+    @Flag(name: .customLong("count-echoes"), help: "Count pairs marked echo_of (a look-alike echo of a stronger pair) as pairs of their own.")
+    var countEchoes = false
 
     func validate() throws {
         guard alpha > 0 && alpha <= 1 else { throw ValidationError("--alpha must be in (0, 1]") }
@@ -41,7 +44,7 @@ struct EvaluateCommand: ParsableCommand {
                 headMotifsPath: folder.appendingPathComponent("head_motifs.tsv"),
                 truthPairsPath: truthPairs, truthMotifsPath: truthMotifs,
                 families: try TruthEvaluation.families(fromJasparTSV: table), alpha: alpha,
-                matchesPath: FileManager.default.fileExists(atPath: matches) ? matches : nil)
+                matchesPath: FileManager.default.fileExists(atPath: matches) ? matches : nil, countEchoes: countEchoes)
             print(evaluation.description)
         }
     }

@@ -53,6 +53,30 @@ final class TruthEvaluationTests: XCTestCase {
         XCTAssertEqual(result.missedMotifs, ["C1", "D1"])
     }
 
+    func testEchoPairsAreNotCountedUnlessAsked() throws {
+        let pairs = try write("truth_pairs.tsv", "jaspar_id_a\ttf_a\tjaspar_id_b\ttf_b\nA1\ta\tB1\tb\nC1\tc\tD1\td\n")
+        let motifs = try write("truth_motifs.tsv", "jaspar_id\ttf\tin_pair\nA1\ta\tyes\n")
+        // A2+B1 echoes the planted A1+B1. Counted, it would push C1+D1 beyond the 2 × 2 pairs counted.
+        let interactions = try write("interactions.tsv", """
+        motif_a\tmotif_b\tlayer\thead\tq_value\techo_of
+        A1\tB1\tall\tall\t1e-9\t.
+        A2\tB1\tall\tall\t1e-6\tA1+B1
+        E\tF\tall\tall\t1e-5\t.
+        G\tH\tall\tall\t1e-4\t.
+        C1\tD1\tall\tall\t1e-3\t.
+        """)
+        let heads = try write("head_motifs.tsv", "layer\thead\tmotif_id\tbest_match_id\tmatch_q_value\n0\t0\tL0H0_1\tA1\t0.001\n")
+        let skipped = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs,
+                                                   truthMotifsPath: motifs)
+        XCTAssertEqual(skipped.pairsFound, 2)
+        XCTAssertEqual(skipped.pairsReported, 4)
+        let counted = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs,
+                                                   truthMotifsPath: motifs, countEchoes: true)
+        XCTAssertEqual(counted.pairsFound, 1)
+        XCTAssertEqual(counted.pairsReported, 4)
+        XCTAssertEqual(counted.missedPairs, ["C1+D1"])
+    }
+
     func testPairsAreFoundWithinTheirLookAlikeClasses() throws {
         let pairs = try write("truth_pairs.tsv", "jaspar_id_a\ttf_a\tjaspar_id_b\ttf_b\nA1\ta\tB1\tb\nC1\tc\tD1\td\n")
         let motifs = try write("truth_motifs.tsv", "jaspar_id\ttf\tin_pair\nA1\ta\tyes\n")

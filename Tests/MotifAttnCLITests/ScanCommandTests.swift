@@ -194,6 +194,12 @@ final class AnalyzeCommandTests: XCTestCase {
             XCTAssertEqual(Int(row[windows]), 80)
             XCTAssertGreaterThan(Double(row[mean])!, 1, "partners are worth over one logit more together than apart")
         }
+        // Every look-alike echo names a pair written above it that is itself no echo.
+        let echo = try table.index(of: "echo_of"), ma = try table.index(of: "motif_a"), mb = try table.index(of: "motif_b")
+        var roots = Set<String>()
+        for row in table.rows {
+            if row[echo] == "." { roots.insert(row[ma] + "+" + row[mb]) } else { XCTAssertTrue(roots.contains(row[echo]), row[echo]) }
+        }
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
         XCTAssertEqual((run["parameters"] as! [String: String])["specificity"], "epistasis")
     }
