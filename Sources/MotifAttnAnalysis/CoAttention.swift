@@ -199,7 +199,9 @@ public final class CoAttentionAccumulator {
             for i in 0..<instances.count {
                 for j in (i + 1)..<max(i + 1, instances.count) {
                     let x = instances[i], y = instances[j]
-                    guard x.motifIndex != y.motifIndex, x.end <= y.start || y.end <= x.start,
+                    // Two sites of one motif (one look-alike class) pair too: a factor bound twice, or two
+                    // factors of one class. Overlapping instances never pair.
+                    guard x.end <= y.start || y.end <= x.start,
                           !sites[i].isEmpty, !sites[j].isEmpty else { continue }
                     for h in 0..<headCount {
                         let base = h * n * n
@@ -240,7 +242,8 @@ public final class CoAttentionAccumulator {
                 mutual[slot] = pairScore[slot] >= strongest[i * slots + slot] && pairScore[slot] >= strongest[j * slots + slot]
             }
             let x = instances[i], y = instances[j]
-            let (first, second) = x.motifIndex < y.motifIndex ? (x, y) : (y, x)
+            // The smaller motif index first; two sites of one motif in the order they lie in the window.
+            let (first, second) = (x.motifIndex, x.start) < (y.motifIndex, y.start) ? (x, y) : (y, x)
             record(first, second, pairScore, mutualBest: mutual, label: window.label)
         }
     }

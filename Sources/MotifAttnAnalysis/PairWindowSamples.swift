@@ -17,9 +17,10 @@ public final class PairWindowSamples {
     public struct Entry: Sendable, Equatable {
         /// Identifier of the stored window.
         public var window: Int
-        /// Every site of the pair's first motif (the smaller index) in the window.
+        /// Every site of the pair's first motif (the smaller index) in the window; for a motif paired with itself,
+        /// its first site.
         public var sitesA: [Range<Int>]
-        /// Every site of the second motif.
+        /// Every site of the second motif; for a motif paired with itself, its later sites clear of the first.
         public var sitesB: [Range<Int>]
     }
 
@@ -125,7 +126,9 @@ public final class PairWindowSamples {
 
     /// Adds a bound window with its first logit and motif instances (indices below `motifCount`): every
     /// pair of motifs with non-overlapping instances in the window offers it to its pair's sample, with
-    /// all the sites of both motifs in the window (a motif is knocked out of a window as a whole).
+    /// all the sites of both motifs in the window (a motif is knocked out of a window as a whole). A motif with
+    /// two or more non-overlapping sites pairs with itself: its first site is one side, the later sites clear of
+    /// it the other.
     public func add(_ window: Window, logit: Float, instances: [MotifInstance]) {
         var sites: [Int: [Range<Int>]] = [:]
         for instance in instances { sites[instance.motifIndex, default: []].append(instance.start..<instance.end) }
@@ -133,7 +136,7 @@ public final class PairWindowSamples {
         for i in instances.indices {
             for j in instances.indices where j > i {
                 let x = instances[i], y = instances[j]
-                guard x.motifIndex != y.motifIndex, x.end <= y.start || y.end <= x.start else { continue }
+                guard x.end <= y.start || y.end <= x.start else { continue }
                 keys.insert(min(x.motifIndex, y.motifIndex) * motifCount + max(x.motifIndex, y.motifIndex))
             }
         }
@@ -147,7 +150,13 @@ public final class PairWindowSamples {
         func apart(_ own: [Range<Int>], from other: [Range<Int>]) -> [Range<Int>] { own.filter { s in !other.contains { $0.overlaps(s) } } }
         for key in keys.sorted() where admits(stored, to: key) {
             let a = sites[key / motifCount]!, b = sites[key % motifCount]!
-            let sitesA = apart(a, from: b), sitesB = apart(b, from: a)
+            var sitesA = apart(a, from: b), sitesB = apart(b, from: a)
+            if key / motifCount == key % motifCount {
+                // Two sites of one motif: the first site in the window against the sites clear of it after it.
+                let ordered = a.sorted { $0.lowerBound < $1.lowerBound }
+                sitesA = [ordered[0]]
+                sitesB = ordered.dropFirst().filter { !$0.overlaps(ordered[0]) }
+            }
             guard !sitesA.isEmpty && !sitesB.isEmpty else { continue }
             if offer(Entry(window: id, sitesA: sitesA, sitesB: sitesB), window: stored, to: key) { accepted = true }
         }

@@ -56,6 +56,30 @@ final class AttentionAnalysisTests: XCTestCase {
         }
     }
 
+    /// Two sites of one factor that the model attends together (a homotypic pair, such as BEAF-32's paired CGATA
+    /// sites or two factors of one look-alike class) form a pair of the motif with itself.
+    func testPairOfTwoSitesOfOneMotifIsTested() throws {
+        var synthetic = SyntheticAttention()
+        synthetic.motifB = synthetic.motifA
+        synthetic.pairHead = 1
+        var generator = TestData.Generator(seed: 23)
+        let motifs = [synthetic.motifA, synthetic.motifC]
+        let scanner = MotifScanner(motifs: motifs)
+        let accumulator = CoAttentionAccumulator(motifs: motifs, layers: 1, heads: synthetic.heads)
+        for number in 0..<240 {
+            let (window, _) = synthetic.window(number, bound: number % 2 == 0, using: &generator)
+            accumulator.add(window, instances: scanner.scan(window.window.bases))
+        }
+        let rows = accumulator.interactions()
+        let top = try XCTUnwrap(rows.first { $0.head != nil })
+        XCTAssertEqual([top.motifA, top.motifB], [synthetic.motifA.id, synthetic.motifA.id])
+        XCTAssertEqual(top.head, HeadIndex(layer: 0, head: 1))
+        XCTAssertLessThanOrEqual(top.qValue, 0.05)
+        // The sites sit 15 to 93 bases apart, centre to centre.
+        XCTAssertGreaterThan(top.medianDistance, 15)
+        XCTAssertLessThan(top.medianDistance, 93)
+    }
+
     /// A hub: in bound windows every token of one head looks at A's site, and A and B also look at each
     /// other. The bystander C then gets high raw attention to A without interacting with it; the
     /// mutual-best test must keep C–A out while A–B stays significant.
@@ -128,8 +152,9 @@ final class AttentionAnalysisTests: XCTestCase {
             if round == 0 { storedAfterFirstRound = accumulator.storedCount }
         }
         XCTAssertEqual(accumulator.storedCount, storedAfterFirstRound)
-        XCTAssertLessThanOrEqual(accumulator.pairCount, 3)
-        XCTAssertLessThanOrEqual(accumulator.storageBound, 3 * (4 * 64 + 201))
+        // Three motifs make at most 6 pairs: 3 of two motifs and 3 of a motif with itself.
+        XCTAssertLessThanOrEqual(accumulator.pairCount, 6)
+        XCTAssertLessThanOrEqual(accumulator.storageBound, 6 * (4 * 64 + 201))
         let top = accumulator.interactions().first { $0.head != nil }
         XCTAssertEqual((top?.boundCount ?? 1) % 30, 0)
     }

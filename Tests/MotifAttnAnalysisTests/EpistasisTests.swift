@@ -194,6 +194,22 @@ final class EpistasisTests: XCTestCase {
     }
 
     /// Knocking one motif out leaves the other's sites whole: a site overlapping the other motif's is not knocked.
+    /// A motif with two sites in a window pairs with itself: its first site against the later ones.
+    func testTwoSitesOfOneMotifPairWithEachOther() {
+        let samples = PairWindowSamples(motifCount: 3, capacity: 5)
+        samples.add(window(0), logit: 1, instances: [instance(0, 20), instance(1, 10), instance(0, 0), instance(0, 3)])
+        let own = samples.entries(0, 0)
+        XCTAssertEqual(own.count, 1)
+        // The site at 3 overlaps the first (0..<6): it is on neither side.
+        XCTAssertEqual(own.first?.sitesA, [0..<6])
+        XCTAssertEqual(own.first?.sitesB, [20..<26])
+        XCTAssertEqual(samples.entries(0, 1).first?.sitesA, [20..<26, 0..<6, 3..<9])
+        XCTAssertEqual(samples.entries(0, 1).first?.sitesB, [10..<16])
+        // A single site pairs with nothing of its own.
+        samples.add(window(1), logit: 1, instances: [instance(1, 0), instance(2, 10)])
+        XCTAssertTrue(samples.entries(1, 1).isEmpty)
+    }
+
     func testSitesOverlappingTheOtherMotifAreLeftToIt() {
         let samples = PairWindowSamples(motifCount: 2, capacity: 3)
         // Motif 0 at 0 and 30, motif 1 at 10 and 33 (overlapping motif 0's second site).

@@ -9,8 +9,10 @@ import MotifAttnAnalysis
 /// Every query row starts from random weights `1 + u` (u uniform in [0, 1)) and is normalised;
 /// chosen heads get extra weight where the test wants signal.
 struct SyntheticAttention {
-    /// The three planted motifs: A and B interact in bound windows, C is a bystander.
-    let motifA: Motif, motifB: Motif, motifC: Motif
+    /// The three planted motifs: A and B interact in bound windows, C is a bystander. B may be set to A
+    /// (a pair of two sites of one factor).
+    let motifA: Motif, motifC: Motif
+    var motifB: Motif
     let length = 150
     let heads = 3
     /// Head whose every query looks at the site of `focusMotifID` (default A) in bound windows (nil: none).
@@ -39,16 +41,18 @@ struct SyntheticAttention {
     func window(_ number: Int, bound: Bool, using generator: inout TestData.Generator) -> (WindowAttention, sites: [String: Range<Int>]) {
         var bases = TestData.randomBases(length, using: &generator)
         var sites: [String: Range<Int>] = [:]
-        func plant(_ motif: Motif, slot: Range<Int>) {
+        func plant(_ motif: Motif, slot: Range<Int>) -> Range<Int> {
             let oriented = generator.next() % 2 == 0 ? motif : motif.reverseComplement
             let site = sampledSites ? TestData.sampledSite(oriented, using: &generator) : TestData.strongestSite(oriented)
             let start = slot.lowerBound + Int(generator.next() % UInt64(slot.count - site.count))
             bases.replaceSubrange(start..<(start + site.count), with: site)
             sites[motif.id] = start..<(start + site.count)
+            return start..<(start + site.count)
         }
-        if bound || number % 2 == 0 { plant(motifA, slot: 2..<40) }
-        if bound || number % 2 == 1 { plant(motifB, slot: 55..<95) }
-        plant(motifC, slot: 110..<148)
+        var siteA: Range<Int>?, siteB: Range<Int>?
+        if bound || number % 2 == 0 { siteA = plant(motifA, slot: 2..<40) }
+        if bound || number % 2 == 1 { siteB = plant(motifB, slot: 55..<95) }
+        _ = plant(motifC, slot: 110..<148)
         let n = length + 1
         let spans = [0..<0] + (0..<length).map { $0..<($0 + 1) }
         var attention = [Float](repeating: 0, count: heads * n * n)
@@ -66,7 +70,7 @@ struct SyntheticAttention {
                     if h == bystanderHead, let c = sites[motifC.id] {
                         for base in c { row[tokenOf(base)] += boost }
                     }
-                    if bound, h == pairHead, let a = sites[motifA.id], let b = sites[motifB.id] {
+                    if bound, h == pairHead, let a = siteA, let b = siteB {
                         if a.contains(q - 1) { for base in b { row[tokenOf(base)] += boost } }
                         if b.contains(q - 1) { for base in a { row[tokenOf(base)] += boost } }
                     }
