@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Train the v1 model in PyTorch with motifattn's default recipe, as the peer of `motifattn train`.
 
-usage: train_torch.py TRAIN.fa TEST.fa OUT.safetensors [--epochs 4] [--batch 64] [--lr 1e-3] [--weight-decay 0.01]
+usage: train_torch.py TRAIN.fa TEST.fa OUT.safetensors [--epochs 4] [--min-steps 3000] [--max-epochs 200]
+                      [--reverse-complement 1] [--batch 64] [--lr 1e-3] [--weight-decay 0.01]
                       [--warmup 0.05] [--floor 0.01] [--clip 1.0] [--patience 2] [--valid-fraction 0.1]
                       [--seed 1] [--threads 2] [--k 3] [--conv-width 11] [--d-model 64] [--heads 4] [--layers 2] [--d-ff 128]
 
@@ -9,7 +10,9 @@ The recipe is pinned to motifattn's defaults (docs/training.md): AdamW (weight d
 linear warm-up over `warmup` of all steps then cosine decay to `floor` of the peak, global gradient-norm
 clipping, mini-batches from a seeded shuffle each epoch, a random `valid-fraction` held out for
 validation, the epoch with the best validation AUROC kept, early stopping after `patience` epochs without
-improvement. The architecture is motifattn_torch.py's (the executable spec, beside this script), built
+improvement; at least `min-steps` steps planned (more epochs than `epochs`, at most `max-epochs`) and each
+epoch reading every sequence on a strand drawn from the seed (`reverse-complement` 1), as `motifattn train`
+plans by default. `--min-steps 0 --reverse-complement 0` is the recipe of a fixed epoch count. The architecture is motifattn_torch.py's (the executable spec, beside this script), built
 with PyTorch's own initialisation. Writes OUT.safetensors (loadable by motifattn) and prints one JSON
 line: validation AUROC per epoch, best epoch, test AUROC, seconds. Needs torch, numpy, safetensors.
 """
@@ -76,7 +79,8 @@ def scores_of(model, ids, batch=256):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("train"); p.add_argument("test"); p.add_argument("out")
-    for name, kind, default in [("epochs", int, 4), ("batch", int, 64), ("lr", float, 1e-3), ("weight-decay", float, 0.01),
+    for name, kind, default in [("epochs", int, 4), ("min-steps", int, 3000), ("max-epochs", int, 200),
+                                ("reverse-complement", int, 1), ("batch", int, 64), ("lr", float, 1e-3), ("weight-decay", float, 0.01),
                                 ("warmup", float, 0.05), ("floor", float, 0.01), ("clip", float, 1.0), ("patience", int, 2),
                                 ("valid-fraction", float, 0.1), ("seed", int, 1), ("threads", int, 2), ("k", int, 3),
                                 ("conv-width", int, 11), ("d-model", int, 64), ("heads", int, 4), ("layers", int, 2),
@@ -90,11 +94,14 @@ def main():
     seqs, labels = read_labelled(a.train)
     test_seqs, test_labels = read_labelled(a.test)
     ids = [kmer_tokens(s, a.k) for s in seqs]
+    complement = str.maketrans("ACGTacgt", "TGCAtgca")
+    reverse_ids = [kmer_tokens(s.translate(complement)[::-1], a.k) for s in seqs] if a.reverse_complement else None
     test_ids = [kmer_tokens(s, a.k) for s in test_seqs]
     order = rng.permutation(len(ids))
     held = int(round(a.valid_fraction * len(ids)))
     valid_idx, train_idx = order[:held], order[held:]
     train_ids = [ids[i] for i in train_idx]; train_labels = labels[train_idx]
+    train_reverse = [reverse_ids[i] for i in train_idx] if reverse_ids else None
     valid_ids = [ids[i] for i in valid_idx]; valid_labels = labels[valid_idx]
     longest = max(len(r) for r in ids + test_ids)
     cfg = {"format": "motifattn-model", "version": 1, "tokenizer": {"kind": "kmer", "k": a.k, "stride": 1},
@@ -104,7 +111,9 @@ def main():
     model = MotifAttnV1(cfg)
     optimiser = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     steps_per_epoch = math.ceil(len(train_ids) / a.batch)
-    total = steps_per_epoch * a.epochs
+    for_steps = math.ceil(a.min_steps / steps_per_epoch) if a.min_steps > 0 else 0
+    epochs = max(1, a.epochs, min(a.max_epochs, for_steps))
+    total = steps_per_epoch * epochs
     warm = int(round(a.warmup * total))
 
     def rate(step):  # step counts from 1, as motifattn's schedule
@@ -116,10 +125,14 @@ def main():
     loss_fn = torch.nn.BCEWithLogitsLoss()
     best, best_state, since, history, step = None, None, 0, [], 0
     start = time.perf_counter()
-    for epoch in range(1, a.epochs + 1):
+    for epoch in range(1, epochs + 1):
         if a.patience > 0 and since >= a.patience:
             break
-        for x, idx in batches(train_ids, rng.permutation(len(train_ids)).tolist(), a.batch):
+        epoch_ids = train_ids
+        if train_reverse:
+            strands = rng.integers(0, 2, len(train_ids))
+            epoch_ids = [train_reverse[i] if strands[i] else train_ids[i] for i in range(len(train_ids))]
+        for x, idx in batches(epoch_ids, rng.permutation(len(train_ids)).tolist(), a.batch):
             step += 1
             for group in optimiser.param_groups:
                 group["lr"] = rate(step)
@@ -141,7 +154,7 @@ def main():
     save_motifattn(model, a.out)
     test_auroc = auroc(scores_of(model, test_ids), test_labels)
     print(json.dumps({"validation_auroc": history, "best_epoch": best_epoch, "test_auroc": test_auroc,
-                      "seconds": seconds, "training_sequences": len(train_ids)}))
+                      "seconds": seconds, "training_sequences": len(train_ids), "planned_epochs": epochs, "steps": step}))
 
 
 if __name__ == "__main__":
