@@ -24,18 +24,22 @@ final class AttentionAnalysisTests: XCTestCase {
         XCTAssertEqual(AttentionRegions.find(in: profile, relativeThreshold: 0.5, minLength: 5, maxLength: 5).first?.count, 5)
     }
 
-    func testPlantedInteractingPairIsTopInItsHead() throws {
-        var synthetic = SyntheticAttention()
-        synthetic.pairHead = 1
-        var generator = TestData.Generator(seed: 21)
-        let motifs = [synthetic.motifA, synthetic.motifB, synthetic.motifC]
+    /// Co-attention of 240 synthetic windows, bound and background alternating, with `motifs`' instances.
+    private func accumulated(_ synthetic: SyntheticAttention, motifs: [Motif], seed: UInt64) -> CoAttentionAccumulator {
+        var generator = TestData.Generator(seed: seed)
         let scanner = MotifScanner(motifs: motifs)
         let accumulator = CoAttentionAccumulator(motifs: motifs, layers: 1, heads: synthetic.heads)
         for number in 0..<240 {
             let (window, _) = synthetic.window(number, bound: number % 2 == 0, using: &generator)
             accumulator.add(window, instances: scanner.scan(window.window.bases))
         }
-        let rows = accumulator.interactions()
+        return accumulator
+    }
+
+    func testPlantedInteractingPairIsTopInItsHead() throws {
+        var synthetic = SyntheticAttention()
+        synthetic.pairHead = 1
+        let rows = accumulated(synthetic, motifs: [synthetic.motifA, synthetic.motifB, synthetic.motifC], seed: 21).interactions()
         let top = try XCTUnwrap(rows.first)
         XCTAssertEqual([top.motifA, top.motifB], [synthetic.motifA.id, synthetic.motifB.id])
         let topHead = try XCTUnwrap(rows.first { $0.head != nil })
@@ -62,15 +66,7 @@ final class AttentionAnalysisTests: XCTestCase {
         var synthetic = SyntheticAttention()
         synthetic.motifB = synthetic.motifA
         synthetic.pairHead = 1
-        var generator = TestData.Generator(seed: 23)
-        let motifs = [synthetic.motifA, synthetic.motifC]
-        let scanner = MotifScanner(motifs: motifs)
-        let accumulator = CoAttentionAccumulator(motifs: motifs, layers: 1, heads: synthetic.heads)
-        for number in 0..<240 {
-            let (window, _) = synthetic.window(number, bound: number % 2 == 0, using: &generator)
-            accumulator.add(window, instances: scanner.scan(window.window.bases))
-        }
-        let rows = accumulator.interactions()
+        let rows = accumulated(synthetic, motifs: [synthetic.motifA, synthetic.motifC], seed: 23).interactions()
         let top = try XCTUnwrap(rows.first { $0.head != nil })
         XCTAssertEqual([top.motifA, top.motifB], [synthetic.motifA.id, synthetic.motifA.id])
         XCTAssertEqual(top.head, HeadIndex(layer: 0, head: 1))
