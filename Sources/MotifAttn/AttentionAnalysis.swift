@@ -256,9 +256,10 @@ public final class AttentionAnalysis {
         try ablatePending()
         // Head motifs (with their database matches) and the co-attention tests are independent: side by side.
         var headMotifs: [HeadMotif] = [], matches: [MotifMatch] = [], tested: [Interaction] = []
+        // One comparison with the database serves the head motifs and, after, the look-alike echoes.
+        let comparator = MotifComparator(targets: database.motifs)
         DispatchQueue.concurrentPerform(iterations: 2) { task in
             if task == 0 {
-                let comparator = MotifComparator(targets: database.motifs)
                 // Database classes: a head's motifs matching look-alikes of one factor are reported once.
                 let factor = databaseClasses.representative
                 headMotifs = discovery.motifs(maxQValue: options.maxQValue, comparator: comparator,
@@ -291,7 +292,6 @@ public final class AttentionAnalysis {
         // A pair that repeats a stronger one through a look-alike of one motif is marked as its echo: two motifs are
         // look-alikes when either matches a member of the other's class (the head motifs' database comparison, q ≤ --max-q).
         if !interactions.isEmpty {
-            let comparator = MotifComparator(targets: database.motifs)
             var matchesOf: [String: Set<String>] = [:]
             func matches(_ id: String) -> Set<String> {
                 if let known = matchesOf[id] { return known }

@@ -150,12 +150,13 @@ public final class PairWindowSamples {
         func apart(_ own: [Range<Int>], from other: [Range<Int>]) -> [Range<Int>] { own.filter { s in !other.contains { $0.overlaps(s) } } }
         for key in keys.sorted() where admits(stored, to: key) {
             let a = sites[key / motifCount]!, b = sites[key % motifCount]!
-            var sitesA = apart(a, from: b), sitesB = apart(b, from: a)
+            let sitesA: [Range<Int>], sitesB: [Range<Int>]
             if key / motifCount == key % motifCount {
                 // Two sites of one motif: the first site in the window against the sites clear of it after it.
                 let ordered = a.sorted { $0.lowerBound < $1.lowerBound }
-                sitesA = [ordered[0]]
-                sitesB = ordered.dropFirst().filter { !$0.overlaps(ordered[0]) }
+                (sitesA, sitesB) = ([ordered[0]], ordered.dropFirst().filter { !$0.overlaps(ordered[0]) })
+            } else {
+                (sitesA, sitesB) = (apart(a, from: b), apart(b, from: a))
             }
             guard !sitesA.isEmpty && !sitesB.isEmpty else { continue }
             if offer(Entry(window: id, sitesA: sitesA, sitesB: sitesB), window: stored, to: key) { accepted = true }
