@@ -2,7 +2,7 @@
 """The benchmark panel: motifattn on many simulated benchmarks and a few real data sets.
 
 usage: panel.py [--panel quick|dev|heldout|sim|real|all] [--motifattn BIN] [--label L]
-                [--analysis-args "..."] [--threads T] [--members NAME,...]
+                [--analysis-args "..."] [--threads T] [--members NAME,...] [--retime-training]
 
 Simulated members (members.tsv): simulate.py -> train (default settings) -> score test.fa (AUROC beside
 the PWM oracle's) -> analyze test.fa and scan genome.fa, each scored by `motifattn evaluate` -> the
@@ -12,8 +12,9 @@ the analysis. Real members (REAL_MEMBERS): fly insulator ChIP-chip peaks on dm3 
 ChIP-seq: train, scan or analyze, and whether a head motif matches the protein's own JASPAR motif.
 
 Caches (panel-cache/, git-ignored): simulated data keyed by the simulate.py arguments and the simulator's
-SHA-256; models keyed by the training data's SHA-256, the train arguments and TRAINING_CODE's git tree
-hashes; the truth scripts' outputs live beside the model. Outputs of analyze and scan go to
+SHA-256; models keyed by the training data's SHA-256, the train arguments (not the thread count: train
+gives the same weights on any count) and TRAINING_CODE's git tree hashes, with the training time per thread
+count (--retime-training measures it on --threads); the truth scripts' outputs live beside the model. Outputs of analyze and scan go to
 panel-out/LABEL/ (git-ignored) with the tables members.tsv, aggregate.tsv, real.tsv and stages.tsv; a
 finished analysis is reused when its command and binary are the same. So an ablation is
 `panel.py --label no-epistasis --analysis-args "--specificity mutual-best"`: only the analysis runs again.
@@ -84,6 +85,19 @@ def log(message):
 def sha256_file(path):
     digest = hashlib.sha256()
     with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_sha256(path):
+    """SHA-256 of a safetensors file's tensors (names, shapes, bytes), without its metadata: the training
+    record in the metadata holds the command line and timings, which differ between equal trainings."""
+    with open(path, "rb") as f:
+        size = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(size))
+        header.pop("__metadata__", None)
+        digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -211,26 +225,59 @@ def validation_auroc(training):
     return None
 
 
-def trained_model(name, data_sha256, train_args, binary, threads, code_key, stats):
-    """Trains (or reuses) a model; train_args excludes -o and --threads. Returns (folder, record)."""
-    args = list(train_args) + ["--threads", str(threads)]
+def trained_model(name, data_sha256, train_args, binary, threads, code_key, stats, retime=False):
+    """Trains (or reuses) a model; train_args excludes -o and --threads. Returns (folder, record).
+
+    The key leaves out the thread count: `train` gives the same model for any count (fixed shards summed in
+    order; TrainingAugmentationTests), so a model trained on 1 thread serves a 2-thread panel. The record
+    keeps the training time per thread count (`seconds_by_threads`). With retime, a cached model is trained
+    again on `threads` threads into a scratch folder; its weights must equal the cached model's bit for bit
+    (else StageError), and its time is recorded under `threads`."""
     # Paths leave the key: the data is in it by content (clone and cache folders may be anywhere).
-    portable = [os.path.basename(a) if a.startswith(CACHE) else os.path.relpath(a, REPO) if a.startswith(REPO) else a for a in args]
+    portable = [os.path.basename(a) if a.startswith(CACHE) else os.path.relpath(a, REPO) if a.startswith(REPO) else a for a in train_args]
     key = key_of({"data": data_sha256, "args": portable, "code": code_key})
     folder = os.path.join(CACHE, "models", f"{name}-{key}")
     stamp = Stamp(folder)
     record = stamp.read()
+    args = list(train_args) + ["--threads", str(threads)]
     if record is None:
-        log(f"{name}: train")
+        log(f"{name}: train ({threads} threads)")
         fresh_folder(folder)
         model = os.path.join(folder, "model.safetensors")
         seconds = run([binary, "train", *args, "-o", model], os.path.join(folder, "train.log"))
         training = model_metadata(model)
-        record = {"args": args, "seconds": seconds, "validation_auroc": validation_auroc(training),
-                  "best_epoch": training.get("best_epoch"), "binary_sha256": sha256_file(binary)}
+        record = {"args": list(train_args), "seconds_by_threads": {str(threads): seconds}, "validation_auroc": validation_auroc(training),
+                  "best_epoch": training.get("best_epoch"), "binary_sha256": sha256_file(binary),
+                  "weights_sha256": weights_sha256(model)}
         stamp.write(record)
-    stats["train"] = record["seconds"]
+    elif retime:
+        log(f"{name}: train again on {threads} threads (timing)")
+        scratch = os.path.join(folder, f"retime-{threads}")
+        fresh_folder(scratch)
+        model = os.path.join(scratch, "model.safetensors")
+        seconds = run([binary, "train", *args, "-o", model], os.path.join(scratch, "train.log"))
+        cached = record.get("weights_sha256") or weights_sha256(os.path.join(folder, "model.safetensors"))
+        if weights_sha256(model) != cached:
+            raise StageError(f"{name}: training on {threads} threads gave a different model from the cached one")
+        shutil.rmtree(scratch)
+        record["weights_sha256"] = cached
+        record["seconds_by_threads"][str(threads)] = seconds
+        stamp.write(record)
+    stats["train"] = train_seconds(record, threads)[0]
     return folder, record
+
+
+def train_seconds(record, threads):
+    """(seconds, thread count) of the training time measured on `threads` threads, else on the most threads measured."""
+    timed = record["seconds_by_threads"]
+    count = str(threads) if str(threads) in timed else max(timed, key=int)
+    return timed[count], int(count)
+
+
+def train_minutes_text(record, threads):
+    """The training minutes for the tables, with the thread count when it is not the panel's."""
+    seconds, count = train_seconds(record, threads)
+    return f"{seconds / 60:.1f}" + ("" if count == threads else f" ({count}t)")
 
 
 def auroc(scores, labels):
@@ -408,11 +455,12 @@ def run_simulated(member, options, code_key):
     simdir, sim = simulated_data(member, stats)
     model_dir, trained = trained_model(name, sim["train_sha256"],
                                        ["--train", os.path.join(simdir, "train.fa")] + shlex.split(options.train_args),
-                                       binary, threads, code_key, stats)
+                                       binary, threads, code_key, stats, options.retime_training)
     model = os.path.join(model_dir, "model.safetensors")
     auc = test_auroc(simdir, model_dir, binary, threads, stats)
     row.update(test_auroc=auc, oracle_auroc=sim["oracle_auroc"], auroc_ratio=auc / sim["oracle_auroc"],
-               validation_auroc=trained["validation_auroc"], train_minutes=trained["seconds"] / 60)
+               validation_auroc=trained["validation_auroc"], train_minutes=train_seconds(trained, threads)[0] / 60,
+               train_minutes_text=train_minutes_text(trained, threads))
     truth = truth_scripts(simdir, model_dir, int(member["n_test"]), threads, stats)
 
     out = os.path.join(OUT, options.label, name)
@@ -505,7 +553,8 @@ def run_real(member, options, code_key):
                       *REAL_VALIDATION_ARGS]
         motifs, table = VERTEBRATES, VERTEBRATES.replace(".meme", ".tsv")
     data = key_of([sha256_file(genome), sha256_file(peaks)])
-    model_dir, trained = trained_model(name, data, train_args + shlex.split(options.train_args), binary, threads, code_key, stats)
+    model_dir, trained = trained_model(name, data, train_args + shlex.split(options.train_args), binary, threads, code_key, stats,
+                                       options.retime_training)
     model = os.path.join(model_dir, "model.safetensors")
     out = os.path.join(OUT, options.label, name)
     extra = shlex.split(options.analysis_args)
@@ -522,7 +571,8 @@ def run_real(member, options, code_key):
                  os.path.join(out, kind), binary, stats)
     summary = summarise_real(member, os.path.join(out, kind), table)
     return {"member": name, "kind": kind, "peaks": n_peaks, "validation_auroc": trained["validation_auroc"],
-            "train_minutes": trained["seconds"] / 60, **summary, "stages": stats}
+            "train_minutes": train_seconds(trained, threads)[0] / 60,
+            "train_minutes_text": train_minutes_text(trained, threads), **summary, "stages": stats}
 
 
 def summarise_real(member, folder, table):
@@ -570,7 +620,7 @@ def member_line(r):
             misses.append(f"{p['names']} ({'+'.join(where)}; model {'co-attends' if p['carried'] else 'does not co-attend'}, uses it {use}: "
                           f"z {p['z']:.1f}, epistasis {p['epistasis']:.2f} logits, "
                           f"{p.get('epistasis_probability', float('nan')):.3f} probability)")
-    return [r["member"], r["half"], f"{r['auroc_ratio']:.3f}", f"{r['train_minutes']:.1f}",
+    return [r["member"], r["half"], f"{r['auroc_ratio']:.3f}", r["train_minutes_text"],
             f"{fmt_ratio(r['analyze_pairs_found'], r['pairs_planted'])} {fmt_ratio(r['analyze_pairs_correct'], r['analyze_pairs_reported'])}",
             f"{fmt_ratio(r['scan_pairs_found'], r['pairs_planted'])} {fmt_ratio(r['scan_pairs_correct'], r['scan_pairs_reported'])}",
             f"{fmt_ratio(r['analyze_motifs_found'], r['motifs_planted'])} {fmt_ratio(r['analyze_motifs_correct'], r['analyze_motifs_reported'])}",
@@ -632,6 +682,8 @@ def main():
     parser.add_argument("--analysis-args", default="", help="extra options for every analyze and scan")
     parser.add_argument("--train-args", default="", help="extra options for every train (models are cached by them)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--retime-training", action="store_true",
+                        help="train cached models again on --threads threads to time them (the model must come out the same)")
     options = parser.parse_args()
     options.motifattn = os.path.abspath(options.motifattn)
     # The bundled JASPAR and families table are this repository's, whichever tree the binary was built in.
@@ -693,7 +745,7 @@ def main():
         real_header = ["member", "validation_auroc", "train_min", "peaks", "expected", "own_motif (head motif, match, q)",
                        "family_head_motifs", "significant_head_motifs", "matched motifs", "top interactions (head all)"]
         real_lines = [[r["member"]] + (["ERROR " + r["error"]] + ["-"] * 8 if "error" in r else
-                      [f"{r['validation_auroc']:.3f}", f"{r['train_minutes']:.1f}", r["peaks"], r["expected"], r["own_motif"],
+                      [f"{r['validation_auroc']:.3f}", r["train_minutes_text"], r["peaks"], r["expected"], r["own_motif"],
                        r["family_motif"], r["significant_head_motifs"], r["top_matches"], r["top_interactions"]]) for r in real_rows]
         write_tsv(os.path.join(out, "real.tsv"), real_header, real_lines, provenance)
         print()

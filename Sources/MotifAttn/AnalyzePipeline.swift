@@ -170,6 +170,8 @@ enum AnalysisReport {
         record.parameters["specificity"] = options.pairSpecificity.rawValue
         if options.pairSpecificity == .epistasis {
             record.parameters["epistasis_windows"] = "\(options.epistasisWindows)"
+            record.parameters["epistasis_follow_up_windows"] = "\(options.epistasisFollowUpWindows)"
+            record.parameters["epistasis_follow_up_p"] = "\(options.epistasisFollowUpP)"
             record.parameters["epistasis_pairs"] = "\(options.epistasisPairs)"
             record.parameters["epistasis_family"] = options.epistasisFamily.rawValue
             record.parameters["epistasis_scale"] = options.epistasisScale.rawValue

@@ -79,7 +79,7 @@ public final class AttentionAnalysis {
         reembeddingScanner = MotifScanner(motifs: database.motifs, threshold: options.instanceThreshold)
         coAttention = CoAttentionAccumulator(motifs: instanceMotifs, layout: config.headLayout, settings: options.coAttention)
         pairSamples = options.pairSpecificity == .epistasis
-            ? PairWindowSamples(motifCount: instanceMotifs.count, capacity: options.epistasisWindows,
+            ? PairWindowSamples(motifCount: instanceMotifs.count, capacity: max(options.epistasisWindows, options.epistasisFollowUpWindows),
                                 order: options.epistasisSample) : nil
     }
 
@@ -273,7 +273,8 @@ public final class AttentionAnalysis {
             tested = try pairSamples.testEpistasis(tested, motifs: instanceMotifs, reportableQ: options.interactionMaxQValue,
                                                    maxPairs: options.epistasisPairs,
                                                    minimumWindows: options.coAttention.minimumBound, scale: options.epistasisScale,
-                                                   firstLogits: firstLogits)
+                                                   firstLook: options.epistasisWindows, followUp: options.epistasisFollowUpWindows,
+                                                   followUpP: options.epistasisFollowUpP, firstLogits: firstLogits)
         }
         tested = CoAttentionAccumulator.ranked(tested, family: pairSamples != nil ? options.epistasisFamily : .allRows)
         var interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))

@@ -31,6 +31,7 @@ public enum PartialScan {
             "max_bound=\(s.maxBound)", "max_background=\(s.maxBackground)", "background=\(s.background.rawValue)", "seed=\(s.seed)",
             "instance_p=\(a.instancePValue)", "instance_recall=\(a.instanceRecall)", "instance_max_p=\(a.instanceMaxPValue)", "motif_classes=\(a.motifClassesLabel)", "max_q=\(a.maxQValue)", "max_motifs_per_head=\(a.maxMotifsPerHead)", "co_attention=\(a.coAttention.score.rawValue)",
             "specificity=\(a.pairSpecificity.rawValue)", "epistasis_windows=\(a.epistasisWindows)", "epistasis_pairs=\(a.epistasisPairs)",
+            "epistasis_follow_up_windows=\(a.epistasisFollowUpWindows)", "epistasis_follow_up_p=\(a.epistasisFollowUpP)",
             "epistasis_scale=\(a.epistasisScale.rawValue)", "epistasis_sample=\(a.epistasisSample.rawValue)",
             "epistasis_family=\(a.epistasisFamily.rawValue)",
             "one_motif_per_site=\(a.oneMotifPerSite)", "max_interaction_q=\(a.interactionMaxQValue)",
@@ -249,6 +250,8 @@ public final class MergePipeline {
         options.interactionMaxQValue = settings.maxInteractionQ
         options.maxInteractionRows = settings.maxInteractionRows
         options.epistasisWindows = settings.epistasisWindows
+        options.epistasisFollowUpWindows = settings.epistasisFollowUpWindows
+        options.epistasisFollowUpP = settings.epistasisFollowUpP
         options.epistasisPairs = settings.epistasisPairs
         options.epistasisScale = settings.epistasisScale
         options.epistasisSample = settings.epistasisSample
@@ -343,6 +346,8 @@ public final class MergePipeline {
         var motifClasses = MotifClassesChoice.automatic
         var coAttention = CoAttentionScore.excess, oneMotifPerSite = true
         var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = AnalysisOptions(motifsPath: "").epistasisPairs
+        var epistasisFollowUpWindows = AnalysisOptions(motifsPath: "").epistasisFollowUpWindows
+        var epistasisFollowUpP = AnalysisOptions(motifsPath: "").epistasisFollowUpP
         var epistasisScale = AnalysisOptions(motifsPath: "").epistasisScale
         var epistasisSample = AnalysisOptions(motifsPath: "").epistasisSample
         var epistasisFamily = AnalysisOptions(motifsPath: "").epistasisFamily
@@ -376,6 +381,8 @@ public final class MergePipeline {
             case "specificity": settings.specificity = PairSpecificity(rawValue: value) ?? .epistasis
             case "epistasis_windows": settings.epistasisWindows = Int(value) ?? 80
             case "epistasis_pairs": settings.epistasisPairs = Int(value) ?? settings.epistasisPairs
+            case "epistasis_follow_up_windows": settings.epistasisFollowUpWindows = Int(value) ?? settings.epistasisFollowUpWindows
+            case "epistasis_follow_up_p": settings.epistasisFollowUpP = Double(value) ?? settings.epistasisFollowUpP
             case "epistasis_scale": settings.epistasisScale = EpistasisScale(rawValue: value) ?? settings.epistasisScale
             case "epistasis_sample": settings.epistasisSample = EpistasisSample(rawValue: value) ?? settings.epistasisSample
             case "epistasis_family": settings.epistasisFamily = EpistasisFamily(rawValue: value) ?? settings.epistasisFamily

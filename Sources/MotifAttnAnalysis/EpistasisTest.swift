@@ -18,8 +18,12 @@ public struct EpistasisTest: Sendable, Equatable {
     public var mean: Double
     /// Fraction of windows with a positive interaction.
     public var positiveFraction: Double
-    /// One-sided Wilcoxon signed-rank p-value (interactions tend to be positive).
+    /// One-sided Wilcoxon signed-rank p-value (interactions tend to be positive); for a pair that could be
+    /// looked at twice (`PairWindowSamples.testEpistasis`), twice the smaller of the two looks' p-values.
     public var pValue: Double
+    /// Looks taken at the pair: 1, or 2 when the first look's windows were followed by more (`windows`,
+    /// `mean` and `positiveFraction` are then those of all the windows of the second look).
+    public var looks = 1
     /// Benjamini–Hochberg q-value of `pValue` over the pairs tested in the run (`EpistasisFamily.testedPairs`);
     /// nan until `PairWindowSamples.testEpistasis` sets it.
     public var qValue: Double = .nan
@@ -67,13 +71,20 @@ extension PairWindowSamples {
     ///   - maxPairs: with a value > 0, at most that many pairs are tested, strongest elevation first.
     ///   - minimumWindows: the fewest sampled windows a pair needs to be tested.
     ///   - scale: the scale of the interaction: logits or the probability of the first output.
+    ///   - firstLook: windows of the first look (the first ones in sampling order).
+    ///   - followUp: windows of the second look (0, or not above `firstLook`: one look). A pair whose first look
+    ///     gives p ≤ `followUpP` is knocked out again in its next sampled windows, up to `followUp` in all, and
+    ///     tested on all of them. Every pair sampled in more than `firstLook` windows could be looked at twice,
+    ///     so its p-value is twice the smaller of its looks' (Bonferroni over the two looks: the level holds
+    ///     whatever the first look decided); a pair with no more windows keeps its one look's p-value.
     ///   - firstLogits: the model's first logit of each window it is given, in order. It receives, per
     ///     sampled window of each tested pair, three knocked-out copies (site A, site B, both), every random
     ///     base drawn from a seed made of the window's sampling priority (its hash; with `EpistasisSample.strongest`
     ///     also its logit step) and the pair, so the result does not depend on
     ///     threads or batching.
     public func testEpistasis(_ rows: [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0, minimumWindows: Int,
-                              scale: EpistasisScale = .logit, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
+                              scale: EpistasisScale = .logit, firstLook: Int = .max, followUp: Int = 0, followUpP: Double = 0.05,
+                              firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
         let index = Dictionary(motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let n = motifs.count
         func pairKey(_ row: Interaction) -> Int? {
@@ -92,28 +103,26 @@ extension PairWindowSamples {
             .map(\.key)
             .filter { entries($0 / n, $0 % n).count >= minimumWindows }
             .prefix(maxPairs > 0 ? maxPairs : Int.max)
-        // Three knocked-out copies per sampled window: site A, site B, both.
-        var variants: [[UInt8]] = []
-        var plan: [(key: Int, logit: Float)] = []
-        for key in candidates {
-            for entry in entries(key / n, key % n) {
-                let stored = window(entry.window)
-                let seed = StableHash.mix(stored.priority ^ StableHash.mix(UInt64(key)))
-                for (v, sites) in [entry.sitesA, entry.sitesB, entry.sitesA + entry.sitesB].enumerated() {
-                    variants.append(EpistasisTest.knockedOut(stored.bases, sites: sites, seed: seed &+ UInt64(v)))
+        let entriesOf = Dictionary(uniqueKeysWithValues: candidates.map { ($0, entries($0 / n, $0 % n)) })
+        func lookAt(_ key: Int) -> Range<Int> { 0..<min(firstLook, entriesOf[key]!.count) }
+        var interactions = try knockOutInteractions(candidates.map { ($0, lookAt($0)) }, entriesOf: entriesOf, scale: scale, firstLogits: firstLogits)
+        var tests = interactions.mapValues { EpistasisTest(interactions: $0) }
+        if followUp > firstLook {
+            // The second look: the pairs whose first look is promising, in their next windows (the first look's
+            // knock-outs are reused: the same windows and seeds give the same logits).
+            let followed = candidates.filter { (tests[$0]?.pValue ?? 1) <= followUpP && entriesOf[$0]!.count > firstLook }
+            let more = try knockOutInteractions(followed.map { ($0, firstLook..<min(followUp, entriesOf[$0]!.count)) },
+                                                entriesOf: entriesOf, scale: scale, firstLogits: firstLogits)
+            for key in candidates where entriesOf[key]!.count > firstLook {
+                guard let first = tests[key]?.pValue else { continue }
+                if let extra = more[key] {
+                    interactions[key]! += extra
+                    tests[key] = EpistasisTest(interactions: interactions[key]!)
+                    tests[key]!.looks = 2
                 }
-                plan.append((key, stored.logit))
+                tests[key]!.pValue = min(1, 2 * min(first, tests[key]!.pValue))
             }
         }
-        let logits = try firstLogits(variants)
-        precondition(logits.count == variants.count, "one logit per knocked-out window")
-        var interactions: [Int: [Double]] = [:]
-        for (k, entry) in plan.enumerated() {
-            let whole = scale.value(ofLogit: entry.logit), withoutA = scale.value(ofLogit: logits[3 * k])
-            let withoutB = scale.value(ofLogit: logits[3 * k + 1]), withoutBoth = scale.value(ofLogit: logits[3 * k + 2])
-            interactions[entry.key, default: []].append(whole - withoutA - withoutB + withoutBoth)
-        }
-        var tests = interactions.mapValues { EpistasisTest(interactions: $0) }
         let testedKeys = tests.keys.sorted()
         for (key, q) in zip(testedKeys, Statistics.benjaminiHochberg(testedKeys.map { tests[$0]!.pValue })) { tests[key]!.qValue = q }
         return rows.map { row in
@@ -126,5 +135,33 @@ extension PairWindowSamples {
             }
             return row
         }
+    }
+
+    /// The knock-out interactions of each pair's entries in `range` (indices into its sampled windows), in
+    /// sampling order: three knocked-out copies per window (site A, site B, both), their bases drawn from a seed
+    /// made of the window's sampling priority and the pair, all scored in one call of `firstLogits`.
+    private func knockOutInteractions(_ looks: [(key: Int, range: Range<Int>)], entriesOf: [Int: [Entry]], scale: EpistasisScale, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Int: [Double]] {
+        var variants: [[UInt8]] = []
+        var plan: [(key: Int, logit: Float)] = []
+        for (key, range) in looks {
+            for entry in entriesOf[key]![range] {
+                let stored = window(entry.window)
+                let seed = StableHash.mix(stored.priority ^ StableHash.mix(UInt64(key)))
+                for (v, sites) in [entry.sitesA, entry.sitesB, entry.sitesA + entry.sitesB].enumerated() {
+                    variants.append(EpistasisTest.knockedOut(stored.bases, sites: sites, seed: seed &+ UInt64(v)))
+                }
+                plan.append((key, stored.logit))
+            }
+        }
+        guard !variants.isEmpty else { return [:] }
+        let logits = try firstLogits(variants)
+        precondition(logits.count == variants.count, "one logit per knocked-out window")
+        var interactions: [Int: [Double]] = [:]
+        for (k, entry) in plan.enumerated() {
+            let whole = scale.value(ofLogit: entry.logit), withoutA = scale.value(ofLogit: logits[3 * k])
+            let withoutB = scale.value(ofLogit: logits[3 * k + 1]), withoutBoth = scale.value(ofLogit: logits[3 * k + 2])
+            interactions[entry.key, default: []].append(whole - withoutA - withoutB + withoutBoth)
+        }
+        return interactions
     }
 }

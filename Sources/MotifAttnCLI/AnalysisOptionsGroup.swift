@@ -33,8 +33,13 @@ struct AnalysisOptionsGroup: ParsableArguments {
     var specificity: PairSpecificity = defaults.pairSpecificity
     @Option(name: .customLong("epistasis-pairs"), help: "Most pairs tested for epistasis, the most co-attended among those that could be reported (a row with elevation q ≤ --max-interaction-q); untested pairs are not reported. 0: every such pair (slow).")
     var epistasisPairs = defaults.epistasisPairs
-    @Option(name: .customLong("epistasis-windows"), help: "Bound windows sampled per pair for the epistasis test.")
+    @Option(name: .customLong("epistasis-windows"), help: "Bound windows per pair in the first look of the epistasis test.")
     var epistasisWindows = defaults.epistasisWindows
+    @Option(name: .customLong("epistasis-follow-up-windows"),
+            help: "Windows per pair in the second look of the epistasis test, for pairs whose first look gives p ≤ --epistasis-follow-up-p (a pair with more windows than the first look then takes twice the smaller of its looks' p-values). 0: one look.")
+    var epistasisFollowUpWindows = defaults.epistasisFollowUpWindows
+    @Option(name: .customLong("epistasis-follow-up-p"), help: "First-look p-value at or below which a pair gets the second look (1: every pair with more windows).")
+    var epistasisFollowUpP = defaults.epistasisFollowUpP
     @Option(name: .customLong("epistasis-scale"),
             help: ArgumentHelp("Scale of the knock-out interaction L - L_A - L_B + L_AB: logit, or probability (the logistic of each logit, so a pair the model adds in logits but needs both of to call a window bound counts as joint).",
                                valueName: "logit|probability"))
@@ -82,6 +87,10 @@ struct AnalysisOptionsGroup: ParsableArguments {
         guard epistasisPairs >= 0 && epistasisWindows >= 5 else {
             throw ValidationError("--epistasis-pairs must be 0 (every reportable pair) or more and --epistasis-windows at least 5")
         }
+        guard epistasisFollowUpWindows == 0 || epistasisFollowUpWindows > epistasisWindows else {
+            throw ValidationError("--epistasis-follow-up-windows must be 0 (one look) or more than --epistasis-windows")
+        }
+        guard epistasisFollowUpP >= 0 && epistasisFollowUpP <= 1 else { throw ValidationError("--epistasis-follow-up-p must be a probability") }
         guard maxMotifsPerHead > 0 else { throw ValidationError("--max-motifs-per-head must be at least 1") }
         _ = try headMotifSettings()
     }
@@ -118,6 +127,8 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.pairSpecificity = specificity
         options.epistasisPairs = epistasisPairs
         options.epistasisWindows = epistasisWindows
+        options.epistasisFollowUpWindows = epistasisFollowUpWindows
+        options.epistasisFollowUpP = epistasisFollowUpP
         options.epistasisScale = epistasisScale
         options.epistasisSample = epistasisSample
         options.epistasisFamily = epistasisFamily

@@ -138,6 +138,68 @@ final class EpistasisTests: XCTestCase {
         XCTAssertGreaterThan(oneFamily[0].qValue, 0.05)
     }
 
+    /// The second look: a pair whose partner site is true in only a third of its sampled windows (the others hold
+    /// a chance match of the partner's class, which the model ignores) is weak in its first 40 windows and clear in
+    /// 400; its p-value is twice the smaller of the two looks'. The first look equals a one-look test of a sample of
+    /// 40 (the first windows in sampling order are the same), and a pair with no more windows keeps its one p-value.
+    func testSecondLookFollowsAPairDilutedByChanceSites() throws {
+        let trueSite = Array("GGGGGG".utf8), chanceSite = Array("CCCCCC".utf8), partner = Array("TTTTTT".utf8)
+        func noise(_ bases: [UInt8]) -> Float { Float(StableHash.fnv1a(String(decoding: bases, as: UTF8.self)) % 1000) / 1000 - 0.5 }
+        // Needs the true site and the partner together; everything else is noise of the window's bases.
+        func model(_ bases: [UInt8]) -> Float {
+            (Array(bases[0..<6]) == trueSite && Array(bases[10..<16]) == partner ? 3 : 0) + noise(bases)
+        }
+        func pairWindow(_ n: Int) -> Window {
+            var bases = (0..<60).map { i in Array("ACGT".utf8)[(n * 7 + i * i) % 4] }
+            bases.replaceSubrange(0..<6, with: n % 3 == 0 ? trueSite : chanceSite)
+            bases.replaceSubrange(10..<16, with: partner)
+            return Window(sourceName: "chr1", start: n * 100, end: n * 100 + 60, strand: .plus, bases: bases)
+        }
+        let motifs = (0..<2).map { Motif(id: "M\($0)", probabilities: Array(repeating: [0, 0, 1, 0], count: 6)) }
+        let row = Interaction(motifA: "M0", nameA: "M0", motifB: "M1", nameB: "M1", head: nil, boundCount: 400, backgroundCount: 100,
+                              ownBackgroundCount: 0, meanBound: 0.5, meanBackground: 0.1, effect: 0.9, pValue: 1e-9, qValue: 1,
+                              medianDistance: 10, orientation: "+/+", elevationPValue: 1e-9, bestHead: nil)
+        func sampled(_ windows: Int, capacity: Int) -> PairWindowSamples {
+            let samples = PairWindowSamples(motifCount: 2, capacity: capacity)
+            for n in 0..<windows {
+                let w = pairWindow(n)
+                samples.add(w, logit: model(w.bases), instances: [instance(0, 0), instance(1, 10)])
+            }
+            return samples
+        }
+        func test(_ samples: PairWindowSamples, firstLook: Int = .max, followUp: Int = 0) throws -> EpistasisTest {
+            try XCTUnwrap(samples.testEpistasis([row], motifs: motifs, reportableQ: 0.05, minimumWindows: 5,
+                                                firstLook: firstLook, followUp: followUp) { $0.map(model) }[0].epistasis)
+        }
+        let oneLook = try test(sampled(1000, capacity: 40))
+        XCTAssertEqual(oneLook.windows, 40)
+        XCTAssertEqual(oneLook.looks, 1)
+        XCTAssertLessThanOrEqual(oneLook.pValue, 0.05, "promising enough to be followed")
+
+        let samples = sampled(1000, capacity: 400)
+        let twoLooks = try test(samples, firstLook: 40, followUp: 400)
+        XCTAssertEqual(twoLooks.looks, 2)
+        XCTAssertEqual(twoLooks.windows, 400)
+        let secondLook = try test(samples)
+        XCTAssertEqual(secondLook.windows, 400)
+        XCTAssertLessThan(secondLook.pValue, 1e-10)
+        XCTAssertLessThan(secondLook.pValue, oneLook.pValue * 1e-6, "the first look is weak beside the second")
+        XCTAssertEqual(twoLooks.pValue, 2 * min(oneLook.pValue, secondLook.pValue), accuracy: 1e-15)
+        XCTAssertEqual(twoLooks.mean, secondLook.mean, accuracy: 1e-12)
+
+        // Not followed (a follow-up threshold of 0 stops every pair after its first look): the p-value is still
+        // doubled, for the pair could have been looked at twice.
+        let notFollowed = try XCTUnwrap(samples.testEpistasis([row], motifs: motifs, reportableQ: 0.05, minimumWindows: 5,
+                                                              firstLook: 40, followUp: 400, followUpP: 0) { $0.map(model) }[0].epistasis)
+        XCTAssertEqual(notFollowed.looks, 1)
+        XCTAssertEqual(notFollowed.windows, 40)
+        XCTAssertEqual(notFollowed.pValue, min(1, 2 * oneLook.pValue), accuracy: 1e-15)
+        // No more windows than the first look: one look, its own p-value.
+        let few = try test(sampled(30, capacity: 400), firstLook: 40, followUp: 400)
+        XCTAssertEqual(few.looks, 1)
+        XCTAssertEqual(few.pValue, try test(sampled(30, capacity: 40)).pValue)
+    }
+
     // MARK: - Samples
 
     private func window(_ n: Int) -> Window {

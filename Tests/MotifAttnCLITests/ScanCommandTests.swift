@@ -129,6 +129,12 @@ final class ScanCommandTests: XCTestCase {
         let out = try CLIRunner.folder(for: self).appendingPathComponent("scan")
         let result = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--window", "0", "--out", out.path])
         XCTAssertEqual(result.status, 64, result.stderr)
+        // A second look must see more windows than the first.
+        let looks = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--epistasis-windows", "80",
+                                             "--epistasis-follow-up-windows", "80", "--out", out.path])
+        XCTAssertEqual(looks.status, 64, looks.stderr)
+        XCTAssertTrue(looks.stderr.contains("--epistasis-follow-up-windows"), looks.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
     }
 }
 
