@@ -77,6 +77,8 @@ extension PairWindowSamples {
     ///     tested on all of them. Every pair sampled in more than `firstLook` windows could be looked at twice,
     ///     so its p-value is twice the smaller of its looks' (Bonferroni over the two looks: the level holds
     ///     whatever the first look decided); a pair with no more windows keeps its one look's p-value.
+    ///   - followUpP: the first-look p-value at or below which a pair gets the second look (1 follows every
+    ///     pair with more windows than the first look).
     ///   - firstLogits: the model's first logit of each window it is given, in order. It receives, per
     ///     sampled window of each tested pair, three knocked-out copies (site A, site B, both), every random
     ///     base drawn from a seed made of the window's sampling priority (its hash; with `EpistasisSample.strongest`
