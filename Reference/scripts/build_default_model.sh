@@ -12,7 +12,7 @@ work=Reference/model/.work
 rm -rf "$work"; mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 python3 Reference/scripts/simulate.py --motifs Reference/jaspar/jaspar_core_vertebrates.meme --out "$work" --seed 1
-"$bin" train --train "$work/train.fa" --valid-fraction 0.05 --seed 1 --threads 2 --epochs 4 \
+"$bin" train --train "$work/train.fa" --valid-fraction 0.05 --seed 1 --threads 2 \
     -o Reference/model/default.safetensors
 # What it was trained on, for scan's training-data check (the demo genome comes from the same simulation).
 python3 Reference/scripts/describe_model.py Reference/model/default.safetensors \
