@@ -143,4 +143,27 @@ final class BadInputCorpusTests: XCTestCase {
                             in: folder, mentions: [model] + mentions[model]!)
         }
     }
+
+    /// A missing input is named with the system's reason on one line, whatever reads it first (the run record's
+    /// checksum, a FASTA reader, the model loader), never as a Foundation error dump.
+    func testAMissingInputIsNamedWithTheSystemsReason() throws {
+        let folder = try CLIRunner.folder(for: self)
+        let absent = folder.appendingPathComponent("absent.fa").path
+        let model = TestPaths.repositoryRoot.appendingPathComponent("Reference/model/default.safetensors").path
+        let runs: [(String, [String])] = [
+            ("analyze", ["analyze", absent, "--out", folder.appendingPathComponent("analyze").path]),
+            ("scan", ["scan", absent, "--out", folder.appendingPathComponent("scan").path]),
+            ("train", ["train", "--train", absent, "-o", folder.appendingPathComponent("m.safetensors").path]),
+            ("score", ["score", "--model", model, absent, "-o", folder.appendingPathComponent("s.tsv").path]),
+        ]
+        for (command, arguments) in runs {
+            let result = try CLIRunner.motifattn(arguments)
+            XCTAssertEqual(result.status, 1, "\(command): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(command): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("motifattn \(command): "), result.stderr)
+            XCTAssertTrue(result.stderr.contains("absent.fa"), result.stderr)
+            XCTAssertFalse(result.stderr.contains("Domain="), result.stderr)
+            XCTAssertTrue(result.stderr.contains("No such file or directory") || result.stderr.contains("cannot open"), result.stderr)
+        }
+    }
 }
