@@ -5,6 +5,7 @@ usage: train_torch.py TRAIN.fa TEST.fa OUT.safetensors [--epochs 4] [--min-steps
                       [--reverse-complement 1] [--batch 64] [--lr 1e-3] [--weight-decay 0.01]
                       [--warmup 0.05] [--floor 0.01] [--clip 1.0] [--patience 2] [--valid-fraction 0.1]
                       [--seed 1] [--threads 2] [--k 3] [--conv-width 11] [--d-model 64] [--heads 4] [--layers 2] [--d-ff 128]
+                      [--valid VALID.fa]
 
 The recipe is pinned to motifattn's defaults (docs/training.md): AdamW (weight decay on every tensor),
 linear warm-up over `warmup` of all steps then cosine decay to `floor` of the peak, global gradient-norm
@@ -86,6 +87,8 @@ def main():
                                 ("conv-width", int, 11), ("d-model", int, 64), ("heads", int, 4), ("layers", int, 2),
                                 ("d-ff", int, 128)]:
         p.add_argument("--" + name, type=kind, default=default)
+    p.add_argument("--valid", help="labelled FASTA of validation sequences (motifattn train --write-split's PREFIX.valid.fa); "
+                   "then all of TRAIN trains and --valid-fraction is not used")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -97,13 +100,18 @@ def main():
     complement = str.maketrans("ACGTacgt", "TGCAtgca")
     reverse_ids = [kmer_tokens(s.translate(complement)[::-1], a.k) for s in seqs] if a.reverse_complement else None
     test_ids = [kmer_tokens(s, a.k) for s in test_seqs]
-    order = rng.permutation(len(ids))
-    held = int(round(a.valid_fraction * len(ids)))
-    valid_idx, train_idx = order[:held], order[held:]
+    if a.valid:
+        valid_seqs, valid_labels = read_labelled(a.valid)
+        train_idx = np.arange(len(ids))
+        valid_ids = [kmer_tokens(s, a.k) for s in valid_seqs]
+    else:
+        order = rng.permutation(len(ids))
+        held = int(round(a.valid_fraction * len(ids)))
+        valid_idx, train_idx = order[:held], order[held:]
+        valid_ids = [ids[i] for i in valid_idx]; valid_labels = labels[valid_idx]
     train_ids = [ids[i] for i in train_idx]; train_labels = labels[train_idx]
     train_reverse = [reverse_ids[i] for i in train_idx] if reverse_ids else None
-    valid_ids = [ids[i] for i in valid_idx]; valid_labels = labels[valid_idx]
-    longest = max(len(r) for r in ids + test_ids)
+    longest = max(len(r) for r in ids + test_ids + valid_ids)
     cfg = {"format": "motifattn-model", "version": 1, "tokenizer": {"kind": "kmer", "k": a.k, "stride": 1},
            "d_model": a.d_model, "n_heads": a.heads, "n_layers": a.layers, "d_ff": a.d_ff, "max_len": max(256, longest),
            "layer_norm_eps": 1e-5, "n_outputs": 1, "conv_width": a.conv_width, "activation": "gelu", "norm_first": True,

@@ -62,6 +62,19 @@ public struct LabelledSequence: Sendable {
 
 /// Builds training and validation sets from labelled FASTA files or from a genome and its peaks.
 public enum TrainingData {
+    /// Writes `sequences` as a labelled FASTA that `readLabelledFASTA` reads back (`>name label=1`, the bases on
+    /// one line), atomically: the file appears whole or not at all.
+    public static func writeLabelledFASTA(_ sequences: [LabelledSequence], path: String) throws {
+        var text = ""
+        text.reserveCapacity(sequences.reduce(0) { $0 + $1.name.utf8.count + $1.bases.count + 12 + 2 * $1.labels.count })
+        for sequence in sequences {
+            text += ">\(sequence.name) \(SequenceLabels.field(sequence.labels))\n"
+            text += String(decoding: sequence.bases, as: UTF8.self)
+            text += "\n"
+        }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
     /// Every record of a labelled FASTA (`>id label=1` or `label=1,0,1`).
     public static func readLabelledFASTA(path: String, threads: Int = 1) throws -> [LabelledSequence] {
         let reader = try FastaRecordReader(path: path, threads: threads)

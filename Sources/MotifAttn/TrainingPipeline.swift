@@ -51,6 +51,10 @@ public struct TrainingSettings: Sendable {
     public var resume = false
     /// Pause after this many epochs of this run, keeping the checkpoint.
     public var stopAfterEpochs: Int?
+    /// With a value, the training and validation sequences are also written as labelled FASTA files
+    /// `PREFIX.train.fa` and `PREFIX.valid.fa` before training (one strand each: reverse-complement
+    /// augmentation draws strands while training), so the split can be reproduced or given to another tool.
+    public var splitPrefix: String?
     /// No progress on standard error.
     public var quiet = false
     /// A model to start from instead of random weights (fine-tuning, `--init`): its architecture, tokenizer
@@ -202,6 +206,10 @@ public final class TrainingPipeline {
         let (training, validation) = try readSequences(warning: { progress.message($0) })
         let source = s.source.path
         try TrainingData.checkBothClasses(training, source: source)
+        if let prefix = s.splitPrefix {
+            try TrainingData.writeLabelledFASTA(training, path: prefix + ".train.fa")
+            try TrainingData.writeLabelledFASTA(validation, path: prefix + ".valid.fa")
+        }
 
         // Architecture and examples: the initial model's when fine-tuning.
         var architecture = s.architecture

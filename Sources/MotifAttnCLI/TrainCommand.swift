@@ -107,6 +107,9 @@ struct TrainCommand: ParsableCommand {
     var resume = false
     @Option(name: .customLong("stop-after"), help: ArgumentHelp("Stop after this many epochs in this run, keeping the checkpoint for --resume (for time-limited jobs).", valueName: "EPOCHS"))
     var stopAfter: Int?
+    @Option(name: .customLong("write-split"),
+            help: ArgumentHelp("Also write the training and validation sequences as labelled FASTA files PREFIX.train.fa and PREFIX.valid.fa (to reproduce the split or train another tool on the same data).", valueName: "PREFIX"))
+    var writeSplit: String?
     @Flag(help: "No progress on standard error.") var quiet = false
 
     func validate() throws {
@@ -186,6 +189,7 @@ struct TrainCommand: ParsableCommand {
         settings.trainer.maxShift = maxShift
         settings.resume = resume
         settings.stopAfterEpochs = stopAfter
+        settings.splitPrefix = writeSplit
         settings.quiet = quiet
         return settings
     }

@@ -42,4 +42,9 @@ public enum SequenceLabels {
         }
         throw LabelError.missing(record: record)
     }
+
+    /// The header field that `parse(description:record:)` reads back: `label=1` or `label=1,0,1`.
+    public static func field(_ labels: [Float]) -> String {
+        "label=" + labels.map { $0 == 0 ? "0" : "1" }.joined(separator: ",")
+    }
 }

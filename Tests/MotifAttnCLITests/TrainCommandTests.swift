@@ -228,6 +228,29 @@ final class TrainCommandTests: XCTestCase {
         }
     }
 
+    /// `--write-split` writes exactly what a genome run trains and validates on: training again from the two
+    /// labelled FASTA files with the same settings gives the same weights, bit for bit.
+    func testTheWrittenSplitTrainsTheSameModelAsTheGenomeRun() throws {
+        let dir = try folder()
+        let (genome, peaks) = try genomeWithPeaks(in: dir)
+        let prefix = dir.appendingPathComponent("split").path
+        let settings = ["--epochs", "2", "--seed", "3", "--quiet"] + Self.tinyModel
+        let fromGenome = dir.appendingPathComponent("genome.safetensors").path
+        let first = try motifattn(["train", "--genome", genome, "--peaks", peaks, "--negatives", "shuffle", "--window", "100",
+                                   "--valid-chroms", "chr3", "--write-split", prefix, "-o", fromGenome] + settings)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let training = try TrainingData.readLabelledFASTA(path: prefix + ".train.fa")
+        let validation = try TrainingData.readLabelledFASTA(path: prefix + ".valid.fa")
+        // 90 peaks, one shuffled copy each; chr3's 30 + 30 held out.
+        XCTAssertEqual([training.count, validation.count], [120, 60])
+        XCTAssertEqual(training.filter { $0.labels == [1] }.count, 60)
+        XCTAssertTrue(validation.allSatisfy { $0.name.hasPrefix("chr3") }, validation.map(\.name).joined(separator: " "))
+        let fromFiles = dir.appendingPathComponent("files.safetensors").path
+        let second = try motifattn(["train", "--train", prefix + ".train.fa", "--valid", prefix + ".valid.fa", "-o", fromFiles] + settings)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(try Safetensors.read(path: fromGenome).tensors, try Safetensors.read(path: fromFiles).tensors)
+    }
+
     /// A genome of three 20-kb chromosomes with 30 peaks each (100-bp, CACGTG at +40) and their BED.
     private func genomeWithPeaks(in dir: URL) throws -> (genome: String, peaks: String) {
         var generator = SeededGenerator(seed: 7)
