@@ -11,7 +11,7 @@ The recipe is pinned to motifattn's defaults (docs/training.md): AdamW (weight d
 linear warm-up over `warmup` of all steps then cosine decay to `floor` of the peak, global gradient-norm
 clipping, mini-batches from a seeded shuffle each epoch, a random `valid-fraction` held out for
 validation, the epoch with the best validation AUROC kept, early stopping after `patience` epochs without
-improvement; at least `min-steps` steps planned (more epochs than `epochs`, at most `max-epochs`) and each
+improvement once the warm-up has ended; at least `min-steps` steps planned (more epochs than `epochs`, at most `max-epochs`) and each
 epoch reading every sequence on a strand drawn from the seed (`reverse-complement` 1), as `motifattn train`
 plans by default. `--min-steps 0 --reverse-complement 0` is the recipe of a fixed epoch count. The architecture is motifattn_torch.py's (the executable spec, beside this script), built
 with PyTorch's own initialisation. Writes OUT.safetensors (loadable by motifattn) and prints one JSON
@@ -134,7 +134,7 @@ def main():
     best, best_state, since, history, step = None, None, 0, [], 0
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        if a.patience > 0 and since >= a.patience:
+        if a.patience > 0 and since >= a.patience and step >= warm:  # not while the warm-up lasts
             break
         epoch_ids = train_ids
         if train_reverse:

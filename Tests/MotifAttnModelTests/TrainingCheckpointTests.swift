@@ -88,6 +88,22 @@ final class TrainingCheckpointTests: XCTestCase {
         XCTAssertEqual(report.bestEpoch, 1)
     }
 
+    /// Patience counts only once the warm-up has ended: with a learning rate of zero nothing improves after
+    /// epoch 1, and a warm-up of half the 10 epochs' steps holds the stop back until it is over.
+    func testEarlyStoppingWaitsForTheEndOfTheWarmUp() throws {
+        let training = Task.examples(count: 64, seed: 6), validation = Task.examples(count: 32, seed: 7)
+        var settings = TrainerSettings(batchSize: 32, epochs: 10, seed: 1, threads: 1,
+                                       optimiser: AdamWSettings(learningRate: 0, weightDecay: 0), patience: 2)
+        settings.warmupFraction = 0.5  // 10 of the 20 steps: 5 epochs of 2 steps
+        let report = Trainer(architecture: Task.architecture, settings: settings).train(training: training, validation: validation)
+        XCTAssertTrue(report.stoppedEarly)
+        XCTAssertEqual(report.epochs.count, 5)
+        XCTAssertEqual(report.bestEpoch, 1)
+        settings.warmupFraction = 0
+        let unwarmed = Trainer(architecture: Task.architecture, settings: settings).train(training: training, validation: validation)
+        XCTAssertEqual(unwarmed.epochs.count, 3)
+    }
+
     func testMismatchNamesTheDifferingSettingOrTheData() throws {
         let training = Task.examples(count: 48, seed: 15), validation = Task.examples(count: 16, seed: 16)
         let settings = TrainerSettings(batchSize: 16, epochs: 2, seed: 2, threads: 1)

@@ -41,7 +41,9 @@ public struct TrainerSettings: Sendable, Equatable {
     public var floorFraction: Float = 0.01
     /// Clip the global gradient norm to this value (0: no clipping).
     public var maxGradientNorm: Float = 1
-    /// Stop after this many epochs without a better validation AUROC (0: never stop early).
+    /// Stop after this many epochs without a better validation AUROC (0: never stop early), counted only once
+    /// the warm-up has ended: a run whose learning rate has not yet reached its peak is not judged stalled (on a
+    /// small set with a step budget the warm-up spans several epochs, and stopping in it is a lottery on the seed).
     public var patience: Int = 2
     /// Weight λ of the head-diversity penalty (0: off); `headDiversityKind` says which penalty.
     public var headDiversity: Float = 0
@@ -431,7 +433,7 @@ public final class Trainer {
         var stoppedEarly = false, paused = false
         var epoch = summaries.count + 1
         while epoch <= epochs {
-            if settings.patience > 0 && sinceImprovement >= settings.patience {
+            if settings.patience > 0 && sinceImprovement >= settings.patience && stepCount >= schedule.warmupSteps {
                 stoppedEarly = true
                 break
             }
