@@ -35,9 +35,10 @@ public struct HeadMotifSettings: Sendable, Equatable, Hashable {
     public var extensionSupport = 0.4
     /// An edge seen fewer times than this in the kept regions is let through by `extensionSupport`.
     public var extensionMinimumEdge = 10
-    /// A motif whose significant best match is in the look-alike class of an earlier motif of the same head
-    /// is left out without taking a place (one motif per factor and head).
-    public var oneMotifPerFactor = true
+    /// With true, a motif whose significant best match is in the look-alike class of an earlier motif of the
+    /// same head is left out without taking a place (one motif per factor and head). Off by default: on the
+    /// benchmark panel's development half it lost a distinct factor of a shared class and gained nothing.
+    public var oneMotifPerFactor = false
 
     // MARK: Refinement from sites
 

@@ -213,9 +213,10 @@ final class AttentionAnalysisTests: XCTestCase {
         XCTAssertFalse(found.contains { $0.head == HeadIndex(layer: 0, head: 2) })
     }
 
-    /// A head's motifs whose best matches fall in one look-alike class repeat one factor: with `sameFactor`,
-    /// only the first is reported and the rest leave the head's places to other motifs.
-    func testMotifsRepeatingOneFactorAreReportedOncePerHead() throws {
+    /// A head's motifs whose best matches fall in one look-alike class repeat one factor: with
+    /// `oneMotifPerFactor` (off by default) and `sameFactor`, only the first is reported and the rest leave the
+    /// head's places to other motifs.
+    func testMotifsRepeatingOneFactorAreReportedOncePerHeadWhenAsked() throws {
         var synthetic = SyntheticAttention()
         synthetic.focusHead = 0
         let discovery = synthetic.discovery(seed: 17)
@@ -228,10 +229,13 @@ final class AttentionAnalysisTests: XCTestCase {
             motifs.filter { $0.head == HeadIndex(layer: 0, head: 0) }.compactMap { m in m.bestMatch.flatMap { $0.qValue <= 0.05 ? factor[$0.targetIndex] : nil } }
         }
         discovery.settings.maxMotifsPerHead = 30
+        discovery.settings.oneMotifPerFactor = true
         let all = significantFactors(discovery.motifs(comparator: comparator))
         XCTAssertGreaterThan(all.count, Set(all).count, "the focused head repeats its motif (else this test shows nothing)")
         let once = significantFactors(discovery.motifs(comparator: comparator, sameFactor: { factor[$0] }))
         XCTAssertEqual(once.count, Set(once).count)
         XCTAssertEqual(Set(once), Set(all))
+        discovery.settings.oneMotifPerFactor = false
+        XCTAssertEqual(significantFactors(discovery.motifs(comparator: comparator, sameFactor: { factor[$0] })), all, "off: repeats stay")
     }
 }
