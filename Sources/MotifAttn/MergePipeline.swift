@@ -36,6 +36,7 @@ public enum PartialScan {
             "epistasis_family=\(a.epistasisFamily.rawValue)",
             "one_motif_per_site=\(a.oneMotifPerSite)", "max_interaction_q=\(a.interactionMaxQValue)",
             "max_interaction_rows=\(a.maxInteractionRows)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
+            "precision=\(s.precision.rawValue)",
         ] + a.headMotifs.values.map { "\(headMotifPrefix)\($0.name)=\($0.value)" }
         return fields.joined(separator: "|")
     }
@@ -190,6 +191,10 @@ public final class MergePipeline {
         let contigOrder = Dictionary(genomeContigs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         loaded.sort { (contigOrder[$0.header.contig] ?? -1, $0.header.start, $0.folder) < (contigOrder[$1.header.contig] ?? -1, $1.header.start, $1.folder) }
         let settings = Self.settings(fromFingerprint: first.fingerprint)
+        guard ProductPrecision.isSupported(settings.precision) else {
+            throw PartialStateError.mismatch(path: loaded[0].folder, detail:
+                                                "its parts were scanned with --precision \(settings.precision.rawValue), which this CPU cannot run (no AVX512_BF16)")
+        }
         let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
         try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
         if phase == .threshold {
@@ -256,7 +261,8 @@ public final class MergePipeline {
         options.epistasisScale = settings.epistasisScale
         options.epistasisSample = settings.epistasisSample
         options.epistasisFamily = settings.epistasisFamily
-        let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16), options: options)
+        let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16, precision: settings.precision),
+                                             options: options)
         for index in loaded.indices {
             try analysis.mergeState(from: &loaded[index].reader)
             guard loaded[index].reader.atEnd else { throw PartialStateError.truncated(path: loaded[index].folder) }
@@ -355,6 +361,7 @@ public final class MergePipeline {
         var maxInteractionQ = AnalysisOptions(motifsPath: "").interactionMaxQValue
         var maxInteractionRows = AnalysisOptions(motifsPath: "").maxInteractionRows
         var hasRegions = true, boundFraction = 0.01
+        var precision = ProductPrecision.fp32
         var parameters: [String: String] = [:]
     }
 
@@ -388,6 +395,7 @@ public final class MergePipeline {
             case "epistasis_family": settings.epistasisFamily = EpistasisFamily(rawValue: value) ?? settings.epistasisFamily
             case "max_interaction_q": settings.maxInteractionQ = Double(value) ?? settings.maxInteractionQ
             case "max_interaction_rows": settings.maxInteractionRows = Int(value) ?? settings.maxInteractionRows
+            case "precision": settings.precision = ProductPrecision(rawValue: value) ?? .fp32
             default:
                 if key.hasPrefix(PartialScan.headMotifPrefix) {
                     try? settings.headMotifs.set(String(key.dropFirst(PartialScan.headMotifPrefix.count)), to: value)

@@ -82,6 +82,8 @@ public struct ScanSettings: Sendable {
     public var background = BackgroundChoice.genomic
     /// Threads.
     public var threads = 1
+    /// Number format of the encoder's matrix products, for scoring and for the analysis.
+    public var precision = ProductPrecision.fp32
     /// Seed for sampling and shuffling.
     public var seed: UInt64 = 1
     /// Output folder.
@@ -208,7 +210,7 @@ public final class ScanPipeline {
         // One pass (see the type's documentation): the analysis takes the picked windows' maps from the scoring.
         var analysisOptions = s.analysis
         analysisOptions.threads = s.threads
-        let encoder = Encoder(model: model, threads: s.threads, batchSize: 16)
+        let encoder = Encoder(model: model, threads: s.threads, batchSize: 16, precision: s.precision)
         let analysis = try AttentionAnalysis(encoder: encoder, options: analysisOptions, message: { progress.message($0) })
         let onePass = rates != nil && s.background == .genomic
         let picksForAnalysis: ((Window) -> Bool)? = onePass ? { [self] w in
@@ -324,6 +326,7 @@ public final class ScanPipeline {
         record.parameters["background"] = s.background.rawValue
         record.parameters["seed"] = "\(s.seed)"
         record.parameters["threads"] = "\(s.threads)"
+        record.parameters["precision"] = s.precision.rawValue
         try AnalysisReport.write(results, analysis: analysis, record: &record, folder: s.outputFolder, track: track,
                                  trackNote: s.regionsPath == nil ? "marked: bins holding the windows chosen as bound (the top scores)"
                                                                  : "marked: bins holding windows that overlap the regions",
@@ -451,7 +454,8 @@ public final class ScanPipeline {
         let progress = ProgressMeter(command: "scan", unit: "windows", quiet: s.quiet)
         var analysisOptions = s.analysis
         analysisOptions.threads = s.threads
-        let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: s.threads, batchSize: 16), options: analysisOptions,
+        let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: s.threads, batchSize: 16, precision: s.precision),
+                                             options: analysisOptions,
                                              message: { progress.message($0) })
         let rates = cutoffs.rates(maxBound: s.maxBound, maxBackground: s.maxBackground)
         let scores = try ScoresOutput(folder: s.outputFolder, partial: true, threads: s.threads)

@@ -38,9 +38,9 @@ public final class WindowScorer {
     /// Windows per scoring batch (a multiple of the encoder's batch, so every encoder batch is full).
     public let windowsPerBatch: Int
 
-    /// A scorer for `model` on `threads` threads.
-    public init(model: AttentionModel, threads: Int) throws {
-        encoder = Encoder(model: model, threads: threads, batchSize: 32)
+    /// A scorer for `model` on `threads` threads, with its matrix products in `precision`.
+    public init(model: AttentionModel, threads: Int, precision: ProductPrecision = .fp32) throws {
+        encoder = Encoder(model: model, threads: threads, batchSize: 32, precision: precision)
         tokenizer = try model.config.makeTokenizer()
         windowsPerBatch = 32 * 16
     }

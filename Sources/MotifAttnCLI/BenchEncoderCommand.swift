@@ -14,7 +14,9 @@ struct BenchEncoderCommand: ParsableCommand {
         engines --repeats times. Prints the median windows/s of each, their ratio, motifattn's effective \
         GFLOP/s (matrix products of the full forward pass) and the OpenBLAS sgemm rate measured in the same \
         run at the model's projection shapes. Build the reference speed model with \
-        `random_model.py M.safetensors --k 3 --conv 11 --d-model 128 --heads 8 --layers 4 --d-ff 512`.
+        `random_model.py M.safetensors --k 3 --conv 11 --d-model 128 --heads 8 --layers 4 --d-ff 512`. \
+        With --bf16 the bf16 encoder (`--precision bf16`) is timed too, in the same alternation: its \
+        windows/s, its ratio to fp32 and to ONNX Runtime, and the largest |logit difference| from fp32.
         """)
 
     @Option(help: ArgumentHelp("Model file (safetensors).", valueName: "M")) var model = "Reference/model/default.safetensors"
@@ -28,12 +30,14 @@ struct BenchEncoderCommand: ParsableCommand {
     @Option(help: "Python interpreter for --peer (needs onnx, onnxruntime, safetensors, numpy).") var python = "python3"
     @Option(help: "Windows per ONNX Runtime call.") var peerBatch = 64
     @Option(help: "Seed of the random windows.") var seed: UInt64 = 1
+    @Flag(help: "Also time the bf16 encoder (needs AVX512_BF16).") var bf16 = false
 
     func validate() throws {
         guard windows > 0, length > 0, threads > 0, batch > 0, repeats > 0, peerBatch > 0 else {
             throw ValidationError("windows, length, threads, batch, repeats and peer-batch must be positive")
         }
         if let peer, !FileManager.default.fileExists(atPath: peer) { throw ValidationError("--peer \(peer): no such file") }
+        if bf16 && !ProductPrecision.isSupported(.bf16) { throw ValidationError("--bf16 needs a CPU with AVX512_BF16, which this one does not have") }
     }
 
     func run() throws {
@@ -66,15 +70,20 @@ struct BenchEncoderCommand: ParsableCommand {
             let flops = EncoderThroughput.flopsPerWindow(config: c, tokens: tokens)
             printError(String(format: "motifattn bench-encoder: %@: d_model %d, %d heads in all, %d layers, d_ff %d, conv %d; %d windows of %d tokens; %.1f MFLOP per window",
                               model, c.dModel, c.headLayout.count, c.nLayers, c.dFF, c.convWidth, bases.count, tokens, flops / 1e6))
-            print("threads\twindows\tmotifattn_windows_per_s\tort_windows_per_s\tratio\tmotifattn_gflop_per_s\tsgemm_gflop_per_s\tlogit_sum")
+            print("threads\twindows\tmotifattn_windows_per_s\tort_windows_per_s\tratio\tmotifattn_gflop_per_s\tsgemm_gflop_per_s\tlogit_sum"
+                  + (bf16 ? "\tbf16_windows_per_s\tbf16_over_fp32\tbf16_over_ort\tbf16_max_abs_logit_difference" : ""))
             for t in Set([1, threads]).sorted() {
                 let encoder = Encoder(model: loaded, threads: t, batchSize: batch)
-                var ours: [Double] = [], theirs: [Double] = []
+                let bf16Encoder = bf16 ? Encoder(model: loaded, threads: t, batchSize: batch, precision: .bf16) : nil
+                var ours: [Double] = [], theirs: [Double] = [], halves: [Double] = []
                 var logitSum = 0.0
                 for _ in 0..<repeats {
                     let m = try EncoderThroughput.measure(encoder: encoder, tokenizer: tokenizer, windows: bases)
                     ours.append(m.windowsPerSecond)
                     logitSum = m.logitSum
+                    if let bf16Encoder {
+                        halves.append(try EncoderThroughput.measure(encoder: bf16Encoder, tokenizer: tokenizer, windows: bases).windowsPerSecond)
+                    }
                     if let onnx, let peerInput {
                         theirs.append(try onnx.rate(arguments: ["score", model, peerInput, "--threads", "\(t)", "--batch", "\(peerBatch)"],
                                                     key: "records_per_s"))
@@ -85,11 +94,23 @@ struct BenchEncoderCommand: ParsableCommand {
                 let peerRate = theirs.isEmpty ? nil : Statistics.median(theirs)
                 printError("motifattn bench-encoder: \(t) thread(s): motifattn " + ours.map { String(format: "%.1f", $0) }.joined(separator: " ")
                            + (theirs.isEmpty ? "" : "; onnxruntime " + theirs.map { String(format: "%.1f", $0) }.joined(separator: " ")) + " windows/s")
-                print([String(t), String(bases.count), String(format: "%.1f", rate),
-                       peerRate.map { String(format: "%.1f", $0) } ?? "-",
-                       peerRate.map { String(format: "%.2f", rate / $0) } ?? "-",
-                       String(format: "%.1f", rate * flops / 1e9), String(format: "%.1f", sgemm),
-                       String(format: "%.4f", logitSum)].joined(separator: "\t"))
+                var columns = [String(t), String(bases.count), String(format: "%.1f", rate),
+                               peerRate.map { String(format: "%.1f", $0) } ?? "-",
+                               peerRate.map { String(format: "%.2f", rate / $0) } ?? "-",
+                               String(format: "%.1f", rate * flops / 1e9), String(format: "%.1f", sgemm),
+                               String(format: "%.4f", logitSum)]
+                if let bf16Encoder {
+                    let halfRate = Statistics.median(halves)
+                    let rows = Encoder.tokenRows(bases, tokenizer: tokenizer)
+                    let exact = try encoder.score(tokenRows: rows), rounded = try bf16Encoder.score(tokenRows: rows)
+                    var largest = 0.0
+                    for (a, b) in zip(exact, rounded) {
+                        for (u, v) in zip(a, b) { largest = max(largest, abs(Double(u) - Double(v))) }
+                    }
+                    columns += [String(format: "%.1f", halfRate), String(format: "%.2f", halfRate / rate),
+                                peerRate.map { String(format: "%.2f", halfRate / $0) } ?? "-", String(format: "%.5f", largest)]
+                }
+                print(columns.joined(separator: "\t"))
             }
         }
     }

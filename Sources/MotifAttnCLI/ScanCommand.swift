@@ -50,6 +50,7 @@ struct ScanCommand: ParsableCommand {
                                valueName: "REGION"))
     var shard: String?
     @OptionGroup var analysis: AnalysisOptionsGroup
+    @OptionGroup var precision: PrecisionOption
 
     func validate() throws {
         guard window > 0, stride > 0 else { throw ValidationError("--window and --stride must be at least 1 base") }
@@ -85,6 +86,7 @@ struct ScanCommand: ParsableCommand {
             settings.maxBackground = maxBackground
             settings.background = analysis.background
             settings.threads = analysis.threads
+            settings.precision = precision.precision
             settings.seed = analysis.seed
             settings.quiet = analysis.quiet
             settings.partial = partial

@@ -20,6 +20,7 @@ struct ScoreCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("FASTA (plain, gzip or bgzip; - for standard input), or SAM/BAM/CRAM.", valueName: "INPUT")) var input: String
     @OptionGroup var windowing: WindowOptionsGroup
     @Option(help: "Threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var precision: PrecisionOption
     @Option(name: [.short, .customLong("output"), .customLong("out")], help: ArgumentHelp("Output TSV (- for standard output).", valueName: "OUT"))
     var output = "-"
     @Flag(help: "No progress on standard error.") var quiet = false
@@ -31,7 +32,7 @@ struct ScoreCommand: ParsableCommand {
     func run() throws {
         try reportingErrors("score") {
             let loaded = try AttentionModel(contentsOf: model)
-            let scorer = try WindowScorer(model: loaded, threads: threads)
+            let scorer = try WindowScorer(model: loaded, threads: threads, precision: precision.precision)
             let tiled = windowing.tilingRequested
             let table = try ScoreTable(output: try OutputFile(path: output), outputs: loaded.config.nOutputs, withCoordinates: tiled,
                                        provenance: .thisProcess)

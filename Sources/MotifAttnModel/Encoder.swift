@@ -167,6 +167,8 @@ public final class Encoder: @unchecked Sendable {
     public var threadCount: Int { pool.threadCount }
     /// Windows per batch.
     public let batchSize: Int
+    /// Number format of the matrix products (`ProductPrecision`); fp32 unless asked.
+    public let precision: ProductPrecision
     private let weights: EncoderWeights
     private let pool: ThreadPool
     private let workspaces: [EncoderWorkspace]
@@ -174,13 +176,19 @@ public final class Encoder: @unchecked Sendable {
     /// Where `forward` writes attention maps before copying them out (guarded by `lock`).
     private let attentionScratch = FloatBuffer(count: 0)
 
-    /// An encoder for `model` on `threads` threads (default: all cores), `batchSize` windows per batch.
-    public init(model: AttentionModel, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 32) {
+    /// An encoder for `model` on `threads` threads (default: all cores), `batchSize` windows per batch, with
+    /// its matrix products in `precision` (bf16 needs `ProductPrecision.isSupported(.bf16)`: it is checked here).
+    public init(model: AttentionModel, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 32,
+                precision: ProductPrecision = .fp32) {
+        precondition(ProductPrecision.isSupported(precision), "this CPU cannot run \(precision) products (no AVX512_BF16)")
         useSingleThreadedBLAS()
         config = model.config
         headLayout = model.config.headLayout
         self.batchSize = max(1, batchSize)
-        weights = EncoderWeights(model: model)
+        self.precision = precision
+        var weights = EncoderWeights(model: model)
+        if precision == .bf16 { weights.packForBF16(config: model.config) }
+        self.weights = weights
         pool = ThreadPool(threads: threads)
         workspaces = (0..<pool.threadCount).map { _ in EncoderWorkspace() }
     }
@@ -404,11 +412,12 @@ public final class Encoder: @unchecked Sendable {
                           headEdit: HeadEdit?, editedLayer: Int?) {
         let c = config, rows = windows * tokens
         let x = ws.residual.pointer
+        let bf16 = precision == .bf16 ? ws.bf16 : nil
         embeddingForward(x: x, ids: ids, rows: rows, tokens: tokens, weights: weights, d: c.dModel)
         if c.convWidth > 0 {
             convStemForward(x: x, windows: windows, tokens: tokens, validTokens: validTokens, ids: ids, variantOf: variantOf,
                             padded: ws.padded.pointer,
-                            out: ws.hidden.pointer, weights: weights, d: c.dModel, width: c.convWidth)
+                            out: ws.hidden.pointer, weights: weights, d: c.dModel, width: c.convWidth, bf16: bf16)
         }
         // Scores (and attention maps) need only the last layer's [CLS] rows; the final hidden states need all.
         let clsOnlyLast = !keepHidden
@@ -417,14 +426,15 @@ public final class Encoder: @unchecked Sendable {
                 lastLayerClsForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
                                     hidden: ws.hidden.pointer, scores: ws.scores.pointer, windows: windows, tokens: tokens,
                                     validTokens: validTokens, layer: layer, config: c,
-                                    sink: sink?(l), headEdit: editedLayer == l ? headEdit : nil)
+                                    sink: sink?(l), headEdit: editedLayer == l ? headEdit : nil, bf16: bf16)
                 break
             }
             attentionBlockForward(x: x, h: ws.normed.pointer, qkv: ws.qkv.pointer, context: ws.context.pointer,
                                   scores: ws.scores.pointer, windows: windows, tokens: tokens, validTokens: validTokens,
                                   layer: layer, config: c,
-                                  sink: sink?(l), headEdit: editedLayer == l ? headEdit : nil)
-            feedForwardBlockForward(x: x, h: ws.normed.pointer, hidden: ws.hidden.pointer, rows: rows, layer: layer, config: c)
+                                  sink: sink?(l), headEdit: editedLayer == l ? headEdit : nil, bf16: bf16)
+            feedForwardBlockForward(x: x, h: ws.normed.pointer, hidden: ws.hidden.pointer, rows: rows, layer: layer, config: c,
+                                    bf16: bf16)
         }
         headForward(x: x, h: ws.normed.pointer, logits: logits, windows: windows, tokens: tokens, allRows: keepHidden,
                     weights: weights, config: c)

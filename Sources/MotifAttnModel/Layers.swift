@@ -15,12 +15,31 @@ struct LayerWeights {
     var inProjWeight, inProjBias, outProjWeight, outProjBias: FloatBuffer      // [3a, d] [3a] [d, a] [d]
     var norm1Weight, norm1Bias, norm2Weight, norm2Bias: FloatBuffer            // [d] each
     var linear1Weight, linear1Bias, linear2Weight, linear2Bias: FloatBuffer    // [F, d] [F] [d, F] [d]
+    /// The product weights packed for bf16 (`EncoderWeights.packForBF16()`); nil runs the layer in fp32.
+    var packed: PackedLayerWeights? = nil
+}
+
+/// A layer's product weights rounded to bfloat16 and packed; in-projection split into its Q rows and
+/// its K, V rows so that either part can be computed alone (the last layer needs Q of [CLS] rows only).
+struct PackedLayerWeights {
+    var inProjQ, inProjKV, outProj, linear1, linear2: BF16PackedWeight
+
+    init(_ w: LayerWeights, dModel d: Int, feedForward f: Int) {
+        let a = w.width
+        inProjQ = BF16PackedWeight(weight: w.inProjWeight.pointer, outputs: a, inputs: d)
+        inProjKV = BF16PackedWeight(weight: w.inProjWeight.pointer + a * d, outputs: 2 * a, inputs: d)
+        outProj = BF16PackedWeight(weight: w.outProjWeight.pointer, outputs: d, inputs: a)
+        linear1 = BF16PackedWeight(weight: w.linear1Weight.pointer, outputs: f, inputs: d)
+        linear2 = BF16PackedWeight(weight: w.linear2Weight.pointer, outputs: d, inputs: f)
+    }
 }
 
 /// All weights of a model in owned, aligned buffers.
 struct EncoderWeights {
     var tokenEmbedding, positionEmbedding: FloatBuffer   // [V, d] [maxLen, d]
     var stemByTap: FloatBuffer?, stemBias: FloatBuffer?  // [W, d, d] regrouped from PyTorch [d, d, W]; [d]
+    /// The stem's taps packed for bf16 (`packForBF16()`); nil runs the stem in fp32.
+    var stemTaps: [BF16PackedWeight]? = nil
     var layers: [LayerWeights]
     var finalNormWeight, finalNormBias: FloatBuffer       // [d]
     var headWeight, headBias: FloatBuffer                 // [n_outputs, d] [n_outputs]
@@ -54,6 +73,50 @@ struct EncoderWeights {
         headWeight = buffer("head.weight")
         headBias = buffer("head.bias")
     }
+
+    /// Packs the weights of every layer product and of the stem for bf16; the embeddings, LayerNorms and
+    /// the head stay fp32.
+    mutating func packForBF16(config c: ModelConfig) {
+        for l in layers.indices { layers[l].packed = PackedLayerWeights(layers[l], dModel: c.dModel, feedForward: c.dFF) }
+        if let stemByTap {
+            let d = c.dModel
+            stemTaps = (0..<c.convWidth).map { BF16PackedWeight(weight: stemByTap.pointer + $0 * d * d, outputs: d, inputs: d) }
+        }
+    }
+}
+
+/// `output[r, first + j]`-style product of a layer: `output[r·ldc + j] += Σ_i input[r·lda + i] · W[first + j, i]` for
+/// `j < outputs`, with W the fp32 weight [*, inputs] (sgemm) or, when given, its packed bf16 form holding
+/// exactly rows first..<first+outputs (with `scratch` for the rounded inputs).
+@inline(__always)
+func addLayerProduct(rows: Int, input: UnsafePointer<Float>, lda: Int, inputs: Int, weight: UnsafePointer<Float>, first: Int = 0,
+                     packed: BF16PackedWeight?, outputs: Int, output: UnsafeMutablePointer<Float>, ldc: Int,
+                     scratch: BF16Activations?) {
+    if let packed, let scratch {
+        addBF16Product(rows: rows, input: input, stride: lda, weight: packed, outputs: outputs, output: output,
+                       outputStride: ldc, scratch: scratch)
+    } else {
+        matrixProduct(.asStored, .transposed, m: rows, n: outputs, k: inputs, a: input, lda: lda, b: weight + first * inputs,
+                      ldb: inputs, beta: 1, c: output, ldc: ldc)
+    }
+}
+
+/// `linearForward` of a layer's weight, in bf16 when `packed` and `scratch` are given.
+@inline(__always)
+func layerLinearForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                        packed: BF16PackedWeight?, bias: UnsafePointer<Float>, rows: Int, inDim: Int, outDim: Int,
+                        accumulate: Bool = false, scratch: BF16Activations?) {
+    guard let packed, let scratch else {
+        linearForward(output: output, input: input, weight: weight, bias: bias, rows: rows, inDim: inDim, outDim: outDim,
+                      accumulate: accumulate)
+        return
+    }
+    for r in 0..<rows {
+        let o = output + r * outDim
+        if accumulate { for j in 0..<outDim { o[j] += bias[j] } } else { o.update(from: bias, count: outDim) }
+    }
+    addBF16Product(rows: rows, input: input, stride: inDim, weight: packed, outputs: outDim, output: output,
+                   outputStride: outDim, scratch: scratch)
 }
 
 /// Activation memory of one worker, sized once for the largest batch and reused for every batch.
@@ -65,6 +128,7 @@ final class EncoderWorkspace {
     let hidden = FloatBuffer(count: 1)     //     [R, F]  (also the conv stem's [B·(T+p), d] output)
     let padded = FloatBuffer(count: 1)     //     [B·(T+p) + 2p, d]
     let scores = FloatBuffer(count: 1)     //     [T, T] one head's attention, in cache
+    let bf16 = BF16Activations()           //     the rounded inputs of a bf16 product (grows on use)
 
     /// Grows the buffers for `windows` rows of `tokens` tokens (no-op once large enough).
     func reserve(windows: Int, tokens: Int, config c: ModelConfig) {
@@ -102,7 +166,7 @@ func embeddingForward(x: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int32>,
 func convStemForward(x: UnsafeMutablePointer<Float>, windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
                      ids: UnsafePointer<Int32>, variantOf: UnsafePointer<Int>?,
                      padded: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
-                     weights: EncoderWeights, d: Int, width: Int) {
+                     weights: EncoderWeights, d: Int, width: Int, bf16: BF16Activations? = nil) {
     let p = width / 2
     // Per window: the rows it convolves (input rows inStart..<inStart+inCount of the window) and, for a variant,
     // the output rows that differ from its source's.
@@ -134,8 +198,13 @@ func convStemForward(x: UnsafeMutablePointer<Float>, windows: Int, tokens: Int, 
         (padded + (p + segmentStart[b]) * d).update(from: x + (b * tokens + inStart[b]) * d, count: copied * d)
     }
     if outRows > 0 {
-        convolveTokens(output: out, padded: padded, weightByTap: weights.stemByTap!.pointer, bias: weights.stemBias!.pointer,
-                       rows: outRows, dim: d, width: width)
+        if let taps = weights.stemTaps, let bf16 {
+            convolveTokensBF16(output: out, padded: padded, taps: taps, bias: weights.stemBias!.pointer, rows: outRows, dim: d,
+                               scratch: bf16)
+        } else {
+            convolveTokens(output: out, padded: padded, weightByTap: weights.stemByTap!.pointer, bias: weights.stemBias!.pointer,
+                           rows: outRows, dim: d, width: width)
+        }
         geluInPlace(out, count: outRows * d)
     }
     for b in 0..<windows {
@@ -175,10 +244,18 @@ func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoint
                            context: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                            windows: Int, tokens: Int, validTokens: UnsafePointer<Int>,
                            layer w: LayerWeights, config c: ModelConfig,
-                           sink: AttentionSink?, headEdit: HeadEdit? = nil) {
+                           sink: AttentionSink?, headEdit: HeadEdit? = nil, bf16: BF16Activations? = nil) {
     let d = c.dModel, rows = windows * tokens, dh = c.dHead, a = w.width
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: Float(c.layerNormEps))
-    linearForward(output: qkv, input: h, weight: w.inProjWeight.pointer, bias: w.inProjBias.pointer, rows: rows, inDim: d, outDim: 3 * a)
+    if let packed = w.packed, let bf16 {
+        for r in 0..<rows { (qkv + r * 3 * a).update(from: w.inProjBias.pointer, count: 3 * a) }
+        let rounded = bf16.convert(rows: rows, inputs: d, from: h, stride: d)
+        addBF16Product(rows: rows, converted: rounded, weight: packed.inProjQ, first: 0, outputs: a, output: qkv, outputStride: 3 * a)
+        addBF16Product(rows: rows, converted: rounded, weight: packed.inProjKV, first: 0, outputs: 2 * a, output: qkv + a,
+                       outputStride: 3 * a)
+    } else {
+        linearForward(output: qkv, input: h, weight: w.inProjWeight.pointer, bias: w.inProjBias.pointer, rows: rows, inDim: d, outDim: 3 * a)
+    }
     for b in 0..<windows {
         let n = validTokens[b]
         let wanted = sink?.wants(b) ?? false
@@ -192,8 +269,8 @@ func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoint
         if n < tokens { (context + (b * tokens + n) * a).update(repeating: 0, count: (tokens - n) * a) }
         if let headEdit { headEdit.apply(b, context + b * tokens * a + headEdit.head * dh, n, a) }
     }
-    linearForward(output: x, input: context, weight: w.outProjWeight.pointer, bias: w.outProjBias.pointer,
-                  rows: rows, inDim: a, outDim: d, accumulate: true)
+    layerLinearForward(output: x, input: context, weight: w.outProjWeight.pointer, packed: w.packed?.outProj,
+                       bias: w.outProjBias.pointer, rows: rows, inDim: a, outDim: d, accumulate: true, scratch: bf16)
 }
 // attentionBlockBackward: out_proj backward → per-head attention backward (needs P: recompute or keep) →
 // in_proj backward → LayerNorm backward, adding into dx.
@@ -207,13 +284,14 @@ struct HeadEdit {
 
 /// Pre-norm feed-forward block: x += linear2(GELU(linear1(LN2(x)))).  x, h [R, d]; hidden [R, F].
 func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
-                             rows: Int, layer w: LayerWeights, config c: ModelConfig) {
+                             rows: Int, layer w: LayerWeights, config c: ModelConfig, bf16: BF16Activations? = nil) {
     let d = c.dModel
     layerNorm(output: h, input: x, weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer, rows: rows, dim: d, eps: Float(c.layerNormEps))
-    linearForward(output: hidden, input: h, weight: w.linear1Weight.pointer, bias: w.linear1Bias.pointer, rows: rows, inDim: d, outDim: c.dFF)
+    layerLinearForward(output: hidden, input: h, weight: w.linear1Weight.pointer, packed: w.packed?.linear1, bias: w.linear1Bias.pointer,
+                       rows: rows, inDim: d, outDim: c.dFF, scratch: bf16)
     geluInPlace(hidden, count: rows * c.dFF)
-    linearForward(output: x, input: hidden, weight: w.linear2Weight.pointer, bias: w.linear2Bias.pointer,
-                  rows: rows, inDim: c.dFF, outDim: d, accumulate: true)
+    layerLinearForward(output: x, input: hidden, weight: w.linear2Weight.pointer, packed: w.packed?.linear2, bias: w.linear2Bias.pointer,
+                       rows: rows, inDim: c.dFF, outDim: d, accumulate: true, scratch: bf16)
 }
 // feedForwardBlockBackward: linear2 backward → GELU' (keep pre-activation) → linear1 backward → LayerNorm backward.
 
@@ -229,27 +307,28 @@ func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoi
 func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, qkv: UnsafeMutablePointer<Float>,
                          context: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
                          windows: Int, tokens: Int, validTokens: UnsafePointer<Int>, layer w: LayerWeights, config c: ModelConfig,
-                         sink: AttentionSink? = nil, headEdit: HeadEdit? = nil) {
+                         sink: AttentionSink? = nil, headEdit: HeadEdit? = nil, bf16: BF16Activations? = nil) {
     let d = c.dModel, rows = windows * tokens, f = c.dFF, eps = Float(c.layerNormEps), a = w.width
+    let packed = bf16 == nil ? nil : w.packed
     let clsStride = tokens * d, contextStride = tokens * a
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: eps)
     // K and V of every row: columns a..<3a of qkv, weight rows a..<3a of in_proj.
     let kvBias = w.inProjBias.pointer + a
     for r in 0..<rows { (qkv + r * 3 * a + a).update(from: kvBias, count: 2 * a) }
-    matrixProduct(.asStored, .transposed, m: rows, n: 2 * a, k: d, a: h, lda: d, b: w.inProjWeight.pointer + a * d, ldb: d,
-                  beta: 1, c: qkv + a, ldc: 3 * a)
+    addLayerProduct(rows: rows, input: h, lda: d, inputs: d, weight: w.inProjWeight.pointer, first: a, packed: packed?.inProjKV,
+                    outputs: 2 * a, output: qkv + a, ldc: 3 * a, scratch: bf16)
     // Q of the [CLS] rows only.
     for b in 0..<windows { (qkv + b * tokens * 3 * a).update(from: w.inProjBias.pointer, count: a) }
-    matrixProduct(.asStored, .transposed, m: windows, n: a, k: d, a: h, lda: clsStride, b: w.inProjWeight.pointer, ldb: d,
-                  beta: 1, c: qkv, ldc: tokens * 3 * a)
+    addLayerProduct(rows: windows, input: h, lda: clsStride, inputs: d, weight: w.inProjWeight.pointer, packed: packed?.inProjQ,
+                    outputs: a, output: qkv, ldc: tokens * 3 * a, scratch: bf16)
     // Windows whose maps are wanted: Q of their other rows, and the maps (the [CLS] path below needs only `scores`).
     if let sink {
         for b in 0..<windows where sink.wants(b) {
             let n = validTokens[b], first = qkv + b * tokens * 3 * a
             if n > 1 {
                 for r in 1..<n { (first + r * 3 * a).update(from: w.inProjBias.pointer, count: a) }
-                matrixProduct(.asStored, .transposed, m: n - 1, n: a, k: d, a: h + (b * tokens + 1) * d, lda: d,
-                              b: w.inProjWeight.pointer, ldb: d, beta: 1, c: first + 3 * a, ldc: 3 * a)
+                addLayerProduct(rows: n - 1, input: h + (b * tokens + 1) * d, lda: d, inputs: d, weight: w.inProjWeight.pointer,
+                                packed: packed?.inProjQ, outputs: a, output: first + 3 * a, ldc: 3 * a, scratch: bf16)
             }
             for head in 0..<w.heads {
                 let target = sink.destination(b, head) ?? scores
@@ -268,19 +347,19 @@ func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer
         if let headEdit { headEdit.apply(b, context + b * contextStride + headEdit.head * c.dHead, 1, a) }
     }
     for b in 0..<windows { addInPlace(x + b * clsStride, w.outProjBias.pointer, count: d) }
-    matrixProduct(.asStored, .transposed, m: windows, n: d, k: a, a: context, lda: contextStride, b: w.outProjWeight.pointer, ldb: a,
-                  beta: 1, c: x, ldc: clsStride)
+    addLayerProduct(rows: windows, input: context, lda: contextStride, inputs: a, weight: w.outProjWeight.pointer,
+                    packed: packed?.outProj, outputs: d, output: x, ldc: clsStride, scratch: bf16)
     for b in 0..<windows {
         layerNorm(output: h + b * clsStride, input: x + b * clsStride, weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer,
                   rows: 1, dim: d, eps: eps)
         (hidden + b * f).update(from: w.linear1Bias.pointer, count: f)
         addInPlace(x + b * clsStride, w.linear2Bias.pointer, count: d)
     }
-    matrixProduct(.asStored, .transposed, m: windows, n: f, k: d, a: h, lda: clsStride, b: w.linear1Weight.pointer, ldb: d,
-                  beta: 1, c: hidden, ldc: f)
+    addLayerProduct(rows: windows, input: h, lda: clsStride, inputs: d, weight: w.linear1Weight.pointer, packed: packed?.linear1,
+                    outputs: f, output: hidden, ldc: f, scratch: bf16)
     geluInPlace(hidden, count: windows * f)
-    matrixProduct(.asStored, .transposed, m: windows, n: d, k: f, a: hidden, lda: f, b: w.linear2Weight.pointer, ldb: f,
-                  beta: 1, c: x, ldc: clsStride)
+    addLayerProduct(rows: windows, input: hidden, lda: f, inputs: f, weight: w.linear2Weight.pointer, packed: packed?.linear2,
+                    outputs: d, output: x, ldc: clsStride, scratch: bf16)
 }
 
 /// Final LayerNorm (every row with `allRows`, else the [CLS] rows only) and the head on each [CLS] row: logits[b] = head(LN(x)[b·T]).  x, h [R, d]; logits [B, n_outputs].

@@ -22,6 +22,12 @@ enum CLIRunner {
     /// Skips a test that scans the whole demo genome when the suite runs under the thread sanitizer
     /// (`make sanitize-thread` sets `MOTIFATTN_SANITIZER=thread`): there one such scan takes over half an hour
     /// on 2 cores. The same scans run under the address sanitizer and in `make test`.
+    /// Whether this CPU has AVX512_BF16 (`--precision bf16`), read from /proc/cpuinfo's flags.
+    static var cpuHasBF16: Bool {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+        return info.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx512_bf16") }
+    }
+
     static func skipWholeGenomeScanUnderThreadSanitizer() throws {
         if ProcessInfo.processInfo.environment["MOTIFATTN_SANITIZER"] == "thread" {
             throw XCTSkip("whole-genome scans are skipped under the thread sanitizer (MOTIFATTN_SANITIZER=thread): over half an hour each")

@@ -114,4 +114,27 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(Array(one.stdout.split(separator: "\n").dropFirst()), Array(two.stdout.split(separator: "\n").dropFirst()))
         XCTAssertEqual(one.stdout.split(separator: "\n").count, 302)
     }
+
+    /// `--precision bf16`: ONNX Runtime's fp32 logits within bf16's rounding (0.1), the same for any thread count;
+    /// a precision that does not exist is a usage error.
+    func testBF16ScoresAgreeWithOnnxRuntimeWithinItsRounding() throws {
+        let unknown = try score(["--model", simModel, fixture("ort-peer/sim-seed1-test300.fa"), "--precision", "fp8", "--quiet"])
+        XCTAssertEqual(unknown.status, 64, unknown.stderr)
+        try XCTSkipUnless(CLIRunner.cpuHasBF16, "this CPU has no AVX512_BF16")
+        let fasta = fixture("ort-peer/sim-seed1-test300.fa")
+        let one = try score(["--model", simModel, fasta, "--precision", "bf16", "--threads", "1", "--quiet"])
+        let two = try score(["--model", simModel, fasta, "--precision", "bf16", "--threads", "2", "--quiet"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertEqual(Array(one.stdout.split(separator: "\n").dropFirst()), Array(two.stdout.split(separator: "\n").dropFirst()))
+        let peer = try peerLogits("ort-peer/sim-seed1-test300.ort.tsv")
+        var largest = 0.0, exact = 0
+        for line in one.stdout.split(separator: "\n").dropFirst(2) {
+            let f = line.split(separator: "\t")
+            let difference = abs(Double(f[1])! - peer[String(f[0])]![0])
+            largest = max(largest, difference)
+            if difference < 1e-4 { exact += 1 }
+        }
+        XCTAssertLessThan(largest, 0.1)
+        XCTAssertLessThan(exact, 150, "bf16 should not give the fp32 logits")
+    }
 }

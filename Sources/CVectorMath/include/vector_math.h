@@ -6,6 +6,8 @@
 #ifndef MOTIFATTN_VECTOR_MATH_H
 #define MOTIFATTN_VECTOR_MATH_H
 
+#include <stdint.h>
+
 /// Row-wise softmax of a rows × columns block with row stride ld; columns at
 /// valid_columns and beyond are set to exactly 0 (key padding mask).
 void motifattn_softmax_rows(float *s, long rows, long columns, long valid_columns, long ld);
@@ -33,5 +35,24 @@ float motifattn_dot(const float *x, const float *y, long count);
 
 /// The instruction set the kernels above run with on this CPU: "avx512", "avx2" or "baseline".
 const char *motifattn_vector_math_level(void);
+
+// bf16 products (bf16_products.c): inputs and weights rounded to bfloat16 (nearest, ties to even),
+// products summed in fp32 by AVX512_BF16. Weights are packed once: column blocks of 16 outputs, pairs of
+// inputs interleaved, as `vdpbf16ps` reads them. Activation rows hold 2·⌈k/2⌉ values (a zero after an odd k).
+
+/// 1 when this CPU and OS run AVX512_BF16 (and AVX512F/BW), else 0. The other bf16 kernels need it.
+int motifattn_bf16_supported(void);
+/// bfloat16 of a float (round to nearest, ties to even; NaN stays NaN), and back (exact).
+uint16_t motifattn_bf16_from_float(float value);
+float motifattn_float_from_bf16(uint16_t value);
+/// Values of the packed form of an n × k weight (outputs × inputs, PyTorch's Linear layout).
+long motifattn_bf16_packed_count(long n, long k);
+/// Packs w [n, k] into out (motifattn_bf16_packed_count(n, k) values).
+void motifattn_bf16_pack_weight(const float *w, long n, long k, uint16_t *out);
+/// Rounds rows × k floats (row stride ldx) to bf16 activation rows of 2·⌈k/2⌉ values.
+void motifattn_bf16_convert_rows(const float *x, long rows, long k, long ldx, uint16_t *out);
+/// y[r, j] += Σ_i x[r, i] · W[16·first_block + j, i] for r < m, j < n: x in converted rows, W packed.
+void motifattn_bf16_add_product(const uint16_t *x, long m, long k, const uint16_t *packed, long first_block,
+                                long n, float *y, long ldy);
 
 #endif
