@@ -5,8 +5,9 @@ extension ProductPrecision: ExpressibleByArgument {}
 
 /// `--precision fp32|bf16` of `score` and `scan`: the number format of the encoder's matrix products.
 struct PrecisionOption: ParsableArguments {
-    @Option(help: ArgumentHelp("Matrix products in fp32, or bf16 (bfloat16 inputs, fp32 sums; AVX512_BF16 CPUs only, "
-                               + "faster, scores agree with fp32 to about 1e-2 in the logit).", valueName: "fp32|bf16"))
+    @Option(help: ArgumentHelp("Matrix products in fp32, or bf16 (bfloat16 inputs, fp32 sums; AVX512_BF16 CPUs only; logits "
+                               + "within about 0.1 of fp32; faster only where the CPU runs bf16 dot products faster than fp32 "
+                               + "FMA: measure with bench-encoder --bf16).", valueName: "fp32|bf16"))
     var precision = ProductPrecision.fp32
 
     func validate() throws {

@@ -433,8 +433,8 @@ public final class Encoder: @unchecked Sendable {
                                   scores: ws.scores.pointer, windows: windows, tokens: tokens, validTokens: validTokens,
                                   layer: layer, config: c,
                                   sink: sink?(l), headEdit: editedLayer == l ? headEdit : nil, bf16: bf16)
-            feedForwardBlockForward(x: x, h: ws.normed.pointer, hidden: ws.hidden.pointer, rows: rows, layer: layer, config: c,
-                                    bf16: bf16)
+            feedForwardBlockForward(x: x, h: ws.normed.pointer, hidden: ws.hidden.pointer, windows: windows, tokens: tokens,
+                                    validTokens: validTokens, layer: layer, config: c, bf16: bf16)
         }
         headForward(x: x, h: ws.normed.pointer, logits: logits, windows: windows, tokens: tokens, allRows: keepHidden,
                     weights: weights, config: c)

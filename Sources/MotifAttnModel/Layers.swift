@@ -197,20 +197,24 @@ func convStemForward(x: UnsafeMutablePointer<Float>, windows: Int, tokens: Int, 
         let copied = changed[b] == nil ? validTokens[b] : inCount[b]
         (padded + (p + segmentStart[b]) * d).update(from: x + (b * tokens + inStart[b]) * d, count: copied * d)
     }
-    if outRows > 0 {
+    // Segment by segment, as every product of the encoder (`forEachWindow`): a whole window's n real rows, or a
+    // variant's changed rows with their context.
+    for b in 0..<windows where inCount[b] > 0 {
+        let outputs = changed[b] == nil ? validTokens[b] : inCount[b]
+        let segmentOut = out + segmentStart[b] * d, segmentIn = padded + segmentStart[b] * d
         if let taps = weights.stemTaps, let bf16 {
-            convolveTokensBF16(output: out, padded: padded, taps: taps, bias: weights.stemBias!.pointer, rows: outRows, dim: d,
+            convolveTokensBF16(output: segmentOut, padded: segmentIn, taps: taps, bias: weights.stemBias!.pointer, rows: outputs, dim: d,
                                scratch: bf16)
         } else {
-            convolveTokens(output: out, padded: padded, weightByTap: weights.stemByTap!.pointer, bias: weights.stemBias!.pointer,
-                           rows: outRows, dim: d, width: width)
+            convolveTokens(output: segmentOut, padded: segmentIn, weightByTap: weights.stemByTap!.pointer, bias: weights.stemBias!.pointer,
+                           rows: outputs, dim: d, width: width)
         }
-        geluInPlace(out, count: outRows * d)
+        geluInPlace(segmentOut, count: outputs * d)
     }
     for b in 0..<windows {
         let window = x + b * tokens * d
         guard let rows = changed[b] else {
-            addInPlace(window, out + segmentStart[b] * d, count: tokens * d)
+            addInPlace(window, out + segmentStart[b] * d, count: validTokens[b] * d)
             continue
         }
         let source = x + variantOf![b] * tokens * d
@@ -247,14 +251,18 @@ func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoint
                            sink: AttentionSink?, headEdit: HeadEdit? = nil, bf16: BF16Activations? = nil) {
     let d = c.dModel, rows = windows * tokens, dh = c.dHead, a = w.width
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: Float(c.layerNormEps))
-    if let packed = w.packed, let bf16 {
-        for r in 0..<rows { (qkv + r * 3 * a).update(from: w.inProjBias.pointer, count: 3 * a) }
-        let rounded = bf16.convert(rows: rows, inputs: d, from: h, stride: d)
-        addBF16Product(rows: rows, converted: rounded, weight: packed.inProjQ, first: 0, outputs: a, output: qkv, outputStride: 3 * a)
-        addBF16Product(rows: rows, converted: rounded, weight: packed.inProjKV, first: 0, outputs: 2 * a, output: qkv + a,
-                       outputStride: 3 * a)
-    } else {
-        linearForward(output: qkv, input: h, weight: w.inProjWeight.pointer, bias: w.inProjBias.pointer, rows: rows, inDim: d, outDim: 3 * a)
+    forEachWindow(windows: windows, tokens: tokens, validTokens: validTokens) { first, n in
+        let out = qkv + first * 3 * a, input = h + first * d
+        if let packed = w.packed, let bf16 {
+            for r in 0..<n { (out + r * 3 * a).update(from: w.inProjBias.pointer, count: 3 * a) }
+            let rounded = bf16.convert(rows: n, inputs: d, from: input, stride: d)
+            addBF16Product(rows: n, converted: rounded, weight: packed.inProjQ, first: 0, outputs: a, output: out, outputStride: 3 * a)
+            addBF16Product(rows: n, converted: rounded, weight: packed.inProjKV, first: 0, outputs: 2 * a, output: out + a,
+                           outputStride: 3 * a)
+        } else {
+            linearForward(output: out, input: input, weight: w.inProjWeight.pointer, bias: w.inProjBias.pointer, rows: n, inDim: d,
+                          outDim: 3 * a)
+        }
     }
     for b in 0..<windows {
         let n = validTokens[b]
@@ -269,8 +277,20 @@ func attentionBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoint
         if n < tokens { (context + (b * tokens + n) * a).update(repeating: 0, count: (tokens - n) * a) }
         if let headEdit { headEdit.apply(b, context + b * tokens * a + headEdit.head * dh, n, a) }
     }
-    layerLinearForward(output: x, input: context, weight: w.outProjWeight.pointer, packed: w.packed?.outProj,
-                       bias: w.outProjBias.pointer, rows: rows, inDim: a, outDim: d, accumulate: true, scratch: bf16)
+    forEachWindow(windows: windows, tokens: tokens, validTokens: validTokens) { first, n in
+        layerLinearForward(output: x + first * d, input: context + first * a, weight: w.outProjWeight.pointer, packed: w.packed?.outProj,
+                           bias: w.outProjBias.pointer, rows: n, inDim: a, outDim: d, accumulate: true, scratch: bf16)
+    }
+}
+
+/// Calls `body(firstRow, rows)` for the real (unpadded) token rows of each window of a batch: the encoder's
+/// products run window by window, so that a window's numbers never depend on the other windows of its batch.
+/// OpenBLAS rounds a row differently depending on the product's row count and the row's place in it (which
+/// kernels and small-matrix paths it picks differ by CPU), so a window computed in a batch of other windows,
+/// as at a shard's edge, would otherwise differ in the last digits. Padded rows are not computed; nothing reads them.
+@inline(__always)
+func forEachWindow(windows: Int, tokens: Int, validTokens: UnsafePointer<Int>, _ body: (_ firstRow: Int, _ rows: Int) -> Void) {
+    for b in 0..<windows where validTokens[b] > 0 { body(b * tokens, validTokens[b]) }
 }
 // attentionBlockBackward: out_proj backward → per-head attention backward (needs P: recompute or keep) →
 // in_proj backward → LayerNorm backward, adding into dx.
@@ -282,16 +302,21 @@ struct HeadEdit {
     let apply: (_ window: Int, _ columns: UnsafeMutablePointer<Float>, _ rows: Int, _ rowStride: Int) -> Void
 }
 
-/// Pre-norm feed-forward block: x += linear2(GELU(linear1(LN2(x)))).  x, h [R, d]; hidden [R, F].
+/// Pre-norm feed-forward block: x += linear2(GELU(linear1(LN2(x)))), window by window (`forEachWindow`).
+/// x, h [R, d]; hidden [R, F].
 func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
-                             rows: Int, layer w: LayerWeights, config c: ModelConfig, bf16: BF16Activations? = nil) {
-    let d = c.dModel
-    layerNorm(output: h, input: x, weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer, rows: rows, dim: d, eps: Float(c.layerNormEps))
-    layerLinearForward(output: hidden, input: h, weight: w.linear1Weight.pointer, packed: w.packed?.linear1, bias: w.linear1Bias.pointer,
-                       rows: rows, inDim: d, outDim: c.dFF, scratch: bf16)
-    geluInPlace(hidden, count: rows * c.dFF)
-    layerLinearForward(output: x, input: hidden, weight: w.linear2Weight.pointer, packed: w.packed?.linear2, bias: w.linear2Bias.pointer,
-                       rows: rows, inDim: c.dFF, outDim: d, accumulate: true, scratch: bf16)
+                             windows: Int, tokens: Int, validTokens: UnsafePointer<Int>, layer w: LayerWeights, config c: ModelConfig,
+                             bf16: BF16Activations? = nil) {
+    let d = c.dModel, f = c.dFF
+    layerNorm(output: h, input: x, weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer, rows: windows * tokens, dim: d,
+              eps: Float(c.layerNormEps))
+    forEachWindow(windows: windows, tokens: tokens, validTokens: validTokens) { first, n in
+        layerLinearForward(output: hidden + first * f, input: h + first * d, weight: w.linear1Weight.pointer, packed: w.packed?.linear1,
+                           bias: w.linear1Bias.pointer, rows: n, inDim: d, outDim: f, scratch: bf16)
+        geluInPlace(hidden + first * f, count: n * f)
+        layerLinearForward(output: x + first * d, input: hidden + first * f, weight: w.linear2Weight.pointer, packed: w.packed?.linear2,
+                           bias: w.linear2Bias.pointer, rows: n, inDim: f, outDim: d, accumulate: true, scratch: bf16)
+    }
 }
 // feedForwardBlockBackward: linear2 backward → GELU' (keep pre-activation) → linear1 backward → LayerNorm backward.
 
@@ -299,7 +324,7 @@ func feedForwardBlockForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePoi
 ///
 /// Scoring reads only the final [CLS] vectors, and in the last layer nothing else depends on the other rows'
 /// outputs: keys and values still come from every row, but the query, attention row, out_proj, LayerNorm 2 and
-/// feed-forward run on one row per window. Every product over the [CLS] rows is one sgemm with row stride T·d.
+/// feed-forward run on one row per window. Products run window by window (`forEachWindow`).
 /// x, h [R, d]; context [R, a]; qkv [R, 3a] (K, V columns filled for all rows, Q for [CLS] rows); hidden [B, F]; scores [T, T].
 ///
 /// A window for which `attentionOut(b, head)` gives a target also gets its full attention maps, [n_b, n_b] per head:
@@ -312,15 +337,19 @@ func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer
     let packed = bf16 == nil ? nil : w.packed
     let clsStride = tokens * d, contextStride = tokens * a
     layerNorm(output: h, input: x, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, rows: rows, dim: d, eps: eps)
-    // K and V of every row: columns a..<3a of qkv, weight rows a..<3a of in_proj.
+    // K and V of every real row: columns a..<3a of qkv, weight rows a..<3a of in_proj (window by window, `forEachWindow`).
     let kvBias = w.inProjBias.pointer + a
-    for r in 0..<rows { (qkv + r * 3 * a + a).update(from: kvBias, count: 2 * a) }
-    addLayerProduct(rows: rows, input: h, lda: d, inputs: d, weight: w.inProjWeight.pointer, first: a, packed: packed?.inProjKV,
-                    outputs: 2 * a, output: qkv + a, ldc: 3 * a, scratch: bf16)
-    // Q of the [CLS] rows only.
-    for b in 0..<windows { (qkv + b * tokens * 3 * a).update(from: w.inProjBias.pointer, count: a) }
-    addLayerProduct(rows: windows, input: h, lda: clsStride, inputs: d, weight: w.inProjWeight.pointer, packed: packed?.inProjQ,
-                    outputs: a, output: qkv, ldc: tokens * 3 * a, scratch: bf16)
+    forEachWindow(windows: windows, tokens: tokens, validTokens: validTokens) { first, n in
+        for r in first..<first + n { (qkv + r * 3 * a + a).update(from: kvBias, count: 2 * a) }
+        addLayerProduct(rows: n, input: h + first * d, lda: d, inputs: d, weight: w.inProjWeight.pointer, first: a, packed: packed?.inProjKV,
+                        outputs: 2 * a, output: qkv + first * 3 * a + a, ldc: 3 * a, scratch: bf16)
+    }
+    // Q of the [CLS] rows only, one window at a time as every product of the encoder.
+    for b in 0..<windows {
+        (qkv + b * tokens * 3 * a).update(from: w.inProjBias.pointer, count: a)
+        addLayerProduct(rows: 1, input: h + b * clsStride, lda: d, inputs: d, weight: w.inProjWeight.pointer, packed: packed?.inProjQ,
+                        outputs: a, output: qkv + b * tokens * 3 * a, ldc: 3 * a, scratch: bf16)
+    }
     // Windows whose maps are wanted: Q of their other rows, and the maps (the [CLS] path below needs only `scores`).
     if let sink {
         for b in 0..<windows where sink.wants(b) {
@@ -346,20 +375,21 @@ func lastLayerClsForward(x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer
         }
         if let headEdit { headEdit.apply(b, context + b * contextStride + headEdit.head * c.dHead, 1, a) }
     }
-    for b in 0..<windows { addInPlace(x + b * clsStride, w.outProjBias.pointer, count: d) }
-    addLayerProduct(rows: windows, input: context, lda: contextStride, inputs: a, weight: w.outProjWeight.pointer,
-                    packed: packed?.outProj, outputs: d, output: x, ldc: clsStride, scratch: bf16)
     for b in 0..<windows {
-        layerNorm(output: h + b * clsStride, input: x + b * clsStride, weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer,
-                  rows: 1, dim: d, eps: eps)
-        (hidden + b * f).update(from: w.linear1Bias.pointer, count: f)
-        addInPlace(x + b * clsStride, w.linear2Bias.pointer, count: d)
+        let cls = x + b * clsStride
+        addInPlace(cls, w.outProjBias.pointer, count: d)
+        addLayerProduct(rows: 1, input: context + b * contextStride, lda: a, inputs: a, weight: w.outProjWeight.pointer,
+                        packed: packed?.outProj, outputs: d, output: cls, ldc: d, scratch: bf16)
+        layerNorm(output: h + b * clsStride, input: cls, weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer, rows: 1, dim: d, eps: eps)
+        let hiddenRow = hidden + b * f
+        hiddenRow.update(from: w.linear1Bias.pointer, count: f)
+        addInPlace(cls, w.linear2Bias.pointer, count: d)
+        addLayerProduct(rows: 1, input: h + b * clsStride, lda: d, inputs: d, weight: w.linear1Weight.pointer, packed: packed?.linear1,
+                        outputs: f, output: hiddenRow, ldc: f, scratch: bf16)
+        geluInPlace(hiddenRow, count: f)
+        addLayerProduct(rows: 1, input: hiddenRow, lda: f, inputs: f, weight: w.linear2Weight.pointer, packed: packed?.linear2,
+                        outputs: d, output: cls, ldc: d, scratch: bf16)
     }
-    addLayerProduct(rows: windows, input: h, lda: clsStride, inputs: d, weight: w.linear1Weight.pointer, packed: packed?.linear1,
-                    outputs: f, output: hidden, ldc: f, scratch: bf16)
-    geluInPlace(hidden, count: windows * f)
-    addLayerProduct(rows: windows, input: hidden, lda: f, inputs: f, weight: w.linear2Weight.pointer, packed: packed?.linear2,
-                    outputs: d, output: x, ldc: clsStride, scratch: bf16)
 }
 
 /// Final LayerNorm (every row with `allRows`, else the [CLS] rows only) and the head on each [CLS] row: logits[b] = head(LN(x)[b·T]).  x, h [R, d]; logits [B, n_outputs].

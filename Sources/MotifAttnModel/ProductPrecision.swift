@@ -4,8 +4,9 @@ import MotifAttnKernels
 ///
 /// `fp32` (the default) runs every product through OpenBLAS `sgemm`. `bf16` rounds the weights (once) and
 /// each product's input rows to bfloat16 and sums the products in fp32 with the AVX512_BF16 instruction
-/// `vdpbf16ps`: about twice the product rate of fp32 on CPUs that have it, at the cost of about three
-/// significant digits in the inputs of each product. Attention scores, softmax, LayerNorm, GELU and the
+/// `vdpbf16ps`, at the cost of about three significant digits in the inputs of each product. It is faster
+/// than fp32 only where the CPU runs `vdpbf16ps` faster than fp32 FMA (`motifattn bench-encoder --bf16`
+/// measures both; docs/encoder.md gives the figures measured so far). Attention scores, softmax, LayerNorm, GELU and the
 /// residual stream stay in fp32 either way.
 public enum ProductPrecision: String, Sendable, CaseIterable, Codable {
     /// Single precision throughout (OpenBLAS `sgemm`).
