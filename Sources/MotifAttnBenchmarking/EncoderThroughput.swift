@@ -51,6 +51,9 @@ public enum EncoderThroughput {
         return Measurement(threads: encoder.threadCount, windows: windows.count, seconds: seconds, logitSum: logitSum)
     }
 
+    /// The kernels OpenBLAS picked for this CPU ("Prescott" is its SSE3 fallback for CPU models it does not know).
+    public static var openBLASKernels: String { MotifAttnKernels.openBLASKernels }
+
     /// The OpenBLAS `sgemm` rate in GFLOP/s at the model's own projection shapes
     /// (`batchSize · tokens` rows times each weight matrix: conv taps, QKV, out, linear1, linear2),
     /// one single-threaded product per thread at a time, as the encoder runs them; about `seconds` of work.

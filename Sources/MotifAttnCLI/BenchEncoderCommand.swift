@@ -70,6 +70,10 @@ struct BenchEncoderCommand: ParsableCommand {
             let flops = EncoderThroughput.flopsPerWindow(config: c, tokens: tokens)
             printError(String(format: "motifattn bench-encoder: %@: d_model %d, %d heads in all, %d layers, d_ff %d, conv %d; %d windows of %d tokens; %.1f MFLOP per window",
                               model, c.dModel, c.headLayout.count, c.nLayers, c.dFF, c.convWidth, bases.count, tokens, flops / 1e6))
+            let kernels = EncoderThroughput.openBLASKernels
+            printError("motifattn bench-encoder: OpenBLAS kernels \(kernels)"
+                       + (kernels == "Prescott" ? " (its SSE3 fallback for CPU models it does not know: "
+                          + "try OPENBLAS_CORETYPE=SkylakeX or Haswell, docs/encoder.md)" : ""))
             print("threads\twindows\tmotifattn_windows_per_s\tort_windows_per_s\tratio\tmotifattn_gflop_per_s\tsgemm_gflop_per_s\tlogit_sum"
                   + (bf16 ? "\tbf16_windows_per_s\tbf16_over_fp32\tbf16_over_ort\tbf16_max_abs_logit_difference" : ""))
             for t in Set([1, threads]).sorted() {

@@ -51,6 +51,10 @@ public func matrixProductReference(_ transA: MatrixLayout, _ transB: MatrixLayou
     }
 }
 
+/// The name of the kernels OpenBLAS picked for this CPU when it loaded (`openblas_get_corename`, e.g.
+/// "SkylakeX", "Haswell"; "Prescott" is its SSE3 fallback for CPU models it does not know).
+public var openBLASKernels: String { String(cString: openblas_get_corename()) }
+
 /// Makes OpenBLAS run each call on the calling thread only, and stops the idle worker threads
 /// it started when it loaded (they would otherwise spin for a while, taking a core from short jobs).
 /// The one BLAS-threading switch: the encoder and the trainer call it when they start.

@@ -5,14 +5,6 @@ import MotifAttnCore
 
 /// The bf16 encoder (`precision: .bf16`) against the fp32 one, and the batch independence both promise.
 final class BF16EncoderTests: XCTestCase {
-    private func randomRows(count: Int, vocabulary: Int, maxLength: Int, seed: UInt64) -> [[Int32]] {
-        var generator = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in
-            let n = 3 + generator.uniform(below: maxLength - 4)
-            return [2] + (0..<n).map { _ in Int32(5 + generator.uniform(below: vocabulary - 5)) } + [3]
-        }
-    }
-
     /// Widths that are not multiples of the kernel's 16-column blocks (d 24, a 24, F 40) and a conv stem.
     private func oddModel(seed: UInt64) throws -> AttentionModel {
         let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 24, nHeads: 4, nLayers: 3, dFF: 40, maxLen: 64,
@@ -31,7 +23,7 @@ final class BF16EncoderTests: XCTestCase {
         for model in [try oddModel(seed: 21), try AttentionModel(randomWeightsFor: ModelConfig(
             tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 2, dFF: 64, maxLen: 64, layerNormEps: 1e-5,
             nOutputs: 1, convWidth: 0), seed: 22)] {
-            let rows = randomRows(count: 29, vocabulary: model.config.vocabularySize, maxLength: 60, seed: 23)
+            let rows = randomTokenRows(count: 29, vocabulary: model.config.vocabularySize, maxLength: 60, seed: 23)
             let exact = try Encoder(model: model, threads: 2, batchSize: 8).forward(tokenRows: rows, keepAttention: true)
             let bf16 = Encoder(model: model, threads: 2, batchSize: 8, precision: .bf16)
             XCTAssertEqual(bf16.precision, .bf16)
@@ -54,7 +46,7 @@ final class BF16EncoderTests: XCTestCase {
     func testBF16LogitsDoNotDependOnThreadsOrBatch() throws {
         try skipWithoutBF16()
         let model = try oddModel(seed: 24)
-        let rows = randomRows(count: 45, vocabulary: model.config.vocabularySize, maxLength: 60, seed: 25)
+        let rows = randomTokenRows(count: 45, vocabulary: model.config.vocabularySize, maxLength: 60, seed: 25)
         let reference = try Encoder(model: model, threads: 1, batchSize: 8, precision: .bf16).score(tokenRows: rows)
         for (threads, batch) in [(2, 8), (2, 5), (1, 1), (2, 45)] {
             XCTAssertEqual(try Encoder(model: model, threads: threads, batchSize: batch, precision: .bf16).score(tokenRows: rows),
@@ -66,7 +58,7 @@ final class BF16EncoderTests: XCTestCase {
     /// batches the windows at a shard's edge differently from a single scan).
     func testFP32LogitsDoNotDependOnTheBatch() throws {
         let model = try oddModel(seed: 26)
-        let rows = randomRows(count: 45, vocabulary: model.config.vocabularySize, maxLength: 60, seed: 27)
+        let rows = randomTokenRows(count: 45, vocabulary: model.config.vocabularySize, maxLength: 60, seed: 27)
         let reference = try Encoder(model: model, threads: 1, batchSize: 8).score(tokenRows: rows)
         for batch in [1, 3, 5, 16, 45] {
             XCTAssertEqual(try Encoder(model: model, threads: 2, batchSize: batch).score(tokenRows: rows), reference, "batch \(batch)")

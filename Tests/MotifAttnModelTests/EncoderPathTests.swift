@@ -5,19 +5,11 @@ import MotifAttnCore
 
 /// The encoder's shortcuts against its own full forward pass.
 final class EncoderPathTests: XCTestCase {
-    private func randomRows(count: Int, vocabulary: Int, maxLength: Int, seed: UInt64) -> [[Int32]] {
-        var generator = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in
-            let n = 3 + generator.uniform(below: maxLength - 4)
-            return [2] + (0..<n).map { _ in Int32(5 + generator.uniform(below: vocabulary - 5)) } + [3]
-        }
-    }
-
     func testScoresFromTheClsRowsOfTheLastLayerEqualTheFullForward() throws {
         let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 3, dFF: 48, maxLen: 64,
                                  layerNormEps: 1e-5, nOutputs: 2, convWidth: 5)
         let model = try AttentionModel(randomWeightsFor: config, seed: 3)
-        let rows = randomRows(count: 37, vocabulary: config.vocabularySize, maxLength: 60, seed: 4)
+        let rows = randomTokenRows(count: 37, vocabulary: config.vocabularySize, maxLength: 60, seed: 4)
         let encoder = Encoder(model: model, threads: 2, batchSize: 8)
         let full = try encoder.forward(tokenRows: rows, keepAttention: false, keepHidden: true).logits
         let clsOnly = try encoder.forward(tokenRows: rows, keepAttention: false).logits
@@ -29,7 +21,7 @@ final class EncoderPathTests: XCTestCase {
         let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 2, dFF: 64, maxLen: 64,
                                  layerNormEps: 1e-5, nOutputs: 1, convWidth: 11)
         let model = try AttentionModel(randomWeightsFor: config, seed: 5)
-        let rows = randomRows(count: 70, vocabulary: config.vocabularySize, maxLength: 60, seed: 6)
+        let rows = randomTokenRows(count: 70, vocabulary: config.vocabularySize, maxLength: 60, seed: 6)
         let one = try Encoder(model: model, threads: 1, batchSize: 8).score(tokenRows: rows)
         let two = try Encoder(model: model, threads: 2, batchSize: 8).score(tokenRows: rows)
         XCTAssertEqual(one, two)
@@ -41,7 +33,7 @@ final class EncoderPathTests: XCTestCase {
         let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 2, dFF: 64, maxLen: 64,
                                  layerNormEps: 1e-5, nOutputs: 1, convWidth: 5)
         let model = try AttentionModel(randomWeightsFor: config, seed: 7)
-        let rows = randomRows(count: 21, vocabulary: config.vocabularySize, maxLength: 60, seed: 8)
+        let rows = randomTokenRows(count: 21, vocabulary: config.vocabularySize, maxLength: 60, seed: 8)
         let kept = rows.indices.map { $0 % 3 != 1 }
         let encoder = Encoder(model: model, threads: 2, batchSize: 8)
         let copied = try encoder.forward(tokenRows: rows, keepAttention: true, attentionRows: kept)
@@ -95,5 +87,14 @@ final class EncoderPathTests: XCTestCase {
             XCTAssertEqual(a.count, b.count)
             XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, 1e-5, "row \(r)")
         }
+    }
+}
+
+/// `count` rows of random token ids ([CLS], 3 to maxLength − 2 k-mer tokens, [SEP]) for a vocabulary of `vocabulary` ids.
+func randomTokenRows(count: Int, vocabulary: Int, maxLength: Int, seed: UInt64) -> [[Int32]] {
+    var generator = SeededGenerator(seed: seed)
+    return (0..<count).map { _ in
+        let n = 3 + generator.uniform(below: maxLength - 4)
+        return [2] + (0..<n).map { _ in Int32(5 + generator.uniform(below: vocabulary - 5)) } + [3]
     }
 }
