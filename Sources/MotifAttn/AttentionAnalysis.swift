@@ -121,22 +121,28 @@ public final class AttentionAnalysis {
         precondition(windows.count == labels.count)
         guard !windows.isEmpty else { return [] }
         let tokenized = windows.map { tokenizer.encode($0.bases) }
-        // The encoder and the motif scan are independent: they run side by side, which fills the gaps
-        // each leaves on the cores (results do not depend on it).
-        var encoded: Result<EncoderOutput, Error>?
-        var instances: [[MotifInstance]] = []
-        DispatchQueue.concurrentPerform(iterations: 2) { task in
-            if task == 0 {
-                encoded = Result { try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true) }
-            } else {
-                instances = scanInstances(windows)
-            }
-        }
-        let output = try encoded!.get()
+        // The encoder and the motif scan each use every thread, one after the other: run side by side they
+        // took longer, since each step of the encoder waits for its slowest thread.
+        let output = try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true, visitingAttention: keepMaps)
+        let instances = scanInstances(windows)
         let logits = windows.indices.map { Array(output.logits(window: $0)) }
-        guard let maps = output.attention else { return logits }
+        let maps = windows.indices.map { AttentionMaps(tokens: mapTokens[$0], layout: encoder.headLayout, probabilities: mapBuffers[$0]) }
         try accumulate(windows, labels: labels, tokenized: tokenized, logits: logits, maps: maps, instances: instances)
         return logits
+    }
+
+    /// The attention maps of the batch being added, one buffer per window kept from batch to batch: a fresh
+    /// megabyte array per window cost a page fault per page on the thread that copies the maps out.
+    private var mapBuffers: [[Float]] = []
+    /// The real tokens of each window in `mapBuffers`.
+    private var mapTokens: [Int] = []
+
+    /// Copies window `r`'s maps into `mapBuffers[r]` (reusing its storage unless a report window still holds it).
+    private func keepMaps(_ r: Int, _ view: AttentionMapsView) {
+        while mapBuffers.count <= r { mapBuffers.append([]); mapTokens.append(0) }
+        mapTokens[r] = view.tokens
+        mapBuffers[r].removeAll(keepingCapacity: true)
+        mapBuffers[r].append(contentsOf: view.probabilities)
     }
 
     /// Adds windows that have already been through the encoder with their attention kept (the scan's scoring
@@ -253,6 +259,9 @@ public final class AttentionAnalysis {
 
     /// Tests everything accumulated; head motifs are matched against the database.
     public func results() throws -> AnalysisResults {
+        // The maps of the last batch are not needed any more.
+        mapBuffers = []
+        mapTokens = []
         try ablatePending()
         // Head motifs (with their database matches) and the co-attention tests are independent: side by side.
         var headMotifs: [HeadMotif] = [], matches: [MotifMatch] = [], tested: [Interaction] = []
