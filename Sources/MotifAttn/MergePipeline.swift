@@ -292,7 +292,11 @@ public final class MergePipeline {
     /// Calls `body` with each row of a part's `scores.tsv` (the line and its fields); `body` returns false
     /// for a malformed row, which is an error naming the file.
     static func readScores(of folder: String, body: (String, [Substring]) throws -> Bool) throws {
-        let file = (folder as NSString).appendingPathComponent("scores.tsv")
+        try readScores(path: (folder as NSString).appendingPathComponent("scores.tsv"), body: body)
+    }
+
+    /// Reads a score table (plain, gzip or bgzip) row by row, as `readScores(of:body:)`.
+    static func readScores(path file: String, body: (String, [Substring]) throws -> Bool) throws {
         // Line by line: a part's scores can be as large as its shard of the genome.
         let reader = try TextLineReader(path: file)
         var sawHeader = false

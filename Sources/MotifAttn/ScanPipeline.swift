@@ -187,10 +187,9 @@ public final class ScanPipeline {
         var contigs: [String] = []
         var contigIndex: [String: Int32] = [:]
         // With regions, windows are chosen for the analysis as they are scored (a position-keyed coin with
-        // rates from whole-genome counts), so memory holds only the chosen ones; without regions every
-        // window's score is kept (24 bytes each) to rank them afterwards, or, in a first-phase shard, only
-        // counted into the histogram that `merge --phase threshold` ranks from.
-        var locations: [ScoredLocation] = []
+        // rates from whole-genome counts), so memory holds only the chosen ones; without regions each logit
+        // is only counted into a histogram, from which the cut-offs follow once the genome is scored (in a
+        // single scan here, in a sharded one by `merge --phase threshold`), so memory stays flat in the genome's size.
         var histogram = ScoreHistogram()
         var chosen: (bound: [ScoredLocation], background: [ScoredLocation]) = ([], [])
         let rates = try regions.isEmpty ? nil : samplingRates(regions: regionIndex)
@@ -253,10 +252,8 @@ public final class ScanPipeline {
                         if onePass ? scored.attention != nil : chosenForAnalysis(location, contig: w.sourceName, rates: rates) {
                             if bound { chosen.bound.append(location) } else { chosen.background.append(location) }
                         }
-                    } else if firstPhase {
-                        histogram.add(z)
                     } else {
-                        locations.append(location)
+                        histogram.add(z)
                     }
                     if let maps = scored.attention { picked.append((w, bound ? .bound : .background, scored.logits, maps)) }
                 }
@@ -289,15 +286,11 @@ public final class ScanPipeline {
             // rate min(1, cap / count), as a sharded scan keeps them. (With regions windows are chosen while
             // scoring: see `samplingRates`.) Every window ranked bound is marked on the track, not only those the
             // coin keeps, as a merged scan marks them from its parts' bound.bed.
-            let ranked = locations.map(Self.ranked)
-            let cutoffs = ScoreCutoffs.of(ranked, contigs: contigs, boundFraction: settings.boundFraction)
-            for (location, rank) in zip(locations, ranked) where cutoffs.isBound(rank) {
-                track.markBound(sequence: contigs[Int(location.contig)], start: location.start)
+            chosen = try record.time("choose") {
+                try choose(scoreTable: scores.closeForReading(), histogram: histogram, contigIndex: contigIndex, track: &track)
             }
-            chosen = choose(locations, ranked: ranked, contigs: contigs, cutoffs: cutoffs)
         }
         let (bound, background) = chosen
-        locations = []
         record.counts["bound_windows"] = bound.count
         record.counts["background_windows"] = s.background == .shuffle ? bound.count : background.count
         if !onePass {
@@ -394,13 +387,36 @@ public final class ScanPipeline {
         RankedWindow(key: ScoreKey.of(l.logit), contig: Int(l.contig), start: l.start, minus: l.minus)
     }
 
-    /// The windows the cut-offs rank bound or background, kept by the position-keyed coin.
-    private func choose(_ locations: [ScoredLocation], ranked: [RankedWindow], contigs: [String],
-                        cutoffs: ScoreCutoffs) -> (bound: [ScoredLocation], background: [ScoredLocation]) {
+    /// The windows a single scan without regions analyses, from its score table (the temporary file, read
+    /// twice) and the histogram of its logits: the cut-offs as `merge --phase threshold` finds them (the
+    /// rows of the one or two buckets holding a cut-off, ranked), then every window ranked bound or background
+    /// that the coin keeps. Windows ranked bound are marked on `track`. Memory: the histogram and the kept
+    /// windows, whatever the genome's size.
+    private func choose(scoreTable: String, histogram: ScoreHistogram, contigIndex: [String: Int32],
+                        track: inout ScoreTrack) throws -> (bound: [ScoredLocation], background: [ScoredLocation]) {
+        func forEachWindow(_ body: (ScoredLocation, String) -> Void) throws {
+            try MergePipeline.readScores(path: scoreTable) { _, row in
+                let name = String(row[0])
+                guard let contig = contigIndex[name], let start = Int(row[1]), let end = Int(row[2]),
+                      row[3] == "+" || row[3] == "-", let logit = Float(row[4]) else { return false }
+                body(ScoredLocation(contig: contig, start: start, end: end, minus: row[3] == "-", logit: logit, bound: false), name)
+                return true
+            }
+        }
+        let cutoffs = try ScoreCutoffs.of(histogram: histogram, boundFraction: settings.boundFraction) { buckets in
+            var found: [(contig: String, window: RankedWindow)] = []
+            try forEachWindow { location, name in
+                let rank = Self.ranked(location)
+                if buckets.contains(ScoreHistogram.bucket(rank.key)) { found.append((name, rank)) }
+            }
+            return found
+        }
         let rates = cutoffs.rates(maxBound: settings.maxBound, maxBackground: settings.maxBackground)
         var bound: [ScoredLocation] = [], background: [ScoredLocation] = []
-        for (location, rank) in zip(locations, ranked) {
-            guard let picked = pick(location, rank: rank, contig: contigs[Int(location.contig)], cutoffs: cutoffs, rates: rates) else { continue }
+        try forEachWindow { location, name in
+            let rank = Self.ranked(location)
+            if cutoffs.isBound(rank) { track.markBound(sequence: name, start: location.start) }
+            guard let picked = pick(location, rank: rank, contig: name, cutoffs: cutoffs, rates: rates) else { return }
             if picked.bound { bound.append(picked) } else { background.append(picked) }
         }
         return (bound, background)
@@ -648,6 +664,13 @@ final class ScoresOutput {
 
     func commit() throws {
         if let plain { try plain.commit() } else { try indexed!.commit() }
+    }
+
+    /// The whole table, closed and indexed but not yet in place: its temporary path, readable until `commit()`.
+    /// The indexed table only (a single scan's).
+    func closeForReading() throws -> String {
+        guard let indexed else { preconditionFailure("a part's plain scores are not read back") }
+        return try indexed.closeForReading()
     }
 }
 

@@ -84,9 +84,10 @@ struct ScoreHistogram {
 /// The cut-offs that choose bound and background windows without regions: bound are the windows ranked
 /// at or above `lastBound` (the top `boundFraction`, at least one), background those at or below
 /// `firstBackground` (the bottom half), each then sampled by the position-keyed coin at rate
-/// min(1, cap / count). A single scan finds the two windows by sorting every score; a sharded scan by
-/// `ScoreHistogram` and one more read of two buckets (`motifattn merge --phase threshold`). Both pick the
-/// same two windows of the same total order (`RankedWindow`), so both choose the same windows.
+/// min(1, cap / count). Both a single scan and the threshold step of a sharded one (`motifattn merge
+/// --phase threshold`) find the two windows from `ScoreHistogram` and one more read of the rows in the one
+/// or two buckets that hold them; the windows are ranked by one total order (`RankedWindow`), so both
+/// choose the same windows.
 struct ScoreCutoffs: Equatable {
     /// Windows scored in the whole genome.
     var windows: Int
@@ -132,19 +133,9 @@ struct ScoreCutoffs: Equatable {
         (min(1, Double(maxBound) / Double(max(1, boundCount))), min(1, Double(maxBackground) / Double(max(1, backgroundCount))))
     }
 
-    /// The cut-offs of a whole genome's windows at once (a single scan): by sorting them.
-    static func of(_ windows: [RankedWindow], contigs: [String], boundFraction: Double) -> ScoreCutoffs {
-        let sorted = windows.sorted()
-        let (bound, background) = counts(windows: windows.count, boundFraction: boundFraction)
-        let ranks = ranks(windows: windows.count, boundFraction: boundFraction)
-        return ScoreCutoffs(windows: windows.count, boundCount: bound, backgroundCount: background,
-                            lastBound: ranks.lastBound.map { (contigs[sorted[$0].contig], sorted[$0]) },
-                            firstBackground: ranks.firstBackground.map { (contigs[sorted[$0].contig], sorted[$0]) })
-    }
-
     /// The cut-offs of a genome whose scores are known by their histogram (summed over shards), reading
     /// again only the windows in the buckets that hold a cut-off: `windowsIn(buckets)` returns every window
-    /// whose key falls in one of `buckets`, in any order. Equal to `of` over all windows.
+    /// whose key falls in one of `buckets`, in any order. Equal to sorting every window and taking the two ranks.
     static func of(histogram: ScoreHistogram, boundFraction: Double,
                    windowsIn: (Set<Int>) throws -> [(contig: String, window: RankedWindow)]) rethrows -> ScoreCutoffs {
         let ranks = ranks(windows: histogram.total, boundFraction: boundFraction)

@@ -31,6 +31,8 @@ public final class IndexedTableWriter {
     private var file: UnsafeMutablePointer<BGZF>?
     private var buffer: [UInt8] = []
     private var finished = false
+    /// The index once ``closeForReading()`` has built it: its temporary and final paths.
+    private var index: (temporary: String, final: String)?
 
     /// Opens a writer for `path` (normally ending in `.tsv.gz`); `threads` compress blocks in parallel
     /// (the bytes written do not depend on it).
@@ -69,30 +71,40 @@ public final class IndexedTableWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Closes the table, indexes it and moves the table and then its index into place.
-    public func commit() throws {
-        guard !finished else { return }
+    /// Closes the table and indexes it without moving either into place: returns the table's temporary
+    /// path, which can be read (`TextLineReader`) until ``commit()`` moves it or ``abandon()`` removes it.
+    /// Nothing more can be written.
+    public func closeForReading() throws -> String {
+        if index != nil { return temporary }
+        precondition(!finished, "the table was committed or abandoned")
         do { try flush() } catch { abandon(); throw error }
-        finished = true
         let closed = bgzf_close(file)
         file = nil
         guard closed == 0 else {
-            TemporaryFileRegistry.shared.remove(temporary) { unlink(temporary) }
+            abandon()
             throw IndexedTableError.writeFailed(path: path, reason: "error closing the file")
         }
         var conf = tbx_conf_t(preset: Int32(TBX_GENERIC | TBX_UCSC), sc: 1, bc: 2, ec: 3, meta_char: Int32(UInt8(ascii: "#")),
                               line_skip: Int32(headerLines))
-        var index: (temporary: String, final: String)?
         // Tabix holds positions below 2^29; a longer sequence needs CSI (min_shift 14, as `tabix -C`).
         for (minShift, suffix) in [(Int32(0), ".tbi"), (Int32(14), ".csi")] {
             TemporaryFileRegistry.shared.register(temporary + suffix)
             if tbx_index_build(temporary, minShift, &conf) == 0 { index = (temporary + suffix, path + suffix); break }
             TemporaryFileRegistry.shared.remove(temporary + suffix) { unlink(temporary + suffix) }
         }
-        guard let index else {
-            TemporaryFileRegistry.shared.remove(temporary) { unlink(temporary) }
+        guard index != nil else {
+            abandon()
             throw IndexedTableError.writeFailed(path: path, reason: "htslib cannot index it (rows not sorted by position?)")
         }
+        return temporary
+    }
+
+    /// Closes the table (unless ``closeForReading()`` did), indexes it and moves the table and then its index into place.
+    public func commit() throws {
+        guard !finished else { return }
+        _ = try closeForReading()
+        finished = true
+        guard let index else { return }
         var failure: (String, Int32)?
         for (from, to) in [(temporary, path), (index.temporary, index.final)] {
             TemporaryFileRegistry.shared.remove(from) {
@@ -112,5 +124,6 @@ public final class IndexedTableWriter {
         if let file { _ = bgzf_close(file) }
         file = nil
         TemporaryFileRegistry.shared.remove(temporary) { unlink(temporary) }
+        if let index { TemporaryFileRegistry.shared.remove(index.temporary) { unlink(index.temporary) } }
     }
 }

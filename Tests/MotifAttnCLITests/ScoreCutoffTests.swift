@@ -2,9 +2,9 @@ import Foundation
 import XCTest
 @testable import MotifAttn
 
-/// The cut-offs of a scan without regions: found from shards' histograms (the sharded threshold step)
-/// they equal those of one sort of every window, and both choose the windows a plain ranking chooses:
-/// higher logit first, equal logits by genome position.
+/// The cut-offs of a scan without regions: found from histograms (a single scan's, or shards' summed by
+/// the threshold step) they equal those of one sort of every window, and both choose the windows a plain
+/// ranking chooses: higher logit first, equal logits by genome position.
 final class ScoreCutoffTests: XCTestCase {
     func testShardedCutoffsEqualOneSortAndTiesGoByPosition() throws {
         var generator = SeededGenerator(seed: 20)
@@ -23,7 +23,7 @@ final class ScoreCutoffTests: XCTestCase {
                 }
             }
             let fraction = [0.01, 0.1, 0.3][trial % 3]
-            let single = ScoreCutoffs.of(windows, contigs: contigs, boundFraction: fraction)
+            let single = ScoreCutoffs.bySorting(windows, contigs: contigs, boundFraction: fraction)
 
             // Shards: cut the genome-ordered list into uneven pieces; each writes its histogram, the step adds them.
             var cuts = [0, windows.count]
@@ -67,5 +67,17 @@ final class ScoreCutoffTests: XCTestCase {
             XCTAssertLessThan(ScoreKey.of(a), ScoreKey.of(b), "\(a) < \(b)")
             XCTAssertEqual(ScoreKey.float(ScoreKey.of(a)), a)
         }
+    }
+}
+
+extension ScoreCutoffs {
+    /// The cut-offs by sorting every window (the reference the histogram's cut-offs are checked against).
+    static func bySorting(_ windows: [RankedWindow], contigs: [String], boundFraction: Double) -> ScoreCutoffs {
+        let sorted = windows.sorted()
+        let (bound, background) = counts(windows: windows.count, boundFraction: boundFraction)
+        let ranks = ranks(windows: windows.count, boundFraction: boundFraction)
+        return ScoreCutoffs(windows: windows.count, boundCount: bound, backgroundCount: background,
+                            lastBound: ranks.lastBound.map { (contigs[sorted[$0].contig], sorted[$0]) },
+                            firstBackground: ranks.firstBackground.map { (contigs[sorted[$0].contig], sorted[$0]) })
     }
 }
