@@ -272,7 +272,7 @@ public final class AttentionAnalysis {
                 // Database classes: a head's motifs matching look-alikes of one factor are reported once.
                 let factor = databaseClasses.representative
                 headMotifs = discovery.motifs(maxQValue: options.maxQValue, comparator: comparator,
-                                              sameFactor: { factor[$0] })
+                                              sameFactor: { factor[$0] }, threads: max(1, options.threads))
                 matches = headMotifs.flatMap(\.matches)
             } else {
                 tested = coAttention.testedRows()

@@ -196,35 +196,37 @@ public final class CoAttentionAccumulator {
                     }
                 }
             }
-            for i in 0..<instances.count {
-                for j in (i + 1)..<max(i + 1, instances.count) {
-                    let x = instances[i], y = instances[j]
-                    // Two sites of one motif (one look-alike class) pair too: a factor bound twice, or two
-                    // factors of one class. Overlapping instances never pair.
-                    guard x.end <= y.start || y.end <= x.start,
-                          !sites[i].isEmpty, !sites[j].isEmpty else { continue }
-                    for h in 0..<headCount {
-                        let base = h * n * n
-                        var best: Float = -1
-                        if settings.score == .excess {
-                            let means = h * n
-                            for q in sites[i] {
-                                for k in sites[j] {
-                                    best = max(best, weights[base + q * n + k] - keyMeans[means + k],
-                                               weights[base + k * n + q] - keyMeans[means + q])
-                                }
-                            }
+            keyMeans.withUnsafeBufferPointer { allMeans in
+                // The strongest weight from the queries of one site to the keys of the other (each row's keys
+                // are contiguous), less the key's mean weight for the `excess` score.
+                func strongest(_ map: UnsafePointer<Float>, _ means: UnsafePointer<Float>?, queries: [Int], keys: [Int]) -> Float {
+                    var best: Float = -1
+                    for q in queries {
+                        let row = map + q * n
+                        if let means {
+                            for k in keys { best = max(best, row[k] - means[k]) }
                         } else {
-                            for q in sites[i] {
-                                for k in sites[j] {
-                                    best = max(best, weights[base + q * n + k], weights[base + k * n + q])
-                                }
-                            }
+                            for k in keys { best = max(best, row[k]) }
                         }
-                        scores[h] = best
                     }
-                    scores[headCount] = scores[0..<headCount].max() ?? 0
-                    pairScores.append((i, j, scores))
+                    return best
+                }
+                for i in 0..<instances.count {
+                    for j in (i + 1)..<max(i + 1, instances.count) {
+                        let x = instances[i], y = instances[j]
+                        // Two sites of one motif (one look-alike class) pair too: a factor bound twice, or two
+                        // factors of one class. Overlapping instances never pair.
+                        guard x.end <= y.start || y.end <= x.start,
+                              !sites[i].isEmpty, !sites[j].isEmpty else { continue }
+                        for h in 0..<headCount {
+                            let map = weights.baseAddress! + h * n * n
+                            let means = settings.score == .excess ? allMeans.baseAddress! + h * n : nil
+                            scores[h] = max(strongest(map, means, queries: sites[i], keys: sites[j]),
+                                            strongest(map, means, queries: sites[j], keys: sites[i]))
+                        }
+                        scores[headCount] = scores[0..<headCount].max() ?? 0
+                        pairScores.append((i, j, scores))
+                    }
                 }
             }
         }

@@ -235,8 +235,9 @@ public final class HeadMotifDiscovery {
     ///   - sameFactor: with a comparator, the look-alike class of a database motif (an index into the
     ///     comparator's targets); a motif whose best match (q ≤ `maxQValue`) falls in the class of an earlier
     ///     motif of the same head repeats that motif and is left out, without taking one of the head's places.
-    public func motifs(maxQValue: Double = 0.05, comparator: MotifComparator? = nil, sameFactor: ((Int) -> Int)? = nil) -> [HeadMotif] {
-        let maxMotifsPerHead = settings.maxMotifsPerHead
+    ///   - threads: heads found side by side; the result does not depend on it.
+    public func motifs(maxQValue: Double = 0.05, comparator: MotifComparator? = nil, sameFactor: ((Int) -> Int)? = nil,
+                       threads: Int = 1) -> [HeadMotif] {
         let total = boundWindows + backgroundWindows
         guard total > 0 else { return [] }
         var tests: [WordTest] = []
@@ -258,62 +259,71 @@ public final class HeadMotifDiscovery {
             guard let f = focusOf[tests[i].head]?[tests[i].word] else { continue }
             tests[i].present = f.present; tests[i].expected = f.expected; tests[i].focusP = f.focusP; tests[i].focusQ = f.focusQ
         }
+        let heads = counts.keys.sorted()
+        // Pruning is the only change to the discovery's state; done first, the heads can run side by side.
+        for head in heads { pruneRegions(head) }
+        return parallelMap(count: heads.count, threads: threads) { i in
+            motifs(of: heads[i], tests: tests, maxQValue: maxQValue, comparator: comparator, sameFactor: sameFactor)
+        }.flatMap { $0 }
+    }
+
+    /// One head's motifs from the word tests of every head (`motifs(maxQValue:comparator:sameFactor:threads:)`).
+    private func motifs(of head: HeadIndex, tests: [WordTest], maxQValue: Double, comparator: MotifComparator?,
+                        sameFactor: ((Int) -> Int)?) -> [HeadMotif] {
+        let maxMotifsPerHead = settings.maxMotifsPerHead
         let boundTotal = Double(max(1, boundWindows)), backgroundTotal = Double(max(1, backgroundWindows))
         var result: [HeadMotif] = []
-        for head in counts.keys.sorted() {
-            // Seeds: words enriched in bound windows (most significant first), then words the head only
-            // focuses on (most significant focus first); a group absorbs words of either kind.
-            func enriched(_ t: WordTest) -> Bool {
-                t.q <= maxQValue && Double(t.bound) / boundTotal > Double(t.background) / backgroundTotal
-            }
-            let candidates = tests.filter { $0.head == head }
-            var pool = candidates.filter(enriched).sorted { ($0.p, $0.word) < ($1.p, $1.word) }
-            if settings.seedsFromFocus {
-                pool += candidates.filter { !enriched($0) && $0.focusQ <= maxQValue }.sorted { ($0.focusP, $0.word) < ($1.focusP, $1.word) }
-            }
-            pruneRegions(head)
-            let support = ExtensionSupport(regions: regions[head] ?? [], k: wordLength, minimumShare: settings.extensionSupport,
-                                           minimumEdge: settings.extensionMinimumEdge)
-            var number = 0
-            var factorsSeen = Set<Int>()
-            while let seed = pool.first, number < maxMotifsPerHead {
-                pool.removeFirst()
-                var group = WordGroup(seed: Self.decode(seed.word, wordLength), weight: seed.bound + seed.background)
-                var grew = true
-                while grew {
-                    grew = false
-                    var rest: [WordTest] = []
-                    for test in pool {
-                        if group.absorb(Self.decode(test.word, wordLength), weight: test.bound + test.background, maxWidth: maxMotifWidth,
-                                        extends: support.extends) {
-                            grew = true
-                        } else {
-                            rest.append(test)
-                        }
+        // Seeds: words enriched in bound windows (most significant first), then words the head only
+        // focuses on (most significant focus first); a group absorbs words of either kind.
+        func enriched(_ t: WordTest) -> Bool {
+            t.q <= maxQValue && Double(t.bound) / boundTotal > Double(t.background) / backgroundTotal
+        }
+        let candidates = tests.filter { $0.head == head }
+        var pool = candidates.filter(enriched).sorted { ($0.p, $0.word) < ($1.p, $1.word) }
+        if settings.seedsFromFocus {
+            pool += candidates.filter { !enriched($0) && $0.focusQ <= maxQValue }.sorted { ($0.focusP, $0.word) < ($1.focusP, $1.word) }
+        }
+        let support = ExtensionSupport(regions: regions[head] ?? [], k: wordLength, minimumShare: settings.extensionSupport,
+                                       minimumEdge: settings.extensionMinimumEdge)
+        var number = 0
+        var factorsSeen = Set<Int>()
+        while let seed = pool.first, number < maxMotifsPerHead {
+            pool.removeFirst()
+            var group = WordGroup(seed: Self.decode(seed.word, wordLength), weight: seed.bound + seed.background)
+            var grew = true
+            while grew {
+                grew = false
+                var rest: [WordTest] = []
+                for test in pool {
+                    if group.absorb(Self.decode(test.word, wordLength), weight: test.bound + test.background, maxWidth: maxMotifWidth,
+                                    extends: support.extends) {
+                        grew = true
+                    } else {
+                        rest.append(test)
                     }
-                    pool = rest
                 }
-                let id = "\(head)_\(number + 1)"
-                // A long chain of words may match no site as a whole (words chain through a site's random
-                // flanks up to `maxMotifWidth`): then the chain's middle around the seed word (2k bases) starts
-                // the consensus round, and failing that the word matrix starts the PWM rounds.
-                let core = 2 * wordLength
-                let motif = refine(group.consensus, head: head, id: id)
-                    ?? (settings.retryChainMiddle && group.consensus.count > core
-                        ? refine(group.consensus(aroundSeed: core), head: head, id: id) : nil)
-                    ?? rescanned(group.motif(id: id), head: head)
-                var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
-                                      boundFraction: Double(seed.bound) / boundTotal, backgroundFraction: Double(seed.background) / backgroundTotal,
-                                      pValue: seed.p, qValue: seed.q, focusFraction: Double(seed.bound + seed.background) / Double(max(1, seed.present)),
-                                      expectedFraction: seed.expected, focusPValue: seed.focusP, focusQValue: seed.focusQ)
-                if let comparator { found.matches = comparator.compare(motif) }
-                if settings.oneMotifPerFactor, let sameFactor, let match = found.bestMatch, match.qValue <= maxQValue,
-                   !factorsSeen.insert(sameFactor(match.targetIndex)).inserted {
-                    continue
-                }
-                number += 1
-                result.append(found)
+                pool = rest
             }
+            let id = "\(head)_\(number + 1)"
+            // A long chain of words may match no site as a whole (words chain through a site's random
+            // flanks up to `maxMotifWidth`): then the chain's middle around the seed word (2k bases) starts
+            // the consensus round, and failing that the word matrix starts the PWM rounds.
+            let core = 2 * wordLength
+            let motif = refine(group.consensus, head: head, id: id)
+                ?? (settings.retryChainMiddle && group.consensus.count > core
+                    ? refine(group.consensus(aroundSeed: core), head: head, id: id) : nil)
+                ?? rescanned(group.motif(id: id), head: head)
+            var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
+                                  boundFraction: Double(seed.bound) / boundTotal, backgroundFraction: Double(seed.background) / backgroundTotal,
+                                  pValue: seed.p, qValue: seed.q, focusFraction: Double(seed.bound + seed.background) / Double(max(1, seed.present)),
+                                  expectedFraction: seed.expected, focusPValue: seed.focusP, focusQValue: seed.focusQ)
+            if let comparator { found.matches = comparator.compare(motif) }
+            if settings.oneMotifPerFactor, let sameFactor, let match = found.bestMatch, match.qValue <= maxQValue,
+               !factorsSeen.insert(sameFactor(match.targetIndex)).inserted {
+                continue
+            }
+            number += 1
+            result.append(found)
         }
         return result
     }
