@@ -225,7 +225,9 @@ public final class ScanPipeline {
             guard !picked.isEmpty else { return }
             let start = Date()
             try analysis.add(picked.map(\.window), labels: picked.map(\.label), logits: picked.map(\.logits), attention: picked.map(\.maps))
+            let used = picked.map(\.maps)
             picked.removeAll(keepingCapacity: true)
+            scorer.recycle(used)
             analysisSeconds += Date().timeIntervalSince(start)
         }
         try record.time("score") {
