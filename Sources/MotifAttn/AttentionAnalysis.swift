@@ -123,27 +123,20 @@ public final class AttentionAnalysis {
         let tokenized = windows.map { tokenizer.encode($0.bases) }
         // The encoder and the motif scan each use every thread, one after the other: run side by side they
         // took longer, since each step of the encoder waits for its slowest thread.
-        let output = try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true, visitingAttention: keepMaps)
+        var maps: [AttentionMaps] = []
+        maps.reserveCapacity(windows.count)
+        let output = try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true,
+                                         visitingAttention: { _, view in maps.append(self.mapStorage.copy(view)) })
         let instances = scanInstances(windows)
+        precondition(maps.count == windows.count, "the encoder hands over every window's maps, in order")
         let logits = windows.indices.map { Array(output.logits(window: $0)) }
-        let maps = windows.indices.map { AttentionMaps(tokens: mapTokens[$0], layout: encoder.headLayout, probabilities: mapBuffers[$0]) }
         try accumulate(windows, labels: labels, tokenized: tokenized, logits: logits, maps: maps, instances: instances)
+        mapStorage.giveBack(maps)
         return logits
     }
 
-    /// The attention maps of the batch being added, one buffer per window kept from batch to batch: a fresh
-    /// megabyte array per window cost a page fault per page on the thread that copies the maps out.
-    private var mapBuffers: [[Float]] = []
-    /// The real tokens of each window in `mapBuffers`.
-    private var mapTokens: [Int] = []
-
-    /// Copies window `r`'s maps into `mapBuffers[r]` (reusing its storage unless a report window still holds it).
-    private func keepMaps(_ r: Int, _ view: AttentionMapsView) {
-        while mapBuffers.count <= r { mapBuffers.append([]); mapTokens.append(0) }
-        mapTokens[r] = view.tokens
-        mapBuffers[r].removeAll(keepingCapacity: true)
-        mapBuffers[r].append(contentsOf: view.probabilities)
-    }
+    /// Storage of the attention maps of the batch being added, reused from batch to batch (freed by `results()`).
+    private let mapStorage = ReusableMapStorage(capacity: 128)
 
     /// Adds windows that have already been through the encoder with their attention kept (the scan's scoring
     /// pass keeps the maps of the windows it picks for the analysis, so they need no second forward pass).
@@ -260,8 +253,7 @@ public final class AttentionAnalysis {
     /// Tests everything accumulated; head motifs are matched against the database.
     public func results() throws -> AnalysisResults {
         // The maps of the last batch are not needed any more.
-        mapBuffers = []
-        mapTokens = []
+        mapStorage.release()
         try ablatePending()
         // Head motifs (with their database matches) and the co-attention tests are independent: side by side.
         var headMotifs: [HeadMotif] = [], matches: [MotifMatch] = [], tested: [Interaction] = []

@@ -70,28 +70,20 @@ public final class WindowScorer {
         let kept = windows.map(keepsAttention)
         var maps = [AttentionMaps?](repeating: nil, count: windows.count)
         let output = try encoder.forward(tokenRows: rows, keepAttention: kept.contains(true), attentionRows: kept,
-                                         visitingAttention: { i, view in
-            var storage = self.spareMaps.popLast() ?? []
-            storage.removeAll(keepingCapacity: true)
-            storage.append(contentsOf: view.probabilities)
-            maps[i] = AttentionMaps(tokens: view.tokens, layout: view.layout, probabilities: storage)
-        })
+                                         visitingAttention: { i, view in maps[i] = self.mapStorage.copy(view) })
         return windows.indices.map { i in ScoredWindow(window: windows[i], logits: Array(output.logits(window: i)), attention: maps[i]) }
     }
 
     /// Storage of attention maps given back by `recycle(_:)`, reused by the next windows whose maps are kept
-    /// (emptied when `scoreAll` ends).
-    private var spareMaps: [[Float]] = []
+    /// (freed when `scoreAll` ends).
+    private let mapStorage = ReusableMapStorage(capacity: 128)
 
     /// Gives back maps that `score(_:source:keepsAttention:variantOf:)` returned and the caller no longer needs,
     /// so later maps reuse their storage (a fresh megabyte array costs a page fault per page). Maps still held
     /// elsewhere stay intact: their storage is then copied, not overwritten.
     public func recycle(_ maps: [AttentionMaps]) {
-        for map in maps where spareMaps.count < Self.mostSpareMaps { spareMaps.append(map.probabilities) }
+        mapStorage.giveBack(maps)
     }
-
-    /// Most maps kept for reuse (about 1.3 MB each for the default model).
-    private static let mostSpareMaps = 128
 
     /// Logits of each window, in order, with each head's map of the windows `attentionOf` marks (all when `nil`)
     /// handed to `visit` as soon as the encoder computes it (`Encoder.forward(visitingHeadMaps:)`): on the
@@ -109,6 +101,8 @@ public final class WindowScorer {
     /// (with the attention maps of the windows for which `keepsAttention` is true).
     public func scoreAll(source: String, next: () throws -> Window?, keepsAttention: ((Window) -> Bool)? = nil,
                          consume: ([ScoredWindow]) throws -> Void) throws {
+        // Recycled maps serve the stream only: what comes after it (or a retry after an error) should not pay for them.
+        defer { mapStorage.release() }
         var batch: [Window] = []
         batch.reserveCapacity(windowsPerBatch)
         while let w = try next() {
@@ -119,8 +113,6 @@ public final class WindowScorer {
             }
         }
         if !batch.isEmpty { try consume(try score(batch, source: source, keepsAttention: keepsAttention)) }
-        // Recycled maps serve the stream only: what comes after it should not pay for them.
-        spareMaps = []
     }
 }
 
