@@ -305,14 +305,8 @@ public final class HeadMotifDiscovery {
                 pool = rest
             }
             let id = "\(head)_\(number + 1)"
-            // A long chain of words may match no site as a whole (words chain through a site's random
-            // flanks up to `maxMotifWidth`): then the chain's middle around the seed word (2k bases) starts
-            // the consensus round, and failing that the word matrix starts the PWM rounds.
-            let core = 2 * wordLength
-            let motif = refine(group.consensus, head: head, id: id)
-                ?? (settings.retryChainMiddle && group.consensus.count > core
-                    ? refine(group.consensus(aroundSeed: core), head: head, id: id) : nil)
-                ?? rescanned(group.motif(id: id), head: head)
+            // A consensus that matches too few regions leaves the word matrix to start the PWM rounds.
+            let motif = refine(group.consensus, head: head, id: id) ?? rescanned(group.motif(id: id), head: head)
             var found = HeadMotif(head: head, motif: motif, sites: seed.bound + seed.background,
                                   boundFraction: Double(seed.bound) / boundTotal, backgroundFraction: Double(seed.background) / backgroundTotal,
                                   pValue: seed.p, qValue: seed.q, focusFraction: Double(seed.bound + seed.background) / Double(max(1, seed.present)),

@@ -50,10 +50,6 @@ public struct HeadMotifSettings: Sendable, Equatable, Hashable {
     /// one mismatch per 6 bases. One mismatch in 6 bases is noise: a 30-base region holds such a match of a
     /// given 6-mer with probability ≈ 0.23, and it takes in another factor's variant words.
     public var exactOneWordConsensus = true
-    /// A word chain longer than 2k bases that matches too few regions retries round 0 with its 2k bases
-    /// around the seed word before falling back to the word matrix (chains can run through a site's random
-    /// flanks up to `maxMotifWidth`).
-    public var retryChainMiddle = true
     /// PWM rescans after round 0: each aligns the best site per region with p ≤ `sitePValue`.
     public var refinementRounds = 2
     /// p-value of a site in the rescans (loosened for matrices too short for half their own sites to reach it).
@@ -152,7 +148,6 @@ public struct HeadMotifSettings: Sendable, Equatable, Hashable {
         int("site-reservoir", \.siteReservoir, minimum: 0),
         int("site-flank", \.siteFlank, minimum: 0),
         flag("exact-one-word-consensus", \.exactOneWordConsensus),
-        flag("retry-chain-middle", \.retryChainMiddle),
         int("refinement-rounds", \.refinementRounds, minimum: 0),
         double("site-p", \.sitePValue, range: 1e-12...0.5),
         int("expectation-rounds", \.expectationRounds, minimum: 0),

@@ -6,23 +6,12 @@ struct WordGroup {
     var counts: [[Double]]
     let k: Int
 
-    /// Position of the seed word's first base in `counts` (words joining on the left shift it).
-    private(set) var seedStart = 0
-
     init(seed: [Int], weight: Int) {
         k = seed.count
         counts = seed.map { base in (0..<4).map { $0 == base ? Double(weight) : 0 } }
     }
 
     var consensus: [Int] { counts.map { column in column.indices.max { column[$0] < column[$1] }! } }
-
-    /// At most `length` bases of the consensus, centred on the seed word.
-    func consensus(aroundSeed length: Int) -> [Int] {
-        let full = consensus
-        guard full.count > length else { return full }
-        let end = min(full.count, max(0, seedStart - (length - k) / 2) + length)
-        return Array(full[(end - length)..<end])
-    }
 
     /// Adds the word (or its reverse complement) if it agrees with the consensus
     /// with no mismatch over at least k − 1 positions (it may stick out by one),
@@ -47,7 +36,7 @@ struct WordGroup {
                                               : Array(current.suffix(k)) + [candidate[k - 1]]
                     guard extends(joined) else { continue }
                 }
-                if position < 0 { counts.insert([0, 0, 0, 0], at: 0); seedStart += 1 }
+                if position < 0 { counts.insert([0, 0, 0, 0], at: 0) }
                 let shift = max(0, position)
                 if shift + k > counts.count { counts.append([0, 0, 0, 0]) }
                 for j in 0..<k { counts[shift + j][candidate[j]] += Double(weight) }

@@ -134,22 +134,4 @@ final class WordGroupTests: XCTestCase {
         // An edge seen in fewer than 10 regions cannot be judged and is let through.
         XCTAssertTrue(support.extends(codes("CCCCCCA")))
     }
-
-    func testMiddleAroundTheSeedKeepsTheSeedWordCentred() {
-        var group = WordGroup(seed: codes("AGGAAG"), weight: 100)
-        // Words chaining one base at a time to the left (4) and to the right (6).
-        for word in ["TAGGAA", "CTAGGA", "ACTAGG", "GACTAG", "GGAAGT", "GAAGTC", "AAGTCA", "AGTCAT", "GTCATG", "TCATGC"] {
-            XCTAssertTrue(group.absorb(codes(word), weight: 10, maxWidth: 25), word)
-        }
-        XCTAssertEqual(text(group.consensus), "GACTAGGAAGTCATGC")
-        XCTAssertEqual(group.seedStart, 4)
-        // Three bases each side of the seed word; with four a side the window starts at the chain's first base.
-        XCTAssertEqual(text(group.consensus(aroundSeed: 12)), "ACTAGGAAGTCA")
-        XCTAssertEqual(text(group.consensus(aroundSeed: 14)), "GACTAGGAAGTCAT")
-        // An odd extra base goes to the right; a chain no longer than the window is returned whole.
-        XCTAssertEqual(text(group.consensus(aroundSeed: 15)), "GACTAGGAAGTCATG")
-        XCTAssertEqual(text(group.consensus(aroundSeed: 30)), "GACTAGGAAGTCATGC")
-        let alone = WordGroup(seed: codes("AGGAAG"), weight: 1)
-        XCTAssertEqual(text(alone.consensus(aroundSeed: 12)), "AGGAAG")
-    }
 }

@@ -6,7 +6,7 @@ final class HeadMotifSettingsTests: XCTestCase {
     func testEveryValueWrittenReadsBackToTheSameSettings() throws {
         var changed = HeadMotifSettings()
         changed.sitePValue = 3.5e-5
-        changed.retryChainMiddle = false
+        changed.exactOneWordConsensus = false
         changed.extensionSupport = 0
         changed.maxMotifsPerHead = 7
         var read = HeadMotifSettings()
@@ -20,7 +20,7 @@ final class HeadMotifSettingsTests: XCTestCase {
         XCTAssertThrowsError(try settings.set("word-lenght", to: "6")) { error in
             XCTAssertTrue("\(error)".contains("no analysis setting 'word-lenght'"), "\(error)")
         }
-        XCTAssertThrowsError(try settings.set("retry-chain-middle", to: "maybe"))
+        XCTAssertThrowsError(try settings.set("exact-one-word-consensus", to: "maybe"))
         XCTAssertThrowsError(try settings.set("extension-support", to: "1.5"))
         XCTAssertThrowsError(try settings.set("word-length", to: "2"))
         XCTAssertEqual(settings, HeadMotifSettings(), "a refused value leaves the settings unchanged")
