@@ -125,18 +125,18 @@ public final class AttentionAnalysis {
         // took longer, since each step of the encoder waits for its slowest thread.
         var maps: [AttentionMaps] = []
         maps.reserveCapacity(windows.count)
+        defer { mapStorage.giveBack(maps) }
         let output = try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true,
                                          visitingAttention: { _, view in maps.append(self.mapStorage.copy(view)) })
         let instances = scanInstances(windows)
         precondition(maps.count == windows.count, "the encoder hands over every window's maps, in order")
         let logits = windows.indices.map { Array(output.logits(window: $0)) }
         try accumulate(windows, labels: labels, tokenized: tokenized, logits: logits, maps: maps, instances: instances)
-        mapStorage.giveBack(maps)
         return logits
     }
 
     /// Storage of the attention maps of the batch being added, reused from batch to batch (freed by `results()`).
-    private let mapStorage = ReusableMapStorage(capacity: 128)
+    private let mapStorage = ReusableMapStorage()
 
     /// Adds windows that have already been through the encoder with their attention kept (the scan's scoring
     /// pass keeps the maps of the windows it picks for the analysis, so they need no second forward pass).

@@ -14,8 +14,12 @@ final class ReusableMapStorage {
     let capacity: Int
     private var spare: [[Float]] = []
 
+    /// The default `capacity`: about 128 MB of maps for the default model. Keeping more would raise peak memory
+    /// by more than the page faults it saves are worth.
+    static let defaultCapacity = 128
+
     /// Storage that keeps at most `capacity` arrays for reuse.
-    init(capacity: Int) {
+    init(capacity: Int = ReusableMapStorage.defaultCapacity) {
         self.capacity = capacity
     }
 

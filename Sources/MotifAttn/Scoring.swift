@@ -76,7 +76,7 @@ public final class WindowScorer {
 
     /// Storage of attention maps given back by `recycle(_:)`, reused by the next windows whose maps are kept
     /// (freed when `scoreAll` ends).
-    private let mapStorage = ReusableMapStorage(capacity: 128)
+    private let mapStorage = ReusableMapStorage()
 
     /// Gives back maps that `score(_:source:keepsAttention:variantOf:)` returned and the caller no longer needs,
     /// so later maps reuse their storage (a fresh megabyte array costs a page fault per page). Maps still held
