@@ -127,6 +127,7 @@ public struct TrainingSettings: Sendable {
             "max_shift": "\(t.maxShift)", "validation_block_bases": "\(validationBlockBases)",
         ]
         if t.headDiversityKind != .cosine { parameters["head_diversity_kind"] = t.headDiversityKind.rawValue }
+        if t.dropout != 0 { parameters["dropout"] = "\(t.dropout)" }
         return parameters
     }
 }

@@ -78,6 +78,8 @@ struct TrainCommand: ParsableCommand {
     var reverseComplement = true
     @Option(name: .customLong("max-shift"), help: "Shift augmentation: each epoch, each sequence loses up to this many k-mers at one end (0: off).")
     var maxShift = trainerDefaults.maxShift
+    @Option(help: "Dropout rate of each layer's attention and feed-forward outputs while training (0: off; the saved model has none).")
+    var dropout: Float = trainerDefaults.dropout
     @Option(name: .customLong("valid-block"), help: "With --genome: validate on held-out contiguous blocks of this many bases (0: a random --valid-fraction).")
     var validBlock = settingsDefaults.validationBlockBases
     @Option(name: .customLong("head-diversity"), help: "Weight λ of the penalty on similar attention maps between heads (0: off).")
@@ -152,6 +154,7 @@ struct TrainCommand: ParsableCommand {
         guard (minSteps ?? 0) >= 0, maxEpochs > 0, maxShift >= 0, validBlock >= 0 else {
             throw ValidationError("--min-steps, --max-shift and --valid-block must be 0 or more, --max-epochs positive")
         }
+        guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
         guard output != "-" || checkpoint != nil else { throw ValidationError("with -o - (the model to standard output), give --checkpoint PATH") }
     }
 
@@ -187,6 +190,7 @@ struct TrainCommand: ParsableCommand {
         settings.trainer.maximumEpochs = maxEpochs
         settings.trainer.reverseComplement = reverseComplement
         settings.trainer.maxShift = maxShift
+        settings.trainer.dropout = dropout
         settings.resume = resume
         settings.stopAfterEpochs = stopAfter
         settings.splitPrefix = writeSplit

@@ -88,4 +88,29 @@ final class TrainingAugmentationTests: XCTestCase {
         XCTAssertEqual(report.epochs.count, 7, "60 steps at 9 a epoch plan 7 epochs")
         XCTAssertNotEqual(two.values, run(threads: 2, augmented: false).0.values, "augmentation changes what is trained on")
     }
+
+    func testDropoutTrainingIsBitIdenticalForAnyThreadCountAndLeavesEvaluationAlone() {
+        let training = TrainingTrainerTests.examples(count: 120, seed: 6)
+        let validation = TrainingTrainerTests.examples(count: 40, seed: 7)
+        func trainer(threads: Int, dropout: Float) -> Trainer {
+            var settings = TrainerSettings(batchSize: 24, epochs: 2, seed: 3, threads: threads, shardSize: 8,
+                                           optimiser: AdamWSettings(learningRate: 3e-3), patience: 0)
+            settings.dropout = dropout
+            return Trainer(architecture: TrainingTrainerTests.architecture, settings: settings)
+        }
+        func trained(threads: Int, dropout: Float) -> [Float] {
+            let t = trainer(threads: threads, dropout: dropout)
+            _ = t.train(training: training, validation: validation)
+            return t.parameters.values
+        }
+        let withDropout = trained(threads: 3, dropout: 0.2)
+        XCTAssertEqual(withDropout, trained(threads: 1, dropout: 0.2), "masks depend on seed, step and place, not on threads")
+        XCTAssertNotEqual(withDropout, trained(threads: 1, dropout: 0), "dropout changes the steps")
+        // Evaluation runs the model as at inference: the same parameters (same seed) give the same logits with or
+        // without dropout.
+        let dropping = trainer(threads: 2, dropout: 0.5), plain = trainer(threads: 2, dropout: 0)
+        XCTAssertEqual(dropping.parameters.values, plain.parameters.values)
+        XCTAssertEqual(dropping.logits(of: validation), plain.logits(of: validation))
+        XCTAssertEqual(dropping.evaluate(validation).loss, plain.evaluate(validation).loss)
+    }
 }

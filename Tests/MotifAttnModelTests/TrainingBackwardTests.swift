@@ -228,7 +228,11 @@ final class TrainingBackwardTests: XCTestCase {
         checkWholeNetwork(headDiversity: 0.8, kind: .product)
     }
 
-    func checkWholeNetwork(headDiversity: Float, kind: HeadDiversityKind = .cosine) {
+    func testWholeNetworkGradientWithDropoutMatchesFiniteDifferencesOfTheMaskedLoss() {
+        checkWholeNetwork(headDiversity: 0, dropout: 0.3)
+    }
+
+    func checkWholeNetwork(headDiversity: Float, kind: HeadDiversityKind = .cosine, dropout: Float = 0) {
         let architecture = TrainingArchitecture(k: 1, stride: 1, dModel: 4, nHeads: 2, nLayers: 2, dFF: 6, maxLen: 8,
                                                 nOutputs: 2, convWidth: 3)
         var parameters = ParameterStore.initialised(for: architecture, seed: 42)
@@ -240,10 +244,19 @@ final class TrainingBackwardTests: XCTestCase {
         let workspace = TrainingWorkspace(architecture: architecture, batchCapacity: 2, tokenCapacity: 6)
         workspace.headDiversityWeight = headDiversity
         workspace.headDiversityKind = kind
-        workspace.load(rows: rows)
+        workspace.dropoutRate = dropout
         func loss(_ values: [Float]) -> Double {
             values.withUnsafeBufferPointer { workspace.forward(parameters: $0.baseAddress!) }
             return workspace.loss(labels: labels, normaliser: 4)
+        }
+        if dropout > 0 {
+            // The masks are fixed by the keys, so the masked loss is a function of the parameters alone.
+            workspace.load(rows: rows)
+            let plain = loss(parameters.values)
+            workspace.load(rows: rows, dropoutKeys: [11, 12])
+            XCTAssertNotEqual(loss(parameters.values), plain, "the keys switch dropout on")
+        } else {
+            workspace.load(rows: rows)
         }
         var gradients = ParameterStore(architecture: architecture)
         _ = loss(parameters.values)
@@ -253,7 +266,7 @@ final class TrainingBackwardTests: XCTestCase {
         let numeric = GradientCheck.centralDifferences(at: parameters.values, step: 1e-2, objective: loss)
         for slot in gradients.slots {
             let error = GradientCheck.relativeError(Array(gradients.values[slot.range]), Array(numeric[slot.range]), floor: 1e-4)
-            XCTAssertLessThan(error, 2e-2, "\(slot.name) (λ = \(headDiversity)): relative error \(error)")
+            XCTAssertLessThan(error, 2e-2, "\(slot.name) (λ = \(headDiversity), dropout \(dropout)): relative error \(error)")
         }
         // [PAD] (id 0) never reaches the loss, so its embedding row gets no gradient.
         XCTAssertEqual(Array(gradients.tensor("tok_emb.weight")![0..<4]), [0, 0, 0, 0])

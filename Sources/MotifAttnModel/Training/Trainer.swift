@@ -62,6 +62,11 @@ public struct TrainerSettings: Sendable, Equatable {
     /// Shift augmentation: in each epoch each example loses 0 to this many k-mer tokens at one end (drawn
     /// like the strand), so its sites move against the positions the model sees. 0: off.
     public var maxShift = 0
+    /// Dropout rate of each layer's two residual branches (attention and feed-forward outputs) in training
+    /// steps (`TrainingWorkspace.dropoutRate`); validation, `logits(of:)` and the saved model run without it.
+    /// The masks come from the seed, the step and the example's place in the batch, so they do not depend on
+    /// the thread count and replay after a resume. 0: off.
+    public var dropout: Float = 0
 
     /// Creates settings; unspecified values take the defaults above.
     public init(batchSize: Int = 64, epochs: Int = 4, seed: UInt64 = 1, threads: Int = 1, shardSize: Int = 8,
@@ -190,6 +195,7 @@ public final class Trainer {
             let workspace = TrainingWorkspace(architecture: architecture, batchCapacity: settings.shardSize, tokenCapacity: tokens)
             workspace.headDiversityWeight = settings.headDiversity
             workspace.headDiversityKind = settings.headDiversityKind
+            workspace.dropoutRate = settings.dropout
             return workspace
         }
     }
@@ -214,7 +220,7 @@ public final class Trainer {
     /// orthogonally to every kept direction.
     @discardableResult
     public func step(on batch: [TrainingExample], learningRate: Float) -> Double {
-        let loss = accumulateGradient(on: batch)
+        let loss = accumulateGradient(on: batch, dropoutStep: stepCount + 1)
         let previous = gradientProjection == nil ? nil : parameters.values
         gradients.values.withUnsafeMutableBufferPointer { g in
             gradientProjection?.removeComponents(from: g)
@@ -243,8 +249,8 @@ public final class Trainer {
     public var gradientProjection: GradientProjection?
 
     /// Computes the gradient of the mean loss on `batch` into `gradients` (shards reduced in order) and
-    /// returns the loss.
-    private func accumulateGradient(on batch: [TrainingExample]) -> Double {
+    /// returns the loss; with `dropoutStep` (a training step's number) and a dropout rate, with dropout.
+    private func accumulateGradient(on batch: [TrainingExample], dropoutStep: Int? = nil) -> Double {
         precondition(!batch.isEmpty && batch.count <= settings.batchSize)
         planWorkspaces(tokens: batch.map(\.tokenIDs.count).max()!)
         let shardSize = settings.shardSize
@@ -259,7 +265,9 @@ public final class Trainer {
                 shardSimilarities.withUnsafeMutableBufferPointer { similarities in
                     forEachShard(shardCount) { s, workspace in
                         let examples = batch[(s * shardSize)..<min(batch.count, (s + 1) * shardSize)]
-                        workspace.load(rows: examples.map(\.tokenIDs))
+                        workspace.load(rows: examples.map(\.tokenIDs), dropoutKeys: dropoutStep.flatMap { step in
+                            settings.dropout > 0 ? examples.indices.map { dropoutKey(step: step, place: $0) } : nil
+                        })
                         workspace.forward(parameters: p.baseAddress!)
                         losses[s] = workspace.loss(labels: examples.flatMap(\.labels), normaliser: normaliser)
                         similarities[s] = workspace.headSimilarity * Double(examples.count)
@@ -279,6 +287,11 @@ public final class Trainer {
             }
         }
         return shardLosses.reduce(0, +)
+    }
+
+    /// The key of the dropout masks of the example at `place` in the batch of training step `step`.
+    private func dropoutKey(step: Int, place: Int) -> UInt64 {
+        StableHash.mix(settings.seed ^ 0x4452_4F50_4F55_5421 ^ StableHash.mix(UInt64(step) << 24 | UInt64(place)))
     }
 
     /// Logits of `examples` with the current parameters, one row of `nOutputs` per example.

@@ -72,8 +72,9 @@ public struct TrainingCheckpoint: Sendable, Equatable {
             "minimum_steps": "\(s.minimumSteps)", "maximum_epochs": "\(s.maximumEpochs)",
             "reverse_complement": "\(s.reverseComplement)", "max_shift": "\(s.maxShift)",
         ]
-        // Recorded only when it is not the original penalty, so that earlier checkpoints still resume.
+        // Recorded only when not at their original values, so that earlier checkpoints still resume.
         if s.headDiversityKind != .cosine { description["head_diversity_kind"] = s.headDiversityKind.rawValue }
+        if s.dropout != 0 { description["dropout"] = "\(s.dropout)" }
         return description
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MotifAttnCore
 import MotifAttnKernels
 
 /// Activation and gradient buffers for training the encoder on up to `batchCapacity` rows of
@@ -26,6 +27,12 @@ public final class TrainingWorkspace {
     public var headDiversityWeight: Float = 0
     /// Which head-diversity penalty ``headDiversityWeight`` weighs.
     public var headDiversityKind: HeadDiversityKind = .cosine
+    /// Dropout rate of the residual branches during a training step (0: none). Each layer's attention output
+    /// (after `out_proj`) and feed-forward output (after `linear2`) lose this fraction of their elements,
+    /// the rest scaled by 1 / (1 − rate), before they are added to the residual stream, as in PyTorch's
+    /// `TransformerEncoderLayer` (`dropout1`, `dropout2`). It applies only to batches loaded with dropout keys
+    /// (`load(rows:dropoutKeys:)`); any other forward is the model's own, as at inference.
+    public var dropoutRate: Float = 0
     /// The mean, over layers and sequences, of the chosen head-diversity penalty in the last `loss`
     /// (when λ > 0): pairwise cosine similarity, or pairwise key overlap for `.product`.
     public private(set) var headSimilarity: Double = 0
@@ -57,6 +64,12 @@ public final class TrainingWorkspace {
     private var overlapGradient: UnsafeMutablePointer<Float>?
     private var overlapScratch: UnsafeMutablePointer<Float>?
     private let dNorm, dQKV, dAttention, dHidden, dColumns, dStemPre, attentionScratch: UnsafeMutablePointer<Float>
+    /// One key per loaded row that seeds its dropout masks; nil: the loaded batch runs without dropout.
+    private var dropoutKeys: [UInt64]?
+    /// Dropout multipliers (0 or 1 / (1 − rate)), [layers, 2 branches, B·T, d], and the masked gradient
+    /// of a branch; planned on first use.
+    private var dropoutMasks: UnsafeMutablePointer<Float>?
+    private var dBranch: UnsafeMutablePointer<Float>?
 
     /// Plans all buffers for batches of up to `batchCapacity` rows of up to `tokenCapacity` tokens.
     public init(architecture: TrainingArchitecture, batchCapacity: Int, tokenCapacity: Int) {
@@ -140,6 +153,44 @@ public final class TrainingWorkspace {
         for p in allocations { p.deallocate() }
         overlapGradient?.deallocate()
         overlapScratch?.deallocate()
+        dropoutMasks?.deallocate()
+        dBranch?.deallocate()
+    }
+
+    /// Whether the loaded batch runs with dropout.
+    private var dropsOut: Bool { dropoutRate > 0 && dropoutKeys != nil }
+
+    /// The dropout multipliers of `branch` (0: attention, 1: feed-forward) in `layer`, [B·T, d] (the first
+    /// B·q rows in use), drawn for the loaded batch when `forward` begins.
+    private func dropoutMask(layer: Int, branch: Int) -> UnsafeMutablePointer<Float> {
+        dropoutMasks! + (layer * 2 + branch) * batchCapacity * tokenCapacity * architecture.dModel
+    }
+
+    /// Draws the loaded batch's dropout multipliers from its rows' keys: row b's elements of a layer's branch
+    /// come from a generator seeded by the key, the layer and the branch, so they do not depend on the batch
+    /// or on which thread runs it.
+    private func drawDropoutMasks() {
+        let a = architecture, d = a.dModel, planned = a.nLayers * 2 * batchCapacity * tokenCapacity * d
+        if dropoutMasks == nil {
+            dropoutMasks = .allocate(capacity: max(1, planned))
+            dropoutMasks!.initialize(repeating: 0, count: max(1, planned))
+            dBranch = .allocate(capacity: max(1, batchCapacity * tokenCapacity * d))
+            dBranch!.initialize(repeating: 0, count: max(1, batchCapacity * tokenCapacity * d))
+        }
+        // Keep an element when 24 random bits reach the threshold: P(drop) = rate up to 2⁻²⁴.
+        let threshold = UInt64((Double(dropoutRate) * Double(1 << 24)).rounded())
+        let kept = 1 / (1 - dropoutRate)
+        for l in 0..<a.nLayers {
+            let q = queries(inLayer: l)
+            for branch in 0..<2 {
+                let mask = dropoutMask(layer: l, branch: branch)
+                for (b, key) in dropoutKeys!.enumerated() {
+                    var generator = SeededGenerator(seed: StableHash.mix(key ^ UInt64(l * 2 + branch) &* 0x9E37_79B9_7F4A_7C15))
+                    let row = mask + b * q * d
+                    for i in 0..<(q * d) { row[i] = generator.next() >> 40 >= threshold ? kept : 0 }
+                }
+            }
+        }
     }
 
     /// The `.product` penalty's buffers, allocated the first time they are needed.
@@ -156,8 +207,12 @@ public final class TrainingWorkspace {
     }
 
     /// Loads token rows (each starting with [CLS]); shorter rows are right-padded with [PAD] = 0.
-    public func load(rows: [[Int32]]) {
+    /// With `dropoutKeys` (one per row) and a ``dropoutRate`` above 0, the next `forward` and `backward` run
+    /// with dropout masks drawn from the keys (a training step); without, the batch runs as at inference.
+    public func load(rows: [[Int32]], dropoutKeys: [UInt64]? = nil) {
         precondition(!rows.isEmpty && rows.count <= batchCapacity, "batch of \(rows.count) rows exceeds the planned \(batchCapacity)")
+        precondition(dropoutKeys == nil || dropoutKeys!.count == rows.count, "one dropout key per row")
+        self.dropoutKeys = dropoutKeys
         let length = rows.map(\.count).max()!
         precondition(length <= tokenCapacity, "a row of \(length) tokens exceeds the planned \(tokenCapacity)")
         batch = rows.count
@@ -209,6 +264,7 @@ public final class TrainingWorkspace {
     /// Runs the encoder on the loaded batch with `parameters` (a ``ParameterStore``'s values), keeping activations.
     public func forward(parameters: UnsafePointer<Float>) {
         let a = architecture, d = a.dModel, n = batch * tokens, ff = a.dFF
+        if dropsOut { drawDropoutMasks() }
         TrainingOps.embeddingForward(out: embedded, ids: ids, batch: batch, tokens: tokens, d: d,
                                      tokenTable: parameters + tokOffset, positionTable: parameters + posOffset)
         var x = UnsafePointer(embedded)
@@ -239,6 +295,10 @@ public final class TrainingWorkspace {
             // residual = input + out_proj(attention)
             TrainingOps.linearForward(out: act.residual, input: act.attention, weight: parameters + off.outWeight,
                                       bias: parameters + off.outBias, rows: nq, inWidth: d, outWidth: d)
+            if dropsOut {
+                let mask = dropoutMask(layer: l, branch: 0)
+                for i in 0..<(nq * d) { act.residual[i] *= mask[i] }
+            }
             for b in 0..<batch {
                 let r = act.residual + b * q * d, input = act.input + b * tokens * d
                 for i in 0..<(q * d) { r[i] += input[i] }
@@ -252,6 +312,10 @@ public final class TrainingWorkspace {
             // output = residual + linear2(GELU(linear1(norm2)))
             TrainingOps.linearForward(out: encoded, input: act.activated, weight: parameters + off.w2,
                                       bias: parameters + off.b2, rows: nq, inWidth: ff, outWidth: d)
+            if dropsOut {
+                let mask = dropoutMask(layer: l, branch: 1)
+                for i in 0..<(nq * d) { encoded[i] *= mask[i] }
+            }
             for i in 0..<(nq * d) { encoded[i] += act.residual[i] }
             x = UnsafePointer(encoded)
             xQueries = q
@@ -303,6 +367,15 @@ public final class TrainingWorkspace {
         return total
     }
 
+    /// The gradient reaching a residual branch's output from the residual stream's `dOut`: `dOut` itself
+    /// without dropout, else `dOut` times the branch's dropout multipliers.
+    private func branchGradient(_ dOut: UnsafeMutablePointer<Float>, layer: Int, branch: Int, count: Int) -> UnsafePointer<Float> {
+        guard dropsOut else { return UnsafePointer(dOut) }
+        let mask = dropoutMask(layer: layer, branch: branch), masked = dBranch!
+        for i in 0..<count { masked[i] = dOut[i] * mask[i] }
+        return UnsafePointer(masked)
+    }
+
     /// Adds the gradient of the last `loss` with respect to every parameter to `gradients`
     /// (same layout as `parameters`).
     public func backward(parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
@@ -322,9 +395,10 @@ public final class TrainingWorkspace {
         }
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let act = layers[l], off = layerOffsets[l], q = queries(inLayer: l), nq = batch * q
-            // output = residual + linear2(GELU(linear1(norm2(residual))))
+            // output = residual + dropout(linear2(GELU(linear1(norm2(residual)))))
             TrainingOps.linearBackward(dInput: dHidden, accumulateInput: false, dWeight: gradients + off.w2,
-                                       dBias: gradients + off.b2, dOut: dX, input: act.activated,
+                                       dBias: gradients + off.b2, dOut: branchGradient(dX, layer: l, branch: 1, count: nq * d),
+                                       input: act.activated,
                                        weight: parameters + off.w2, rows: nq, inWidth: ff, outWidth: d)
             TrainingOps.geluBackward(gradient: dHidden, input: act.hidden, count: nq * ff)
             TrainingOps.linearBackward(dInput: dNorm, accumulateInput: false, dWeight: gradients + off.w1,
@@ -333,9 +407,10 @@ public final class TrainingWorkspace {
             TrainingOps.layerNormBackward(dInput: dX, dGamma: gradients + off.norm2Weight, dBeta: gradients + off.norm2Bias,
                                           dOut: dNorm, input: act.residual, mean: act.mean2, rstd: act.rstd2,
                                           gamma: parameters + off.norm2Weight, rows: nq, d: d)
-            // residual = input + out_proj(attention(in_proj(norm1(input))))
+            // residual = input + dropout(out_proj(attention(in_proj(norm1(input)))))
             TrainingOps.linearBackward(dInput: dAttention, accumulateInput: false, dWeight: gradients + off.outWeight,
-                                       dBias: gradients + off.outBias, dOut: dX, input: act.attention,
+                                       dBias: gradients + off.outBias, dOut: branchGradient(dX, layer: l, branch: 0, count: nq * d),
+                                       input: act.attention,
                                        weight: parameters + off.outWeight, rows: nq, inWidth: d, outWidth: d)
             TrainingOps.attentionBackward(dQKV: dQKV, scratch: attentionScratch, dOut: dAttention,
                                           probabilities: act.probabilities, qkv: act.qkv,
