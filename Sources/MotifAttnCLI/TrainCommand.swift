@@ -76,8 +76,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("reverse-complement"), inversion: .prefixedNo,
           help: "Augment with reverse complements (each epoch, each sequence on a strand drawn from the seed).")
     var reverseComplement = true
-    @Option(name: .customLong("max-shift"), help: "Shift augmentation: each epoch, each sequence loses up to this many k-mers at one end (0: off).")
-    var maxShift = trainerDefaults.maxShift
+    @Option(name: .customLong("max-shift"), help: ArgumentHelp("Shift augmentation: each epoch, each sequence loses up to this many k-mers at one end (0: off; default: \(TrainingSettings.defaultMaxShift) when training plans more than \(TrainingSettings.shiftAboveEpochs) epochs, else 0).", valueName: "K-MERS"))
+    var maxShift: Int?
     @Option(help: "Dropout rate of each layer's attention and feed-forward outputs while training (0: off; the saved model has none).")
     var dropout: Float = trainerDefaults.dropout
     @Option(name: .customLong("valid-block"), help: "With --genome: validate on held-out contiguous blocks of this many bases (0: a random --valid-fraction).")
@@ -151,7 +151,7 @@ struct TrainCommand: ParsableCommand {
         guard validFraction >= 0 && validFraction < 1 else { throw ValidationError("--valid-fraction must be in [0, 1)") }
         guard learningRate > 0 else { throw ValidationError("--lr must be positive") }
         if let stopAfter, stopAfter <= 0 { throw ValidationError("--stop-after must be positive") }
-        guard (minSteps ?? 0) >= 0, maxEpochs > 0, maxShift >= 0, validBlock >= 0 else {
+        guard (minSteps ?? 0) >= 0, maxEpochs > 0, (maxShift ?? 0) >= 0, validBlock >= 0 else {
             throw ValidationError("--min-steps, --max-shift and --valid-block must be 0 or more, --max-epochs positive")
         }
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
@@ -189,7 +189,8 @@ struct TrainCommand: ParsableCommand {
         settings.trainer.minimumSteps = minSteps ?? (epochs == nil ? TrainingSettings.defaultMinimumSteps : 0)
         settings.trainer.maximumEpochs = maxEpochs
         settings.trainer.reverseComplement = reverseComplement
-        settings.trainer.maxShift = maxShift
+        settings.automaticMaxShift = maxShift == nil
+        settings.trainer.maxShift = maxShift ?? 0
         settings.trainer.dropout = dropout
         settings.resume = resume
         settings.stopAfterEpochs = stopAfter

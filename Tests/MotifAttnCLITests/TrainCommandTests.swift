@@ -127,6 +127,32 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(parameters["reverse_complement"], "false")
     }
 
+    /// Shift augmentation follows how often training reads each sequence: on (10 k-mers) when the step
+    /// budget plans more than 4 epochs, as if `--max-shift 10` were given; off for 4 epochs or fewer; and
+    /// `--max-shift 0` turns it off whatever the plan.
+    func testShiftAugmentationIsOnExactlyWhenTrainingReadsEachSequenceMoreThanFourTimes() throws {
+        let dir = try folder()
+        let train = dir.appendingPathComponent("train.fa").path
+        try labelledFASTA(train, count: 400, seed: 6)
+        func run(_ name: String, _ extra: [String]) throws -> (tensors: [String: NamedTensor], shift: String?) {
+            let path = dir.appendingPathComponent(name).path
+            let result = try motifattn(["train", "--train", train, "-o", path, "--quiet"] + extra + Self.tinyModel)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let parameters = try XCTUnwrap(try trainingMetadata(path)["parameters"] as? [String: String])
+            return (try Safetensors.read(path: path).tensors, parameters["max_shift"])
+        }
+        // 12 steps an epoch: the 3,000-step budget, capped at 6 epochs, reads each sequence 6 times.
+        let automatic = try run("auto.safetensors", ["--max-epochs", "6"])
+        let explicit = try run("explicit.safetensors", ["--max-epochs", "6", "--max-shift", "10"])
+        let off = try run("off.safetensors", ["--max-epochs", "6", "--max-shift", "0"])
+        XCTAssertEqual(automatic.shift, "10")
+        XCTAssertEqual(automatic.tensors, explicit.tensors, "the automatic shift is --max-shift 10")
+        XCTAssertEqual(off.shift, "0")
+        XCTAssertNotEqual(automatic.tensors, off.tensors, "shift augmentation changes training")
+        // The budget capped at 4 epochs reads each sequence 4 times: no shift.
+        XCTAssertEqual(try run("four.safetensors", ["--max-epochs", "4"]).shift, "0")
+    }
+
     func testSameSeedAndThreadsWriteAByteIdenticalFile() throws {
         let dir = try folder()
         let train = dir.appendingPathComponent("train.fa").path
@@ -201,7 +227,8 @@ final class TrainCommandTests: XCTestCase {
         for (arguments, says) in cases {
             let result = try motifattn(base + arguments)
             XCTAssertEqual(result.status, 1, "\(arguments): \(result.stderr)")
-            let lines = result.stderr.split(separator: "\n").filter { !$0.hasSuffix("output(s)") }  // the sequence counts
+            // Leave out the sequence counts and the shift notice (5 epochs read each sequence more than 4 times).
+            let lines = result.stderr.split(separator: "\n").filter { !$0.hasSuffix("output(s)") && !$0.contains("shift augmentation") }
             XCTAssertEqual(lines.count, 1, result.stderr)
             XCTAssertTrue(lines.first?.hasPrefix("motifattn train: \(checkpoint): cannot resume: ") ?? false, result.stderr)
             XCTAssertTrue(result.stderr.contains(says), "\(arguments): \(result.stderr)")

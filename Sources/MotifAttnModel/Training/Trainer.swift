@@ -68,6 +68,14 @@ public struct TrainerSettings: Sendable, Equatable {
     /// the thread count and replay after a resume. 0: off.
     public var dropout: Float = 0
 
+    /// Epochs a run on `examples` training examples plans: `epochs`, or more when `minimumSteps` asks for them
+    /// (at most `maximumEpochs`).
+    public func plannedEpochs(examples: Int) -> Int {
+        let perEpoch = Trainer.stepsPerEpoch(examples: examples, batchSize: batchSize)
+        let forSteps = minimumSteps > 0 ? (minimumSteps + perEpoch - 1) / perEpoch : 0
+        return max(1, epochs, min(maximumEpochs, forSteps))
+    }
+
     /// Creates settings; unspecified values take the defaults above.
     public init(batchSize: Int = 64, epochs: Int = 4, seed: UInt64 = 1, threads: Int = 1, shardSize: Int = 8,
                 optimiser: AdamWSettings = AdamWSettings(), warmupFraction: Double = 0.05, floorFraction: Float = 0.01,
@@ -362,12 +370,8 @@ public final class Trainer {
     /// Optimisation steps in one epoch over `examples` sequences.
     public static func stepsPerEpoch(examples: Int, batchSize: Int) -> Int { (examples + batchSize - 1) / batchSize }
 
-    /// Epochs a run on `examples` training examples plans: `epochs`, or more when `minimumSteps` asks for them.
-    public func plannedEpochs(examples: Int) -> Int {
-        let perEpoch = Self.stepsPerEpoch(examples: examples, batchSize: settings.batchSize)
-        let forSteps = settings.minimumSteps > 0 ? (settings.minimumSteps + perEpoch - 1) / perEpoch : 0
-        return max(1, settings.epochs, min(settings.maximumEpochs, forSteps))
-    }
+    /// Epochs a run on `examples` training examples plans (`TrainerSettings.plannedEpochs(examples:)`).
+    public func plannedEpochs(examples: Int) -> Int { settings.plannedEpochs(examples: examples) }
 
     /// The token row `example` (index `index` of the training set) is trained on in `epoch`: its own or its
     /// reverse complement's, shortened by the shift, both drawn from the seed, the epoch and the index (so
