@@ -2,7 +2,7 @@
 """Train the v1 model in PyTorch with motifattn's default recipe, as the peer of `motifattn train`.
 
 usage: train_torch.py TRAIN.fa TEST.fa OUT.safetensors [--epochs 4] [--min-steps 3000] [--max-epochs 200]
-                      [--reverse-complement 1] [--max-shift 0] [--batch 64] [--lr 1e-3] [--weight-decay 0.01]
+                      [--reverse-complement 1] [--max-shift -1] [--batch 64] [--lr 1e-3] [--weight-decay 0.01]
                       [--warmup 0.05] [--floor 0.01] [--clip 1.0] [--patience 2] [--valid-fraction 0.1]
                       [--seed 1] [--threads 2] [--k 3] [--conv-width 11] [--d-model 64] [--heads 4] [--layers 2] [--d-ff 128]
                       [--valid VALID.fa]
@@ -14,7 +14,7 @@ validation, the epoch with the best validation AUROC kept, early stopping after 
 improvement once the warm-up has ended; at least `min-steps` steps planned (more epochs than `epochs`, at most `max-epochs`) and each
 epoch reading every sequence on a strand drawn from the seed (`reverse-complement` 1), as `motifattn train`
 plans by default; `--max-shift N` cuts 0 to N k-mers from one end of each sequence in each epoch, as `train
---max-shift N`. `--min-steps 0 --reverse-complement 0` is the recipe of a fixed epoch count. The architecture is motifattn_torch.py's (the executable spec, beside this script), built
+--max-shift N`, and the default -1 follows `train`'s rule: 10 when the plan has more than 4 epochs, else 0. `--min-steps 0 --reverse-complement 0` is the recipe of a fixed epoch count. The architecture is motifattn_torch.py's (the executable spec, beside this script), built
 with PyTorch's own initialisation. Writes OUT.safetensors (loadable by motifattn) and prints one JSON
 line: validation AUROC per epoch, best epoch, test AUROC, seconds. Needs torch, numpy, safetensors.
 """
@@ -82,7 +82,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("train"); p.add_argument("test"); p.add_argument("out")
     for name, kind, default in [("epochs", int, 4), ("min-steps", int, 3000), ("max-epochs", int, 200),
-                                ("reverse-complement", int, 1), ("max-shift", int, 0), ("batch", int, 64), ("lr", float, 1e-3), ("weight-decay", float, 0.01),
+                                ("reverse-complement", int, 1), ("max-shift", int, -1), ("batch", int, 64), ("lr", float, 1e-3), ("weight-decay", float, 0.01),
                                 ("warmup", float, 0.05), ("floor", float, 0.01), ("clip", float, 1.0), ("patience", int, 2),
                                 ("valid-fraction", float, 0.1), ("seed", int, 1), ("threads", int, 2), ("k", int, 3),
                                 ("conv-width", int, 11), ("d-model", int, 64), ("heads", int, 4), ("layers", int, 2),
@@ -123,6 +123,8 @@ def main():
     for_steps = math.ceil(a.min_steps / steps_per_epoch) if a.min_steps > 0 else 0
     epochs = max(1, a.epochs, min(a.max_epochs, for_steps))
     total = steps_per_epoch * epochs
+    # motifattn's read-count rule (TrainingSettings.defaultMaxShift, shiftAboveEpochs) unless a shift is given.
+    max_shift = a.max_shift if a.max_shift >= 0 else (10 if epochs > 4 else 0)
     warm = int(round(a.warmup * total))
 
     def rate(step):  # step counts from 1, as motifattn's schedule
@@ -141,9 +143,9 @@ def main():
         if train_reverse:
             strands = rng.integers(0, 2, len(train_ids))
             epoch_ids = [train_reverse[i] if strands[i] else train_ids[i] for i in range(len(train_ids))]
-        if a.max_shift > 0:
+        if max_shift > 0:
             # Cut 0..max-shift k-mers at one end, keeping [CLS], [SEP] and at least one k-mer.
-            cuts, ends = rng.integers(0, a.max_shift + 1, len(epoch_ids)), rng.integers(0, 2, len(epoch_ids))
+            cuts, ends = rng.integers(0, max_shift + 1, len(epoch_ids)), rng.integers(0, 2, len(epoch_ids))
             epoch_ids = [r if min(c, len(r) - 3) <= 0 else
                          (r[:1] + r[1 + min(c, len(r) - 3):] if e == 0 else r[:len(r) - 1 - min(c, len(r) - 3)] + r[-1:])
                          for r, c, e in zip(epoch_ids, cuts.tolist(), ends.tolist())]

@@ -30,7 +30,8 @@ public struct DiscoverSettings: Sendable {
     ///   it works on a one-chromosome genome and keeps overlapping windows on one side of the split;
     /// - reverse-complement augmentation (binding is strand-symmetric) and at least 3,000 optimisation
     ///   steps (`TrainerSettings.minimumSteps`), since a peak set is far smaller than a simulation's
-    ///   training set; both measured on the benchmark panel (`Benchmarks/panel/README.md`);
+    ///   training set; both measured on the benchmark panel (`Benchmarks/panel/README.md`); with them
+    ///   shift augmentation (`TrainingSettings.automaticMaxShift`), since the budget reads a peak set many times;
     /// - the scan's regions are the peaks, its window the training window.
     public init(genome: String, peaks: String, outputFolder: String, analysis: AnalysisOptions) {
         self.genome = genome

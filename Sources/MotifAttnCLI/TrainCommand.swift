@@ -17,7 +17,8 @@ struct TrainCommand: ParsableCommand {
         the peaks matched to their GC content) or a FASTA file. Validation: --valid, --valid-chroms \
         or a random --valid-fraction. The defaults are a CPU-friendly model (k=3, conv 11, d_model 64, \
         4 heads, 2 layers, d_ff 128), trained for at least 3,000 steps (or exactly --epochs when given) \
-        with reverse-complement augmentation (--no-reverse-complement turns it off). The result is a v1 safetensors model that also loads in \
+        with reverse-complement augmentation (--no-reverse-complement turns it off) and, when training \
+        reads each sequence more than 4 times, shift augmentation (--max-shift). The result is a v1 safetensors model that also loads in \
         PyTorch (motifattn_torch.py); training metrics and the command line are in its metadata. \
         The same --seed and --threads give a bit-identical model file. After every epoch a checkpoint \
         (weights, AdamW moments, step, shuffling state, best epoch so far, early-stopping counter, and \
