@@ -83,10 +83,11 @@ public final class AttentionAnalysis {
                                 order: options.epistasisSample) : nil
     }
 
-    /// Instance threshold of discovered motifs: width-aware, as the head-motif rescans (half a short motif's
-    /// own sites pass, never looser than `instanceMaxPValue`).
+    /// Instance threshold of discovered motifs: width-aware, as the head-motif rescans (`shortMatrixRecall` of a
+    /// short motif's own sites pass, never looser than `instanceMaxPValue`).
     static func discoveredThreshold(_ options: AnalysisOptions) -> InstanceThreshold {
-        InstanceThreshold(pValue: options.instancePValue, recall: 0.5, ceiling: max(options.instancePValue, options.instanceMaxPValue))
+        InstanceThreshold(pValue: options.instancePValue, recall: options.headMotifs.shortMatrixRecall,
+                          ceiling: max(options.instancePValue, options.instanceMaxPValue))
     }
 
     /// The look-alike classes `options` ask for (`MotifClassesChoice`).

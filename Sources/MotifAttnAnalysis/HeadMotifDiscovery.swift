@@ -59,9 +59,11 @@ public final class HeadMotifDiscovery {
     var refinementRounds: Int { settings.refinementRounds }
     var sitePValue: Double { settings.sitePValue }
     var expectationRounds: Int { settings.expectationRounds }
-    /// Rule of the rescans' per-matrix threshold: `sitePValue`, loosened for a matrix too short for half its own
-    /// sites to reach it (a 6-column word matrix cannot reach 1e-4 at all), up to 1e-3.
-    var siteThreshold: InstanceThreshold { InstanceThreshold(pValue: sitePValue, recall: 0.5, ceiling: max(sitePValue, 1e-3)) }
+    /// Rule of the rescans' per-matrix threshold: `sitePValue`, loosened for a matrix too short for
+    /// `shortMatrixRecall` of its own sites to reach it, up to 1e-3.
+    var siteThreshold: InstanceThreshold {
+        InstanceThreshold(pValue: sitePValue, recall: settings.shortMatrixRecall, ceiling: max(sitePValue, 1e-3))
+    }
     var counts: [HeadIndex: [UInt32: (bound: Int, background: Int)]] = [:]
     /// Windows (bound and background) holding each word anywhere, whatever the attention.
     var presence: [UInt32: Int] = [:]

@@ -52,8 +52,13 @@ public struct HeadMotifSettings: Sendable, Equatable, Hashable {
     public var exactOneWordConsensus = true
     /// PWM rescans after round 0: each aligns the best site per region with p ≤ `sitePValue`.
     public var refinementRounds = 2
-    /// p-value of a site in the rescans (loosened for matrices too short for half their own sites to reach it).
+    /// p-value of a site in the rescans (loosened for short matrices by `shortMatrixRecall`).
     public var sitePValue = 1e-4
+    /// A matrix too short for this share of its own sites to reach `sitePValue` gets the p-value that this
+    /// share reach, never looser than 1e-3 (`InstanceThreshold.recall`), in the rescans and for the
+    /// discovered motifs' instances (0: `sitePValue` for every matrix). A 6-column word matrix cannot reach
+    /// 1e-4 at all (its best site has p ≈ 2.4e-4), so without this it finds no site and stays a word.
+    public var shortMatrixRecall = 0.5
     /// Rounds of expectation maximisation (MEME's ZOOPS model) after the rescans (0: off).
     public var expectationRounds = 3
     /// The EM estimate is kept only while its informative columns correlate with the rescanned matrix's by
@@ -150,6 +155,7 @@ public struct HeadMotifSettings: Sendable, Equatable, Hashable {
         flag("exact-one-word-consensus", \.exactOneWordConsensus),
         int("refinement-rounds", \.refinementRounds, minimum: 0),
         double("site-p", \.sitePValue, range: 1e-12...0.5),
+        double("short-matrix-recall", \.shortMatrixRecall, range: 0...1),
         int("expectation-rounds", \.expectationRounds, minimum: 0),
         double("expectation-same-motif", \.expectationSameMotifCorrelation, range: 0...1),
         int("min-sites", \.minimumSites, minimum: 1),

@@ -35,6 +35,11 @@ final class HeadMotifRescanTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(refined.width, 9, refined.consensus)
         let consensus = refined.consensus, reverse = refined.reverseComplement.consensus
         XCTAssertTrue(consensus.contains("GTCGTAAA") || reverse.contains("GTCGTAAA"), "\(consensus) / \(reverse)")
+
+        // With the short-matrix rule off (`short-matrix-recall=0`) the rescan finds no site and the word stays.
+        let fixed = HeadMotifDiscovery(settings: .with { $0.shortMatrixRecall = 0 })
+        fixed.regions[head] = discovery.regions[head]
+        XCTAssertEqual(fixed.rescanned(word, head: head).width, 6)
     }
 
     /// A head attends few CRE sites (FOSL1::JUN) and many MARE sites (Bach1::Mafk). The CRE word `ATGACG` must grow into
