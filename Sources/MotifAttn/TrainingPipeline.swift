@@ -42,7 +42,7 @@ public struct TrainingSettings: Sendable {
     /// Whether `architecture.maxLen` becomes max(256, the longest sequence's token count).
     public var automaticMaxLen = true
     /// Optimisation: batch size, epochs, learning rate, schedule, early stopping, seed, threads.
-    /// `maxShift` is replaced by the data-size rule when `automaticMaxShift` is set.
+    /// `maxShift` is replaced by the read-count rule when `automaticMaxShift` is set.
     public var trainer = TrainerSettings()
     /// Whether shift augmentation follows how often training reads each sequence
     /// (`trainer(forTrainingExamples:)`): on, by `defaultMaxShift` tokens, when the run plans more than
@@ -90,7 +90,7 @@ public struct TrainingSettings: Sendable {
     /// stops improving. Cost: up to 2.7 × the training time of 4 epochs on 18,000 sequences.
     public static let defaultMinimumSteps = 3_000
 
-    /// The largest shift (k-mer tokens dropped at one end, `TrainerSettings.maxShift`) the data-size rule
+    /// The largest shift (k-mer tokens dropped at one end, `TrainerSettings.maxShift`) the read-count rule
     /// turns on. Shift augmentation moves every site against the positions the model sees, so a model
     /// that reads each sequence many times cannot fit its sites' absolute places; 10 tokens (10 bases with
     /// the default stride 1) is about a motif's length. On the panel's 18,000-sequence members, where the
@@ -274,7 +274,7 @@ public final class TrainingPipeline {
                          + "\(architecture.nOutputs) output(s)")
         let trainerSettings = s.trainer(forTrainingExamples: trainingExamples.count)
         if s.automaticMaxShift && trainerSettings.maxShift > 0 {
-            progress.message("shift augmentation up to \(trainerSettings.maxShift) k-mers: each sequence is read "
+            progress.message("shift augmentation up to \(trainerSettings.maxShift) k-mers: each sequence is read up to "
                              + "\(trainerSettings.plannedEpochs(examples: trainingExamples.count)) times (--max-shift 0 turns it off)")
         }
 
