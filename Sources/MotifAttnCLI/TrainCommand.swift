@@ -18,7 +18,7 @@ struct TrainCommand: ParsableCommand {
         or a random --valid-fraction. The defaults are a CPU-friendly model (k=3, conv 11, d_model 64, \
         4 heads, 2 layers, d_ff 128), trained for at least 3,000 steps (or exactly --epochs when given) \
         with reverse-complement augmentation (--no-reverse-complement turns it off) and, when training \
-        reads each sequence more than 4 times, shift augmentation (--max-shift). The result is a v1 safetensors model that also loads in \
+        reads each sequence more than \(TrainingSettings.shiftAboveEpochs) times, shift augmentation (--max-shift). The result is a v1 safetensors model that also loads in \
         PyTorch (motifattn_torch.py); training metrics and the command line are in its metadata. \
         The same --seed and --threads give a bit-identical model file. After every epoch a checkpoint \
         (weights, AdamW moments, step, shuffling state, best epoch so far, early-stopping counter, and \
