@@ -419,10 +419,12 @@ def parse_evaluation(text):
         raise StageError(f"cannot read evaluate's output: {text[:200]}")
     values = [int(v) for v in m.groups()]
     missed = re.search(r"missed pairs: ([^;\n]+)", text)
+    missed_motifs = re.search(r"missed motifs: ([^;\n]+)", text)
     fit = re.search(r"; sum ([\d.]+)", text)
     return {"pairs_found": values[0], "pairs_planted": values[1], "pairs_correct": values[2], "pairs_reported": values[3],
             "motifs_found": values[4], "motifs_planted": values[5], "motifs_correct": values[6], "motifs_reported": values[7],
-            "missed_pairs": missed.group(1).split(", ") if missed else [], "fit": float(fit.group(1)) if fit else None}
+            "missed_pairs": missed.group(1).split(", ") if missed else [],
+            "missed_motifs": missed_motifs.group(1).split(", ") if missed_motifs else [], "fit": float(fit.group(1)) if fit else None}
 
 
 def analysis(kind, cmd, folder, binary, stats):
@@ -491,11 +493,15 @@ def run_simulated(member, options, code_key):
                           "epistasis": interaction, "epistasis_probability": on_probability, "joint": joint_p <= JOINT_P,
                           "analyze": ids not in evaluations["analyze"]["missed_pairs"],
                           "scan": ids not in evaluations["scan"]["missed_pairs"]})
-    attended = sum(focus.get(tf, (".", 0))[1] >= ATTENDS_EXCESS for _, tf in motifs)
+    attended_ids = [i for i, tf in motifs if focus.get(tf, (".", 0))[1] >= ATTENDS_EXCESS]
+    attended = len(attended_ids)
     for kind, e in evaluations.items():
         for field, value in e.items():
-            if field != "missed_pairs":
+            if field not in ("missed_pairs", "missed_motifs"):
                 row[f"{kind}_{field}"] = value
+        # The motif target counts the planted motifs the model attends (truth_focus.py): a motif no head
+        # attends is the model's miss, not the analysis's.
+        row[f"{kind}_motifs_found_attended"] = sum(i not in e["missed_motifs"] for i in attended_ids)
     row.update(pairs_planted=len(pairs), pairs_carried=carried, pairs_joint=sum(p["joint"] for p in pair_rows), motifs_planted=len(motifs), motifs_attended=attended,
                pairs_same=sum(p["analyze"] == p["scan"] for p in pair_rows), pair_details=pair_rows,
                motif_details=[{"id": i, "tf": tf, "head": focus.get(tf, (".", 0))[0], "excess": focus.get(tf, (".", 0))[1]}
@@ -643,6 +649,8 @@ def aggregate(rows):
         agg[f"{kind}_pair_recall"] = total(f"{kind}_pairs_found") / total("pairs_planted")
         agg[f"{kind}_pair_precision"] = total(f"{kind}_pairs_correct") / max(1, total(f"{kind}_pairs_reported"))
         agg[f"{kind}_motif_recall"] = total(f"{kind}_motifs_found") / total("motifs_planted")
+        agg[f"{kind}_motif_recall_attended"] = (sum(r.get(f"{kind}_motifs_found_attended", 0) for r in ok)
+                                                / max(1, total("motifs_attended")))
         agg[f"{kind}_motif_precision"] = total(f"{kind}_motifs_correct") / max(1, total(f"{kind}_motifs_reported"))
         missed = [p for r in ok for p in r["pair_details"] if not p[kind]]
         agg[f"{kind}_missed_pairs_model_carries"] = sum(p["carried"] for p in missed)
