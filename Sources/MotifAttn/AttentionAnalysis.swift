@@ -293,7 +293,9 @@ public final class AttentionAnalysis {
                                                        annotations: annotations)
         }
         // A pair that repeats a stronger one through a look-alike of one motif is marked as its echo: two motifs are
-        // look-alikes when either matches a member of the other's class (the head motifs' database comparison, q ≤ --max-q).
+        // look-alikes when either matches a member of the other's class (the head motifs' database comparison, q ≤ --max-q),
+        // or when at least `echoSiteShare` of the later pair's sites of the one are also sites of the other's class
+        // (`LookAlikeEchoes.siteShare`).
         if !interactions.isEmpty {
             var matchesOf: [String: Set<String>] = [:]
             func matches(_ id: String) -> Set<String> {
@@ -303,8 +305,18 @@ public final class AttentionAnalysis {
                 return found
             }
             func classOf(_ id: String) -> Set<String> { Set(members(id) + [id]) }
-            LookAlikeEchoes.mark(&interactions) { x, y in
-                !matches(x).isDisjoint(with: classOf(y)) || !matches(y).isDisjoint(with: classOf(x))
+            func sharesSites(_ motif: String, _ root: String, _ pair: (a: String, b: String)) -> Bool {
+                guard options.echoSiteShare > 0, let pairSamples, let m = index[motif], let r = index[root],
+                      let a = index[pair.a], let b = index[pair.b] else { return false }
+                let share = LookAlikeEchoes.siteShare(of: m, inPair: a, b, calledBy: r, samples: pairSamples,
+                                                      windows: options.epistasisWindows) { bases, site in
+                    classes.relabel(scanner.scan(bases, overlapping: site), motifs: instanceMotifs)
+                }
+                return (share ?? 0) >= options.echoSiteShare
+            }
+            LookAlikeEchoes.mark(&interactions) { motif, root, pair in
+                !matches(motif).isDisjoint(with: classOf(root)) || !matches(root).isDisjoint(with: classOf(motif))
+                    || sharesSites(motif, root, pair)
             }
         }
         // Heat maps show the head where the best interaction is strongest (else the first head of layer 0).

@@ -33,7 +33,7 @@ public enum PartialScan {
             "specificity=\(a.pairSpecificity.rawValue)", "epistasis_windows=\(a.epistasisWindows)", "epistasis_pairs=\(a.epistasisPairs)",
             "epistasis_follow_up_windows=\(a.epistasisFollowUpWindows)", "epistasis_follow_up_p=\(a.epistasisFollowUpP)",
             "epistasis_scale=\(a.epistasisScale.rawValue)", "epistasis_sample=\(a.epistasisSample.rawValue)",
-            "epistasis_family=\(a.epistasisFamily.rawValue)",
+            "epistasis_family=\(a.epistasisFamily.rawValue)", "echo_site_share=\(a.echoSiteShare)",
             "one_motif_per_site=\(a.oneMotifPerSite)", "max_interaction_q=\(a.interactionMaxQValue)",
             "max_interaction_rows=\(a.maxInteractionRows)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
             "precision=\(s.precision.rawValue)",
@@ -261,6 +261,7 @@ public final class MergePipeline {
         options.epistasisScale = settings.epistasisScale
         options.epistasisSample = settings.epistasisSample
         options.epistasisFamily = settings.epistasisFamily
+        options.echoSiteShare = settings.echoSiteShare
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16, precision: settings.precision),
                                              options: options)
         for index in loaded.indices {
@@ -361,6 +362,7 @@ public final class MergePipeline {
         var epistasisScale = AnalysisOptions(motifsPath: "").epistasisScale
         var epistasisSample = AnalysisOptions(motifsPath: "").epistasisSample
         var epistasisFamily = AnalysisOptions(motifsPath: "").epistasisFamily
+        var echoSiteShare = AnalysisOptions(motifsPath: "").echoSiteShare
         var headMotifs = HeadMotifSettings()
         var maxInteractionQ = AnalysisOptions(motifsPath: "").interactionMaxQValue
         var maxInteractionRows = AnalysisOptions(motifsPath: "").maxInteractionRows
@@ -397,6 +399,7 @@ public final class MergePipeline {
             case "epistasis_scale": settings.epistasisScale = EpistasisScale(rawValue: value) ?? settings.epistasisScale
             case "epistasis_sample": settings.epistasisSample = EpistasisSample(rawValue: value) ?? settings.epistasisSample
             case "epistasis_family": settings.epistasisFamily = EpistasisFamily(rawValue: value) ?? settings.epistasisFamily
+            case "echo_site_share": settings.echoSiteShare = Double(value) ?? settings.echoSiteShare
             case "max_interaction_q": settings.maxInteractionQ = Double(value) ?? settings.maxInteractionQ
             case "max_interaction_rows": settings.maxInteractionRows = Int(value) ?? settings.maxInteractionRows
             case "precision": settings.precision = ProductPrecision(rawValue: value) ?? .fp32

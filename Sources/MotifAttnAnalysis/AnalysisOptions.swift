@@ -70,6 +70,18 @@ public struct AnalysisOptions: Sendable {
     public var epistasisSample: EpistasisSample = .random
     /// The family of the interaction q-values when pairs are tested for epistasis (`EpistasisFamily`).
     public var epistasisFamily: EpistasisFamily = .allRows
+    /// Share of a reported pair's sites of one motif that a stronger pair's motif must also call for the two
+    /// motifs to count as look-alikes when the echoes are marked (`LookAlikeEchoes.siteShare`, over the pair's
+    /// first-look windows; 0: by the database comparison alone). Why: the comparison of whole matrices at
+    /// q ≤ `maxQValue` misses look-alikes that share the core of a site but not its flanks (a CDX class beside the
+    /// posterior HOX class, Hand1 beside Hand1::Tcf3), and their pairs with the stronger pair's partner were
+    /// reported as pairs of their own; the sites show directly that the echo's windows hold the stronger pair's
+    /// sites. Why 0.25: on the development panel the look-alikes that repeat a planted pair share 0.31–0.72 of
+    /// their sites with the planted partner's class, while unrelated motifs share up to 0.18 by chance with the
+    /// largest classes (the E-box class of 47 motifs calls many short sites). Cost: one scan of the instance motifs
+    /// over each site of a pair's first look, for reported pairs only; a second interaction of a factor whose sites
+    /// the first pair's partner also calls is hidden as an echo. Needs the pair samples of `PairSpecificity.epistasis`.
+    public var echoSiteShare = 0.25
     /// Rows of `interactions.tsv` with a larger q-value are left out (1 writes every tested row).
     public var interactionMaxQValue = 0.05
     /// Most rows written to `interactions.tsv` (the most significant ones).

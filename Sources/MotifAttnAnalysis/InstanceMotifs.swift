@@ -88,15 +88,18 @@ public final class InstanceScanner: @unchecked Sendable {
     }
 
     /// Instances in `bases`: the database motifs', then the discovered motifs' (indices shifted past the database).
-    public func scan(_ bases: [UInt8]) -> [MotifInstance] {
-        var found = database?.scan(bases) ?? []
-        if let discovered {
-            found += discovered.scan(bases).map { instance in
-                var shifted = instance
-                shifted.motifIndex += discoveredOffset
-                return shifted
-            }
+    public func scan(_ bases: [UInt8]) -> [MotifInstance] { scan(bases, overlapping: nil) }
+
+    /// The instances of `scan(bases)` that overlap `bases[range]` (`MotifScanner.scan(_:overlapping:)`).
+    public func scan(_ bases: [UInt8], overlapping range: Range<Int>?) -> [MotifInstance] {
+        func found(_ scanner: MotifScanner?) -> [MotifInstance] {
+            guard let scanner else { return [] }
+            return range.map { scanner.scan(bases, overlapping: $0) } ?? scanner.scan(bases)
         }
-        return found
+        return found(database) + found(discovered).map { instance in
+            var shifted = instance
+            shifted.motifIndex += discoveredOffset
+            return shifted
+        }
     }
 }

@@ -52,6 +52,9 @@ struct AnalysisOptionsGroup: ParsableArguments {
             help: ArgumentHelp("Family of the interaction q-values: tested-pairs (a row's q is the larger of its elevation q over every row and its pair's epistasis q over the pairs tested in the model) or all-rows (one Benjamini-Hochberg over every row's p-value, the larger of its two p-values).",
                                valueName: "tested-pairs|all-rows"))
     var epistasisFamily: EpistasisFamily = defaults.epistasisFamily
+    @Option(name: .customLong("echo-site-share"),
+            help: "Share of a reported pair's sites of one motif that a stronger pair's motif must also call for the pair to be marked its echo (echo_of), besides look-alikes by the database comparison (0: the comparison alone).")
+    var echoSiteShare = defaults.echoSiteShare
     @Option(name: .customLong("patch-pairs"), help: "Pairs of bound and background windows (same length, similar GC) for activation patching of every head: patch_* columns in heads.tsv (0: off; 4 forward passes of the pairs per head).")
     var patchPairs = defaults.patchPairs
     @OptionGroup var thresholds: InstanceThresholdOptions
@@ -91,6 +94,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
             throw ValidationError("--epistasis-follow-up-windows must be 0 (one look) or more than --epistasis-windows")
         }
         guard epistasisFollowUpP >= 0 && epistasisFollowUpP <= 1 else { throw ValidationError("--epistasis-follow-up-p must be a probability") }
+        guard echoSiteShare >= 0 && echoSiteShare <= 1 else { throw ValidationError("--echo-site-share must be a fraction from 0 (off) to 1") }
         guard maxMotifsPerHead > 0 else { throw ValidationError("--max-motifs-per-head must be at least 1") }
         _ = try headMotifSettings()
     }
@@ -132,6 +136,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.epistasisScale = epistasisScale
         options.epistasisSample = epistasisSample
         options.epistasisFamily = epistasisFamily
+        options.echoSiteShare = echoSiteShare
         options.patchPairs = patchPairs
         options.maxQValue = maxQ
         options.interactionMaxQValue = maxInteractionQ

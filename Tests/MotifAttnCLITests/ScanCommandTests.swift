@@ -134,6 +134,9 @@ final class ScanCommandTests: XCTestCase {
                                              "--epistasis-follow-up-windows", "80", "--out", out.path])
         XCTAssertEqual(looks.status, 64, looks.stderr)
         XCTAssertTrue(looks.stderr.contains("--epistasis-follow-up-windows"), looks.stderr)
+        let share = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--echo-site-share", "1.5", "--out", out.path])
+        XCTAssertEqual(share.status, 64, share.stderr)
+        XCTAssertTrue(share.stderr.contains("--echo-site-share"), share.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
     }
 }
