@@ -90,7 +90,8 @@ public final class InstanceScanner: @unchecked Sendable {
     /// Instances in `bases`: the database motifs', then the discovered motifs' (indices shifted past the database).
     public func scan(_ bases: [UInt8]) -> [MotifInstance] { scan(bases, overlapping: nil) }
 
-    /// The instances of `scan(bases)` that overlap `bases[range]` (`MotifScanner.scan(_:overlapping:)`).
+    /// The instances of `scan(bases)` that overlap `bases[range]` (`MotifScanner.scan(_:overlapping:)`), found by
+    /// scoring only the starts that can overlap it; every instance when `range` is nil.
     public func scan(_ bases: [UInt8], overlapping range: Range<Int>?) -> [MotifInstance] {
         func found(_ scanner: MotifScanner?) -> [MotifInstance] {
             guard let scanner else { return [] }
