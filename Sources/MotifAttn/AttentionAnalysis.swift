@@ -305,14 +305,20 @@ public final class AttentionAnalysis {
                 return found
             }
             func classOf(_ id: String) -> Set<String> { Set(members(id) + [id]) }
+            // `mark` can ask the same question twice for one pair; each scan of the sites is made once.
+            var sharedByQuestion: [String: Bool] = [:]
             func sharesSites(_ motif: String, _ root: String, _ pair: (a: String, b: String)) -> Bool {
                 guard options.echoSiteShare > 0, let pairSamples, let m = index[motif], let r = index[root],
                       let a = index[pair.a], let b = index[pair.b] else { return false }
+                let question = [motif, root, pair.a, pair.b].joined(separator: "\t")
+                if let known = sharedByQuestion[question] { return known }
                 let share = LookAlikeEchoes.siteShare(of: m, inPair: a, b, calledBy: r, samples: pairSamples,
                                                       windows: options.epistasisWindows) { bases, site in
                     classes.relabel(scanner.scan(bases, overlapping: site), motifs: instanceMotifs)
                 }
-                return (share ?? 0) >= options.echoSiteShare
+                let shared = (share ?? 0) >= options.echoSiteShare
+                sharedByQuestion[question] = shared
+                return shared
             }
             LookAlikeEchoes.mark(&interactions) { motif, root, pair in
                 !matches(motif).isDisjoint(with: classOf(root)) || !matches(root).isDisjoint(with: classOf(motif))

@@ -7,9 +7,9 @@
 /// weaker test because only some of its windows hold the true site. Such a pair is an echo: its rows stay in
 /// `interactions.tsv`, marked `echo_of` with the stronger pair, so each interaction is counted once.
 ///
-/// Two motifs are look-alikes by their matrices (the database comparison) or by their sites (`siteShare`): most
-/// of the echo's sites of one motif are also sites of the stronger pair's motif, so the echo's windows hold the
-/// stronger pair's sites, called by the look-alike where it happens to score best.
+/// Two motifs are look-alikes by their matrices (the database comparison) or by their sites (`siteShare`): a set
+/// share of the echo's sites of one motif are also sites of the stronger pair's motif, so the echo's windows hold
+/// the stronger pair's sites, called by the look-alike where it happens to score best.
 public enum LookAlikeEchoes {
     /// Marks every row (in the order given: strongest first) whose pair is an echo of an earlier pair that is not
     /// itself an echo: the two pairs share one motif and the other two are look-alikes, or both motifs of one are
@@ -36,9 +36,8 @@ public enum LookAlikeEchoes {
     }
 
     /// The fraction of `motif`'s sites in the first `windows` sampled windows of the pair (`a`, `b`) (`samples`,
-    /// motif indices as the samples key them) that `rootMotif` also calls: an instance of `rootMotif` overlaps the
-    /// site by at least half the shorter of the two, the overlap at which `MotifInstance.bestPerSite` keeps one motif
-    /// per site. `instances(bases, site)` gives the instances overlapping `site` in a window, labelled as the samples
+    /// motif indices as the samples key them) that `rootMotif` also calls: an instance of `rootMotif` is at the same
+    /// site (`MotifInstance.sameSite`). `instances(bases, site)` gives the instances overlapping `site` in a window, labelled as the samples
     /// are (by class). nil when the pair has no sampled site of `motif`.
     public static func siteShare(of motif: Int, inPair a: Int, _ b: Int, calledBy rootMotif: Int, samples: PairWindowSamples, windows: Int,
                                  instances: (_ bases: [UInt8], _ site: Range<Int>) -> [MotifInstance]) -> Double? {
@@ -51,9 +50,7 @@ public enum LookAlikeEchoes {
             for site in own {
                 sites += 1
                 let called = instances(bases, site).contains { x in
-                    guard x.motifIndex == rootMotif else { return false }
-                    let overlap = min(x.end, site.upperBound) - max(x.start, site.lowerBound)
-                    return 2 * overlap >= min(x.end - x.start, site.count)
+                    x.motifIndex == rootMotif && MotifInstance.sameSite(x.start..<x.end, site)
                 }
                 if called { shared += 1 }
             }

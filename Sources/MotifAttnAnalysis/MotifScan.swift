@@ -32,6 +32,12 @@ public struct MotifInstance: Sendable, Hashable {
     /// Base position halfway through the site (in window coordinates, may end in .5).
     public var center: Double { Double(start + end) / 2 }
 
+    /// Whether two sites are one: they overlap by at least half the shorter of the two (the overlap at which
+    /// `bestPerSite` keeps one motif per site).
+    public static func sameSite(_ x: Range<Int>, _ y: Range<Int>) -> Bool {
+        2 * (min(x.upperBound, y.upperBound) - max(x.lowerBound, y.lowerBound)) >= min(x.count, y.count)
+    }
+
     /// One instance per site: instances sorted by p-value (then motif index, start) are kept greedily unless
     /// they overlap an instance already kept by at least half of the shorter site.
     ///
@@ -47,11 +53,7 @@ public struct MotifInstance: Sendable, Hashable {
         var kept: [Int] = []
         for i in order {
             let x = instances[i]
-            let clashes = kept.contains { k in
-                let y = instances[k]
-                let overlap = min(x.end, y.end) - max(x.start, y.start)
-                return 2 * overlap >= min(x.end - x.start, y.end - y.start)
-            }
+            let clashes = kept.contains { k in Self.sameSite(x.start..<x.end, instances[k].start..<instances[k].end) }
             if !clashes { kept.append(i) }
         }
         return kept.sorted().map { instances[$0] }
