@@ -19,7 +19,7 @@ evaluation_block=$(printf "%s\n" "$evaluation" | sed "2,\$s/^/    /")
 rm -rf "$out"
 mv "$tmp/run" "$out"
 
-top_pairs=$(grep -v '^#' "$out/interactions.tsv" | awk -F'\t' 'NR == 1 || $6 == "all"' | head -11 | cut -f1-4,7,11,13,14,24,26 | sed 's/\t/ | /g; s/^/| /; s/$/ |/')
+top_pairs=$(grep -v '^#' "$out/interactions.tsv" | awk -F'\t' 'NR == 1 || $6 == "all"' | head -11 | cut -f1-4,7,11,13,14,24,27 | sed 's/\t/ | /g; s/^/| /; s/$/ |/')
 header_rule=$(echo "$top_pairs" | head -1 | sed 's/[^|]/-/g; s/-|-/ | /g')
 top_motifs=$(grep -v '^#' "$out/head_motifs.tsv" | cut -f1-5,9,10,11,13 | sed 's/\t/ | /g; s/^/| /; s/$/ |/')
 motif_rule=$(echo "$top_motifs" | head -1 | sed 's/[^|]/-/g; s/-|-/ | /g')

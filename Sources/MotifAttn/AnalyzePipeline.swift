@@ -175,6 +175,7 @@ enum AnalysisReport {
             record.parameters["epistasis_pairs"] = "\(options.epistasisPairs)"
             record.parameters["epistasis_family"] = options.epistasisFamily.rawValue
             record.parameters["echo_site_share"] = "\(options.echoSiteShare)"
+            record.parameters["epistasis_min_joint_share"] = "\(options.epistasisMinimumJointShare)"
             record.parameters["epistasis_scale"] = options.epistasisScale.rawValue
             record.parameters["epistasis_sample"] = options.epistasisSample.rawValue
         }

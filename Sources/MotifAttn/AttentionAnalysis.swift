@@ -275,6 +275,7 @@ public final class AttentionAnalysis {
             tested = try pairSamples.testEpistasis(tested, motifs: instanceMotifs, reportableQ: options.interactionMaxQValue,
                                                    maxPairs: options.epistasisPairs,
                                                    minimumWindows: options.coAttention.minimumBound, scale: options.epistasisScale,
+                                                   minimumJointShare: options.epistasisMinimumJointShare,
                                                    firstLook: options.epistasisWindows, followUp: options.epistasisFollowUpWindows,
                                                    followUpP: options.epistasisFollowUpP, firstLogits: firstLogits)
         }

@@ -33,7 +33,7 @@ public enum PartialScan {
             "specificity=\(a.pairSpecificity.rawValue)", "epistasis_windows=\(a.epistasisWindows)", "epistasis_pairs=\(a.epistasisPairs)",
             "epistasis_follow_up_windows=\(a.epistasisFollowUpWindows)", "epistasis_follow_up_p=\(a.epistasisFollowUpP)",
             "epistasis_scale=\(a.epistasisScale.rawValue)", "epistasis_sample=\(a.epistasisSample.rawValue)",
-            "epistasis_family=\(a.epistasisFamily.rawValue)", "echo_site_share=\(a.echoSiteShare)",
+            "epistasis_family=\(a.epistasisFamily.rawValue)", "echo_site_share=\(a.echoSiteShare)", "epistasis_min_joint_share=\(a.epistasisMinimumJointShare)",
             "one_motif_per_site=\(a.oneMotifPerSite)", "max_interaction_q=\(a.interactionMaxQValue)",
             "max_interaction_rows=\(a.maxInteractionRows)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
             "precision=\(s.precision.rawValue)",
@@ -262,6 +262,7 @@ public final class MergePipeline {
         options.epistasisSample = settings.epistasisSample
         options.epistasisFamily = settings.epistasisFamily
         options.echoSiteShare = settings.echoSiteShare
+        options.epistasisMinimumJointShare = settings.epistasisMinimumJointShare
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16, precision: settings.precision),
                                              options: options)
         for index in loaded.indices {
@@ -363,6 +364,7 @@ public final class MergePipeline {
         var epistasisSample = AnalysisOptions(motifsPath: "").epistasisSample
         var epistasisFamily = AnalysisOptions(motifsPath: "").epistasisFamily
         var echoSiteShare = AnalysisOptions(motifsPath: "").echoSiteShare
+        var epistasisMinimumJointShare = AnalysisOptions(motifsPath: "").epistasisMinimumJointShare
         var headMotifs = HeadMotifSettings()
         var maxInteractionQ = AnalysisOptions(motifsPath: "").interactionMaxQValue
         var maxInteractionRows = AnalysisOptions(motifsPath: "").maxInteractionRows
@@ -400,6 +402,7 @@ public final class MergePipeline {
             case "epistasis_sample": settings.epistasisSample = EpistasisSample(rawValue: value) ?? settings.epistasisSample
             case "epistasis_family": settings.epistasisFamily = EpistasisFamily(rawValue: value) ?? settings.epistasisFamily
             case "echo_site_share": settings.echoSiteShare = Double(value) ?? settings.echoSiteShare
+            case "epistasis_min_joint_share": settings.epistasisMinimumJointShare = Double(value) ?? settings.epistasisMinimumJointShare
             case "max_interaction_q": settings.maxInteractionQ = Double(value) ?? settings.maxInteractionQ
             case "max_interaction_rows": settings.maxInteractionRows = Int(value) ?? settings.maxInteractionRows
             case "precision": settings.precision = ProductPrecision(rawValue: value) ?? .fp32

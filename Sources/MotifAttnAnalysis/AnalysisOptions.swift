@@ -68,6 +68,17 @@ public struct AnalysisOptions: Sendable {
     public var epistasisScale: EpistasisScale = .logit
     /// Which of a pair's bound windows the epistasis test knocks out (`EpistasisSample`).
     public var epistasisSample: EpistasisSample = .random
+    /// The share of a pair's joint worth (`L − L_AB`, what its two sites are worth together) that its interaction
+    /// must exceed for the epistasis test to reject (`EpistasisTest.jointShare`; 0: the interaction must exceed 0).
+    /// Why: a model that adds its evidence and then bends the sum (a sigmoid-like read-out, attention shared among
+    /// the sites of a window) gives every two sites it values a small interaction, a few per cent of their joint
+    /// worth; a pair it needs together gives a large share (an AND: about all of it). With 0, any two motifs the
+    /// model values that share windows can reach a tiny p-value with enough windows. Why off by default: a pair with
+    /// a partner in a large look-alike class has a diluted share (its windows with a chance match of the class have
+    /// an interaction of about 0 and the other site's worth), and on the development panel a floor of 0.05 lost such
+    /// pairs as it removed the false ones (`docs/analysis.md`, section 8). Cost when on: a pair the model needs
+    /// together for less than this share of the two sites' worth is not reported; no extra forward pass.
+    public var epistasisMinimumJointShare = 0.0
     /// The family of the interaction q-values when pairs are tested for epistasis (`EpistasisFamily`).
     public var epistasisFamily: EpistasisFamily = .allRows
     /// Share of a reported pair's sites of one motif that a stronger pair's motif must also call for the two

@@ -18,6 +18,10 @@ public struct EpistasisTest: Sendable, Equatable {
     public var mean: Double
     /// Fraction of windows with a positive interaction.
     public var positiveFraction: Double
+    /// The interaction's share of the pair's joint worth: mean interaction ÷ mean `L − L_AB` (what the two sites
+    /// are worth together). About 1 when the model needs both sites (an AND), about 0 when it adds them; nan
+    /// without windows, or when the two sites are worth nothing together on average.
+    public var jointShare: Double = .nan
     /// One-sided Wilcoxon signed-rank p-value (interactions tend to be positive); for a pair that could be
     /// looked at twice (`PairWindowSamples.testEpistasis`), twice the smaller of the two looks' p-values.
     public var pValue: Double
@@ -28,13 +32,23 @@ public struct EpistasisTest: Sendable, Equatable {
     /// nan until `PairWindowSamples.testEpistasis` sets it.
     public var qValue: Double = .nan
 
-    /// The test of per-window interactions `L − L_A − L_B + L_AB`.
-    public init(interactions: [Double]) {
+    /// The test of per-window interactions `L − L_A − L_B + L_AB`. With `jointWorth` (per window `L − L_AB`, in
+    /// the same order) and `minimumJointShare` s > 0, the test asks whether the interactions exceed s × the joint
+    /// worth: the signed-rank test of `interaction − s × worth` (`mean` and `positiveFraction` stay those of the
+    /// interactions).
+    public init(interactions: [Double], jointWorth: [Double] = [], minimumJointShare: Double = 0) {
+        precondition(jointWorth.isEmpty || jointWorth.count == interactions.count, "one joint worth per interaction")
         windows = interactions.count
         mean = interactions.isEmpty ? .nan : interactions.reduce(0, +) / Double(interactions.count)
         let positive = interactions.filter { $0 > 0 }.count
         positiveFraction = interactions.isEmpty ? .nan : Double(positive) / Double(interactions.count)
-        pValue = Statistics.wilcoxonSignedRankGreater(interactions).p
+        if !jointWorth.isEmpty {
+            let worth = jointWorth.reduce(0, +) / Double(jointWorth.count)
+            jointShare = worth > 0 ? mean / worth : .nan
+        }
+        let tested = minimumJointShare > 0 && !jointWorth.isEmpty
+            ? zip(interactions, jointWorth).map { $0 - minimumJointShare * $1 } : interactions
+        pValue = Statistics.wilcoxonSignedRankGreater(tested).p
     }
 
     /// `bases` with every base of `sites` replaced by a random base drawn with the window's own A/C/G/T
@@ -71,6 +85,8 @@ extension PairWindowSamples {
     ///   - maxPairs: with a value > 0, at most that many pairs are tested, strongest elevation first.
     ///   - minimumWindows: the fewest sampled windows a pair needs to be tested.
     ///   - scale: the scale of the interaction: logits or the probability of the first output.
+    ///   - minimumJointShare: the share of the two sites' joint worth the interaction must exceed (0: the interaction
+    ///     must exceed 0; `EpistasisTest.init(interactions:jointWorth:minimumJointShare:)`).
     ///   - firstLook: windows of the first look (the first ones in sampling order).
     ///   - followUp: windows of the second look (0, or not above `firstLook`: one look). A pair whose first look
     ///     gives p ≤ `followUpP` is knocked out again in its next sampled windows, up to `followUp` in all, and
@@ -85,8 +101,8 @@ extension PairWindowSamples {
     ///     also its logit step) and the pair, so the result does not depend on
     ///     threads or batching.
     public func testEpistasis(_ rows: [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0, minimumWindows: Int,
-                              scale: EpistasisScale = .logit, firstLook: Int = .max, followUp: Int = 0, followUpP: Double = 0.05,
-                              firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
+                              scale: EpistasisScale = .logit, minimumJointShare: Double = 0, firstLook: Int = .max, followUp: Int = 0,
+                              followUpP: Double = 0.05, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
         let index = Dictionary(motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let n = motifs.count
         func pairKey(_ row: Interaction) -> Int? {
@@ -107,8 +123,11 @@ extension PairWindowSamples {
             .prefix(maxPairs > 0 ? maxPairs : Int.max)
         let entriesOf = Dictionary(uniqueKeysWithValues: candidates.map { ($0, entries($0 / n, $0 % n)) })
         func lookAt(_ key: Int) -> Range<Int> { 0..<min(firstLook, entriesOf[key]!.count) }
-        var interactions = try knockOutInteractions(candidates.map { ($0, lookAt($0)) }, entriesOf: entriesOf, scale: scale, firstLogits: firstLogits)
-        var tests = interactions.mapValues { EpistasisTest(interactions: $0) }
+        var looked = try knockOutInteractions(candidates.map { ($0, lookAt($0)) }, entriesOf: entriesOf, scale: scale, firstLogits: firstLogits)
+        func test(_ windows: [KnockOut]) -> EpistasisTest {
+            EpistasisTest(interactions: windows.map(\.interaction), jointWorth: windows.map(\.jointWorth), minimumJointShare: minimumJointShare)
+        }
+        var tests = looked.mapValues(test)
         if followUp > firstLook {
             // The second look: the pairs whose first look is promising, in their next windows (the first look's
             // knock-outs are reused: the same windows and seeds give the same logits).
@@ -118,8 +137,8 @@ extension PairWindowSamples {
             for key in candidates where entriesOf[key]!.count > firstLook {
                 guard let first = tests[key]?.pValue else { continue }
                 if let extra = more[key] {
-                    interactions[key]! += extra
-                    tests[key] = EpistasisTest(interactions: interactions[key]!)
+                    looked[key]! += extra
+                    tests[key] = test(looked[key]!)
                     tests[key]!.looks = 2
                 }
                 tests[key]!.pValue = min(1, 2 * min(first, tests[key]!.pValue))
@@ -139,10 +158,16 @@ extension PairWindowSamples {
         }
     }
 
+    /// One window's knock-outs: the interaction `L − L_A − L_B + L_AB` and the two sites' joint worth `L − L_AB`.
+    private struct KnockOut {
+        var interaction: Double
+        var jointWorth: Double
+    }
+
     /// The knock-out interactions of each pair's entries in `range` (indices into its sampled windows), in
     /// sampling order: three knocked-out copies per window (site A, site B, both), their bases drawn from a seed
     /// made of the window's sampling priority and the pair, all scored in one call of `firstLogits`.
-    private func knockOutInteractions(_ looks: [(key: Int, range: Range<Int>)], entriesOf: [Int: [Entry]], scale: EpistasisScale, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Int: [Double]] {
+    private func knockOutInteractions(_ looks: [(key: Int, range: Range<Int>)], entriesOf: [Int: [Entry]], scale: EpistasisScale, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Int: [KnockOut]] {
         var variants: [[UInt8]] = []
         var plan: [(key: Int, logit: Float)] = []
         for (key, range) in looks {
@@ -158,12 +183,12 @@ extension PairWindowSamples {
         guard !variants.isEmpty else { return [:] }
         let logits = try firstLogits(variants)
         precondition(logits.count == variants.count, "one logit per knocked-out window")
-        var interactions: [Int: [Double]] = [:]
+        var knockOuts: [Int: [KnockOut]] = [:]
         for (k, entry) in plan.enumerated() {
             let whole = scale.value(ofLogit: entry.logit), withoutA = scale.value(ofLogit: logits[3 * k])
             let withoutB = scale.value(ofLogit: logits[3 * k + 1]), withoutBoth = scale.value(ofLogit: logits[3 * k + 2])
-            interactions[entry.key, default: []].append(whole - withoutA - withoutB + withoutBoth)
+            knockOuts[entry.key, default: []].append(KnockOut(interaction: whole - withoutA - withoutB + withoutBoth, jointWorth: whole - withoutBoth))
         }
-        return interactions
+        return knockOuts
     }
 }

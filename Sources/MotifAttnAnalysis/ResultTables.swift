@@ -62,7 +62,7 @@ public enum ResultTables {
     public static let interactionColumns = ["motif_a", "name_a", "motif_b", "name_b", "layer", "head", "n_bound", "n_background",
                                             "mean_attention_bound", "mean_attention_background", "effect", "p_value", "q_value",
                                             "median_distance", "orientation", "n_background_own", "best_head", "mutual_best_fraction", "p_elevated", "p_mutual_best",
-                                            "class_a", "class_b", "n_epistasis", "epistasis", "epistasis_positive", "p_epistasis", "echo_of"]
+                                            "class_a", "class_b", "n_epistasis", "epistasis", "epistasis_positive", "epistasis_share", "p_epistasis", "echo_of"]
 
     /// Writes `interactions.tsv` in the given order (`CoAttentionAccumulator.interactions()` sorts by q, then effect).
     ///
@@ -77,7 +77,8 @@ public enum ResultTables {
              (r.membersA.isEmpty ? [r.motifA] : r.membersA).joined(separator: ","),
              (r.membersB.isEmpty ? [r.motifB] : r.membersB).joined(separator: ","),
              r.epistasis.map { String($0.windows) } ?? "NA", r.epistasis.map { fixed($0.mean) } ?? "NA",
-             r.epistasis.map { fixed($0.positiveFraction, 4) } ?? "NA", r.epistasis.map { scientific($0.pValue) } ?? "NA",
+             r.epistasis.map { fixed($0.positiveFraction, 4) } ?? "NA", r.epistasis.map { fixed($0.jointShare, 4) } ?? "NA",
+             r.epistasis.map { scientific($0.pValue) } ?? "NA",
              r.echoOf ?? "."]
         }
         try write(path, provenance: provenance, header: interactionColumns, rows: rows)

@@ -48,6 +48,9 @@ struct AnalysisOptionsGroup: ParsableArguments {
             help: ArgumentHelp("Which bound windows of a pair the epistasis test knocks out: random (by a stable hash of the window) or strongest (highest first logit).",
                                valueName: "random|strongest"))
     var epistasisSample: EpistasisSample = defaults.epistasisSample
+    @Option(name: .customLong("epistasis-min-joint-share"),
+            help: "Share of a pair's joint worth (the logit its two sites are worth together) that its knock-out interaction must exceed in the epistasis test (0: the interaction must exceed 0).")
+    var epistasisMinimumJointShare = defaults.epistasisMinimumJointShare
     @Option(name: .customLong("epistasis-fdr"),
             help: ArgumentHelp("Family of the interaction q-values: tested-pairs (a row's q is the larger of its elevation q over every row and its pair's epistasis q over the pairs tested in the model) or all-rows (one Benjamini-Hochberg over every row's p-value, the larger of its two p-values).",
                                valueName: "tested-pairs|all-rows"))
@@ -94,6 +97,9 @@ struct AnalysisOptionsGroup: ParsableArguments {
             throw ValidationError("--epistasis-follow-up-windows must be 0 (one look) or more than --epistasis-windows")
         }
         guard epistasisFollowUpP >= 0 && epistasisFollowUpP <= 1 else { throw ValidationError("--epistasis-follow-up-p must be a probability") }
+        guard epistasisMinimumJointShare >= 0 && epistasisMinimumJointShare < 1 else {
+            throw ValidationError("--epistasis-min-joint-share must be a fraction from 0 (off) to below 1")
+        }
         guard echoSiteShare >= 0 && echoSiteShare <= 1 else { throw ValidationError("--echo-site-share must be a fraction from 0 (off) to 1") }
         guard maxMotifsPerHead > 0 else { throw ValidationError("--max-motifs-per-head must be at least 1") }
         _ = try headMotifSettings()
@@ -137,6 +143,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.epistasisSample = epistasisSample
         options.epistasisFamily = epistasisFamily
         options.echoSiteShare = echoSiteShare
+        options.epistasisMinimumJointShare = epistasisMinimumJointShare
         options.patchPairs = patchPairs
         options.maxQValue = maxQ
         options.interactionMaxQValue = maxInteractionQ

@@ -138,6 +138,51 @@ final class EpistasisTests: XCTestCase {
         XCTAssertGreaterThan(oneFamily[0].qValue, 0.05)
     }
 
+    /// The joint-share floor (`minimumJointShare`): M0 and M1 are needed together (an AND worth 4 logits), while M2
+    /// adds 1 logit of its own and bends the sum a little with M0 (0.1 more when both are there). Knock-outs by hand,
+    /// with L = 4·m0·m1 + m0 + m2 + 0.1·m0·m2: for M0+M1 the interaction is 6.1 − 1 − 2.1 + 1 = 4 of a joint worth of
+    /// 6.1 − 1 = 5.1; for M0+M2 it is 6.1 − 1 − 5 + 0 = 0.1 of 6.1. Without a floor both pairs pass; with a floor of
+    /// 5 % only the AND does.
+    func testAJointShareFloorKeepsAnAndAndDropsABentSum() throws {
+        let sites = [Array("GGGGGG".utf8), Array("TTTTTT".utf8), Array("CCCCCC".utf8)], starts = [0, 10, 20]
+        func present(_ bases: [UInt8]) -> [Bool] { (0..<3).map { Array(bases[starts[$0]..<(starts[$0] + 6)]) == sites[$0] } }
+        func model(_ bases: [UInt8]) -> Float {
+            let on = present(bases).map { $0 ? Float(1) : 0 }
+            return 4 * on[0] * on[1] + on[0] + on[2] + 0.1 * on[0] * on[2]
+        }
+        let motifs = (0..<3).map { Motif(id: "M\($0)", probabilities: Array(repeating: [0, 0, 1, 0], count: 6)) }
+        let samples = PairWindowSamples(motifCount: 3, capacity: 12)
+        for n in 0..<12 {
+            var bases = Array(repeating: UInt8(ascii: "A"), count: 40)
+            for m in 0..<3 { bases.replaceSubrange(starts[m]..<(starts[m] + 6), with: sites[m]) }
+            let window = Window(sourceName: "chr1", start: n * 100, end: n * 100 + 40, strand: .plus, bases: bases)
+            samples.add(window, logit: model(bases), instances: (0..<3).map { instance($0, starts[$0]) })
+        }
+        func row(_ a: String, _ b: String) -> Interaction {
+            Interaction(motifA: a, nameA: a, motifB: b, nameB: b, head: nil, boundCount: 12, backgroundCount: 100,
+                        ownBackgroundCount: 0, meanBound: 0.5, meanBackground: 0.1, effect: 0.9, pValue: 1e-9, qValue: 1,
+                        medianDistance: 10, orientation: "++", elevationPValue: 1e-9, bestHead: nil)
+        }
+        for floor in [0, 0.05] {
+            let tested = try samples.testEpistasis([row("M0", "M1"), row("M0", "M2")], motifs: motifs, reportableQ: 0.05, minimumWindows: 5,
+                                                   minimumJointShare: floor) { $0.map(model) }
+            let and = try XCTUnwrap(tested[0].epistasis), bent = try XCTUnwrap(tested[1].epistasis)
+            XCTAssertEqual(and.mean, 4, accuracy: 1e-5)
+            XCTAssertEqual(and.jointShare, 4 / 5.1, accuracy: 1e-5)
+            XCTAssertEqual(bent.mean, 0.1, accuracy: 1e-5)
+            XCTAssertEqual(bent.jointShare, 0.1 / 6.1, accuracy: 1e-5)
+            XCTAssertEqual(bent.positiveFraction, 1)
+            // Twelve equal positive values: the signed-rank test's smallest p-value (scipy: 2.7e-4).
+            XCTAssertEqual(and.pValue, Statistics.wilcoxonSignedRankGreater(Array(repeating: 1, count: 12)).p, accuracy: 1e-12)
+            if floor == 0 {
+                XCTAssertEqual(bent.pValue, and.pValue, accuracy: 1e-12)
+            } else {
+                // 0.1 − 0.05 × 6.1 < 0 in every window: the other tail of twelve equal values.
+                XCTAssertEqual(bent.pValue, 1 - and.pValue, accuracy: 1e-12)
+            }
+        }
+    }
+
     /// The second look: a pair whose partner site is true in only a third of its sampled windows (the others hold
     /// a chance match of the partner's class, which the model ignores) is weak in its first 40 windows and clear in
     /// 400; its p-value is twice the smaller of the two looks'. The first look equals a one-look test of a sample of

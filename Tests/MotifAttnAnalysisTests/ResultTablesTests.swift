@@ -35,13 +35,13 @@ final class ResultTablesTests: XCTestCase {
         try ResultTables.writeInteractions(rows, to: path, provenance: provenance)
         let text = try lines("interactions.tsv")
         XCTAssertEqual(text[0], "##motifattn version=0.1.0 command=motifattn analyze --model m.safetensors in.fa --out out")
-        XCTAssertEqual(text[1], "motif_a\tname_a\tmotif_b\tname_b\tlayer\thead\tn_bound\tn_background\tmean_attention_bound\tmean_attention_background\teffect\tp_value\tq_value\tmedian_distance\torientation\tn_background_own\tbest_head\tmutual_best_fraction\tp_elevated\tp_mutual_best\tclass_a\tclass_b\tn_epistasis\tepistasis\tepistasis_positive\tp_epistasis\techo_of")
+        XCTAssertEqual(text[1], "motif_a\tname_a\tmotif_b\tname_b\tlayer\thead\tn_bound\tn_background\tmean_attention_bound\tmean_attention_background\teffect\tp_value\tq_value\tmedian_distance\torientation\tn_background_own\tbest_head\tmutual_best_fraction\tp_elevated\tp_mutual_best\tclass_a\tclass_b\tn_epistasis\tepistasis\tepistasis_positive\tepistasis_share\tp_epistasis\techo_of")
         XCTAssertEqual(text.count, rows.count + 3)   // provenance, header, rows, final empty piece after the last newline
         XCTAssertEqual(text.last, "")
         let fields = text[2].split(separator: "\t").map(String.init)
-        XCTAssertEqual(fields.count, 27)
+        XCTAssertEqual(fields.count, 28)
         // Without the model's epistasis test (the accumulator alone), its columns are NA; no row is marked an echo.
-        XCTAssertEqual(Array(fields[22...]), ["NA", "NA", "NA", "NA", "."])
+        XCTAssertEqual(Array(fields[22...]), ["NA", "NA", "NA", "NA", "NA", "."])
         // Without classes, each motif is its own class.
         XCTAssertEqual(fields[20], fields[0])
         XCTAssertEqual(fields[21], fields[2])

@@ -137,6 +137,9 @@ final class ScanCommandTests: XCTestCase {
         let share = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--echo-site-share", "1.5", "--out", out.path])
         XCTAssertEqual(share.status, 64, share.stderr)
         XCTAssertTrue(share.stderr.contains("--echo-site-share"), share.stderr)
+        let floor = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--epistasis-min-joint-share", "1", "--out", out.path])
+        XCTAssertEqual(floor.status, 64, floor.stderr)
+        XCTAssertTrue(floor.stderr.contains("--epistasis-min-joint-share"), floor.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
     }
 }
