@@ -96,23 +96,10 @@ final class EpistasisTests: XCTestCase {
     /// row its epistasis p-value is far from q ≤ 0.05; over the two tested pairs it is reported, with q the larger
     /// of its elevation q-value and twice its epistasis p-value (Benjamini–Hochberg of two p-values, the other 1).
     func testTestedPairsFamilyConfirmsOverThePairsTestedOnly() throws {
-        let sites = [Array("GGGGGG".utf8), Array("TTTTTT".utf8), Array("CCCCCC".utf8)], starts = [0, 10, 20]
-        func present(_ bases: [UInt8]) -> [Bool] { (0..<3).map { Array(bases[starts[$0]..<(starts[$0] + 6)]) == sites[$0] } }
         // M0 and M1 are needed together; M2 adds evidence on its own.
-        func model(_ bases: [UInt8]) -> Float { let on = present(bases); return (on[0] && on[1] ? 4 : 0) + (on[2] ? 1 : 0) - 2 }
-        let motifs = (0..<3).map { Motif(id: "M\($0)", probabilities: Array(repeating: [0, 0, 1, 0], count: 6)) }
-        let samples = PairWindowSamples(motifCount: 3, capacity: 10)
-        for n in 0..<10 {
-            var bases = Array(repeating: UInt8(ascii: "A"), count: 40)
-            for m in 0..<3 { bases.replaceSubrange(starts[m]..<(starts[m] + 6), with: sites[m]) }
-            let window = Window(sourceName: "chr1", start: n * 100, end: n * 100 + 40, strand: .plus, bases: bases)
-            samples.add(window, logit: model(bases), instances: (0..<3).map { instance($0, starts[$0]) })
-        }
-        func row(_ a: String, _ b: String, elevation: Double) -> Interaction {
-            Interaction(motifA: a, nameA: a, motifB: b, nameB: b, head: nil, boundCount: 10, backgroundCount: 100,
-                        ownBackgroundCount: 0, meanBound: 0.5, meanBackground: 0.1, effect: 0.9, pValue: elevation, qValue: 1,
-                        medianDistance: 10, orientation: "++", elevationPValue: elevation, bestHead: nil)
-        }
+        func model(_ bases: [UInt8]) -> Float { let on = threeSitesPresent(bases); return (on[0] && on[1] ? 4 : 0) + (on[2] ? 1 : 0) - 2 }
+        let motifs = threeSiteMotifs, samples = threeSiteSamples(windows: 10, model: model)
+        func row(_ a: String, _ b: String, elevation: Double) -> Interaction { threeSiteRow(a, b, elevation: elevation, windows: 10) }
         let screened = [row("M0", "M1", elevation: 1e-9), row("M0", "M2", elevation: 1e-8)]
             + (0..<1000).map { row("X\($0)", "Y\($0)", elevation: 0.5) }
         let tested = try samples.testEpistasis(screened, motifs: motifs, reportableQ: 0.05, minimumWindows: 5) { $0.map(model) }
@@ -144,25 +131,12 @@ final class EpistasisTests: XCTestCase {
     /// 6.1 − 1 = 5.1; for M0+M2 it is 6.1 − 1 − 5 + 0 = 0.1 of 6.1. Without a floor both pairs pass; with a floor of
     /// 5 % only the AND does.
     func testAJointShareFloorKeepsAnAndAndDropsABentSum() throws {
-        let sites = [Array("GGGGGG".utf8), Array("TTTTTT".utf8), Array("CCCCCC".utf8)], starts = [0, 10, 20]
-        func present(_ bases: [UInt8]) -> [Bool] { (0..<3).map { Array(bases[starts[$0]..<(starts[$0] + 6)]) == sites[$0] } }
         func model(_ bases: [UInt8]) -> Float {
-            let on = present(bases).map { $0 ? Float(1) : 0 }
+            let on = threeSitesPresent(bases).map { $0 ? Float(1) : 0 }
             return 4 * on[0] * on[1] + on[0] + on[2] + 0.1 * on[0] * on[2]
         }
-        let motifs = (0..<3).map { Motif(id: "M\($0)", probabilities: Array(repeating: [0, 0, 1, 0], count: 6)) }
-        let samples = PairWindowSamples(motifCount: 3, capacity: 12)
-        for n in 0..<12 {
-            var bases = Array(repeating: UInt8(ascii: "A"), count: 40)
-            for m in 0..<3 { bases.replaceSubrange(starts[m]..<(starts[m] + 6), with: sites[m]) }
-            let window = Window(sourceName: "chr1", start: n * 100, end: n * 100 + 40, strand: .plus, bases: bases)
-            samples.add(window, logit: model(bases), instances: (0..<3).map { instance($0, starts[$0]) })
-        }
-        func row(_ a: String, _ b: String) -> Interaction {
-            Interaction(motifA: a, nameA: a, motifB: b, nameB: b, head: nil, boundCount: 12, backgroundCount: 100,
-                        ownBackgroundCount: 0, meanBound: 0.5, meanBackground: 0.1, effect: 0.9, pValue: 1e-9, qValue: 1,
-                        medianDistance: 10, orientation: "++", elevationPValue: 1e-9, bestHead: nil)
-        }
+        let motifs = threeSiteMotifs, samples = threeSiteSamples(windows: 12, model: model)
+        func row(_ a: String, _ b: String) -> Interaction { threeSiteRow(a, b, elevation: 1e-9, windows: 12) }
         for floor in [0, 0.05] {
             let tested = try samples.testEpistasis([row("M0", "M1"), row("M0", "M2")], motifs: motifs, reportableQ: 0.05, minimumWindows: 5,
                                                    minimumJointShare: floor) { $0.map(model) }
@@ -249,6 +223,34 @@ final class EpistasisTests: XCTestCase {
 
     private func window(_ n: Int) -> Window {
         Window(sourceName: "chr1", start: n * 100, end: n * 100 + 40, strand: .plus, bases: Array(repeating: UInt8(ascii: "A"), count: 40))
+    }
+
+    /// Three 6-base sites in every window of the three-site tests: M0 GGGGGG at 0, M1 TTTTTT at 10, M2 CCCCCC at 20.
+    private let threeSites = [Array("GGGGGG".utf8), Array("TTTTTT".utf8), Array("CCCCCC".utf8)], threeSiteStarts = [0, 10, 20]
+    private let threeSiteMotifs = (0..<3).map { Motif(id: "M\($0)", probabilities: Array(repeating: [0, 0, 1, 0], count: 6)) }
+
+    /// Which of the three sites a (knocked-out) window still holds.
+    private func threeSitesPresent(_ bases: [UInt8]) -> [Bool] {
+        (0..<3).map { Array(bases[threeSiteStarts[$0]..<(threeSiteStarts[$0] + 6)]) == threeSites[$0] }
+    }
+
+    /// `windows` windows of 40 bases holding the three sites, each with its logit from `model`.
+    private func threeSiteSamples(windows: Int, model: ([UInt8]) -> Float) -> PairWindowSamples {
+        let samples = PairWindowSamples(motifCount: 3, capacity: windows)
+        for n in 0..<windows {
+            var bases = Array(repeating: UInt8(ascii: "A"), count: 40)
+            for m in 0..<3 { bases.replaceSubrange(threeSiteStarts[m]..<(threeSiteStarts[m] + 6), with: threeSites[m]) }
+            let window = Window(sourceName: "chr1", start: n * 100, end: n * 100 + 40, strand: .plus, bases: bases)
+            samples.add(window, logit: model(bases), instances: (0..<3).map { instance($0, threeSiteStarts[$0]) })
+        }
+        return samples
+    }
+
+    /// A co-attention row of the pair `a`, `b` screened with elevation p-value `elevation`.
+    private func threeSiteRow(_ a: String, _ b: String, elevation: Double, windows: Int) -> Interaction {
+        Interaction(motifA: a, nameA: a, motifB: b, nameB: b, head: nil, boundCount: windows, backgroundCount: 100,
+                    ownBackgroundCount: 0, meanBound: 0.5, meanBackground: 0.1, effect: 0.9, pValue: elevation, qValue: 1,
+                    medianDistance: 10, orientation: "++", elevationPValue: elevation, bestHead: nil)
     }
 
     private func instance(_ motif: Int, _ start: Int) -> MotifInstance {
