@@ -163,31 +163,8 @@ enum AnalysisReport {
             try file.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + HTMLReport.logo(motif.motif.probabilities))
             try file.commit()
         }
-        record.parameters["instance_p_value"] = "\(options.instancePValue)"
-        record.parameters["instance_recall"] = "\(options.instanceRecall)"
-        record.parameters["motif_classes"] = options.motifClassesLabel
-        record.parameters["instances"] = options.instances.rawValue
-        record.parameters["specificity"] = options.pairSpecificity.rawValue
-        if options.pairSpecificity == .epistasis {
-            record.parameters["epistasis_windows"] = "\(options.epistasisWindows)"
-            record.parameters["epistasis_follow_up_windows"] = "\(options.epistasisFollowUpWindows)"
-            record.parameters["epistasis_follow_up_p"] = "\(options.epistasisFollowUpP)"
-            record.parameters["epistasis_pairs"] = "\(options.epistasisPairs)"
-            record.parameters["epistasis_family"] = options.epistasisFamily.rawValue
-            record.parameters["echo_site_share"] = "\(options.echoSiteShare)"
-            record.parameters["epistasis_min_joint_share"] = "\(options.epistasisMinimumJointShare)"
-            record.parameters["epistasis_scale"] = options.epistasisScale.rawValue
-            record.parameters["epistasis_sample"] = options.epistasisSample.rawValue
-        }
+        for (name, value) in options.values { record.parameters[name] = value }
         record.counts["motif_classes"] = analysis.classes.count
-        record.parameters["instance_max_p_value"] = "\(options.instanceMaxPValue)"
-        record.parameters["max_q_value"] = "\(options.maxQValue)"
-        record.parameters["max_motifs_per_head"] = "\(options.maxMotifsPerHead)"
-        record.parameters["co_attention_score"] = options.coAttention.score.rawValue
-        record.parameters["one_motif_per_site"] = "\(options.oneMotifPerSite)"
-        record.parameters["max_interaction_q"] = "\(options.interactionMaxQValue)"
-        record.parameters["max_interaction_rows"] = "\(options.maxInteractionRows)"
-        for (name, value) in options.headMotifs.values { record.parameters[PartialScan.headMotifPrefix + name] = value }
         record.counts["bound_windows_analysed"] = results.boundWindows
         record.counts["background_windows_analysed"] = results.backgroundWindows
         record.counts["head_motifs"] = results.headMotifs.count

@@ -8,8 +8,6 @@ import MotifAttnModel
 public enum PartialScan {
     /// First string of `partial.state`.
     static let magic = "motifattn-partial-scan-3"
-    /// Prefix of the head-motif settings in fingerprints and `run.json` parameters.
-    static let headMotifPrefix = "head_motifs."
     /// The state file's name in a part's folder.
     public static let stateFile = "partial.state"
 
@@ -29,15 +27,8 @@ public enum PartialScan {
             "window=\(o.window)", "stride=\(o.stride)", "strand=\(o.strand.rawValue)", "max_n=\(o.maxN)",
             "has_regions=\(s.regionsPath != nil)", "bound_fraction=\(s.boundFraction)",
             "max_bound=\(s.maxBound)", "max_background=\(s.maxBackground)", "background=\(s.background.rawValue)", "seed=\(s.seed)",
-            "instance_p=\(a.instancePValue)", "instance_recall=\(a.instanceRecall)", "instance_max_p=\(a.instanceMaxPValue)", "motif_classes=\(a.motifClassesLabel)", "max_q=\(a.maxQValue)", "max_motifs_per_head=\(a.maxMotifsPerHead)", "co_attention=\(a.coAttention.score.rawValue)",
-            "specificity=\(a.pairSpecificity.rawValue)", "epistasis_windows=\(a.epistasisWindows)", "epistasis_pairs=\(a.epistasisPairs)",
-            "epistasis_follow_up_windows=\(a.epistasisFollowUpWindows)", "epistasis_follow_up_p=\(a.epistasisFollowUpP)",
-            "epistasis_scale=\(a.epistasisScale.rawValue)", "epistasis_sample=\(a.epistasisSample.rawValue)",
-            "epistasis_family=\(a.epistasisFamily.rawValue)", "echo_site_share=\(a.echoSiteShare)", "epistasis_min_joint_share=\(a.epistasisMinimumJointShare)",
-            "one_motif_per_site=\(a.oneMotifPerSite)", "max_interaction_q=\(a.interactionMaxQValue)",
-            "max_interaction_rows=\(a.maxInteractionRows)", "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")",
-            "precision=\(s.precision.rawValue)",
-        ] + a.headMotifs.values.map { "\(headMotifPrefix)\($0.name)=\($0.value)" }
+            "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")", "precision=\(s.precision.rawValue)",
+        ] + a.values.map { "\($0.name)=\($0.value)" }
         return fields.joined(separator: "|")
     }
 
@@ -190,7 +181,7 @@ public final class MergePipeline {
         try PartialScan.checkTiling(loaded.map(\.header), genome: first.genome, contigs: genomeContigs.map { ($0.name, $0.length) })
         let contigOrder = Dictionary(genomeContigs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         loaded.sort { (contigOrder[$0.header.contig] ?? -1, $0.header.start, $0.folder) < (contigOrder[$1.header.contig] ?? -1, $1.header.start, $1.folder) }
-        let settings = Self.settings(fromFingerprint: first.fingerprint)
+        let settings = try Self.settings(fromFingerprint: first.fingerprint, part: first.folder)
         guard ProductPrecision.isSupported(settings.precision) else {
             throw PartialStateError.mismatch(path: loaded[0].folder, detail:
                                                 "its parts were scanned with --precision \(settings.precision.rawValue), which this CPU cannot run (no AVX512_BF16)")
@@ -242,27 +233,9 @@ public final class MergePipeline {
 
         // Analysis: the states added up, then tested once.
         let model = try AttentionModel(contentsOf: first.model)
-        var options = AnalysisOptions(motifsPath: settings.motifs, annotationsPath: settings.annotations)
-        options.instancePValue = settings.instanceP
-        options.instanceRecall = settings.instanceRecall
-        options.instanceMaxPValue = settings.instanceMaxP
-        options.motifClasses = settings.motifClasses
-        options.maxQValue = settings.maxQ
-        options.coAttention.score = settings.coAttention
-        options.oneMotifPerSite = settings.oneMotifPerSite
-        options.pairSpecificity = settings.specificity
-        options.headMotifs = settings.headMotifs
-        options.interactionMaxQValue = settings.maxInteractionQ
-        options.maxInteractionRows = settings.maxInteractionRows
-        options.epistasisWindows = settings.epistasisWindows
-        options.epistasisFollowUpWindows = settings.epistasisFollowUpWindows
-        options.epistasisFollowUpP = settings.epistasisFollowUpP
-        options.epistasisPairs = settings.epistasisPairs
-        options.epistasisScale = settings.epistasisScale
-        options.epistasisSample = settings.epistasisSample
-        options.epistasisFamily = settings.epistasisFamily
-        options.echoSiteShare = settings.echoSiteShare
-        options.epistasisMinimumJointShare = settings.epistasisMinimumJointShare
+        var options = settings.analysis
+        options.motifsPath = settings.motifs
+        options.annotationsPath = settings.annotations
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16, precision: settings.precision),
                                              options: options)
         for index in loaded.indices {
@@ -353,28 +326,17 @@ public final class MergePipeline {
 
     /// The settings a merge needs back from the fingerprint.
     private struct Settings {
-        var stride = 100, motifs = "", annotations: String?, instanceP = 1e-4, maxQ = 0.05
-        var instanceRecall = 0.0, instanceMaxP = 1e-3
-        var motifClasses = MotifClassesChoice.automatic
-        var coAttention = CoAttentionScore.excess, oneMotifPerSite = true
-        var specificity = PairSpecificity.epistasis, epistasisWindows = 80, epistasisPairs = AnalysisOptions(motifsPath: "").epistasisPairs
-        var epistasisFollowUpWindows = AnalysisOptions(motifsPath: "").epistasisFollowUpWindows
-        var epistasisFollowUpP = AnalysisOptions(motifsPath: "").epistasisFollowUpP
-        var epistasisScale = AnalysisOptions(motifsPath: "").epistasisScale
-        var epistasisSample = AnalysisOptions(motifsPath: "").epistasisSample
-        var epistasisFamily = AnalysisOptions(motifsPath: "").epistasisFamily
-        var echoSiteShare = AnalysisOptions(motifsPath: "").echoSiteShare
-        var epistasisMinimumJointShare = AnalysisOptions(motifsPath: "").epistasisMinimumJointShare
-        var headMotifs = HeadMotifSettings()
-        var maxInteractionQ = AnalysisOptions(motifsPath: "").interactionMaxQValue
-        var maxInteractionRows = AnalysisOptions(motifsPath: "").maxInteractionRows
+        var stride = 100, motifs = "", annotations: String?
+        var analysis = AnalysisOptions(motifsPath: "")
         var hasRegions = true, boundFraction = 0.01
         var precision = ProductPrecision.fp32
         var parameters: [String: String] = [:]
     }
 
-    private static func settings(fromFingerprint fingerprint: String) -> Settings {
+    /// The settings recorded in `part`'s fingerprint (the same in every part: checked before).
+    private static func settings(fromFingerprint fingerprint: String, part: String) throws -> Settings {
         var settings = Settings()
+        let analysisNames = Set(AnalysisOptions.names)
         for field in fingerprint.split(separator: "|", omittingEmptySubsequences: false) {
             guard let equals = field.firstIndex(of: "=") else { continue }
             let key = String(field[..<equals]), value = String(field[field.index(after: equals)...])
@@ -385,31 +347,14 @@ public final class MergePipeline {
             case "bound_fraction": settings.boundFraction = Double(value) ?? 0.01
             case "motifs": settings.motifs = value
             case "annotations": settings.annotations = value == "-" ? nil : value
-            case "instance_p": settings.instanceP = Double(value) ?? 1e-4
-            case "instance_recall": settings.instanceRecall = Double(value) ?? 0
-            case "instance_max_p": settings.instanceMaxP = Double(value) ?? 1e-3
-            case "motif_classes": settings.motifClasses = MotifClassesChoice(label: value)
-            case "max_q": settings.maxQ = Double(value) ?? 0.05
-            case "co_attention": settings.coAttention = CoAttentionScore(rawValue: value) ?? .excess
-            case "one_motif_per_site": settings.oneMotifPerSite = value == "true"
-            case "max_motifs_per_head": settings.headMotifs.maxMotifsPerHead = Int(value) ?? settings.headMotifs.maxMotifsPerHead
-            case "specificity": settings.specificity = PairSpecificity(rawValue: value) ?? .epistasis
-            case "epistasis_windows": settings.epistasisWindows = Int(value) ?? 80
-            case "epistasis_pairs": settings.epistasisPairs = Int(value) ?? settings.epistasisPairs
-            case "epistasis_follow_up_windows": settings.epistasisFollowUpWindows = Int(value) ?? settings.epistasisFollowUpWindows
-            case "epistasis_follow_up_p": settings.epistasisFollowUpP = Double(value) ?? settings.epistasisFollowUpP
-            case "epistasis_scale": settings.epistasisScale = EpistasisScale(rawValue: value) ?? settings.epistasisScale
-            case "epistasis_sample": settings.epistasisSample = EpistasisSample(rawValue: value) ?? settings.epistasisSample
-            case "epistasis_family": settings.epistasisFamily = EpistasisFamily(rawValue: value) ?? settings.epistasisFamily
-            case "echo_site_share": settings.echoSiteShare = Double(value) ?? settings.echoSiteShare
-            case "epistasis_min_joint_share": settings.epistasisMinimumJointShare = Double(value) ?? settings.epistasisMinimumJointShare
-            case "max_interaction_q": settings.maxInteractionQ = Double(value) ?? settings.maxInteractionQ
-            case "max_interaction_rows": settings.maxInteractionRows = Int(value) ?? settings.maxInteractionRows
             case "precision": settings.precision = ProductPrecision(rawValue: value) ?? .fp32
-            default:
-                if key.hasPrefix(PartialScan.headMotifPrefix) {
-                    try? settings.headMotifs.set(String(key.dropFirst(PartialScan.headMotifPrefix.count)), to: value)
+            case _ where analysisNames.contains(key):
+                do {
+                    try settings.analysis.set(key, to: value)
+                } catch {
+                    throw ScanError.partMismatch(part: part, detail: "its recorded \(error)")
                 }
+            default: break
             }
         }
         settings.parameters["motifs"] = nil

@@ -103,13 +103,57 @@ public struct AnalysisOptions: Sendable {
         self.annotationsPath = annotationsPath
     }
 
-    /// The classes setting as recorded in `run.json` and partial-scan fingerprints (`MotifClassesChoice.label`).
-    public var motifClassesLabel: String { motifClasses.label }
-
     /// The per-motif instance threshold these options describe.
     public var instanceThreshold: InstanceThreshold {
         InstanceThreshold(pValue: instancePValue, recall: instanceRecall, ceiling: instanceMaxPValue)
     }
+
+    /// Every setting that can change the results, by name, with its value: the parameters of `run.json`, and
+    /// the analysis part of the fingerprint that a sharded scan's parts must share and `merge` reads back
+    /// (`set(_:to:)`). The head-motif settings follow with `head_motifs.` in front of their names. Left out: the
+    /// two databases' paths (inputs, recorded with their SHA-256) and `threads` (results do not depend on it).
+    public var values: [(name: String, value: String)] { Self.named.values(of: self) }
+
+    /// Every name `set(_:to:)` accepts.
+    public static var names: [String] { named.names }
+
+    /// Sets the setting named `name` (as `values` names it) from text; a refused value leaves the options unchanged.
+    public mutating func set(_ name: String, to value: String) throws {
+        try Self.named.set(name, to: value, in: &self)
+    }
+
+    /// Prefix of the head-motif settings' names in `values`.
+    static let headMotifPrefix = "head_motifs."
+
+    /// Every setting by name (`NamedSettings`); a new setting that can change the results is added here.
+    static let named = NamedSettings<AnalysisOptions>([
+        .positiveFraction("max_q_value", \.maxQValue),
+        .double("instance_p_value", \.instancePValue, range: 1e-300...1),
+        .double("instance_recall", \.instanceRecall, range: 0...1),
+        .double("instance_max_p_value", \.instanceMaxPValue, range: 1e-300...1),
+        .choice("co_attention_score", \.coAttention.score),
+        .double("ablation_fraction", \.ablationFraction, range: 0...1),
+        .int("patch_pairs", \.patchPairs, minimum: 0),
+        .int("report_windows", \.reportWindows, minimum: 0),
+        .flag("one_motif_per_site", \.oneMotifPerSite),
+        NamedSettings.Field(name: "motif_classes", get: { $0.motifClasses.label }, set: { options, text in
+            options.motifClasses = MotifClassesChoice(label: text)
+            return !text.isEmpty
+        }),
+        .choice("instances", \.instances),
+        .choice("specificity", \.pairSpecificity),
+        .int("epistasis_windows", \.epistasisWindows, minimum: 5),
+        .int("epistasis_follow_up_windows", \.epistasisFollowUpWindows, minimum: 0),
+        .double("epistasis_follow_up_p", \.epistasisFollowUpP, range: 0...1),
+        .int("epistasis_pairs", \.epistasisPairs, minimum: 0),
+        .choice("epistasis_scale", \.epistasisScale),
+        .choice("epistasis_sample", \.epistasisSample),
+        .choice("epistasis_family", \.epistasisFamily),
+        .double("echo_site_share", \.echoSiteShare, range: 0...1),
+        .double("epistasis_min_joint_share", \.epistasisMinimumJointShare, range: 0...(1.0).nextDown),
+        .positiveFraction("max_interaction_q", \.interactionMaxQValue),
+        .int("max_interaction_rows", \.maxInteractionRows, minimum: 1),
+    ] + NamedSettings.nested(HeadMotifSettings.named, at: \.headMotifs, prefix: headMotifPrefix))
 }
 
 /// Which motifs the co-attention finds instances of (`--instances`).

@@ -78,86 +78,37 @@ public struct HeadMotifSettings: Sendable, Equatable, Hashable {
     }
 
     /// The settings' names as `--analysis-setting` takes them, with their current values.
-    public var values: [(name: String, value: String)] {
-        Self.fields.map { ($0.name, $0.get(self)) }
-    }
+    public var values: [(name: String, value: String)] { Self.named.values(of: self) }
 
     /// Every name `set(_:to:)` accepts.
-    public static var names: [String] { fields.map(\.name) }
+    public static var names: [String] { named.names }
 
-    /// Sets the field named `name` (kebab-case, as `names` lists) from text.
+    /// Sets the field named `name` (kebab-case, as `names` lists) from text; a refused value leaves the
+    /// settings unchanged.
     public mutating func set(_ name: String, to value: String) throws {
-        guard let field = Self.fields.first(where: { $0.name == name }) else {
-            throw SettingError.unknown(name: name, known: Self.names)
-        }
-        guard field.set(&self, value) else { throw SettingError.badValue(name: name, value: value) }
+        try Self.named.set(name, to: value, in: &self)
     }
 
-    /// A problem with `--analysis-setting`.
-    public enum SettingError: Error, CustomStringConvertible, Equatable {
-        case unknown(name: String, known: [String])
-        case badValue(name: String, value: String)
-
-        public var description: String {
-            switch self {
-            case let .unknown(name, known): return "no analysis setting '\(name)' (known: \(known.joined(separator: ", ")))"
-            case let .badValue(name, value): return "analysis setting \(name): cannot use '\(value)'"
-            }
-        }
-    }
-
-    private struct Field {
-        var name: String
-        var get: (HeadMotifSettings) -> String
-        var set: (inout HeadMotifSettings, String) -> Bool
-    }
-
-    private static func int(_ name: String, _ path: WritableKeyPath<HeadMotifSettings, Int>, minimum: Int) -> Field {
-        Field(name: name, get: { "\($0[keyPath: path])" }, set: { s, text in
-            guard let v = Int(text), v >= minimum else { return false }
-            s[keyPath: path] = v
-            return true
-        })
-    }
-
-    private static func double(_ name: String, _ path: WritableKeyPath<HeadMotifSettings, Double>, range: ClosedRange<Double>) -> Field {
-        Field(name: name, get: { "\($0[keyPath: path])" }, set: { s, text in
-            guard let v = Double(text), range.contains(v) else { return false }
-            s[keyPath: path] = v
-            return true
-        })
-    }
-
-    private static func flag(_ name: String, _ path: WritableKeyPath<HeadMotifSettings, Bool>) -> Field {
-        Field(name: name, get: { $0[keyPath: path] ? "on" : "off" }, set: { s, text in
-            switch text {
-            case "on", "true", "yes", "1": s[keyPath: path] = true
-            case "off", "false", "no", "0": s[keyPath: path] = false
-            default: return false
-            }
-            return true
-        })
-    }
-
-    private static let fields: [Field] = [
-        int("smoothing", \.smoothing, minimum: 1),
-        double("relative-threshold", \.relativeThreshold, range: 0...1),
-        int("min-region-length", \.minimumRegionLength, minimum: 1),
-        int("word-length", \.wordLength, minimum: 3),
-        flag("seeds-from-focus", \.seedsFromFocus),
-        int("max-motif-width", \.maxMotifWidth, minimum: 3),
-        int("max-motifs-per-head", \.maxMotifsPerHead, minimum: 1),
-        double("extension-support", \.extensionSupport, range: 0...1),
-        int("extension-min-edge", \.extensionMinimumEdge, minimum: 0),
-        flag("one-motif-per-factor", \.oneMotifPerFactor),
-        int("site-reservoir", \.siteReservoir, minimum: 0),
-        int("site-flank", \.siteFlank, minimum: 0),
-        flag("exact-one-word-consensus", \.exactOneWordConsensus),
-        int("refinement-rounds", \.refinementRounds, minimum: 0),
-        double("site-p", \.sitePValue, range: 1e-12...0.5),
-        double("short-matrix-recall", \.shortMatrixRecall, range: 0...1),
-        int("expectation-rounds", \.expectationRounds, minimum: 0),
-        double("expectation-same-motif", \.expectationSameMotifCorrelation, range: 0...1),
-        int("min-sites", \.minimumSites, minimum: 1),
-    ]
+    /// Every field by name (`NamedSettings`).
+    static let named = NamedSettings<HeadMotifSettings>([
+        .int("smoothing", \.smoothing, minimum: 1),
+        .double("relative-threshold", \.relativeThreshold, range: 0...1),
+        .int("min-region-length", \.minimumRegionLength, minimum: 1),
+        .int("word-length", \.wordLength, minimum: 3),
+        .flag("seeds-from-focus", \.seedsFromFocus),
+        .int("max-motif-width", \.maxMotifWidth, minimum: 3),
+        .int("max-motifs-per-head", \.maxMotifsPerHead, minimum: 1),
+        .double("extension-support", \.extensionSupport, range: 0...1),
+        .int("extension-min-edge", \.extensionMinimumEdge, minimum: 0),
+        .flag("one-motif-per-factor", \.oneMotifPerFactor),
+        .int("site-reservoir", \.siteReservoir, minimum: 0),
+        .int("site-flank", \.siteFlank, minimum: 0),
+        .flag("exact-one-word-consensus", \.exactOneWordConsensus),
+        .int("refinement-rounds", \.refinementRounds, minimum: 0),
+        .double("site-p", \.sitePValue, range: 1e-12...0.5),
+        .double("short-matrix-recall", \.shortMatrixRecall, range: 0...1),
+        .int("expectation-rounds", \.expectationRounds, minimum: 0),
+        .double("expectation-same-motif", \.expectationSameMotifCorrelation, range: 0...1),
+        .int("min-sites", \.minimumSites, minimum: 1),
+    ])
 }

@@ -202,6 +202,45 @@ final class WorkflowTests: XCTestCase {
         XCTAssertGreaterThan(expected.count, 4)
     }
 
+    /// A sharded scan with analysis settings away from their defaults: `merge` reads every one back from the parts,
+    /// so its `run.json` records what the single scan's does and its tables are the single scan's.
+    func testMergeReadsBackTheAnalysisSettingsOfItsParts() throws {
+        try CLIRunner.skipWholeGenomeScanUnderThreadSanitizer()
+        let folder = try CLIRunner.folder(for: self)
+        let regions = folder.appendingPathComponent("regions.bed")
+        try "\(Self.lambdaName)\t2000\t6000\n\(Self.lambdaName)\t30000\t36000\n".write(to: regions, atomically: true, encoding: .utf8)
+        let settings = ["--regions", regions.path, "--strand", "plus", "--max-bound", "40", "--max-background", "200",
+                        "--epistasis-min-joint-share", "0.05", "--epistasis-fdr", "tested-pairs", "--echo-site-share", "0.5",
+                        "--epistasis-windows", "20", "--co-attention", "raw", "--max-interaction-q", "0.5", "--max-motifs-per-head", "7",
+                        "--analysis-setting", "site-p=5e-5", "--quiet"]
+        let single = folder.appendingPathComponent("single")
+        let one = try CLIRunner.motifattn(["scan", Self.lambda, "--out", single.path] + settings)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        var parts: [String] = []
+        for shard in ["1-24000", "24001-48502"] {
+            let part = folder.appendingPathComponent("part-\(shard)").path
+            let result = try CLIRunner.motifattn(["scan", Self.lambda, "--partial", "--shard", "\(Self.lambdaName):\(shard)", "--out", part] + settings)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            parts.append(part)
+        }
+        let merged = folder.appendingPathComponent("merged")
+        let merge = try CLIRunner.motifattn(["merge"] + parts + ["--quiet", "--out", merged.path])
+        XCTAssertEqual(merge.status, 0, merge.stderr)
+        func parameters(_ run: URL) throws -> [String: String] {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("run.json"))) as! [String: Any]
+            return json["parameters"] as! [String: String]
+        }
+        let singleParameters = try parameters(single), mergedParameters = try parameters(merged)
+        XCTAssertEqual(singleParameters["epistasis_min_joint_share"], "0.05")
+        XCTAssertEqual(singleParameters["epistasis_family"], "tested-pairs")
+        XCTAssertEqual(singleParameters["head_motifs.site-p"], "5e-05")
+        XCTAssertEqual(singleParameters["head_motifs.max-motifs-per-head"], "7")
+        for (name, value) in singleParameters where name != "threads" {
+            XCTAssertEqual(mergedParameters[name], value, "run.json parameter \(name)")
+        }
+        try assertSameResults(single, merged, label: "merged settings", mayBeEmpty: ["interactions.tsv"])
+    }
+
     // MARK: bad input: one line naming the part, exit 1, nothing written
 
     private func assertRefused(_ arguments: [String], naming part: String, saying detail: String, out: URL,
