@@ -83,10 +83,10 @@ public final class AttentionAnalysis {
                                 order: options.epistasisSample) : nil
     }
 
-    /// Instance threshold of discovered motifs: width-aware, as the head-motif rescans (`shortMatrixRecall` of a
+    /// Instance threshold of discovered motifs: width-aware (`HeadMotifSettings.discoveredInstanceRecall` of a
     /// short motif's own sites pass, never looser than `instanceMaxPValue`).
     static func discoveredThreshold(_ options: AnalysisOptions) -> InstanceThreshold {
-        InstanceThreshold(pValue: options.instancePValue, recall: options.headMotifs.shortMatrixRecall,
+        InstanceThreshold(pValue: options.instancePValue, recall: options.headMotifs.discoveredInstanceRecall,
                           ceiling: max(options.instancePValue, options.instanceMaxPValue))
     }
 

@@ -161,7 +161,7 @@ public struct AnalysisOptions: Sendable {
 /// Discovered motifs are the head motifs of the same run, so `discovered` and `both` need them before the
 /// co-attention starts: `analyze` then reads its input twice (`AnalyzePipeline`), the first time for the
 /// head motifs only. Discovered motifs are short and come from a few hundred sites; their instance
-/// threshold is the width-aware one of the head-motif rescans (`InstanceThreshold` with recall 0.5).
+/// threshold is width-aware (`InstanceThreshold` with `HeadMotifSettings.discoveredInstanceRecall`, 0.5).
 /// A discovered motif joins the look-alike class of its best database match when that match has
 /// q ≤ `AnalysisOptions.maxQValue`, so its sites count with the database motifs of that TF.
 public enum InstanceSource: String, Sendable, CaseIterable {

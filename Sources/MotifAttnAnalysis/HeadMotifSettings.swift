@@ -54,11 +54,18 @@ public struct HeadMotifSettings: Sendable, Equatable, Hashable {
     public var refinementRounds = 2
     /// p-value of a site in the rescans (loosened for short matrices by `shortMatrixRecall`).
     public var sitePValue = 1e-4
-    /// A matrix too short for this share of its own sites to reach `sitePValue` gets the p-value that this
-    /// share reach, never looser than 1e-3 (`InstanceThreshold.recall`), in the rescans and for the
-    /// discovered motifs' instances (0: `sitePValue` for every matrix). A 6-column word matrix cannot reach
-    /// 1e-4 at all (its best site has p ≈ 2.4e-4), so without this it finds no site and stays a word.
-    public var shortMatrixRecall = 0.5
+    /// In the rescans, a matrix too short for this share of its own sites to reach `sitePValue` gets the
+    /// p-value that this share reach, never looser than 1e-3 (`InstanceThreshold.recall`; 0, the default:
+    /// `sitePValue` for every matrix). With it a 6-column word matrix, which cannot reach 1e-4 at all (its
+    /// best site has p ≈ 2.4e-4), can find sites and grow; without it such a word stays a word. Off by
+    /// default: on the development panel it lost no attended motif when off and cost motif precision when on.
+    public var shortMatrixRecall = 0.0
+    /// The same rule for the instances of discovered motifs (`InstanceSource.discovered` and `.both`): a
+    /// discovered motif too short for this share of its own sites to reach the instance p-value gets the
+    /// p-value that this share reach, never looser than `AnalysisOptions.instanceMaxPValue`. Why 0.5:
+    /// discovered motifs are often word matrices of 6–8 columns, and at FIMO's 1e-4 a 6-column one has no
+    /// instance at all, so it could not pair with anything.
+    public var discoveredInstanceRecall = 0.5
     /// Rounds of expectation maximisation (MEME's ZOOPS model) after the rescans (0: off).
     public var expectationRounds = 3
     /// The EM estimate is kept only while its informative columns correlate with the rescanned matrix's by
@@ -107,6 +114,7 @@ public struct HeadMotifSettings: Sendable, Equatable, Hashable {
         .int("refinement-rounds", \.refinementRounds, minimum: 0),
         .double("site-p", \.sitePValue, range: 1e-12...0.5),
         .double("short-matrix-recall", \.shortMatrixRecall, range: 0...1),
+        .double("discovered-instance-recall", \.discoveredInstanceRecall, range: 0...1),
         .int("expectation-rounds", \.expectationRounds, minimum: 0),
         .double("expectation-same-motif", \.expectationSameMotifCorrelation, range: 0...1),
         .int("min-sites", \.minimumSites, minimum: 1),

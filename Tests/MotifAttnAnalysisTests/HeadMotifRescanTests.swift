@@ -20,7 +20,8 @@ extension HeadMotifDiscovery.KeptRegion {
 final class HeadMotifRescanTests: XCTestCase {
     func testAShortWordMatrixGrowsIntoTheWholeSiteItSitsIn() throws {
         let hoxc11 = try XCTUnwrap(TestData.jaspar.motifs.first { $0.id == "MA0651.3" })  // AGGTCGTAAAA
-        let discovery = HeadMotifDiscovery()
+        // The short-matrix rule on (`short-matrix-recall=0.5`; off by default).
+        let discovery = HeadMotifDiscovery(settings: .with { $0.shortMatrixRecall = 0.5 })
         let head = HeadIndex(layer: 0, head: 0)
         discovery.regions[head] = HeadMotifDiscovery.KeptRegion.sampled(80, sitesOf: hoxc11, seed: 5)
         // The word matrix of the core GTCGTA (6 columns): its best site has p = 4^-6 ≈ 2.4e-4 on even
@@ -36,8 +37,8 @@ final class HeadMotifRescanTests: XCTestCase {
         let consensus = refined.consensus, reverse = refined.reverseComplement.consensus
         XCTAssertTrue(consensus.contains("GTCGTAAA") || reverse.contains("GTCGTAAA"), "\(consensus) / \(reverse)")
 
-        // With the short-matrix rule off (`short-matrix-recall=0`) the rescan finds no site and the word stays.
-        let fixed = HeadMotifDiscovery(settings: .with { $0.shortMatrixRecall = 0 })
+        // With the rule off (the default) the rescan finds no site and the word stays.
+        let fixed = HeadMotifDiscovery()
         fixed.regions[head] = discovery.regions[head]
         XCTAssertEqual(fixed.rescanned(word, head: head).width, 6)
     }

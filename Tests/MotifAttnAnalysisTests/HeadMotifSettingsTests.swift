@@ -9,7 +9,8 @@ final class HeadMotifSettingsTests: XCTestCase {
         changed.exactOneWordConsensus = false
         changed.extensionSupport = 0
         changed.maxMotifsPerHead = 7
-        changed.shortMatrixRecall = 0
+        changed.shortMatrixRecall = 0.5
+        changed.discoveredInstanceRecall = 0
         var read = HeadMotifSettings()
         for (name, value) in changed.values { try read.set(name, to: value) }
         XCTAssertEqual(read, changed)
