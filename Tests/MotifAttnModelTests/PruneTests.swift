@@ -68,8 +68,9 @@ final class PruneTests: XCTestCase {
                 XCTAssertEqual(pruned.config.headCount(layer: layer), model.config.nHeads - 1)
                 let out = try Encoder(model: pruned, threads: 2, batchSize: 3).forward(tokenRows: golden.tokens, keepAttention: true)
                 for (a, b) in zip(out.logits, ablated.logits) { XCTAssertEqual(a, b, accuracy: 2e-6, "\(name) L\(layer)H\(head)") }
-                // Attention of the layers up to the pruned one is untouched by it (up to the rounding of a
-                // narrower matrix product).
+                // Attention of the layers up to the pruned one is untouched by it, up to the rounding of a
+                // narrower matrix product: OpenBLAS's kernels round a product of another shape differently
+                // (up to 1.3e-6 on these maps with its Cooperlake kernels).
                 var worst: Float = 0
                 for (other, heads) in pruned.config.keptHeads!.enumerated() where other <= layer {
                     for h in heads {
@@ -80,7 +81,7 @@ final class PruneTests: XCTestCase {
                         }
                     }
                 }
-                XCTAssertLessThan(worst, 1e-6, "\(name): attention up to layer \(layer) after removing L\(layer)H\(head)")
+                XCTAssertLessThan(worst, 1e-5, "\(name): attention up to layer \(layer) after removing L\(layer)H\(head)")
             }
         }
     }
