@@ -124,13 +124,19 @@ public final class AttentionAnalysis {
         let tokenized = windows.map { tokenizer.encode($0.bases) }
         // The encoder and the motif scan each use every thread, one after the other: run side by side they
         // took longer, since each step of the encoder waits for its slowest thread.
-        var maps: [AttentionMaps] = []
-        maps.reserveCapacity(windows.count)
+        // Each window's maps are copied out on the encoder's threads as its batch finishes, each to its own slot.
+        var copied = [AttentionMaps?](repeating: nil, count: windows.count)
+        let output = try copied.withUnsafeMutableBufferPointer { buffer in
+            let slots = buffer
+            return try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true,
+                                       copyingAttention: { r, view in slots[r] = self.mapStorage.copy(view) })
+        }
+        let maps = copied.map { maps -> AttentionMaps in
+            guard let maps else { preconditionFailure("the encoder hands over every window's maps") }
+            return maps
+        }
         defer { mapStorage.giveBack(maps) }
-        let output = try encoder.forward(tokenRows: tokenized.map(\.ids), keepAttention: true,
-                                         visitingAttention: { _, view in maps.append(self.mapStorage.copy(view)) })
         let instances = scanInstances(windows)
-        precondition(maps.count == windows.count, "the encoder hands over every window's maps, in order")
         let logits = windows.indices.map { Array(output.logits(window: $0)) }
         try accumulate(windows, labels: labels, tokenized: tokenized, logits: logits, maps: maps, instances: instances)
         return logits
@@ -164,13 +170,13 @@ public final class AttentionAnalysis {
             WindowAttention(window: windows[i], label: labels[i], tokenSpans: tokenized[i].spans.map { Int($0.start)..<Int($0.end) },
                             layout: maps[i].layout, attention: maps[i].probabilities)
         }
-        // The three accumulators are independent: each runs on its own thread and takes the windows in
-        // input order, so the results are the same for any thread count.
+        // The accumulators are independent: each runs on its own thread and takes the windows in input order, so
+        // the results are the same for any thread count. The longest (co-attention) starts first.
         DispatchQueue.concurrentPerform(iterations: 4) { task in
             switch task {
-            case 0: for window in attended { discovery.add(window) }
-            case 1: for window in attended { diagnostics.add(window) }
-            case 2: for (window, found) in zip(attended, classInstances) { coAttention.add(window, instances: found) }
+            case 0: for (window, found) in zip(attended, classInstances) { coAttention.add(window, instances: found) }
+            case 1: for window in attended { discovery.add(window) }
+            case 2: for window in attended { diagnostics.add(window) }
             default:
                 guard let pairSamples else { return }
                 for i in windows.indices where labels[i] == .bound {

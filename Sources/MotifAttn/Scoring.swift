@@ -68,9 +68,14 @@ public final class WindowScorer {
             return zip(windows, logits).map { ScoredWindow(window: $0, logits: $1) }
         }
         let kept = windows.map(keepsAttention)
+        // Each kept window's maps are copied out on the encoder's threads as its batch finishes (each to its own slot).
         var maps = [AttentionMaps?](repeating: nil, count: windows.count)
-        let output = try encoder.forward(tokenRows: rows, keepAttention: kept.contains(true), attentionRows: kept,
-                                         visitingAttention: { i, view in maps[i] = self.mapStorage.copy(view) })
+        let keepsAny = kept.contains(true)
+        let output = try maps.withUnsafeMutableBufferPointer { buffer in
+            let slots = buffer
+            return try encoder.forward(tokenRows: rows, keepAttention: keepsAny, attentionRows: kept,
+                                copyingAttention: keepsAny ? { i, view in slots[i] = self.mapStorage.copy(view) } : nil)
+        }
         return windows.indices.map { i in ScoredWindow(window: windows[i], logits: Array(output.logits(window: i)), attention: maps[i]) }
     }
 

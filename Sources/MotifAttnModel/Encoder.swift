@@ -216,6 +216,12 @@ public final class Encoder: @unchecked Sendable {
     /// `EncoderOutput.attention` is then `nil`. For callers that summarise the maps: it spares a copy (and a fresh
     /// allocation) of every window's maps.
     ///
+    /// `copyingAttention` (with `keepAttention`, without `visitingAttention`) hands each kept window's maps to the
+    /// closure as soon as its batch is done, while they are still in cache: on the encoder's threads, concurrently
+    /// for different windows and in no set order, read in place and valid only during the call. The closure must be
+    /// safe to call from several threads at once; it is meant for copying each window's maps to its own slot, which
+    /// then takes every thread instead of the calling one alone. `EncoderOutput.attention` is then `nil`.
+    ///
     /// `visitingHeadMaps` (with `keepAttention` false) hands each map of the rows `attentionRows` marks (all when
     /// `nil`) to the closure as soon as the head has computed it, while it is still in cache: on the encoder's
     /// threads, concurrently for different windows, so the closure must be safe to call from several threads
@@ -230,11 +236,13 @@ public final class Encoder: @unchecked Sendable {
                         ablating ablated: (layer: Int, head: Int)? = nil, intervention: HeadIntervention? = nil,
                         variantOf: [Int?]? = nil,
                         visitingAttention visit: ((Int, AttentionMapsView) throws -> Void)? = nil,
+                        copyingAttention copyOut: ((Int, AttentionMapsView) -> Void)? = nil,
                         visitingHeadMaps visitHead: ((HeadMapView) -> Void)? = nil) throws -> EncoderOutput {
         precondition(attentionRows.map { $0.count == tokenRows.count } ?? true, "one attentionRows flag per row")
         precondition(variantOf.map { $0.count == tokenRows.count } ?? true, "one variantOf entry per row")
         precondition(ablated == nil || intervention == nil, "give ablating or intervention, not both")
         precondition(visitHead == nil || !keepAttention, "visitingHeadMaps reads the maps in place: keepAttention must be false")
+        precondition(copyOut == nil || (keepAttention && visit == nil), "copyingAttention needs keepAttention and no visitingAttention")
         let c = config
         let intervention = intervention ?? ablated.map { HeadIntervention(layer: $0.layer, head: $0.head, action: .zero) }
         let layout = headLayout
@@ -376,6 +384,14 @@ public final class Encoder: @unchecked Sendable {
                                                                             count: batchValid[b] * c.dModel)
                     }
                 }
+                if let copyOut {
+                    for b in 0..<windows where attentionOffsets[first + b + 1] > attentionOffsets[first + b] {
+                        let r = first + b
+                        copyOut(r, AttentionMapsView(tokens: lengths[r], layout: layout,
+                                                     probabilities: UnsafeBufferPointer(start: attentionBase + attentionOffsets[r],
+                                                                                        count: attentionOffsets[r + 1] - attentionOffsets[r])))
+                    }
+                }
             }
         }
         var output = EncoderOutput(logits: logits.array(count: count * c.nOutputs), nOutputs: c.nOutputs)
@@ -385,7 +401,7 @@ public final class Encoder: @unchecked Sendable {
                                                probabilities: UnsafeBufferPointer(start: attention.pointer + attentionOffsets[r],
                                                                                   count: attentionOffsets[r + 1] - attentionOffsets[r])))
             }
-        } else if keepAttention {
+        } else if keepAttention && copyOut == nil {
             output.attention = (0..<count).map { r in
                 AttentionMaps(tokens: lengths[r], layout: layout,
                                 probabilities: Array(UnsafeBufferPointer(start: attention.pointer + attentionOffsets[r],

@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import MotifAttnModel
 import MotifAttnTokenizers
 import MotifAttnCore
@@ -46,6 +47,32 @@ final class EncoderPathTests: XCTestCase {
             XCTAssertEqual(Array(maps.map(layer: 1, head: 2)), Array(expected.map(layer: 1, head: 2)))
         }
         XCTAssertEqual(visited, rows.indices.filter { kept[$0] })
+        XCTAssertNil(output.attention)
+        XCTAssertEqual(output.logits, copied.logits)
+    }
+
+    /// Maps copied out on the encoder's threads (`copyingAttention`) are the maps `EncoderOutput.attention` copies
+    /// out, bit for bit, once for each window asked for; the logits are the same.
+    func testConcurrentlyCopiedAttentionEqualsTheCopiedMaps() throws {
+        let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 2, dFF: 64, maxLen: 64,
+                                 layerNormEps: 1e-5, nOutputs: 1, convWidth: 5)
+        let model = try AttentionModel(randomWeightsFor: config, seed: 7)
+        let rows = randomTokenRows(count: 21, vocabulary: config.vocabularySize, maxLength: 60, seed: 8)
+        let kept = rows.indices.map { $0 % 3 != 1 }
+        let encoder = Encoder(model: model, threads: 2, batchSize: 4)
+        let copied = try encoder.forward(tokenRows: rows, keepAttention: true, attentionRows: kept)
+        let lock = NSLock()
+        var received: [Int: [Float]] = [:], calls = 0
+        let output = try encoder.forward(tokenRows: rows, keepAttention: true, attentionRows: kept, copyingAttention: { r, maps in
+            let copy = Array(maps.probabilities)
+            lock.lock()
+            received[r] = copy
+            calls += 1
+            lock.unlock()
+        })
+        XCTAssertEqual(calls, kept.filter { $0 }.count)
+        XCTAssertEqual(received.keys.sorted(), rows.indices.filter { kept[$0] })
+        for (r, maps) in received { XCTAssertEqual(maps, copied.attention![r].probabilities, "row \(r)") }
         XCTAssertNil(output.attention)
         XCTAssertEqual(output.logits, copied.logits)
     }
