@@ -192,3 +192,59 @@ const char *motifattn_vector_math_level(void) {
 #endif
     return "baseline";
 }
+
+PER_CPU_LEVEL
+void motifattn_add_rows(float *sum, const float *rows, long count, long n) {
+    for (long r = 0; r < count; r++) {
+        const float *row = rows + r * n;
+        for (long k = 0; k < n; k++) sum[k] += row[k];
+    }
+}
+
+// The largest of row[k] − subtract[k] (subtract may be NULL) over the sixteen keys from `first`, lanes
+// outside [lo, hi) left out.
+static inline float max_of_sixteen(const float *row, const float *subtract, long first, long lo, long hi) {
+    float best = -__builtin_inff();
+    for (long lane = 0; lane < 16; lane++) {
+        float v = row[first + lane] - (subtract ? subtract[first + lane] : 0.0f);
+        v = lane >= lo && lane < hi ? v : -__builtin_inff();
+        best = v > best ? v : best;
+    }
+    return best;
+}
+
+// The largest row[k] − subtract[k] over k in [k0, k1) (k1 <= n), −∞ when empty: keys are read sixteen at a
+// time, overlapping or masked at the ends; a maximum is exact, so the result is a key-by-key loop's.
+static inline float row_block_max(const float *row, long n, const float *subtract, long k0, long k1) {
+    float v = -__builtin_inff();
+    long width = k1 - k0;
+    if (width <= 0) return v;
+    if (n < 16) {
+        for (long k = k0; k < k1; k++) {
+            float x = row[k] - (subtract ? subtract[k] : 0.0f);
+            v = x > v ? x : v;
+        }
+    } else if (width < 16) {
+        long first = k0 < n - 16 ? k0 : n - 16;
+        v = max_of_sixteen(row, subtract, first, k0 - first, k1 - first);
+    } else {
+        for (long k = k0; k + 16 <= k1; k += 16) {
+            float x = max_of_sixteen(row, subtract, k, 0, 16);
+            v = x > v ? x : v;
+        }
+        if (width % 16 != 0) {
+            float x = max_of_sixteen(row, subtract, k1 - 16, 0, 16);
+            v = x > v ? x : v;
+        }
+    }
+    return v;
+}
+
+PER_CPU_LEVEL
+void motifattn_site_maxima(const float *map, long n, const float *subtract, const long *rows, long row_count,
+                           const long *k0, const long *k1, long sites, float *out) {
+    for (long r = 0; r < row_count; r++) {
+        const float *row = map + rows[r] * n;
+        for (long j = 0; j < sites; j++) out[j * n + rows[r]] = row_block_max(row, n, subtract, k0[j], k1[j]);
+    }
+}

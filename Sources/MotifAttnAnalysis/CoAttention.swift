@@ -1,5 +1,6 @@
 import Foundation
 import MotifAttnCore
+import MotifAttnKernels
 
 /// The test of one motif pair in one head (or all heads together): a row of `interactions.tsv`.
 public struct Interaction: Sendable {
@@ -176,87 +177,111 @@ public final class CoAttentionAccumulator {
         let sites = instances.map { window.tokens(covering: $0.start..<$0.end) }
         let n = window.tokens
         let headCount = layout.count
-        var scores = [Float](repeating: 0, count: slots)
-        var pairScores: [(Int, Int, [Float])] = []
-        // Mean weight each key receives, per head (subtracted for the `excess` score).
-        var keyMeans = [Float](repeating: 0, count: settings.score == .excess ? headCount * n : 0)
-        window.attention.withUnsafeBufferPointer { weights in
-            if settings.score == .excess && instances.count > 1 {
-                // Column means, row by row into one accumulator per head (contiguous loops that vectorise).
-                let scale = 1 / Float(n)
-                keyMeans.withUnsafeMutableBufferPointer { means in
-                    let all = weights.baseAddress!
-                    for h in 0..<headCount {
-                        let column = means.baseAddress! + h * n, map = all + h * n * n
-                        for q in 0..<n {
-                            let row = map + q * n
-                            for k in 0..<n { column[k] += row[k] }
-                        }
-                        for k in 0..<n { column[k] *= scale }
-                    }
-                }
+        // The instance pairs scored: different sites that do not overlap. Two sites of one motif (one look-alike
+        // class) pair too: a factor bound twice, or two factors of one class.
+        var pairIndices: [(i: Int, j: Int)] = []
+        for i in 0..<instances.count {
+            for j in (i + 1)..<max(i + 1, instances.count) {
+                let x = instances[i], y = instances[j]
+                guard x.end <= y.start || y.end <= x.start, !sites[i].isEmpty, !sites[j].isEmpty else { continue }
+                pairIndices.append((i, j))
             }
-            keyMeans.withUnsafeBufferPointer { allMeans in
-                // The strongest weight from the queries of one site to the keys of the other (each row's keys
-                // are contiguous), less the key's mean weight for the `excess` score.
-                func strongest(_ map: UnsafePointer<Float>, _ means: UnsafePointer<Float>?, queries: [Int], keys: [Int]) -> Float {
-                    var best: Float = -1
-                    for q in queries {
-                        let row = map + q * n
-                        if let means {
-                            for k in keys { best = max(best, row[k] - means[k]) }
-                        } else {
-                            for k in keys { best = max(best, row[k]) }
-                        }
+        }
+        guard !pairIndices.isEmpty else { return }
+        // pairScores[p · slots + slot]: the pair's score in each head, then the combined score.
+        var pairScores = [Float](repeating: 0, count: pairIndices.count * slots)
+        // A pair's score in a head: the strongest weight (less the key's mean weight for `excess`) from the queries
+        // of one site to the keys of the other, either direction, and at least −1. It is read from `strongest`:
+        // per site j and query token q, the largest over j's keys (one pass over each query row, per head).
+        let queryRows = Array(Set(sites.joined())).sorted()
+        let keyRanges = sites.map { $0.isEmpty ? 0..<0 : Self.contiguous($0) }
+        var strongest = [Float](repeating: -.infinity, count: instances.count * n)
+        var keyMeans = [Float](repeating: 0, count: settings.score == .excess ? n : 0)
+        window.attention.withUnsafeBufferPointer { weights in
+            for h in 0..<headCount {
+                let map = weights.baseAddress! + h * n * n
+                if settings.score == .excess {
+                    // The mean weight each key receives: rows summed in order, then scaled.
+                    keyMeans.withUnsafeMutableBufferPointer { means in
+                        means.update(repeating: 0)
+                        addRows(into: means.baseAddress!, rows: map, count: n, n: n)
+                        let scale = 1 / Float(n)
+                        for k in 0..<n { means[k] *= scale }
                     }
-                    return best
                 }
-                for i in 0..<instances.count {
-                    for j in (i + 1)..<max(i + 1, instances.count) {
-                        let x = instances[i], y = instances[j]
-                        // Two sites of one motif (one look-alike class) pair too: a factor bound twice, or two
-                        // factors of one class. Overlapping instances never pair.
-                        guard x.end <= y.start || y.end <= x.start,
-                              !sites[i].isEmpty, !sites[j].isEmpty else { continue }
-                        for h in 0..<headCount {
-                            let map = weights.baseAddress! + h * n * n
-                            let means = settings.score == .excess ? allMeans.baseAddress! + h * n : nil
-                            scores[h] = max(strongest(map, means, queries: sites[i], keys: sites[j]),
-                                            strongest(map, means, queries: sites[j], keys: sites[i]))
+                keyMeans.withUnsafeBufferPointer { meansBuffer in
+                    let means = settings.score == .excess ? meansBuffer.baseAddress! : nil
+                    strongest.withUnsafeMutableBufferPointer { out in
+                        if keyRanges.allSatisfy({ $0 != nil }) {
+                            siteMaxima(map, n: n, subtracting: means, rows: queryRows, keys: keyRanges.map { $0! }, into: out.baseAddress!)
+                        } else {
+                            // Sites whose tokens are not consecutive (a tokenizer other than the k-mer one): key by key.
+                            for (j, keys) in sites.enumerated() {
+                                for q in queryRows {
+                                    let row = map + q * n
+                                    var best = -Float.infinity
+                                    for k in keys { best = max(best, row[k] - (means?[k] ?? 0)) }
+                                    out[j * n + q] = best
+                                }
+                            }
                         }
-                        scores[headCount] = scores[0..<headCount].max() ?? 0
-                        pairScores.append((i, j, scores))
                     }
+                }
+                for (p, pair) in pairIndices.enumerated() {
+                    var forward: Float = -1, backward: Float = -1
+                    for q in sites[pair.i] { forward = max(forward, strongest[pair.j * n + q]) }
+                    for q in sites[pair.j] { backward = max(backward, strongest[pair.i * n + q]) }
+                    pairScores[p * slots + h] = max(forward, backward)
                 }
             }
         }
+        for p in pairIndices.indices {
+            pairScores[p * slots + headCount] = pairScores[(p * slots)..<(p * slots + headCount)].max() ?? 0
+        }
         // Each instance's strongest partner score per slot, for the mutual-best flags.
-        var strongest = [Float](repeating: -.greatestFiniteMagnitude, count: instances.count * slots)
-        for (i, j, pairScore) in pairScores {
+        var strongestPartner = [Float](repeating: -.greatestFiniteMagnitude, count: instances.count * slots)
+        for (p, pair) in pairIndices.enumerated() {
             for slot in 0..<slots {
-                strongest[i * slots + slot] = max(strongest[i * slots + slot], pairScore[slot])
-                strongest[j * slots + slot] = max(strongest[j * slots + slot], pairScore[slot])
+                let score = pairScores[p * slots + slot]
+                strongestPartner[pair.i * slots + slot] = max(strongestPartner[pair.i * slots + slot], score)
+                strongestPartner[pair.j * slots + slot] = max(strongestPartner[pair.j * slots + slot], score)
             }
         }
         var mutual = [Bool](repeating: false, count: slots)
-        for (i, j, pairScore) in pairScores {
-            for slot in 0..<slots {
-                mutual[slot] = pairScore[slot] >= strongest[i * slots + slot] && pairScore[slot] >= strongest[j * slots + slot]
+        pairScores.withUnsafeBufferPointer { all in
+            for (p, pair) in pairIndices.enumerated() {
+                let scores = UnsafeBufferPointer(rebasing: all[(p * slots)..<((p + 1) * slots)])
+                for slot in 0..<slots {
+                    mutual[slot] = scores[slot] >= strongestPartner[pair.i * slots + slot] && scores[slot] >= strongestPartner[pair.j * slots + slot]
+                }
+                let x = instances[pair.i], y = instances[pair.j]
+                // The smaller motif index first; two sites of one motif in the order they lie in the window.
+                let (first, second) = (x.motifIndex, x.start) < (y.motifIndex, y.start) ? (x, y) : (y, x)
+                record(first, second, scores, mutualBest: mutual, label: window.label)
             }
-            let x = instances[i], y = instances[j]
-            // The smaller motif index first; two sites of one motif in the order they lie in the window.
-            let (first, second) = (x.motifIndex, x.start) < (y.motifIndex, y.start) ? (x, y) : (y, x)
-            record(first, second, pairScore, mutualBest: mutual, label: window.label)
         }
     }
 
-    private func record(_ a: MotifInstance, _ b: MotifInstance, _ scores: [Float], mutualBest: [Bool], label: WindowLabel) {
+    /// A site's tokens as one range when they are consecutive (always for the k-mer tokenizer), else nil.
+    static func contiguous(_ tokens: [Int]) -> Range<Int>? {
+        guard let first = tokens.first, let last = tokens.last, last - first + 1 == tokens.count else { return nil }
+        return first..<(last + 1)
+    }
+
+    private func record(_ a: MotifInstance, _ b: MotifInstance, _ scores: UnsafeBufferPointer<Float>, mutualBest: [Bool], label: WindowLabel) {
+        let key = a.motifIndex * motifs.count + b.motifIndex
+        // Updated in place in the dictionary: a copy taken out and put back would copy each of its arrays.
+        update(&pairs[key, default: PairState(boundSum: Array(repeating: 0, count: slots),
+                                              ownBackground: Array(repeating: 0, count: slots),
+                                              ownBackgroundSum: Array(repeating: 0, count: slots),
+                                              mutualBest: Array(repeating: 0, count: slots))],
+               a, b, scores, mutualBest: mutualBest, label: label)
+    }
+
+    private func update(_ state: inout PairState, _ a: MotifInstance, _ b: MotifInstance, _ scores: UnsafeBufferPointer<Float>,
+                        mutualBest: [Bool], label: WindowLabel) {
         let distance = Int(abs(a.center - b.center).rounded())
         let distanceBin = min(distance, settings.maxDistance) / settings.distanceBinWidth
-        let key = a.motifIndex * motifs.count + b.motifIndex
-        var state = pairs[key] ?? PairState(boundSum: Array(repeating: 0, count: slots),
-                                            ownBackground: Array(repeating: 0, count: slots), ownBackgroundSum: Array(repeating: 0, count: slots),
-                                            mutualBest: Array(repeating: 0, count: slots))
         for slot in 0..<slots {
             let score = scores[slot]
             let bin = scoreBin(score)
@@ -276,7 +301,6 @@ public final class CoAttentionAccumulator {
             state.distances[UInt16(min(distance, settings.maxDistance)), default: 0] += 1
             state.orientations[(a.strand == .plus ? 0 : 2) + (b.strand == .plus ? 0 : 1)] += 1
         }
-        pairs[key] = state
     }
 
     /// Tests every pair and head with enough bound scores, in pair and head order, q-values not yet set;

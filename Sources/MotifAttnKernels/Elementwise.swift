@@ -53,6 +53,22 @@ public func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int
     motifattn_dot(x, y, count)
 }
 
+/// `sum[k] += rows[r·n + k]` for `r` in `0..<count`, in that order for each `k` (C kernel): the same sums as a row-by-row loop.
+public func addRows(into sum: UnsafeMutablePointer<Float>, rows: UnsafePointer<Float>, count: Int, n: Int) {
+    motifattn_add_rows(sum, rows, count, n)
+}
+
+/// For each query row `q` in `rows` and each key range `keys[j]` (inside a row of `n`):
+/// `out[j·n + q]` = the largest `map[q·n + k] − subtract[k]` over `k` in `keys[j]` (`subtract` nil: `map[q·n + k]`),
+/// −∞ for an empty range (C kernel, sixteen keys a step). A maximum is exact: the value equals a loop's over the
+/// same weights in any order. `out` holds `keys.count · n` floats; entries of other rows are left as they are.
+public func siteMaxima(_ map: UnsafePointer<Float>, n: Int, subtracting subtract: UnsafePointer<Float>?, rows: [Int],
+                       keys: [Range<Int>], into out: UnsafeMutablePointer<Float>) {
+    precondition(keys.allSatisfy { $0.upperBound <= n } && rows.allSatisfy { $0 >= 0 && $0 < n }, "rows and keys lie in the map")
+    let k0 = keys.map(\.lowerBound), k1 = keys.map(\.upperBound)
+    motifattn_site_maxima(map, n, subtract, rows, rows.count, k0, k1, keys.count, out)
+}
+
 /// The instruction set the C elementwise kernels (softmax, GELU) use on this CPU: `avx512`, `avx2` or `baseline`.
 public var vectorMathLevel: String { String(cString: motifattn_vector_math_level()) }
 

@@ -36,6 +36,51 @@ final class AttentionAnalysisTests: XCTestCase {
         return accumulator
     }
 
+    /// A window whose tokens are listed in another order (spans and maps permuted alike) is the same window: its
+    /// sites' tokens are no longer consecutive, so co-attention takes its key-by-key path, and with raw scores
+    /// (no key means, whose sums would change order) every row equals the consecutive path's.
+    func testCoAttentionDoesNotDependOnTheOrderTokensAreListedIn() {
+        let synthetic = SyntheticAttention()
+        let motifs = [synthetic.motifA, synthetic.motifB, synthetic.motifC]
+        var settings = CoAttentionSettings()
+        settings.score = .raw
+        let inOrder = CoAttentionAccumulator(motifs: motifs, layers: 1, heads: synthetic.heads, settings: settings)
+        let shuffled = CoAttentionAccumulator(motifs: motifs, layers: 1, heads: synthetic.heads, settings: settings)
+        var generator = TestData.Generator(seed: 23)
+        let scanner = MotifScanner(motifs: motifs)
+        for number in 0..<120 {
+            let (window, _) = synthetic.window(number, bound: number % 2 == 0, using: &generator)
+            let instances = scanner.scan(window.window.bases)
+            inOrder.add(window, instances: instances)
+            // Tokens in reverse order: new token t is old token n − 1 − t, in the spans and in both map axes.
+            let n = window.tokens
+            var permuted = [Float](repeating: 0, count: window.attention.count)
+            for h in 0..<synthetic.heads {
+                for q in 0..<n { for k in 0..<n { permuted[h * n * n + q * n + k] = window.attention[h * n * n + (n - 1 - q) * n + (n - 1 - k)] } }
+            }
+            let reversed = WindowAttention(window: window.window, label: window.label, tokenSpans: Array(window.tokenSpans.reversed()),
+                                           layers: 1, heads: synthetic.heads, attention: permuted)
+            // Reversed, a site's tokens are consecutive again; every other token moved to the end breaks that.
+            let order = stride(from: 0, to: n, by: 2).map { $0 } + stride(from: 1, to: n, by: 2).map { $0 }
+            var interleaved = [Float](repeating: 0, count: window.attention.count)
+            for h in 0..<synthetic.heads {
+                for q in 0..<n { for k in 0..<n { interleaved[h * n * n + q * n + k] = permuted[h * n * n + order[q] * n + order[k]] } }
+            }
+            shuffled.add(WindowAttention(window: window.window, label: window.label, tokenSpans: order.map { reversed.tokenSpans[$0] },
+                                         layers: 1, heads: synthetic.heads, attention: interleaved), instances: instances)
+        }
+        let expected = inOrder.interactions(), got = shuffled.interactions()
+        XCTAssertGreaterThan(expected.count, 0)
+        XCTAssertEqual(got.count, expected.count)
+        for (a, b) in zip(expected, got) {
+            XCTAssertEqual([a.motifA, a.motifB, a.headLabel], [b.motifA, b.motifB, b.headLabel])
+            XCTAssertEqual(a.meanBound, b.meanBound)
+            XCTAssertEqual(a.meanBackground, b.meanBackground)
+            XCTAssertEqual(a.pValue, b.pValue)
+            XCTAssertEqual(a.mutualBestFraction, b.mutualBestFraction)
+        }
+    }
+
     func testPlantedInteractingPairIsTopInItsHead() throws {
         var synthetic = SyntheticAttention()
         synthetic.pairHead = 1

@@ -114,6 +114,51 @@ final class KernelTwinTests: XCTestCase {
         }
     }
 
+    /// The site maxima equal a key-by-key loop's exactly (a maximum has no rounding), for key ranges shorter
+    /// than, equal to and longer than the kernel's sixteen lanes, at both ends of the row, with and without a
+    /// subtracted vector, in rows shorter than sixteen; entries of rows not asked for are left alone.
+    func testSiteMaximaEqualKeyByKeyMaxima() {
+        for n in [5, 16, 17, 40, 201] {
+            let map = randomValues(n * n, seed: UInt64(50 + n)).map { abs($0) }
+            let subtract = randomValues(n, seed: UInt64(60 + n)).map { abs($0) / 4 }
+            var keys: [Range<Int>] = [0..<0, 0..<1, 0..<n, (n - 1)..<n, max(0, n - 3)..<n]
+            for width in [3, 15, 16, 17, 33] where width <= n {
+                keys += [0..<width, (n - width)..<n, (n / 3)..<min(n, n / 3 + width)]
+            }
+            let rows = stride(from: 0, to: n, by: 2).map { $0 }
+            for subtracting in [false, true] {
+                var out = [Float](repeating: 7, count: keys.count * n)
+                map.withUnsafeBufferPointer { m in
+                    subtract.withUnsafeBufferPointer { s in
+                        siteMaxima(m.baseAddress!, n: n, subtracting: subtracting ? s.baseAddress! : nil, rows: rows, keys: keys,
+                                   into: &out)
+                    }
+                }
+                for (j, range) in keys.enumerated() {
+                    for q in 0..<n {
+                        var expected: Float = rows.contains(q) ? -.infinity : 7
+                        if rows.contains(q) {
+                            for k in range { expected = max(expected, map[q * n + k] - (subtracting ? subtract[k] : 0)) }
+                        }
+                        XCTAssertEqual(out[j * n + q], expected, "n \(n) keys \(range) row \(q) subtracting \(subtracting)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows summed into a vector equal a row-by-row loop's sums bit for bit (each column summed in row order).
+    func testAddRowsEqualsRowByRowSums() {
+        for (count, n) in [(1, 1), (3, 17), (201, 201)] {
+            let rows = randomValues(count * n, seed: UInt64(70 + n))
+            var expected = randomValues(n, seed: UInt64(80 + n))
+            var sum = expected
+            for r in 0..<count { for k in 0..<n { expected[k] += rows[r * n + k] } }
+            addRows(into: &sum, rows: rows, count: count, n: n)
+            XCTAssertEqual(sum, expected, "\(count) × \(n)")
+        }
+    }
+
     func testLayerNormAgreesWithTwin() {
         let rows = 5, dim = 48
         let x = randomValues(rows * dim, seed: 3, scale: 3), w = randomValues(dim, seed: 4), b = randomValues(dim, seed: 5)

@@ -33,6 +33,15 @@ float motifattn_entropy_bits_sum(const float *w, long count);
 /// Σ x·y over count floats, in sixteen lanes (a fixed order for a given count).
 float motifattn_dot(const float *x, const float *y, long count);
 
+/// sum[k] += rows[r·n + k] for r = 0 … count − 1 in order, each k on its own (the order of a row-by-row loop).
+void motifattn_add_rows(float *sum, const float *rows, long count, long n);
+
+/// out[j·n + q] = the largest map[q·n + k] − subtract[k] (subtract NULL: map[q·n + k]) over k in [k0[j], k1[j])
+/// (k1[j] <= n), for each q in rows and each j < sites; −∞ for an empty range. Exact: the value a loop over the
+/// keys in any order gives.
+void motifattn_site_maxima(const float *map, long n, const float *subtract, const long *rows, long row_count,
+                           const long *k0, const long *k1, long sites, float *out);
+
 /// The instruction set the kernels above run with on this CPU: "avx512", "avx2" or "baseline".
 const char *motifattn_vector_math_level(void);
 
