@@ -262,8 +262,10 @@ public final class AttentionAnalysis {
         // The maps of the last batch are not needed any more.
         mapStorage.release()
         try ablatePending()
-        // Head motifs (with their database matches) and the co-attention tests are independent: side by side.
+        // Head motifs (with their database matches) and the co-attention tests with their knock-out passes are
+        // independent: side by side (the head motifs leave a thread idle at times, which the encoder then uses).
         var headMotifs: [HeadMotif] = [], matches: [MotifMatch] = [], tested: [Interaction] = []
+        var testFailure: Error?
         // One comparison with the database serves the head motifs and, after, the look-alike echoes.
         let comparator = MotifComparator(targets: database.motifs)
         DispatchQueue.concurrentPerform(iterations: 2) { task in
@@ -275,16 +277,20 @@ public final class AttentionAnalysis {
                 matches = headMotifs.flatMap(\.matches)
             } else {
                 tested = coAttention.testedRows()
+                guard let pairSamples else { return }
+                do {
+                    tested = try pairSamples.testEpistasis(tested, motifs: instanceMotifs, reportableQ: options.interactionMaxQValue,
+                                                           maxPairs: options.epistasisPairs,
+                                                           minimumWindows: options.coAttention.minimumBound, scale: options.epistasisScale,
+                                                           minimumJointShare: options.epistasisMinimumJointShare,
+                                                           firstLook: options.epistasisWindows, followUp: options.epistasisFollowUpWindows,
+                                                           followUpP: options.epistasisFollowUpP, firstLogits: firstLogits)
+                } catch {
+                    testFailure = error
+                }
             }
         }
-        if let pairSamples {
-            tested = try pairSamples.testEpistasis(tested, motifs: instanceMotifs, reportableQ: options.interactionMaxQValue,
-                                                   maxPairs: options.epistasisPairs,
-                                                   minimumWindows: options.coAttention.minimumBound, scale: options.epistasisScale,
-                                                   minimumJointShare: options.epistasisMinimumJointShare,
-                                                   firstLook: options.epistasisWindows, followUp: options.epistasisFollowUpWindows,
-                                                   followUpP: options.epistasisFollowUpP, firstLogits: firstLogits)
-        }
+        if let testFailure { throw testFailure }
         tested = CoAttentionAccumulator.ranked(tested, family: pairSamples != nil ? options.epistasisFamily : .allRows)
         var interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))
         // The members of each row's classes, for the rows written only (a run tests tens of thousands).
