@@ -1,5 +1,6 @@
 import Foundation
 import MotifAttnCore
+import MotifAttnKernels
 
 /// One occurrence of a motif in a window, as found by a PWM scan.
 public struct MotifInstance: Sendable, Hashable {
@@ -513,8 +514,9 @@ public final class MotifScanner: @unchecked Sendable {
 
     /// Calls `hit` for every start in `starts` whose integer score on this strand reaches `threshold`.
     ///
-    /// Two stages: a branch-free pass adds the first `firstStage` chunks' scores at every start and keeps
-    /// the starts that can still reach the threshold (in `candidates`, room for every start); only
+    /// Two stages: a branch-free pass (`tableFirstStage`, 32 starts a step on AVX-512BW) adds the first
+    /// `firstStage` chunks' scores at every start and keeps the starts that can still reach the threshold
+    /// (in `candidates`, room for every start and one more); only
     /// those go on, chunk by chunk, with early rejection.
     @inline(__always)
     static func scanStrand(_ scores: StrandTables, width: Int, threshold: Int32, starts: Range<Int>,
@@ -525,12 +527,7 @@ public final class MotifScanner: @unchecked Sendable {
         let t0 = table, t1 = t0 + size, t2 = t1 + size
         let w0 = words + chunkStart[0], w1 = words + chunkStart[1], w2 = words + chunkStart[2]
         let need = threshold &- bestAfter[2]
-        var kept = 0
-        for start in starts {
-            let score = Int32(t0[Int(w0[start])]) &+ Int32(t1[Int(w1[start])]) &+ Int32(t2[Int(w2[start])])
-            candidates[kept] = Int32(truncatingIfNeeded: start)
-            kept &+= score >= need ? 1 : 0
-        }
+        let kept = tableFirstStage(words: (w0, w1, w2), tables: (t0, t1, t2), need: need, starts: starts, candidates: candidates)
         for c in 0..<kept {
             let start = Int(candidates[c])
             if validRun[start] < width { continue }

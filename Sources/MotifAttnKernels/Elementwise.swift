@@ -69,6 +69,19 @@ public func siteMaxima(_ map: UnsafePointer<Float>, n: Int, subtracting subtract
     motifattn_site_maxima(map, n, subtract, rows, rows.count, k0, k1, keys.count, out)
 }
 
+/// The first stage of the motif scan's chunk tables: for each start `s` in `starts`, the sum
+/// `tables.0[words.0[s]] + tables.1[words.1[s]] + tables.2[words.2[s]]` (tables of 64 16-bit scores, words 0…63);
+/// the starts whose sum reaches `need` go to `candidates` in increasing order, and their count is returned.
+/// `candidates` has room for `starts.count + 1` entries. AVX-512BW when the CPU has it (32 starts a step), else a
+/// plain loop (`plain: true` forces it, for tests); integer sums, so the starts are the same either way.
+@inline(__always)
+public func tableFirstStage(words: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>),
+                            tables: (UnsafePointer<Int16>, UnsafePointer<Int16>, UnsafePointer<Int16>), need: Int32,
+                            starts: Range<Int>, candidates: UnsafeMutablePointer<Int32>, plain: Bool = false) -> Int {
+    let scan = plain ? motifattn_table_first_stage_plain : motifattn_table_first_stage
+    return scan(words.0, words.1, words.2, tables.0, tables.1, tables.2, need, starts.lowerBound, starts.upperBound, candidates)
+}
+
 /// The instruction set the C elementwise kernels (softmax, GELU) use on this CPU: `avx512`, `avx2` or `baseline`.
 public var vectorMathLevel: String { String(cString: motifattn_vector_math_level()) }
 

@@ -147,6 +147,45 @@ final class KernelTwinTests: XCTestCase {
         }
     }
 
+    /// The motif scan's first stage keeps the starts a plain loop keeps, in order, on this CPU's path (AVX-512BW
+    /// here when it has it) and the plain one: lengths around the 32 starts of a vector step, starts not at 0, and
+    /// thresholds that keep none, some and all.
+    func testTableFirstStageKeepsThePlainLoopsStarts() {
+        var state: UInt64 = 91
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        let length = 300
+        let words = (0..<3).map { _ in (0..<length).map { _ in UInt8(next() % 64) } }
+        let tables = (0..<3).map { _ in (0..<64).map { _ in Int16(Int(next() % 4001) - 3000) } }
+        for (begin, end) in [(0, 0), (0, 1), (5, 36), (0, 32), (3, 66), (1, 100), (0, length)] {
+            for need: Int32 in [-10_000, -2_000, 0, 1_500, 10_000] {
+                var expected: [Int32] = []
+                for s in begin..<end where Int32(tables[0][Int(words[0][s])]) + Int32(tables[1][Int(words[1][s])])
+                                            + Int32(tables[2][Int(words[2][s])]) >= need {
+                    expected.append(Int32(s))
+                }
+                for plain in [false, true] {
+                    var candidates = [Int32](repeating: -1, count: end - begin + 1)
+                    let kept = words[0].withUnsafeBufferPointer { w0 in
+                        words[1].withUnsafeBufferPointer { w1 in
+                            words[2].withUnsafeBufferPointer { w2 in
+                                tables[0].withUnsafeBufferPointer { t0 in
+                                    tables[1].withUnsafeBufferPointer { t1 in
+                                        tables[2].withUnsafeBufferPointer { t2 in
+                                            tableFirstStage(words: (w0.baseAddress!, w1.baseAddress!, w2.baseAddress!),
+                                                            tables: (t0.baseAddress!, t1.baseAddress!, t2.baseAddress!), need: need,
+                                                            starts: begin..<end, candidates: &candidates, plain: plain)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    XCTAssertEqual(Array(candidates.prefix(kept)), expected, "\(begin)..<\(end) need \(need) plain \(plain)")
+                }
+            }
+        }
+    }
+
     /// Rows summed into a vector equal a row-by-row loop's sums bit for bit (each column summed in row order).
     func testAddRowsEqualsRowByRowSums() {
         for (count, n) in [(1, 1), (3, 17), (201, 201)] {
