@@ -28,16 +28,22 @@ final class EncoderPathTests: XCTestCase {
         XCTAssertEqual(one, two)
     }
 
-    /// Maps handed over in place (`visitingAttention`) are the maps `EncoderOutput.attention` copies out, bit for bit,
-    /// in window order and only for the windows asked for; the logits are the same.
-    func testVisitedAttentionEqualsTheCopiedMaps() throws {
+    /// A random model's encoder on two threads, 21 token rows, two of every three marked for their maps, and the
+    /// output with those maps copied out (`EncoderOutput.attention`).
+    private func keptMapsCase(batchSize: Int) throws -> (Encoder, [[Int32]], [Bool], EncoderOutput) {
         let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 2, dFF: 64, maxLen: 64,
                                  layerNormEps: 1e-5, nOutputs: 1, convWidth: 5)
         let model = try AttentionModel(randomWeightsFor: config, seed: 7)
         let rows = randomTokenRows(count: 21, vocabulary: config.vocabularySize, maxLength: 60, seed: 8)
         let kept = rows.indices.map { $0 % 3 != 1 }
-        let encoder = Encoder(model: model, threads: 2, batchSize: 8)
-        let copied = try encoder.forward(tokenRows: rows, keepAttention: true, attentionRows: kept)
+        let encoder = Encoder(model: model, threads: 2, batchSize: batchSize)
+        return (encoder, rows, kept, try encoder.forward(tokenRows: rows, keepAttention: true, attentionRows: kept))
+    }
+
+    /// Maps handed over in place (`visitingAttention`) are the maps `EncoderOutput.attention` copies out, bit for bit,
+    /// in window order and only for the windows asked for; the logits are the same.
+    func testVisitedAttentionEqualsTheCopiedMaps() throws {
+        let (encoder, rows, kept, copied) = try keptMapsCase(batchSize: 8)
         var visited: [Int] = []
         let output = try encoder.forward(tokenRows: rows, keepAttention: true, attentionRows: kept) { r, maps in
             visited.append(r)
@@ -54,13 +60,7 @@ final class EncoderPathTests: XCTestCase {
     /// Maps copied out on the encoder's threads (`copyingAttention`) are the maps `EncoderOutput.attention` copies
     /// out, bit for bit, once for each window asked for; the logits are the same.
     func testConcurrentlyCopiedAttentionEqualsTheCopiedMaps() throws {
-        let config = ModelConfig(tokenizer: TokenizerConfig(k: 3), dModel: 32, nHeads: 4, nLayers: 2, dFF: 64, maxLen: 64,
-                                 layerNormEps: 1e-5, nOutputs: 1, convWidth: 5)
-        let model = try AttentionModel(randomWeightsFor: config, seed: 7)
-        let rows = randomTokenRows(count: 21, vocabulary: config.vocabularySize, maxLength: 60, seed: 8)
-        let kept = rows.indices.map { $0 % 3 != 1 }
-        let encoder = Encoder(model: model, threads: 2, batchSize: 4)
-        let copied = try encoder.forward(tokenRows: rows, keepAttention: true, attentionRows: kept)
+        let (encoder, rows, kept, copied) = try keptMapsCase(batchSize: 4)
         let lock = NSLock()
         var received: [Int: [Float]] = [:], calls = 0
         let output = try encoder.forward(tokenRows: rows, keepAttention: true, attentionRows: kept, copyingAttention: { r, maps in
