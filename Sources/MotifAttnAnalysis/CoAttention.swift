@@ -194,7 +194,11 @@ public final class CoAttentionAccumulator {
         // of one site to the keys of the other, either direction, and at least −1. It is read from `strongest`:
         // per site j and query token q, the largest over j's keys (one pass over each query row, per head).
         let queryRows = Array(Set(sites.joined())).sorted()
-        let keyRanges = sites.map { $0.isEmpty ? 0..<0 : Self.contiguous($0) }
+        // Every site's keys as one range (the k-mer tokenizer's), else nil: the key-by-key loop below.
+        let keyRanges: [Range<Int>]? = {
+            let ranges = sites.map { $0.isEmpty ? 0..<0 : Self.contiguous($0) }
+            return ranges.allSatisfy { $0 != nil } ? ranges.map { $0! } : nil
+        }()
         var strongest = [Float](repeating: -.infinity, count: instances.count * n)
         var keyMeans = [Float](repeating: 0, count: settings.score == .excess ? n : 0)
         window.attention.withUnsafeBufferPointer { weights in
@@ -212,8 +216,8 @@ public final class CoAttentionAccumulator {
                 keyMeans.withUnsafeBufferPointer { meansBuffer in
                     let means = settings.score == .excess ? meansBuffer.baseAddress! : nil
                     strongest.withUnsafeMutableBufferPointer { out in
-                        if keyRanges.allSatisfy({ $0 != nil }) {
-                            siteMaxima(map, n: n, subtracting: means, rows: queryRows, keys: keyRanges.map { $0! }, into: out.baseAddress!)
+                        if let keyRanges {
+                            siteMaxima(map, n: n, subtracting: means, rows: queryRows, keys: keyRanges, into: out.baseAddress!)
                         } else {
                             // Sites whose tokens are not consecutive (a tokenizer other than the k-mer one): key by key.
                             for (j, keys) in sites.enumerated() {
