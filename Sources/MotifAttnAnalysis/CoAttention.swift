@@ -195,9 +195,9 @@ public final class CoAttentionAccumulator {
         // per site j and query token q, the largest over j's keys (one pass over each query row, per head).
         let queryRows = Array(Set(sites.joined())).sorted()
         // Every site's keys as one range (the k-mer tokenizer's), else nil: the key-by-key loop below.
-        let keyRanges: [Range<Int>]? = {
+        let keyRanges: SiteKeyRanges? = {
             let ranges = sites.map { $0.isEmpty ? 0..<0 : Self.contiguous($0) }
-            return ranges.allSatisfy { $0 != nil } ? ranges.map { $0! } : nil
+            return ranges.allSatisfy { $0 != nil } ? SiteKeyRanges(ranges.map { $0! }) : nil
         }()
         var strongest = [Float](repeating: -.infinity, count: instances.count * n)
         var keyMeans = [Float](repeating: 0, count: settings.score == .excess ? n : 0)

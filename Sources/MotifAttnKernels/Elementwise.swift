@@ -58,15 +58,35 @@ public func addRows(into sum: UnsafeMutablePointer<Float>, rows: UnsafePointer<F
     motifattn_add_rows(sum, rows, count, n)
 }
 
-/// For each query row `q` in `rows` and each key range `keys[j]` (inside a row of `n`):
-/// `out[j·n + q]` = the largest `map[q·n + k] − subtract[k]` over `k` in `keys[j]` (`subtract` nil: `map[q·n + k]`),
+/// The keys of a window's sites as `siteMaxima` reads them, one range of consecutive key tokens per site: made
+/// once per window (the bounds are laid out for the C kernel) and used for every head of it.
+public struct SiteKeyRanges: Sendable {
+    /// First key token of each site.
+    let lowerBounds: [Int]
+    /// One past the last key token of each site.
+    let upperBounds: [Int]
+    /// One past the largest key token of any site: `siteMaxima` needs rows at least this long.
+    let end: Int
+
+    /// The key ranges of the sites, in site order.
+    public init(_ ranges: [Range<Int>]) {
+        lowerBounds = ranges.map(\.lowerBound)
+        upperBounds = ranges.map(\.upperBound)
+        end = upperBounds.max() ?? 0
+    }
+
+    /// The number of sites.
+    public var count: Int { lowerBounds.count }
+}
+
+/// For each query row `q` in `rows` and each site `j` of `keys` (inside a row of `n`):
+/// `out[j·n + q]` = the largest `map[q·n + k] − subtract[k]` over the site's key range (`subtract` nil: `map[q·n + k]`),
 /// −∞ for an empty range (C kernel, sixteen keys a step). A maximum is exact: the value equals a loop's over the
 /// same weights in any order. `out` holds `keys.count · n` floats; entries of other rows are left as they are.
 public func siteMaxima(_ map: UnsafePointer<Float>, n: Int, subtracting subtract: UnsafePointer<Float>?, rows: [Int],
-                       keys: [Range<Int>], into out: UnsafeMutablePointer<Float>) {
-    precondition(keys.allSatisfy { $0.upperBound <= n } && rows.allSatisfy { $0 >= 0 && $0 < n }, "rows and keys lie in the map")
-    let k0 = keys.map(\.lowerBound), k1 = keys.map(\.upperBound)
-    motifattn_site_maxima(map, n, subtract, rows, rows.count, k0, k1, keys.count, out)
+                       keys: SiteKeyRanges, into out: UnsafeMutablePointer<Float>) {
+    precondition(keys.end <= n && rows.allSatisfy { $0 >= 0 && $0 < n }, "rows and keys lie in the map")
+    motifattn_site_maxima(map, n, subtract, rows, rows.count, keys.lowerBounds, keys.upperBounds, keys.count, out)
 }
 
 /// The first stage of the motif scan's chunk tables: for each start `s` in `starts`, the sum

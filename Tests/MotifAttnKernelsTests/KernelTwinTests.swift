@@ -130,8 +130,8 @@ final class KernelTwinTests: XCTestCase {
                 var out = [Float](repeating: 7, count: keys.count * n)
                 map.withUnsafeBufferPointer { m in
                     subtract.withUnsafeBufferPointer { s in
-                        siteMaxima(m.baseAddress!, n: n, subtracting: subtracting ? s.baseAddress! : nil, rows: rows, keys: keys,
-                                   into: &out)
+                        siteMaxima(m.baseAddress!, n: n, subtracting: subtracting ? s.baseAddress! : nil, rows: rows,
+                                   keys: SiteKeyRanges(keys), into: &out)
                     }
                 }
                 for (j, range) in keys.enumerated() {
