@@ -122,15 +122,26 @@ public struct AnalysisOptions: Sendable {
         try Self.named.set(name, to: value, in: &self)
     }
 
+    /// Checks every setting against the values `set(_:to:)` takes, then the settings that depend on each other;
+    /// throws for the first problem. Options made in code or on the command line meet the same ranges as a
+    /// sharded part's recorded settings.
+    public func validate() throws {
+        try Self.named.check(self)
+        guard epistasisFollowUpWindows == 0 || epistasisFollowUpWindows > epistasisWindows else {
+            throw AnalysisSettingError.conflict(setting: "epistasis_follow_up_windows",
+                                                detail: "must be 0 (one look) or more than the first look's \(epistasisWindows) windows")
+        }
+    }
+
     /// Prefix of the head-motif settings' names in `values`.
     static let headMotifPrefix = "head_motifs."
 
     /// Every setting by name (`NamedSettings`); a new setting that can change the results is added here.
     static let named = NamedSettings<AnalysisOptions>([
         .positiveFraction("max_q_value", \.maxQValue),
-        .double("instance_p_value", \.instancePValue, range: 1e-300...1),
-        .double("instance_recall", \.instanceRecall, range: 0...1),
-        .double("instance_max_p_value", \.instanceMaxPValue, range: 1e-300...1),
+        .openFraction("instance_p_value", \.instancePValue),
+        .shareBelowOne("instance_recall", \.instanceRecall),
+        .openFraction("instance_max_p_value", \.instanceMaxPValue),
         .choice("co_attention_score", \.coAttention.score),
         .double("ablation_fraction", \.ablationFraction, range: 0...1),
         .int("patch_pairs", \.patchPairs, minimum: 0),
@@ -139,7 +150,7 @@ public struct AnalysisOptions: Sendable {
         NamedSettings.Field(name: "motif_classes", get: { $0.motifClasses.label }, set: { options, text in
             options.motifClasses = MotifClassesChoice(label: text)
             return !text.isEmpty
-        }),
+        }, accepted: "auto, none or a classes file"),
         .choice("instances", \.instances),
         .choice("specificity", \.pairSpecificity),
         .int("epistasis_windows", \.epistasisWindows, minimum: 5),
@@ -150,7 +161,7 @@ public struct AnalysisOptions: Sendable {
         .choice("epistasis_sample", \.epistasisSample),
         .choice("epistasis_family", \.epistasisFamily),
         .double("echo_site_share", \.echoSiteShare, range: 0...1),
-        .double("epistasis_min_joint_share", \.epistasisMinimumJointShare, range: 0...(1.0).nextDown),
+        .shareBelowOne("epistasis_min_joint_share", \.epistasisMinimumJointShare),
         .positiveFraction("max_interaction_q", \.interactionMaxQValue),
         .int("max_interaction_rows", \.maxInteractionRows, minimum: 1),
     ] + NamedSettings.nested(HeadMotifSettings.named, at: \.headMotifs, prefix: headMotifPrefix))

@@ -83,26 +83,10 @@ struct AnalysisOptionsGroup: ParsableArguments {
     var out: String
     @Flag(help: "No progress on standard error.") var quiet = false
 
+    /// Checks the options against the ranges `AnalysisOptions` itself enforces (one list of ranges, `AnalysisOptions.validate()`).
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        guard maxQ > 0 && maxQ <= 1, maxInteractionQ > 0 && maxInteractionQ <= 1 else {
-            throw ValidationError("--max-q and --max-interaction-q must be probabilities")
-        }
-        guard maxInteractionRows > 0 else { throw ValidationError("--max-interaction-rows must be at least 1") }
-        guard patchPairs >= 0 else { throw ValidationError("--patch-pairs must be 0 (off) or more") }
-        guard epistasisPairs >= 0 && epistasisWindows >= 5 else {
-            throw ValidationError("--epistasis-pairs must be 0 (every reportable pair) or more and --epistasis-windows at least 5")
-        }
-        guard epistasisFollowUpWindows == 0 || epistasisFollowUpWindows > epistasisWindows else {
-            throw ValidationError("--epistasis-follow-up-windows must be 0 (one look) or more than --epistasis-windows")
-        }
-        guard epistasisFollowUpP >= 0 && epistasisFollowUpP <= 1 else { throw ValidationError("--epistasis-follow-up-p must be a probability") }
-        guard epistasisMinimumJointShare >= 0 && epistasisMinimumJointShare < 1 else {
-            throw ValidationError("--epistasis-min-joint-share must be a fraction from 0 (off) to below 1")
-        }
-        guard echoSiteShare >= 0 && echoSiteShare <= 1 else { throw ValidationError("--echo-site-share must be a fraction from 0 (off) to 1") }
-        guard maxMotifsPerHead > 0 else { throw ValidationError("--max-motifs-per-head must be at least 1") }
-        _ = try headMotifSettings()
+        try validating { try settings(motifsPath: "", annotationsPath: nil).validate() }
     }
 
     /// The head-motif settings: the defaults, `--max-motifs-per-head`, then each `--analysis-setting` in order.
@@ -129,7 +113,12 @@ struct AnalysisOptionsGroup: ParsableArguments {
     func analysisOptions() throws -> AnalysisOptions {
         let motifsPath = try motifs ?? BundledData.path(of: BundledData.motifsFile)
         let table = try motifTable ?? (motifs == nil ? BundledData.path(of: BundledData.annotationsFile) : nil)
-        var options = AnalysisOptions(motifsPath: motifsPath, annotationsPath: table)
+        return try settings(motifsPath: motifsPath, annotationsPath: table)
+    }
+
+    /// The analysis settings these options describe, with the databases given.
+    private func settings(motifsPath: String, annotationsPath: String?) throws -> AnalysisOptions {
+        var options = AnalysisOptions(motifsPath: motifsPath, annotationsPath: annotationsPath)
         options.instancePValue = thresholds.instanceP
         options.instanceRecall = thresholds.instanceRecall
         options.instanceMaxPValue = thresholds.instanceMaxP
@@ -153,4 +142,31 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.threads = threads
         return options
     }
+}
+
+/// Runs `check` and turns an `AnalysisSettingError` into a usage error that names the command-line option.
+func validating(_ check: () throws -> Void) throws {
+    do {
+        try check()
+    } catch let error as AnalysisSettingError {
+        switch error {
+        case let .badValue(name, value, accepted):
+            throw ValidationError("\(commandLineOption(ofSetting: name)) \(value): must be \(accepted)")
+        case let .conflict(setting, detail):
+            throw ValidationError("\(commandLineOption(ofSetting: setting)) \(detail)")
+        case .unknown:
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+/// The command-line option that sets the analysis setting `name` (`AnalysisOptions.values`): its name with `-` for
+/// `_`, but for the options named otherwise; a head-motif setting is set with `--analysis-setting`.
+func commandLineOption(ofSetting name: String) -> String {
+    let renamed = ["max_q_value": "--max-q", "co_attention_score": "--co-attention", "epistasis_family": "--epistasis-fdr",
+                   "instance_p_value": "--instance-p",
+                   "instance_max_p_value": "--instance-max-p", "head_motifs.max-motifs-per-head": "--max-motifs-per-head"]
+    if let option = renamed[name] { return option }
+    if name.hasPrefix("head_motifs.") { return "--analysis-setting \(name.dropFirst("head_motifs.".count))" }
+    return "--" + name.replacingOccurrences(of: "_", with: "-")
 }

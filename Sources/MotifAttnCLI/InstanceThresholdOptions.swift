@@ -12,11 +12,13 @@ struct InstanceThresholdOptions: ParsableArguments {
     var instanceRecall = defaults.instanceRecall
     @Option(name: .customLong("instance-max-p"), help: "Loosest instance threshold a short motif gets.") var instanceMaxP = defaults.instanceMaxPValue
 
+    /// Checks the thresholds against the ranges `AnalysisOptions` enforces.
     func validate() throws {
-        guard instanceP > 0 && instanceP < 1, instanceMaxP > 0 && instanceMaxP < 1 else {
-            throw ValidationError("--instance-p and --instance-max-p must be probabilities")
-        }
-        guard instanceRecall >= 0 && instanceRecall < 1 else { throw ValidationError("--instance-recall must be at least 0 and below 1") }
+        var options = AnalysisOptions(motifsPath: "")
+        options.instancePValue = instanceP
+        options.instanceRecall = instanceRecall
+        options.instanceMaxPValue = instanceMaxP
+        try validating { try options.validate() }
     }
 
     /// The per-motif threshold rule these options describe.

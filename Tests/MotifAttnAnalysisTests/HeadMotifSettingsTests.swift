@@ -98,7 +98,7 @@ final class AnalysisOptionsNamesTests: XCTestCase {
         var options = AnalysisOptions(motifsPath: "db.meme")
         let before = options.values.map { "\($0.name)=\($0.value)" }
         XCTAssertThrowsError(try options.set("epistasis_min_joint_share", to: "1")) { error in
-            XCTAssertEqual("\(error)", "analysis setting epistasis_min_joint_share: cannot use '1'")
+            XCTAssertEqual("\(error)", "analysis setting epistasis_min_joint_share: cannot use '1' (a number from 0 to below 1)")
         }
         XCTAssertThrowsError(try options.set("specificity", to: "sometimes"))
         XCTAssertThrowsError(try options.set("max_q_value", to: "0"))
@@ -108,5 +108,27 @@ final class AnalysisOptionsNamesTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("no analysis setting 'max_interaction_q_value'"), "\(error)")
         }
         XCTAssertEqual(options.values.map { "\($0.name)=\($0.value)" }, before)
+    }
+
+    func testValidateRefusesValuesMadeInCodeThatSetWouldRefuse() throws {
+        XCTAssertNoThrow(try AnalysisOptions(motifsPath: "db.meme").validate())
+        var options = AnalysisOptions(motifsPath: "db.meme")
+        options.instancePValue = 1
+        XCTAssertThrowsError(try options.validate()) { error in
+            XCTAssertEqual(error as? AnalysisSettingError,
+                           .badValue(name: "instance_p_value", value: "1.0", accepted: "a number above 0 and below 1"))
+        }
+        options = AnalysisOptions(motifsPath: "db.meme")
+        options.headMotifs.wordLength = 2
+        XCTAssertThrowsError(try options.validate()) { error in
+            guard case let .badValue(name, _, _)? = error as? AnalysisSettingError else { return XCTFail("\(error)") }
+            XCTAssertEqual(name, "head_motifs.word-length")
+        }
+        options = AnalysisOptions(motifsPath: "db.meme")
+        options.epistasisFollowUpWindows = options.epistasisWindows
+        XCTAssertThrowsError(try options.validate()) { error in
+            guard case let .conflict(setting, _)? = error as? AnalysisSettingError else { return XCTFail("\(error)") }
+            XCTAssertEqual(setting, "epistasis_follow_up_windows")
+        }
     }
 }
