@@ -3,6 +3,7 @@
 #   make test    install what is missing, run the whole test suite
 #   make bench   scoring speed against ONNX Runtime (needs PEER and python3 with onnxruntime)
 #   make panel   the benchmark panel (Benchmarks/panel/README.md): PANEL=quick|dev|heldout|sim|real|all
+#   make panel-peer  the panel's members trained by PyTorch too (TORCH_PYTHON, SEEDS)
 #   make fuzz    libFuzzer harnesses of the parsers, FUZZ_SECONDS each (Fuzz/README.md)
 #   make sanitize  the test suite under the address and the thread sanitizer
 #   make docs    the DocC documentation of the library products into docs-out/ (warnings are errors)
@@ -25,7 +26,7 @@ PEER ?= Benchmarks/peer/ort_peer.py
 BENCH_MODEL ?= Reference/model/default.safetensors
 
 .PHONY: all deps test-deps apt build test demo results install clean bench bench-suite fuzz sanitize sanitize-address sanitize-thread \
-  panel panel-deps docs
+  panel panel-peer panel-deps docs
 
 all: build
 
@@ -131,6 +132,15 @@ PANEL_TRAIN_ARGS ?=
 panel: $(if $(filter $(BIN),$(MOTIFATTN)),build) panel-deps
 	python3 Benchmarks/panel/panel.py --panel $(PANEL) --motifattn $(MOTIFATTN) --label $(PANEL_LABEL) \
 	  --threads $(THREADS) --analysis-args "$(PANEL_ANALYSIS_ARGS)" --train-args "$(PANEL_TRAIN_ARGS)"
+
+## panel-peer: each simulated member of PANEL (quick, dev, heldout, sim) trained by motifattn and by the same
+## recipe in PyTorch (Benchmarks/panel/peer.py), SEEDS each; TORCH_PYTHON is a Python with torch and safetensors.
+## Outside the panel's 2 hours: about 20-40 minutes per 20,000-sequence member and seed, one thread each.
+SEEDS ?= 1
+TORCH_PYTHON ?= python3
+panel-peer: $(if $(filter $(BIN),$(MOTIFATTN)),build) panel-deps
+	python3 Benchmarks/panel/peer.py --panel $(if $(filter all real,$(PANEL)),sim,$(PANEL)) --seeds $(SEEDS) \
+	  --motifattn $(MOTIFATTN) --python $(TORCH_PYTHON) --threads 1
 
 panel-deps:
 	@python3 -c "import numpy, onnx, onnxruntime, safetensors" 2>/dev/null || \
