@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train the v1 model in PyTorch with motifattn's default recipe, as the peer of `motifattn train`.
 
-usage: train_torch.py TRAIN.fa TEST.fa OUT.safetensors [--epochs 4] [--min-steps 3000] [--max-epochs 200]
+usage: train_torch.py TRAIN.fa TEST.fa OUT.safetensors [--epochs 4] [--min-steps 6000] [--max-epochs 200]
                       [--reverse-complement 1] [--max-shift -1] [--batch 64] [--lr 1e-3] [--weight-decay 0.01]
                       [--warmup 0.05] [--floor 0.01] [--clip 1.0] [--patience 2] [--valid-fraction 0.1]
                       [--seed 1] [--threads 2] [--k 3] [--conv-width 11] [--d-model 64] [--heads 4] [--layers 2] [--d-ff 128]
@@ -81,7 +81,7 @@ def scores_of(model, ids, batch=256):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("train"); p.add_argument("test"); p.add_argument("out")
-    for name, kind, default in [("epochs", int, 4), ("min-steps", int, 3000), ("max-epochs", int, 200),
+    for name, kind, default in [("epochs", int, 4), ("min-steps", int, 6000), ("max-epochs", int, 200),
                                 ("reverse-complement", int, 1), ("max-shift", int, -1), ("batch", int, 64), ("lr", float, 1e-3), ("weight-decay", float, 0.01),
                                 ("warmup", float, 0.05), ("floor", float, 0.01), ("clip", float, 1.0), ("patience", int, 2),
                                 ("valid-fraction", float, 0.1), ("seed", int, 1), ("threads", int, 2), ("k", int, 3),

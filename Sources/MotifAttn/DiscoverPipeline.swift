@@ -28,7 +28,7 @@ public struct DiscoverSettings: Sendable {
     ///   so the model learns what tells peaks from the same genome's DNA, not from shuffled DNA;
     /// - validation on held-out contiguous blocks of the genome (`TrainingSettings.validationBlockBases`):
     ///   it works on a one-chromosome genome and keeps overlapping windows on one side of the split;
-    /// - reverse-complement augmentation (binding is strand-symmetric) and at least 3,000 optimisation
+    /// - reverse-complement augmentation (binding is strand-symmetric) and at least 6,000 optimisation
     ///   steps (`TrainerSettings.minimumSteps`), since a peak set is far smaller than a simulation's
     ///   training set; both measured on the benchmark panel (`Benchmarks/panel/README.md`); with them
     ///   shift augmentation (`TrainingSettings.automaticMaxShift`), since the budget reads a peak set many times;

@@ -107,7 +107,7 @@ final class TrainCommandTests: XCTestCase {
         let dir = try folder()
         let train = dir.appendingPathComponent("train.fa").path
         try labelledFASTA(train, count: 400, seed: 6)
-        // 360 training sequences in batches of 32: 12 steps an epoch, so 3,000 steps would be 250 epochs;
+        // 360 training sequences in batches of 32: 12 steps an epoch, so 6,000 steps would be 500 epochs;
         // --max-epochs 6 caps the plan, and patience 0 lets it run.
         let budget = dir.appendingPathComponent("budget.safetensors").path
         let planned = try motifattn(["train", "--train", train, "--max-epochs", "6", "-o", budget, "--quiet"] + Self.tinyModel)
@@ -115,7 +115,7 @@ final class TrainCommandTests: XCTestCase {
         var metadata = try trainingMetadata(budget)
         XCTAssertEqual((metadata["epochs"] as? [Any])?.count, 6, "the step budget asks for more than the 4 base epochs")
         var parameters = try XCTUnwrap(metadata["parameters"] as? [String: String])
-        XCTAssertEqual(parameters["min_steps"], "3000")
+        XCTAssertEqual(parameters["min_steps"], "6000")
         XCTAssertEqual(parameters["reverse_complement"], "true")
         let exact = dir.appendingPathComponent("exact.safetensors").path
         let given = try motifattn(["train", "--train", train, "--epochs", "2", "--no-reverse-complement", "-o", exact, "--quiet"] + Self.tinyModel)
@@ -141,7 +141,7 @@ final class TrainCommandTests: XCTestCase {
             let parameters = try XCTUnwrap(try trainingMetadata(path)["parameters"] as? [String: String])
             return (try Safetensors.read(path: path).tensors, parameters["max_shift"])
         }
-        // 12 steps an epoch: the 3,000-step budget, capped at 6 epochs, reads each sequence 6 times.
+        // 12 steps an epoch: the 6,000-step budget, capped at 6 epochs, reads each sequence 6 times.
         let automatic = try run("auto.safetensors", ["--max-epochs", "6"])
         let explicit = try run("explicit.safetensors", ["--max-epochs", "6", "--max-shift", "10"])
         let off = try run("off.safetensors", ["--max-epochs", "6", "--max-shift", "0"])
