@@ -97,7 +97,7 @@ public struct TrainingSettings: Sendable {
     /// turns on. Shift augmentation moves every site against the positions the model sees, so a model
     /// that reads each sequence many times cannot fit its sites' absolute places; 10 tokens (10 bases with
     /// the default stride 1) is about a motif's length. On the panel's 18,000-sequence members, where the
-    /// step budget reads each sequence about 11 times, it raised the test AUROC on every member
+    /// 3,000-step budget read each sequence about 11 times, it raised the test AUROC on every member
     /// (÷ oracle 0.977 → 1.001 over the quick development members) and the share of planted pairs the
     /// model uses jointly; on sets read 4 times (60,000 sequences, the demo's 54,150) it lowered the
     /// AUROC by about 0.01, hence the rule (`Benchmarks/panel/README.md`). Cost: none in time.
