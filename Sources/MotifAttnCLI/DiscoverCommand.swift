@@ -10,7 +10,7 @@ struct DiscoverCommand: ParsableCommand {
         discussion: """
         One process, two steps, one folder: `train --genome GENOME --peaks PEAKS` with discover's \
         defaults (background: genome windows outside the peaks matched to their GC; validation on \
-        held-out blocks of the genome; reverse-complement augmentation; at least 6,000 steps; shift \
+        held-out blocks of the genome; reverse-complement augmentation; at least \(TrainingSettings.defaultMinimumSteps) steps; shift \
         augmentation when those read each sequence more than \(TrainingSettings.shiftAboveEpochs) times), writing \
         DIR/model.safetensors, then `scan GENOME --regions PEAKS --model DIR/model.safetensors` into DIR \
         (scores, head motifs, interactions, report.html, run.json). --resume continues training from \

@@ -16,7 +16,7 @@ struct TrainCommand: ParsableCommand {
         --negatives: shuffle (dinucleotide shuffle of each bound window), genomic (windows outside \
         the peaks matched to their GC content) or a FASTA file. Validation: --valid, --valid-chroms \
         or a random --valid-fraction. The defaults are a CPU-friendly model (k=3, conv 11, d_model 64, \
-        4 heads, 2 layers, d_ff 128), trained for at least 6,000 steps (or exactly --epochs when given) \
+        4 heads, 2 layers, d_ff 128), trained for at least \(TrainingSettings.defaultMinimumSteps) steps (or exactly --epochs when given) \
         with reverse-complement augmentation (--no-reverse-complement turns it off) and, when training \
         reads each sequence more than \(TrainingSettings.shiftAboveEpochs) times, shift augmentation (--max-shift). The result is a v1 safetensors model that also loads in \
         PyTorch (motifattn_torch.py); training metrics and the command line are in its metadata. \
