@@ -68,6 +68,7 @@ public final class AnalyzePipeline {
         let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
         var analysisOptions = options
         analysisOptions.threads = threads
+        analysisOptions.epistasisSeed = seed
         let encoder = Encoder(model: model, threads: threads, batchSize: 16)
         // Discovered instances (`--instances discovered|both`) need the head motifs before the co-attention:
         // a first pass over the input finds them (no co-attention, no ablation), the second pass does the rest.

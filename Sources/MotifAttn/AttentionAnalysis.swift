@@ -284,7 +284,8 @@ public final class AttentionAnalysis {
                                                            minimumWindows: options.coAttention.minimumBound, scale: options.epistasisScale,
                                                            minimumJointShare: options.epistasisMinimumJointShare,
                                                            firstLook: options.epistasisWindows, followUp: options.epistasisFollowUpWindows,
-                                                           followUpP: options.epistasisFollowUpP, firstLogits: firstLogits)
+                                                           followUpP: options.epistasisFollowUpP, seed: options.epistasisSeed,
+                                                           firstLogits: firstLogits)
                 } catch {
                     testFailure = error
                 }

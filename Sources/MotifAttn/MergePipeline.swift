@@ -236,6 +236,7 @@ public final class MergePipeline {
         var options = settings.analysis
         options.motifsPath = settings.motifs
         options.annotationsPath = settings.annotations
+        options.epistasisSeed = settings.seed
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: threads, batchSize: 16, precision: settings.precision),
                                              options: options)
         for index in loaded.indices {
@@ -328,7 +329,7 @@ public final class MergePipeline {
     private struct Settings {
         var stride = 100, motifs = "", annotations: String?
         var analysis = AnalysisOptions(motifsPath: "")
-        var hasRegions = true, boundFraction = 0.01
+        var hasRegions = true, boundFraction = 0.01, seed: UInt64 = 1
         var precision = ProductPrecision.fp32
         var parameters: [String: String] = [:]
     }
@@ -345,6 +346,7 @@ public final class MergePipeline {
             case "stride": settings.stride = Int(value) ?? 100
             case "has_regions": settings.hasRegions = value == "true"
             case "bound_fraction": settings.boundFraction = Double(value) ?? 0.01
+            case "seed": settings.seed = UInt64(value) ?? 1
             case "motifs": settings.motifs = value
             case "annotations": settings.annotations = value == "-" ? nil : value
             case "precision": settings.precision = ProductPrecision(rawValue: value) ?? .fp32

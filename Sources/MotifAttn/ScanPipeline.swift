@@ -209,6 +209,7 @@ public final class ScanPipeline {
         // One pass (see the type's documentation): the analysis takes the picked windows' maps from the scoring.
         var analysisOptions = s.analysis
         analysisOptions.threads = s.threads
+        analysisOptions.epistasisSeed = s.seed
         let encoder = Encoder(model: model, threads: s.threads, batchSize: 16, precision: s.precision)
         let analysis = try AttentionAnalysis(encoder: encoder, options: analysisOptions, message: { progress.message($0) })
         let onePass = rates != nil && s.background == .genomic
@@ -472,6 +473,7 @@ public final class ScanPipeline {
         let progress = ProgressMeter(command: "scan", unit: "windows", quiet: s.quiet)
         var analysisOptions = s.analysis
         analysisOptions.threads = s.threads
+        analysisOptions.epistasisSeed = s.seed
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: s.threads, batchSize: 16, precision: s.precision),
                                              options: analysisOptions,
                                              message: { progress.message($0) })

@@ -51,8 +51,8 @@ public struct AnalysisOptions: Sendable {
     /// Why: when a partner's motif belongs to a large look-alike class (ETS, E-box, AP-1), most windows holding
     /// both classes hold a chance match of the class instead of the partner's site, so the model's joint use of
     /// the true sites is diluted among windows where it has nothing to use; more windows restore the power, and
-    /// only for pairs with some evidence already. Cost: three forward passes per extra window of a pair followed
-    /// up, and pair samples of up to this many windows in memory.
+    /// only for pairs with some evidence already. Cost: up to three forward passes per extra window of a pair
+    /// followed up (fewer where pairs share knocked-out copies), and pair samples of up to this many windows in memory.
     public var epistasisFollowUpWindows = 400
     /// The first look's p-value at or below which a pair is looked at again (`epistasisFollowUpWindows`); 1 (the
     /// default) looks again at every pair with more windows. Why 1: on the development panel a threshold of 0.05
@@ -64,6 +64,10 @@ public struct AnalysisOptions: Sendable {
     /// windows, and testing every candidate took the demo's test stage from about 10 s to about 200 s while
     /// adding only pairs the model does not need jointly.
     public var epistasisPairs = 60
+    /// Seed of the epistasis test's random bases (the run's `--seed`; pipelines set it): the same seed gives
+    /// the same knocked-out copies. Another seed draws other bases, so a pair that comes and goes with the
+    /// seed is a marginal one.
+    public var epistasisSeed: UInt64 = 1
     /// The scale on which the knock-out interaction of a pair is measured (`EpistasisScale`).
     public var epistasisScale: EpistasisScale = .logit
     /// Which of a pair's bound windows the epistasis test knocks out (`EpistasisSample`).

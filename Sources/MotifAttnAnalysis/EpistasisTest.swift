@@ -95,14 +95,15 @@ extension PairWindowSamples {
     ///     whatever the first look decided); a pair with no more windows keeps its one look's p-value.
     ///   - followUpP: the first-look p-value at or below which a pair gets the second look (1 follows every
     ///     pair with more windows than the first look).
+    ///   - seed: the run's seed, mixed into every knocked-out copy's seed.
     ///   - firstLogits: the model's first logit of each window it is given, in order. It receives, per
     ///     sampled window of each tested pair, three knocked-out copies (site A, site B, both), every random
-    ///     base drawn from a seed made of the window's sampling priority (its hash; with `EpistasisSample.strongest`
-    ///     also its logit step) and the pair, so the result does not depend on
-    ///     threads or batching.
+    ///     base drawn from a seed made of `seed`, the window's sampling priority (its hash; with
+    ///     `EpistasisSample.strongest` also its logit step) and the sites replaced, so the result does not depend on threads or batching, and
+    ///     a copy that several pairs ask for (the same sites of the same window) is scored once.
     public func testEpistasis(_ rows: [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0, minimumWindows: Int,
                               scale: EpistasisScale = .logit, minimumJointShare: Double = 0, firstLook: Int = .max, followUp: Int = 0,
-                              followUpP: Double = 0.05, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
+                              followUpP: Double = 0.05, seed: UInt64 = 1, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
         let index = Dictionary(motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let n = motifs.count
         func pairKey(_ row: Interaction) -> Int? {
@@ -123,7 +124,9 @@ extension PairWindowSamples {
             .prefix(maxPairs > 0 ? maxPairs : Int.max)
         let entriesOf = Dictionary(uniqueKeysWithValues: candidates.map { ($0, entries($0 / n, $0 % n)) })
         func lookAt(_ key: Int) -> Range<Int> { 0..<min(firstLook, entriesOf[key]!.count) }
-        var looked = try knockOutInteractions(candidates.map { ($0, lookAt($0)) }, entriesOf: entriesOf, scale: scale, firstLogits: firstLogits)
+        var scored: [KnockedOutCopy: Float] = [:]
+        var looked = try knockOutInteractions(candidates.map { ($0, lookAt($0)) }, entriesOf: entriesOf, scale: scale, seed: seed,
+                                              scored: &scored, firstLogits: firstLogits)
         func test(_ windows: [KnockOut]) -> EpistasisTest {
             EpistasisTest(interactions: windows.map(\.interaction), jointWorth: windows.map(\.jointWorth), minimumJointShare: minimumJointShare)
         }
@@ -133,7 +136,7 @@ extension PairWindowSamples {
             // knock-outs are reused: the same windows and seeds give the same logits).
             let followed = candidates.filter { (tests[$0]?.pValue ?? 1) <= followUpP && entriesOf[$0]!.count > firstLook }
             let more = try knockOutInteractions(followed.map { ($0, firstLook..<min(followUp, entriesOf[$0]!.count)) },
-                                                entriesOf: entriesOf, scale: scale, firstLogits: firstLogits)
+                                                entriesOf: entriesOf, scale: scale, seed: seed, scored: &scored, firstLogits: firstLogits)
             for key in candidates where entriesOf[key]!.count > firstLook {
                 guard let first = tests[key]?.pValue else { continue }
                 if let extra = more[key] {
@@ -164,29 +167,63 @@ extension PairWindowSamples {
         var jointWorth: Double
     }
 
+    /// One knocked-out copy: a sampled window with a set of its sites replaced by random bases.
+    private struct KnockedOutCopy: Hashable {
+        var window: Int
+        /// The sites replaced, in ascending order.
+        var sites: [Range<Int>]
+
+        init(window: Int, sites: [Range<Int>]) {
+            self.window = window
+            self.sites = sites.sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
+        }
+
+        /// The seed of the copy's random bases: the run's seed, the window's sampling priority and the sites replaced, so the copy
+        /// is the same whichever pair asks for it, and is made and scored once.
+        func seed(priority: UInt64, runSeed: UInt64) -> UInt64 {
+            var seed = StableHash.mix(priority ^ StableHash.mix(runSeed))
+            for site in sites {
+                seed = StableHash.mix(seed ^ UInt64(site.lowerBound))
+                seed = StableHash.mix(seed ^ UInt64(site.upperBound) &* 0x9E37_79B9_7F4A_7C15)
+            }
+            return seed
+        }
+    }
+
     /// The knock-out interactions of each pair's entries in `range` (indices into its sampled windows), in
-    /// sampling order: three knocked-out copies per window (site A, site B, both), their bases drawn from a seed
-    /// made of the window's sampling priority and the pair, all scored in one call of `firstLogits`.
-    private func knockOutInteractions(_ looks: [(key: Int, range: Range<Int>)], entriesOf: [Int: [Entry]], scale: EpistasisScale, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Int: [KnockOut]] {
-        var variants: [[UInt8]] = []
-        var plan: [(key: Int, logit: Float)] = []
+    /// sampling order: three knocked-out copies per window (site A, site B, both). A copy is named by its window
+    /// and the sites it replaces, and its bases are drawn from a seed made of `seed`, the window's sampling
+    /// priority and those sites (`KnockedOutCopy`), so pairs that knock the same sites out of the same window (a motif's sites
+    /// beside each of its partners) share one copy. Copies not in `scored` are scored in one call of
+    /// `firstLogits` and added to it.
+    private func knockOutInteractions(_ looks: [(key: Int, range: Range<Int>)], entriesOf: [Int: [Entry]], scale: EpistasisScale,
+                                      seed: UInt64, scored: inout [KnockedOutCopy: Float],
+                                      firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Int: [KnockOut]] {
+        var pending: [KnockedOutCopy] = [], pendingBases: [[UInt8]] = []
+        var planned = Set<KnockedOutCopy>()
+        var plan: [(key: Int, logit: Float, copies: [KnockedOutCopy])] = []
         for (key, range) in looks {
             for entry in entriesOf[key]![range] {
                 let stored = window(entry.window)
-                let seed = StableHash.mix(stored.priority ^ StableHash.mix(UInt64(key)))
-                for (v, sites) in [entry.sitesA, entry.sitesB, entry.sitesA + entry.sitesB].enumerated() {
-                    variants.append(EpistasisTest.knockedOut(stored.bases, sites: sites, seed: seed &+ UInt64(v)))
+                let copies = [entry.sitesA, entry.sitesB, entry.sitesA + entry.sitesB].map { KnockedOutCopy(window: entry.window, sites: $0) }
+                for copy in copies where scored[copy] == nil && !planned.contains(copy) {
+                    planned.insert(copy)
+                    pending.append(copy)
+                    pendingBases.append(EpistasisTest.knockedOut(stored.bases, sites: copy.sites, seed: copy.seed(priority: stored.priority, runSeed: seed)))
                 }
-                plan.append((key, stored.logit))
+                plan.append((key, stored.logit, copies))
             }
         }
-        guard !variants.isEmpty else { return [:] }
-        let logits = try firstLogits(variants)
-        precondition(logits.count == variants.count, "one logit per knocked-out window")
+        guard !plan.isEmpty else { return [:] }
+        if !pending.isEmpty {
+            let logits = try firstLogits(pendingBases)
+            precondition(logits.count == pending.count, "one logit per knocked-out window")
+            for (copy, logit) in zip(pending, logits) { scored[copy] = logit }
+        }
         var knockOuts: [Int: [KnockOut]] = [:]
-        for (k, entry) in plan.enumerated() {
-            let whole = scale.value(ofLogit: entry.logit), withoutA = scale.value(ofLogit: logits[3 * k])
-            let withoutB = scale.value(ofLogit: logits[3 * k + 1]), withoutBoth = scale.value(ofLogit: logits[3 * k + 2])
+        for entry in plan {
+            let whole = scale.value(ofLogit: entry.logit), withoutA = scale.value(ofLogit: scored[entry.copies[0]]!)
+            let withoutB = scale.value(ofLogit: scored[entry.copies[1]]!), withoutBoth = scale.value(ofLogit: scored[entry.copies[2]]!)
             knockOuts[entry.key, default: []].append(KnockOut(interaction: whole - withoutA - withoutB + withoutBoth, jointWorth: whole - withoutBoth))
         }
         return knockOuts

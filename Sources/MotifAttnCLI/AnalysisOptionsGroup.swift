@@ -77,7 +77,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
                                + "Names and defaults: " + defaults.headMotifs.values.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
                                + ". For ablations; docs/analysis.md explains each.", valueName: "NAME=VALUE"))
     var analysisSettings: [String] = []
-    @Option(help: "Seed for sampling and shuffling.") var seed: UInt64 = scanDefaults.seed
+    @Option(help: "Seed for sampling, shuffling and the epistasis test's random bases (a pair that comes and goes with the seed is marginal).") var seed: UInt64 = scanDefaults.seed
     @Option(help: "Threads (results do not depend on it).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(name: [.customLong("out"), .short, .customLong("output")], help: ArgumentHelp("Output folder (created).", valueName: "DIR"))
     var out: String

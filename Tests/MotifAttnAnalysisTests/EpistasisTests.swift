@@ -125,6 +125,41 @@ final class EpistasisTests: XCTestCase {
         XCTAssertGreaterThan(oneFamily[0].qValue, 0.05)
     }
 
+    /// A knocked-out copy that several pairs ask for is made and scored once: M0's sites knocked out of a window
+    /// serve both M0+M1 and M0+M2, so ten windows need five copies each, not six. Each pair's test is the one it
+    /// gets when tested alone, although the model's logit depends on the random bases (a copy's bases depend on
+    /// the run's seed, its window and the sites replaced, not on the pair that asks for it).
+    func testPairsShareTheKnockedOutCopiesOfASharedMotif() throws {
+        func noise(_ bases: [UInt8]) -> Float { Float(StableHash.fnv1a(String(decoding: bases, as: UTF8.self)) % 1000) / 1000 }
+        func model(_ bases: [UInt8]) -> Float { let on = threeSitesPresent(bases); return (on[0] && on[1] ? 4 : 0) + (on[2] ? 1 : 0) + noise(bases) }
+        let samples = threeSiteSamples(windows: 10, model: model)
+        func row(_ a: String, _ b: String) -> Interaction { threeSiteRow(a, b, elevation: 1e-9, windows: 10) }
+        func tested(_ rows: [Interaction], seed: UInt64 = 1, copies: inout [[UInt8]]) throws -> [EpistasisTest] {
+            var given: [[UInt8]] = []
+            let result = try samples.testEpistasis(rows, motifs: threeSiteMotifs, reportableQ: 0.05, minimumWindows: 5, seed: seed) { windows in
+                given += windows
+                return windows.map(model)
+            }
+            copies = given
+            return try result.map { try XCTUnwrap($0.epistasis) }
+        }
+        var together: [[UInt8]] = [], alone: [[UInt8]] = []
+        let both = try tested([row("M0", "M1"), row("M0", "M2")], copies: &together)
+        XCTAssertEqual(together.count, 10 * 5)
+        for (k, pair) in [("M0", "M1"), ("M0", "M2")].enumerated() {
+            let single = try tested([row(pair.0, pair.1)], copies: &alone)[0]
+            XCTAssertEqual(alone.count, 10 * 3)
+            XCTAssertEqual(both[k].mean, single.mean, accuracy: 1e-12)
+            XCTAssertEqual(both[k].pValue, single.pValue, accuracy: 1e-15)
+            XCTAssertEqual(both[k].windows, single.windows)
+        }
+        XCTAssertEqual(both[0].mean, 4, accuracy: 2)
+        XCTAssertEqual(both[1].mean, 0, accuracy: 2)
+        // The run's seed draws other bases.
+        let reseeded = try tested([row("M0", "M1")], seed: 2, copies: &alone)[0]
+        XCTAssertNotEqual(reseeded.mean, both[0].mean)
+    }
+
     /// The joint-share floor (`minimumJointShare`): M0 and M1 are needed together (an AND worth 4 logits), while M2
     /// adds 1 logit of its own and bends the sum a little with M0 (0.1 more when both are there). Knock-outs by hand,
     /// with L = 4·m0·m1 + m0 + m2 + 0.1·m0·m2: for M0+M1 the interaction is 6.1 − 1 − 2.1 + 1 = 4 of a joint worth of
