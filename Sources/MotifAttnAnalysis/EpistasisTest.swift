@@ -99,8 +99,9 @@ extension PairWindowSamples {
     ///   - firstLogits: the model's first logit of each window it is given, in order. It receives, per
     ///     sampled window of each tested pair, three knocked-out copies (site A, site B, both), every random
     ///     base drawn from a seed made of `seed`, the window's sampling priority (its hash; with
-    ///     `EpistasisSample.strongest` also its logit step) and the sites replaced, so the result does not depend on threads or batching, and
-    ///     a copy that several pairs ask for (the same sites of the same window) is scored once.
+    ///     `EpistasisSample.strongest` also its logit step) and the sites replaced, so the result does not depend
+    ///     on threads or batching, and a copy that several pairs ask for (the same sites of the same window) is
+    ///     scored once.
     public func testEpistasis(_ rows: [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0, minimumWindows: Int,
                               scale: EpistasisScale = .logit, minimumJointShare: Double = 0, firstLook: Int = .max, followUp: Int = 0,
                               followUpP: Double = 0.05, seed: UInt64 = 1, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
@@ -178,8 +179,8 @@ extension PairWindowSamples {
             self.sites = sites.sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
         }
 
-        /// The seed of the copy's random bases: the run's seed, the window's sampling priority and the sites replaced, so the copy
-        /// is the same whichever pair asks for it, and is made and scored once.
+        /// The seed of the copy's random bases: the run's seed, the window's sampling priority and the sites
+        /// replaced, so the copy is the same whichever pair asks for it, and is made and scored once.
         func seed(priority: UInt64, runSeed: UInt64) -> UInt64 {
             var seed = StableHash.mix(priority ^ StableHash.mix(runSeed))
             for site in sites {
@@ -193,9 +194,9 @@ extension PairWindowSamples {
     /// The knock-out interactions of each pair's entries in `range` (indices into its sampled windows), in
     /// sampling order: three knocked-out copies per window (site A, site B, both). A copy is named by its window
     /// and the sites it replaces, and its bases are drawn from a seed made of `seed`, the window's sampling
-    /// priority and those sites (`KnockedOutCopy`), so pairs that knock the same sites out of the same window (a motif's sites
-    /// beside each of its partners) share one copy. Copies not in `scored` are scored in one call of
-    /// `firstLogits` and added to it.
+    /// priority and those sites (`KnockedOutCopy`), so pairs that knock the same sites out of the same window (a
+    /// motif's sites beside each of its partners) share one copy. Copies not in `scored` are scored in one call
+    /// of `firstLogits` and added to it.
     private func knockOutInteractions(_ looks: [(key: Int, range: Range<Int>)], entriesOf: [Int: [Entry]], scale: EpistasisScale,
                                       seed: UInt64, scored: inout [KnockedOutCopy: Float],
                                       firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Int: [KnockOut]] {
@@ -209,7 +210,8 @@ extension PairWindowSamples {
                 for copy in copies where scored[copy] == nil && !planned.contains(copy) {
                     planned.insert(copy)
                     pending.append(copy)
-                    pendingBases.append(EpistasisTest.knockedOut(stored.bases, sites: copy.sites, seed: copy.seed(priority: stored.priority, runSeed: seed)))
+                    pendingBases.append(EpistasisTest.knockedOut(stored.bases, sites: copy.sites,
+                                                                 seed: copy.seed(priority: stored.priority, runSeed: seed)))
                 }
                 plan.append((key, stored.logit, copies))
             }

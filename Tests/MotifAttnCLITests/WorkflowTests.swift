@@ -202,8 +202,9 @@ final class WorkflowTests: XCTestCase {
         XCTAssertGreaterThan(expected.count, 4)
     }
 
-    /// A sharded scan with analysis settings away from their defaults: `merge` reads every one back from the parts,
-    /// so its `run.json` records what the single scan's does and its tables are the single scan's.
+    /// A sharded scan with analysis settings and a seed away from their defaults: `merge` reads every one back from
+    /// the parts (the seed draws the epistasis test's random bases), so its `run.json` records what the single scan's
+    /// does and its tables are the single scan's.
     func testMergeReadsBackTheAnalysisSettingsOfItsParts() throws {
         try CLIRunner.skipWholeGenomeScanUnderThreadSanitizer()
         let folder = try CLIRunner.folder(for: self)
@@ -212,7 +213,7 @@ final class WorkflowTests: XCTestCase {
         let settings = ["--regions", regions.path, "--strand", "plus", "--max-bound", "40", "--max-background", "200",
                         "--epistasis-min-joint-share", "0.05", "--epistasis-fdr", "tested-pairs", "--echo-site-share", "0.5",
                         "--epistasis-windows", "20", "--co-attention", "raw", "--max-interaction-q", "0.5", "--max-motifs-per-head", "7",
-                        "--analysis-setting", "site-p=5e-5", "--quiet"]
+                        "--analysis-setting", "site-p=5e-5", "--seed", "7", "--quiet"]
         let single = folder.appendingPathComponent("single")
         let one = try CLIRunner.motifattn(["scan", Self.lambda, "--out", single.path] + settings)
         XCTAssertEqual(one.status, 0, one.stderr)
@@ -235,6 +236,7 @@ final class WorkflowTests: XCTestCase {
         XCTAssertEqual(singleParameters["epistasis_family"], "tested-pairs")
         XCTAssertEqual(singleParameters["head_motifs.site-p"], "5e-05")
         XCTAssertEqual(singleParameters["head_motifs.max-motifs-per-head"], "7")
+        XCTAssertEqual(singleParameters["seed"], "7")
         for (name, value) in singleParameters where name != "threads" {
             XCTAssertEqual(mergedParameters[name], value, "run.json parameter \(name)")
         }
