@@ -2,7 +2,7 @@
 """The benchmark panel: motifattn on many simulated benchmarks and a few real data sets.
 
 usage: panel.py [--panel quick|dev|heldout|sim|real|all] [--motifattn BIN] [--label L]
-                [--analysis-args "..."] [--threads T] [--members NAME,...] [--retime-training]
+                [--analysis-args "..."] [--scan-args "..."] [--threads T] [--members NAME,...] [--retime-training]
 
 Simulated members (members.tsv): simulate.py -> train (default settings) -> score test.fa (AUROC beside
 the PWM oracle's) -> analyze test.fa and scan genome.fa, each scored by `motifattn evaluate` -> the
@@ -473,7 +473,7 @@ def run_simulated(member, options, code_key):
                          "--quiet", *extra], os.path.join(out, "analyze"), binary, stats)
     log(f"{name}: scan")
     analysis("scan", [binary, "scan", os.path.join(simdir, "genome.fa"), "--regions", os.path.join(simdir, "peaks.bed"),
-                      *window, "--model", model, "--threads", str(threads), "--quiet", *extra],
+                      *window, "--model", model, "--threads", str(threads), "--quiet", *extra, *shlex.split(options.scan_args)],
              os.path.join(out, "scan"), binary, stats)
     evaluations = {kind: evaluate(binary, os.path.join(out, kind), simdir) for kind in ("analyze", "scan")}
 
@@ -568,7 +568,8 @@ def run_real(member, options, code_key):
     if member["kind"] == "fly":
         log(f"{name}: scan")
         kind = "scan"
-        analysis(kind, [binary, "scan", genome, "--regions", peaks, "--window", str(member["window"]), *FLY_SCAN_ARGS, *common],
+        analysis(kind, [binary, "scan", genome, "--regions", peaks, "--window", str(member["window"]), *FLY_SCAN_ARGS, *common,
+                        *shlex.split(options.scan_args)],
                  os.path.join(out, kind), binary, stats)
     else:
         log(f"{name}: analyze")
@@ -688,6 +689,7 @@ def main():
     parser.add_argument("--motifattn", default=".build/release/motifattn")
     parser.add_argument("--label", default="baseline", help="output folder under panel-out/")
     parser.add_argument("--analysis-args", default="", help="extra options for every analyze and scan")
+    parser.add_argument("--scan-args", default="", help="extra options for every scan only (after --analysis-args)")
     parser.add_argument("--train-args", default="", help="extra options for every train (models are cached by them)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--retime-training", action="store_true",
@@ -717,7 +719,8 @@ def main():
     version = subprocess.run([options.motifattn, "--version"], capture_output=True, text=True).stdout.strip()
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     provenance = (f"date={datetime.date.today().isoformat()} commit={head} motifattn={version} panel={options.panel} "
-                  f"label={options.label} analysis_args={json.dumps(options.analysis_args)} threads={options.threads}")
+                  f"label={options.label} analysis_args={json.dumps(options.analysis_args)} "
+                  f"scan_args={json.dumps(options.scan_args)} threads={options.threads}")
     started = time.time()
 
     rows = []
