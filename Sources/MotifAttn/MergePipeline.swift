@@ -26,7 +26,8 @@ public enum PartialScan {
             motifattnVersion, try hash(s.modelPath), try hash(a.motifsPath), try hash(a.annotationsPath), try hash(s.regionsPath),
             "window=\(o.window)", "stride=\(o.stride)", "strand=\(o.strand.rawValue)", "max_n=\(o.maxN)",
             "has_regions=\(s.regionsPath != nil)", "bound_fraction=\(s.boundFraction)",
-            "max_bound=\(s.maxBound)", "max_background=\(s.maxBackground)", "background=\(s.background.rawValue)", "seed=\(s.seed)",
+            "max_bound=\(s.maxBound)", "max_background=\(s.maxBackground)", "background_per_bound=\(s.backgroundPerBound)",
+            "background=\(s.background.rawValue)", "seed=\(s.seed)",
             "motifs=\(a.motifsPath)", "annotations=\(a.annotationsPath ?? "-")", "precision=\(s.precision.rawValue)",
         ] + a.values.map { "\($0.name)=\($0.value)" }
         return fields.joined(separator: "|")

@@ -78,6 +78,12 @@ public struct ScanSettings: Sendable {
     public var maxBound = 5_000
     /// Most background windows analysed (sampled deterministically beyond).
     public var maxBackground = 5_000
+    /// Most background windows analysed per bound window analysed: the background sample is capped at this
+    /// many times the bound one as well as at `maxBackground`. The statistics compare the two sets, and the
+    /// variance of a two-sample comparison goes as 1/n_bound + 1/n_background: at twice the bound windows the
+    /// background adds a third of it, and more background buys little, while the analysis costs time in
+    /// proportion to both. It bites where bound windows are few (a small genome without regions).
+    public var backgroundPerBound = 2.0
     /// Background: genomic windows or shuffled bound windows.
     public var background = BackgroundChoice.genomic
     /// Threads.
@@ -98,6 +104,15 @@ public struct ScanSettings: Sendable {
     public var thresholdPath: String?
     /// The second phase: this shard's first-phase part (its `scores.tsv` and `partial.state`), analysed instead of scoring again.
     public var scoredPart: String?
+
+    /// The chance that a bound and a background window is analysed, when `bound` and `background` windows
+    /// could be: about `maxBound` bound windows at most, and about `maxBackground` background ones at most
+    /// and at most `backgroundPerBound` times the bound windows analysed.
+    func analysisRates(bound: Int, background: Int) -> (bound: Double, background: Double) {
+        let boundAnalysed = min(Double(maxBound), Double(bound))
+        let backgroundCap = min(Double(maxBackground), backgroundPerBound * boundAnalysed)
+        return (min(1, Double(maxBound) / Double(max(1, bound))), min(1, backgroundCap / Double(max(1, background))))
+    }
 
     /// How `scan` tiles a genome unless told otherwise: 200-base windows every 100 bases, both strands,
     /// windows with over 10 % N skipped.
@@ -319,6 +334,7 @@ public final class ScanPipeline {
         record.parameters["bound_fraction"] = "\(s.boundFraction)"
         record.parameters["max_bound"] = "\(s.maxBound)"
         record.parameters["max_background"] = "\(s.maxBackground)"
+        record.parameters["background_per_bound"] = "\(s.backgroundPerBound)"
         record.parameters["background"] = s.background.rawValue
         record.parameters["seed"] = "\(s.seed)"
         record.parameters["threads"] = "\(s.threads)"
@@ -414,7 +430,7 @@ public final class ScanPipeline {
             }
             return found
         }
-        let rates = cutoffs.rates(maxBound: settings.maxBound, maxBackground: settings.maxBackground)
+        let rates = settings.analysisRates(bound: cutoffs.boundCount, background: cutoffs.backgroundCount)
         var bound: [ScoredLocation] = [], background: [ScoredLocation] = []
         try forEachWindow { location, name in
             let rank = Self.ranked(location)
@@ -477,7 +493,7 @@ public final class ScanPipeline {
         let analysis = try AttentionAnalysis(encoder: Encoder(model: model, threads: s.threads, batchSize: 16, precision: s.precision),
                                              options: analysisOptions,
                                              message: { progress.message($0) })
-        let rates = cutoffs.rates(maxBound: s.maxBound, maxBackground: s.maxBackground)
+        let rates = s.analysisRates(bound: cutoffs.boundCount, background: cutoffs.backgroundCount)
         let scores = try ScoresOutput(folder: s.outputFolder, partial: true, threads: s.threads)
         let provenance = Provenance(version: motifattnVersion, command: record.commandLine.joined(separator: " "))
         try scores.write(provenance.line + "\n" + "chrom\tstart\tend\tstrand\tlogit\tprobability\n")
@@ -525,8 +541,7 @@ public final class ScanPipeline {
     /// and a sharded run (`--partial`, `merge`) analyses exactly the windows of a single run.
     private func samplingRates(regions: RegionIndex) throws -> (bound: Double, background: Double) {
         let expected = try expectedCounts(regions: regions)
-        return (min(1, Double(settings.maxBound) / Double(max(1, expected.bound))),
-                min(1, Double(settings.maxBackground) / Double(max(1, expected.background))))
+        return settings.analysisRates(bound: expected.bound, background: expected.background)
     }
 
     /// Windows a whole-genome scan would tile (both strands when asked), overlapping the regions or not.

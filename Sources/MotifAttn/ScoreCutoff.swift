@@ -128,11 +128,6 @@ struct ScoreCutoffs: Equatable {
         return "windows=\(windows) bound=\(boundCount) background=\(backgroundCount) last_bound=\(cut(lastBound)) first_background=\(cut(firstBackground))"
     }
 
-    /// Sampling rates that keep about `maxBound` and `maxBackground` windows.
-    func rates(maxBound: Int, maxBackground: Int) -> (bound: Double, background: Double) {
-        (min(1, Double(maxBound) / Double(max(1, boundCount))), min(1, Double(maxBackground) / Double(max(1, backgroundCount))))
-    }
-
     /// The cut-offs of a genome whose scores are known by their histogram (summed over shards), reading
     /// again only the windows in the buckets that hold a cut-off: `windowsIn(buckets)` returns every window
     /// whose key falls in one of `buckets`, in any order. Equal to sorting every window and taking the two ranks.

@@ -39,6 +39,9 @@ struct ScanCommand: ParsableCommand {
     var maxBound = defaults.maxBound
     @Option(name: .customLong("max-background"), help: "About this many background windows analysed at most (a position-keyed sample beyond).")
     var maxBackground = defaults.maxBackground
+    @Option(name: .customLong("background-per-bound"),
+            help: "Background windows analysed per bound window analysed, at most (beside --max-background).")
+    var backgroundPerBound = defaults.backgroundPerBound
     @Flag(help: "Write mergeable statistics (scores.tsv, partial.state) for `motifattn merge` instead of final results.")
     var partial = false
     @Option(help: ArgumentHelp("Phase 2 of a sharded scan without regions: the cut-offs from `merge --phase threshold`.",
@@ -56,6 +59,7 @@ struct ScanCommand: ParsableCommand {
         guard window > 0, stride > 0 else { throw ValidationError("--window and --stride must be at least 1 base") }
         guard boundFraction > 0 && boundFraction < 0.5 else { throw ValidationError("--bound-fraction must be between 0 and 0.5") }
         guard maxBound > 0, maxBackground > 0 else { throw ValidationError("--max-bound and --max-background must be positive") }
+        guard backgroundPerBound > 0, backgroundPerBound.isFinite else { throw ValidationError("--background-per-bound must be positive") }
         guard maxN >= 0 && maxN <= 1 else { throw ValidationError("--max-n must be a fraction between 0 and 1") }
         if partial && analysis.patchPairs > 0 {
             throw ValidationError("--patch-pairs pairs windows within one run; a sharded scan (--partial) cannot patch")
@@ -84,6 +88,7 @@ struct ScanCommand: ParsableCommand {
             settings.boundFraction = boundFraction
             settings.maxBound = maxBound
             settings.maxBackground = maxBackground
+            settings.backgroundPerBound = backgroundPerBound
             settings.background = analysis.background
             settings.threads = analysis.threads
             settings.precision = precision.precision

@@ -79,6 +79,15 @@ final class ScanCommandTests: XCTestCase {
                 XCTAssertEqual(cautions.count, mode == "top" ? 2 : 1, result.stderr)
                 XCTAssertTrue(cautions[0].contains("the model was trained on the simulated demo"), result.stderr)
             }
+            if mode == "top" {
+                // About twice as many background windows as bound ones are analysed (`--background-per-bound` 2), of
+                // the bottom half's 485: each kept by a position-keyed coin of chance 194 / 485 (s.d. of the count about 11).
+                let run = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("top1/run.json"))) as! [String: Any]
+                let counts = run["counts"] as! [String: Int]
+                let bound = try XCTUnwrap(counts["bound_windows"]), background = try XCTUnwrap(counts["background_windows"])
+                XCTAssertEqual(bound, 97)
+                XCTAssertTrue((150...240).contains(background), "\(background) background windows analysed")
+            }
             for name in ["scores.tsv.gz", "scores.bedgraph", "head_motifs.tsv", "motifs.meme", "motif_matches.tsv", "interactions.tsv", "heads.tsv"] {
                 let one = try CLIRunner.contentLines(folder.appendingPathComponent("\(mode)1/\(name)"))
                 let two = try CLIRunner.contentLines(folder.appendingPathComponent("\(mode)2/\(name)"))
