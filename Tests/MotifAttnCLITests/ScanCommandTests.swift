@@ -149,6 +149,11 @@ final class ScanCommandTests: XCTestCase {
         let floor = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--epistasis-min-joint-share", "1", "--out", out.path])
         XCTAssertEqual(floor.status, 64, floor.stderr)
         XCTAssertTrue(floor.stderr.contains("--epistasis-min-joint-share"), floor.stderr)
+        for ratio in ["0", "-1", "inf"] {
+            let refused = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), "--background-per-bound", ratio, "--out", out.path])
+            XCTAssertEqual(refused.status, 64, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("--background-per-bound"), refused.stderr)
+        }
         // Options named otherwise than their setting are named as the user wrote them.
         for (option, value) in [("--max-q", "0"), ("--instance-p", "1")] {
             let refused = try CLIRunner.motifattn(["scan", Self.demo("genome.fa.gz"), option, value, "--out", out.path])
