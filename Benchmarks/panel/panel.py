@@ -470,7 +470,7 @@ def run_simulated(member, options, code_key):
     window = [] if member["length"] == "200" else ["--window", member["length"]]
     log(f"{name}: analyze")
     analysis("analyze", [binary, "analyze", os.path.join(simdir, "test.fa"), "--model", model, "--threads", str(threads),
-                         "--quiet", *extra], os.path.join(out, "analyze"), binary, stats)
+                         "--quiet", *extra, *shlex.split(options.analyze_args)], os.path.join(out, "analyze"), binary, stats)
     log(f"{name}: scan")
     analysis("scan", [binary, "scan", os.path.join(simdir, "genome.fa"), "--regions", os.path.join(simdir, "peaks.bed"),
                       *window, "--model", model, "--threads", str(threads), "--quiet", *extra, *shlex.split(options.scan_args)],
@@ -574,7 +574,8 @@ def run_real(member, options, code_key):
     else:
         log(f"{name}: analyze")
         kind = "analyze"
-        analysis(kind, [binary, "analyze", genome, "--regions", peaks, "--background", "shuffle", *common],
+        analysis(kind, [binary, "analyze", genome, "--regions", peaks, "--background", "shuffle", *common,
+                        *shlex.split(options.analyze_args)],
                  os.path.join(out, kind), binary, stats)
     summary = summarise_real(member, os.path.join(out, kind), table)
     return {"member": name, "kind": kind, "peaks": n_peaks, "validation_auroc": trained["validation_auroc"],
@@ -690,6 +691,8 @@ def main():
     parser.add_argument("--label", default="baseline", help="output folder under panel-out/")
     parser.add_argument("--analysis-args", default="", help="extra options for every analyze and scan")
     parser.add_argument("--scan-args", default="", help="extra options for every scan only (after --analysis-args)")
+    parser.add_argument("--analyze-args", default="",
+                        help="extra options for every analyze only (after --analysis-args), such as --instances discovered")
     parser.add_argument("--train-args", default="", help="extra options for every train (models are cached by them)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--retime-training", action="store_true",
@@ -720,7 +723,8 @@ def main():
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     provenance = (f"date={datetime.date.today().isoformat()} commit={head} motifattn={version} panel={options.panel} "
                   f"label={options.label} analysis_args={json.dumps(options.analysis_args)} "
-                  f"scan_args={json.dumps(options.scan_args)} threads={options.threads}")
+                  f"scan_args={json.dumps(options.scan_args)} analyze_args={json.dumps(options.analyze_args)} "
+                  f"threads={options.threads}")
     started = time.time()
 
     rows = []
