@@ -279,20 +279,21 @@ public final class AttentionAnalysis {
                 tested = coAttention.testedRows()
                 guard let pairSamples else { return }
                 do {
-                    tested = try pairSamples.testEpistasis(tested, motifs: instanceMotifs, reportableQ: options.interactionMaxQValue,
-                                                           maxPairs: options.epistasisPairs,
-                                                           minimumWindows: options.coAttention.minimumBound, scale: options.epistasisScale,
-                                                           minimumJointShare: options.epistasisMinimumJointShare,
-                                                           firstLook: options.epistasisWindows, followUp: options.epistasisFollowUpWindows,
-                                                           followUpP: options.epistasisFollowUpP, seed: options.epistasisSeed,
-                                                           firstLogits: firstLogits)
+                    try pairSamples.testEpistasis(updating: &tested, motifs: instanceMotifs, reportableQ: options.interactionMaxQValue,
+                                                  maxPairs: options.epistasisPairs,
+                                                  minimumWindows: options.coAttention.minimumBound, scale: options.epistasisScale,
+                                                  minimumJointShare: options.epistasisMinimumJointShare,
+                                                  firstLook: options.epistasisWindows, followUp: options.epistasisFollowUpWindows,
+                                                  followUpP: options.epistasisFollowUpP, seed: options.epistasisSeed,
+                                                  firstLogits: firstLogits)
                 } catch {
                     testFailure = error
                 }
             }
         }
         if let testFailure { throw testFailure }
-        tested = CoAttentionAccumulator.ranked(tested, family: pairSamples != nil ? options.epistasisFamily : .allRows)
+        // Ranked in place: a run tests tens of thousands of rows, and each copy of them is tens of megabytes.
+        CoAttentionAccumulator.rank(&tested, family: pairSamples != nil ? options.epistasisFamily : .allRows)
         var interactions = Array(tested.lazy.filter { $0.qValue <= self.options.interactionMaxQValue }.prefix(options.maxInteractionRows))
         // The members of each row's classes, for the rows written only (a run tests tens of thousands).
         let index = Dictionary(instanceMotifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })

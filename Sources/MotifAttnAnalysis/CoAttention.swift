@@ -364,6 +364,13 @@ public final class CoAttentionAccumulator {
     /// elevation q-value (over every row) and its pair's `EpistasisTest.qValue` (1 for rows of untested pairs).
     public static func ranked(_ rows: [Interaction], family: EpistasisFamily = .allRows) -> [Interaction] {
         var rows = rows
+        rank(&rows, family: family)
+        return rows
+    }
+
+    /// `ranked(_:family:)` in place. The order is found on the rows' q-values and effects alone and then applied
+    /// by moving rows along the permutation's cycles, so a run's tens of thousands of rows are never copied.
+    public static func rank(_ rows: inout [Interaction], family: EpistasisFamily = .allRows) {
         switch family {
         case .allRows:
             let q = Statistics.benjaminiHochberg(rows.map(\.pValue))
@@ -372,13 +379,25 @@ public final class CoAttentionAccumulator {
             let elevationQ = Statistics.benjaminiHochberg(rows.map(\.elevationPValue))
             for i in rows.indices { rows[i].qValue = rows[i].epistasis.map { max(elevationQ[i], $0.qValue) } ?? 1 }
         }
-        return rows.enumerated().sorted { x, y in
-            let a = x.element, b = y.element
-            if a.qValue != b.qValue { return a.qValue < b.qValue }
-            let ea = a.effect.isNaN ? -1 : a.effect, eb = b.effect.isNaN ? -1 : b.effect
-            if ea != eb { return ea > eb }
-            return x.offset < y.offset
-        }.map(\.element)
+        let q = rows.map(\.qValue), effect = rows.map { $0.effect.isNaN ? -1 : $0.effect }
+        let order = rows.indices.sorted { x, y in
+            if q[x] != q[y] { return q[x] < q[y] }
+            if effect[x] != effect[y] { return effect[x] > effect[y] }
+            return x < y
+        }
+        // rows[k] takes the row at order[k]: each cycle of the permutation is walked once, holding one row aside.
+        var placed = [Bool](repeating: false, count: rows.count)
+        for start in rows.indices where !placed[start] {
+            let held = rows[start]
+            var k = start
+            while true {
+                placed[k] = true
+                let source = order[k]
+                if source == start { rows[k] = held; break }
+                rows[k] = rows[source]
+                k = source
+            }
+        }
     }
 
     static func median(_ weighted: [(value: Double, count: Int)]) -> Double {

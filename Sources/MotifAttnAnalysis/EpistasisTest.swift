@@ -105,6 +105,18 @@ extension PairWindowSamples {
     public func testEpistasis(_ rows: [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0, minimumWindows: Int,
                               scale: EpistasisScale = .logit, minimumJointShare: Double = 0, firstLook: Int = .max, followUp: Int = 0,
                               followUpP: Double = 0.05, seed: UInt64 = 1, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
+        var rows = rows
+        try testEpistasis(updating: &rows, motifs: motifs, reportableQ: reportableQ, maxPairs: maxPairs, minimumWindows: minimumWindows,
+                          scale: scale, minimumJointShare: minimumJointShare, firstLook: firstLook, followUp: followUp,
+                          followUpP: followUpP, seed: seed, firstLogits: firstLogits)
+        return rows
+    }
+
+    /// `testEpistasis(_:motifs:...)` on `rows` in place: a run's tens of thousands of rows are not copied.
+    public func testEpistasis(updating rows: inout [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0,
+                              minimumWindows: Int, scale: EpistasisScale = .logit, minimumJointShare: Double = 0,
+                              firstLook: Int = .max, followUp: Int = 0, followUpP: Double = 0.05, seed: UInt64 = 1,
+                              firstLogits: ([[UInt8]]) throws -> [Float]) throws {
         let index = Dictionary(motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let n = motifs.count
         func pairKey(_ row: Interaction) -> Int? {
@@ -150,15 +162,13 @@ extension PairWindowSamples {
         }
         let testedKeys = tests.keys.sorted()
         for (key, q) in zip(testedKeys, Statistics.benjaminiHochberg(testedKeys.map { tests[$0]!.pValue })) { tests[key]!.qValue = q }
-        return rows.map { row in
-            var row = row
-            if let key = pairKey(row), let test = tests[key] {
-                row.epistasis = test
-                row.pValue = max(row.elevationPValue, test.pValue)
+        for i in rows.indices {
+            if let key = pairKey(rows[i]), let test = tests[key] {
+                rows[i].epistasis = test
+                rows[i].pValue = max(rows[i].elevationPValue, test.pValue)
             } else {
-                row.pValue = 1
+                rows[i].pValue = 1
             }
-            return row
         }
     }
 

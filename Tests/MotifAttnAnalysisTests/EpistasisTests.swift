@@ -125,6 +125,43 @@ final class EpistasisTests: XCTestCase {
         XCTAssertGreaterThan(oneFamily[0].qValue, 0.05)
     }
 
+    /// Ranking orders rows by q-value, then effect (largest first, a missing effect counting as −1), then input
+    /// order, and keeps every row once: checked against a plain sort of (q, −effect, input index) over rows with
+    /// many ties, under both q-value families.
+    func testRankingOrdersRowsByQThenEffectThenInputOrder() {
+        var generator = TestData.Generator(seed: 5)
+        let pValues = [1e-6, 1e-3, 0.02, 0.5, 1], effects = [0.9, 0.6, .nan, -1, 0.2]
+        let rows = (0..<500).map { i -> Interaction in
+            let p = pValues[Int(generator.next() % 5)]
+            var row = Interaction(motifA: "R\(i)", nameA: "R\(i)", motifB: "S", nameB: "S", head: nil, boundCount: 20, backgroundCount: 100,
+                                  ownBackgroundCount: 0, meanBound: 0.5, meanBackground: 0.1, effect: effects[Int(generator.next() % 5)],
+                                  pValue: p, qValue: 1, medianDistance: 10, orientation: "++", elevationPValue: p, bestHead: nil)
+            if generator.next() % 3 == 0 {
+                row.epistasis = EpistasisTest(interactions: [1, 2, 3, 4, 5], jointWorth: [1, 1, 1, 1, 1])
+                row.epistasis!.qValue = pValues[Int(generator.next() % 5)]
+            }
+            return row
+        }
+        for family in [EpistasisFamily.allRows, .testedPairs] {
+            let q: [Double]
+            switch family {
+            case .allRows: q = Statistics.benjaminiHochberg(rows.map(\.pValue))
+            case .testedPairs:
+                let elevation = Statistics.benjaminiHochberg(rows.map(\.elevationPValue))
+                q = rows.indices.map { i in rows[i].epistasis.map { max(elevation[i], $0.qValue) } ?? 1 }
+            }
+            let expected = rows.indices.sorted { a, b in
+                let ea = rows[a].effect.isNaN ? -1 : rows[a].effect, eb = rows[b].effect.isNaN ? -1 : rows[b].effect
+                return (q[a], -ea, a) < (q[b], -eb, b)
+            }
+            var ranked = rows
+            CoAttentionAccumulator.rank(&ranked, family: family)
+            XCTAssertEqual(ranked.map(\.motifA), expected.map { "R\($0)" }, "\(family)")
+            XCTAssertEqual(ranked.map(\.qValue), expected.map { q[$0] }, "\(family)")
+            XCTAssertEqual(CoAttentionAccumulator.ranked(rows, family: family).map(\.motifA), ranked.map(\.motifA))
+        }
+    }
+
     /// A knocked-out copy that several pairs ask for is made and scored once: M0's sites knocked out of a window
     /// serve both M0+M1 and M0+M2, so ten windows need five copies each, not six. Each pair's test is the one it
     /// gets when tested alone, although the model's logit depends on the random bases (a copy's bases depend on
