@@ -295,7 +295,8 @@ public final class MotifScanner: @unchecked Sendable {
     private let cacheLock = NSLock()
 
     /// The motifs prepared for one GC level, and their chunk tables copied into memory the level owns, so
-    /// that the scan loop reads plain pointers (no reference counting shared between threads).
+    /// that the scan loop reads plain pointers (no reference counting shared between threads). The tables are
+    /// kept there only, since a scan prepares a level for every 1 % of GC its windows span.
     private final class PreparedLevel {
         let motifs: [Prepared]
         /// Per motif: width, threshold and both strands' tables, pointing into `arena`.
@@ -309,14 +310,14 @@ public final class MotifScanner: @unchecked Sendable {
             var minus: StrandTables
         }
 
-        init(motifs: [Prepared]) {
-            self.motifs = motifs
+        init(motifs built: [(motif: Prepared, plus: ChunkedStrandScores, minus: ChunkedStrandScores)]) {
+            motifs = built.map(\.motif)
             func bytes(_ s: ChunkedStrandScores) -> Int {
                 s.chunkStart.count * MemoryLayout<Int>.stride + s.bestAfter.count * MemoryLayout<Int32>.stride
                     + s.table.count * MemoryLayout<Int16>.stride
             }
             let slack = 2 * MemoryLayout<Int>.alignment  // alignment padding after each strand's tables
-            let total = motifs.reduce(0) { $0 + bytes($1.plus) + bytes($1.minus) + slack }
+            let total = built.reduce(0) { $0 + bytes($1.plus) + bytes($1.minus) + slack }
             arena = .allocate(byteCount: max(1, total), alignment: MemoryLayout<Int>.alignment)
             var cursor = arena
             func copy(_ s: ChunkedStrandScores) -> StrandTables {
@@ -334,8 +335,8 @@ public final class MotifScanner: @unchecked Sendable {
                 if misalignment != 0 { cursor += MemoryLayout<Int>.alignment - misalignment }
                 return StrandTables(chunkStart: chunkStart, table: table, bestAfter: bestAfter, chunks: s.chunkStart.count)
             }
-            scanning = motifs.map { m in
-                ScanEntry(width: m.width, threshold: Int32(m.threshold), plus: copy(m.plus), minus: copy(m.minus))
+            scanning = built.map { m in
+                ScanEntry(width: m.motif.width, threshold: Int32(m.motif.threshold), plus: copy(m.plus), minus: copy(m.minus))
             }
         }
 
@@ -349,16 +350,12 @@ public final class MotifScanner: @unchecked Sendable {
         var tail: [Double]
         /// Log-odds in bits, `[position * 4 + base]`.
         var logOdds: [Double]
-        var plus: ChunkedStrandScores
-        var minus: ChunkedStrandScores
 
-        init(width: Int, threshold: Int, tail: [Double], logOdds: [Double], plus: ChunkedStrandScores, minus: ChunkedStrandScores) {
+        init(width: Int, threshold: Int, tail: [Double], logOdds: [Double]) {
             self.width = width
             self.threshold = threshold
             self.tail = tail
             self.logOdds = logOdds
-            self.plus = plus
-            self.minus = minus
         }
     }
 
@@ -422,15 +419,15 @@ public final class MotifScanner: @unchecked Sendable {
         for (j, key) in missing.enumerated() { cache[key] = PreparedLevel(motifs: Array(built[(j * count)..<((j + 1) * count)])) }
     }
 
-    private func prepare(motif index: Int, background: [Double]) -> Prepared {
+    /// Motif `index` prepared for `background`, with both strands' chunk tables (which its level copies).
+    private func prepare(motif index: Int, background: [Double]) -> (motif: Prepared, plus: ChunkedStrandScores, minus: ChunkedStrandScores) {
         let matrix = ScoringMatrix(motif: motifs[index], background: background, pseudocount: pseudocount)
         let threshold = matrix.threshold(pValue: self.threshold.pValue(for: matrix))
         let reverse = matrix.integerScores.reversed().map { Array($0.reversed()) }
-        return Prepared(width: matrix.integerScores.count, threshold: threshold,
-                        tail: threshold < matrix.survival.count ? Array(matrix.survival[threshold...]) : [],
-                        logOdds: matrix.logOdds.flatMap { $0 },
-                        plus: ChunkedStrandScores(integerScores: matrix.integerScores),
-                        minus: ChunkedStrandScores(integerScores: reverse))
+        let prepared = Prepared(width: matrix.integerScores.count, threshold: threshold,
+                                tail: threshold < matrix.survival.count ? Array(matrix.survival[threshold...]) : [],
+                                logOdds: matrix.logOdds.flatMap { $0 })
+        return (prepared, ChunkedStrandScores(integerScores: matrix.integerScores), ChunkedStrandScores(integerScores: reverse))
     }
 
     /// The log-odds (bits, `[position · 4 + base]`) of motif `index` on windows of this composition: those of
