@@ -172,13 +172,21 @@ public final class AttentionAnalysis {
         }
         // The accumulators are independent: each runs on its own thread and takes the windows in input order, so
         // the results are the same for any thread count. The longest (co-attention) starts first.
+        // Samples ordered by co-attention take each window's pair scores from the co-attention, in its task.
+        let samplesByAttention = options.epistasisSample == .attended
         DispatchQueue.concurrentPerform(iterations: 4) { task in
             switch task {
-            case 0: for (window, found) in zip(attended, classInstances) { coAttention.add(window, instances: found) }
+            case 0:
+                for (i, (window, found)) in zip(attended, classInstances).enumerated() {
+                    let scores = coAttention.add(window, instances: found)
+                    if samplesByAttention, labels[i] == .bound {
+                        pairSamples?.add(windows[i], logit: logits[i][0], instances: found, coAttention: scores)
+                    }
+                }
             case 1: for window in attended { discovery.add(window) }
             case 2: for window in attended { diagnostics.add(window) }
             default:
-                guard let pairSamples else { return }
+                guard let pairSamples, !samplesByAttention else { return }
                 for i in windows.indices where labels[i] == .bound {
                     pairSamples.add(windows[i], logit: logits[i][0], instances: classInstances[i])
                 }

@@ -7,7 +7,7 @@ import MotifAttnModel
 /// The format of `scan --partial` outputs.
 public enum PartialScan {
     /// First string of `partial.state`.
-    static let magic = "motifattn-partial-scan-3"
+    static let magic = "motifattn-partial-scan-4"
     /// The state file's name in a part's folder.
     public static let stateFile = "partial.state"
 

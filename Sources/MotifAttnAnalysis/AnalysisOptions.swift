@@ -71,7 +71,7 @@ public struct AnalysisOptions: Sendable {
     /// The scale on which the knock-out interaction of a pair is measured (`EpistasisScale`).
     public var epistasisScale: EpistasisScale = .logit
     /// Which of a pair's bound windows the epistasis test knocks out (`EpistasisSample`).
-    public var epistasisSample: EpistasisSample = .random
+    public var epistasisSample: EpistasisSample = .attended
     /// The share of a pair's joint worth (`L − L_AB`, what its two sites are worth together) that its interaction
     /// must exceed for the epistasis test to reject (`EpistasisTest.jointShare`; 0: the interaction must exceed 0).
     /// Why: a model that adds its evidence and then bends the sum (a sigmoid-like read-out, attention shared among
@@ -228,7 +228,8 @@ public enum EpistasisScale: String, Sendable, CaseIterable {
 /// Which of a pair's bound windows `PairWindowSamples` keeps for the epistasis test (`AnalysisOptions.epistasisWindows`
 /// of them). Either way the sample does not depend on input order, threads or shards.
 public enum EpistasisSample: String, Sendable, CaseIterable {
-    /// A random sample: the windows of smallest stable hash of their label.
+    /// A random sample: the windows of smallest stable hash of their label. Where a partner is in a large look-alike
+    /// class most of them hold a chance match the model ignores, which dilutes the interaction of a pair it needs.
     case random
     /// The windows the model scores highest (first logit in steps of 1/256, the hash breaking ties): where it
     /// calls the window bound most surely, so the sites of a pair it needs are most likely its true sites and not
@@ -236,6 +237,13 @@ public enum EpistasisSample: String, Sendable, CaseIterable {
     /// other composition) can fall on two sides of a step: a sharded run's sample can then differ from a single
     /// run's by such a window.
     case strongest
+    /// The default: the windows where the pair's two motifs attend each other most (the pair's combined
+    /// co-attention score in the window, as `CoAttentionAccumulator` records it, in steps of 1/256, highest first;
+    /// the hash breaks ties): where the model links the two sites, so that in a large look-alike class the windows
+    /// whose instance is a chance match the model ignores are left out. The knock-outs still measure the logit, so
+    /// a pair the model co-attends but adds is not reported. A window's maps do not depend on the other windows of
+    /// its batch (each window's products run on their own), so the sample is the same in a sharded run.
+    case attended
 }
 
 /// How the q-value of a row of `interactions.tsv` is computed when its pair's specificity is tested in the

@@ -171,8 +171,11 @@ public final class CoAttentionAccumulator {
         return min(settings.scoreBins - 1, Int((root + 1) / 2 * Double(settings.scoreBins)))
     }
 
-    /// Adds one window and the motif instances found in its bases.
-    public func add(_ window: WindowAttention, instances: [MotifInstance]) {
+    /// Adds one window and the motif instances found in its bases. Returns each motif pair's strongest combined
+    /// score in the window (over its instance pairs; keyed `a × motifCount + b`, a ≤ b), which
+    /// `EpistasisSample.attended` samples windows by.
+    @discardableResult
+    public func add(_ window: WindowAttention, instances: [MotifInstance]) -> [Int: Float] {
         precondition(window.layout == layout, "window attention has another shape than the accumulator")
         let sites = instances.map { window.tokens(covering: $0.start..<$0.end) }
         let n = window.tokens
@@ -187,7 +190,7 @@ public final class CoAttentionAccumulator {
                 pairIndices.append((i, j))
             }
         }
-        guard !pairIndices.isEmpty else { return }
+        guard !pairIndices.isEmpty else { return [:] }
         // pairScores[p · slots + slot]: the pair's score in each head, then the combined score.
         var pairScores = [Float](repeating: 0, count: pairIndices.count * slots)
         // A pair's score in a head: the strongest weight (less the key's mean weight for `excess`) from the queries
@@ -252,6 +255,7 @@ public final class CoAttentionAccumulator {
             }
         }
         var mutual = [Bool](repeating: false, count: slots)
+        var combined: [Int: Float] = [:]
         pairScores.withUnsafeBufferPointer { all in
             for (p, pair) in pairIndices.enumerated() {
                 let scores = UnsafeBufferPointer(rebasing: all[(p * slots)..<((p + 1) * slots)])
@@ -262,8 +266,11 @@ public final class CoAttentionAccumulator {
                 // The smaller motif index first; two sites of one motif in the order they lie in the window.
                 let (first, second) = (x.motifIndex, x.start) < (y.motifIndex, y.start) ? (x, y) : (y, x)
                 record(first, second, scores, mutualBest: mutual, label: window.label)
+                let key = first.motifIndex * motifs.count + second.motifIndex
+                combined[key] = max(combined[key] ?? -.infinity, scores[headCount])
             }
         }
+        return combined
     }
 
     /// A site's tokens as one range when they are consecutive (always for the k-mer tokenizer), else nil.

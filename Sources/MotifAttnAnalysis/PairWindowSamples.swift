@@ -3,14 +3,15 @@ import MotifAttnCore
 /// A bounded sample of bound windows for every motif pair, kept so that the pair can be tested in the
 /// model itself (`EpistasisTest`): the window's bases, its logit and the two sites.
 ///
-/// Each window gets a priority (`EpistasisSample`): a stable hash of its label (`Window.label`: the record
-/// name, or contig, start, end and strand), or its logit with the hash breaking ties; each pair keeps the
-/// `capacity` windows of smallest priority (bottom-k sampling). The sample is therefore the same whatever the
+/// Each pair orders its windows (`EpistasisSample`) by the pair's co-attention in the window (`attended`, the
+/// default), or by none, then by the window's priority: a stable hash of its label (`Window.label`: the record
+/// name, or contig, start, end and strand), or its logit with the hash breaking ties (`strongest`); each pair keeps
+/// the `capacity` windows that come first (bottom-k sampling). The sample is therefore the same whatever the
 /// order windows arrive in, the thread count or the sharding of a scan, and two shards' samples merge into the
 /// whole run's.
 /// A window's bases are stored once however many pairs' samples hold it, and dropped when none does,
 /// so memory is at most pairs × `capacity` site entries plus the windows they refer to. An entry is packed in
-/// 12 bytes, its sites in one arena shared by all pairs (compacted when evicted entries' sites fill half of it):
+/// 16 bytes, its sites in one arena shared by all pairs (compacted when evicted entries' sites fill half of it):
 /// a scan offers hundreds of pairs per bound window, and an entry with two arrays of its own took about 150.
 public final class PairWindowSamples {
     /// One sampled window of a pair: the window (`window(_:)`) and the sites of the two motifs, as base ranges of it.
@@ -26,13 +27,12 @@ public final class PairWindowSamples {
 
     /// A stored window: bases and the model's first logit.
     public struct StoredWindow: Sendable {
-        /// Sampling priority (stable hash of the label) and the label, which orders windows.
+        /// Sampling priority (stable hash of the label; for `EpistasisSample.strongest` led by the logit) and the
+        /// label, which order a pair's windows after the entry's rank.
         public var priority: UInt64
         public var label: String
         public var bases: [UInt8]
         public var logit: Float
-        /// Windows in sampling order: priority, then label.
-        func precedes(_ other: StoredWindow) -> Bool { (priority, label) < (other.priority, other.label) }
     }
 
     /// Most windows kept per pair.
@@ -60,6 +60,9 @@ public final class PairWindowSamples {
         var offset: Int32
         var countA: UInt16
         var countB: UInt16
+        /// The entry's rank in its pair's sampling order before its window's priority and label: 0 unless the
+        /// order is `EpistasisSample.attended` (then the pair's co-attention in the window, highest first).
+        var rank: UInt32
         var arenaLength: Int { 2 * (Int(countA) + Int(countB)) }
     }
 
@@ -73,7 +76,7 @@ public final class PairWindowSamples {
     func priority(label: String, logit: Float) -> UInt64 {
         let hash = StableHash.mix(StableHash.fnv1a(label))
         switch order {
-        case .random:
+        case .random, .attended:
             return hash
         case .strongest:
             // Logits in steps of 1/256, highest first, in the upper 32 bits; the hash breaks ties below.
@@ -81,6 +84,20 @@ public final class PairWindowSamples {
             let ascending = UInt32(bitPattern: step) ^ 0x8000_0000
             return UInt64(~ascending) << 32 | hash >> 32
         }
+    }
+
+    /// The rank of a pair's entry whose two motifs co-attend with `score` in the window (`EpistasisSample.attended`):
+    /// the score in steps of 1/256, highest first; 0 for the other orders.
+    func rank(coAttention score: Float?) -> UInt32 {
+        guard order == .attended else { return 0 }
+        let step = Int32(clamping: Int64((Double(score ?? -1) * 256).rounded(.down)))
+        return ~(UInt32(bitPattern: step) ^ 0x8000_0000)
+    }
+
+    /// Whether an entry of rank `rank` in `window` comes before the stored entry `other` in the sampling order.
+    private func precedes(rank: UInt32, _ window: StoredWindow, _ other: PackedEntry) -> Bool {
+        let w = windows[Int(other.window)]!
+        return (rank, window.priority, window.label) < (other.rank, w.priority, w.label)
     }
 
     /// The stored window `id` (from an `Entry`).
@@ -100,9 +117,9 @@ public final class PairWindowSamples {
         return Entry(window: Int(e.window), sitesA: sites(offset, Int(e.countA)), sitesB: sites(offset + 2 * Int(e.countA), Int(e.countB)))
     }
 
-    private func pack(_ entry: Entry) -> PackedEntry {
+    private func pack(_ entry: Entry, rank: UInt32) -> PackedEntry {
         let packed = PackedEntry(window: Int32(entry.window), offset: Int32(arena.count),
-                                 countA: UInt16(entry.sitesA.count), countB: UInt16(entry.sitesB.count))
+                                 countA: UInt16(entry.sitesA.count), countB: UInt16(entry.sitesB.count), rank: rank)
         for site in entry.sitesA + entry.sitesB { arena.append(Int32(site.lowerBound)); arena.append(Int32(site.upperBound)) }
         liveArena += packed.arenaLength
         return packed
@@ -128,8 +145,9 @@ public final class PairWindowSamples {
     /// pair of motifs with non-overlapping instances in the window offers it to its pair's sample, with
     /// all the sites of both motifs in the window (a motif is knocked out of a window as a whole). A motif with
     /// two or more non-overlapping sites pairs with itself: its first site is one side, the later sites clear of
-    /// it the other.
-    public func add(_ window: Window, logit: Float, instances: [MotifInstance]) {
+    /// it the other. `coAttention` holds each pair's strongest co-attention in the window
+    /// (`CoAttentionAccumulator.add`, keyed `a × motifCount + b`, a ≤ b), which `EpistasisSample.attended` samples by.
+    public func add(_ window: Window, logit: Float, instances: [MotifInstance], coAttention: [Int: Float] = [:]) {
         var sites: [Int: [Range<Int>]] = [:]
         for instance in instances { sites[instance.motifIndex, default: []].append(instance.start..<instance.end) }
         var keys = Set<Int>()
@@ -148,7 +166,9 @@ public final class PairWindowSamples {
         // Knocking one motif out must leave the other's sites whole: a site of one motif that overlaps a site of
         // the other is left to the other.
         func apart(_ own: [Range<Int>], from other: [Range<Int>]) -> [Range<Int>] { own.filter { s in !other.contains { $0.overlaps(s) } } }
-        for key in keys.sorted() where admits(stored, to: key) {
+        for key in keys.sorted() {
+            let rank = rank(coAttention: coAttention[key])
+            guard admits(stored, rank: rank, to: key) else { continue }
             let a = sites[key / motifCount]!, b = sites[key % motifCount]!
             let sitesA: [Range<Int>], sitesB: [Range<Int>]
             if key / motifCount == key % motifCount {
@@ -159,32 +179,32 @@ public final class PairWindowSamples {
                 (sitesA, sitesB) = (apart(a, from: b), apart(b, from: a))
             }
             guard !sitesA.isEmpty && !sitesB.isEmpty else { continue }
-            if offer(Entry(window: id, sitesA: sitesA, sitesB: sitesB), window: stored, to: key) { accepted = true }
+            if offer(Entry(window: id, sitesA: sitesA, sitesB: sitesB), rank: rank, window: stored, to: key) { accepted = true }
         }
         if accepted { nextWindow += 1 }
     }
 
     /// Whether `window` would enter pair `key`'s sample: the sample has room, or the window comes before its last.
     /// Once a common pair's sample is full most windows fail this, so the caller checks it before building an entry.
-    private func admits(_ window: StoredWindow, to key: Int) -> Bool {
+    private func admits(_ window: StoredWindow, rank: UInt32, to key: Int) -> Bool {
         guard let last = samples[key]?.last, samples[key]!.count >= capacity else { return true }
-        return window.precedes(windows[Int(last.window)]!)
+        return precedes(rank: rank, window, last)
     }
 
     /// Puts `entry` into pair `key`'s sample if it is among the `capacity` first; stores the window on first use.
-    private func offer(_ entry: Entry, window: StoredWindow, to key: Int) -> Bool {
-        guard admits(window, to: key) else { return false }
+    private func offer(_ entry: Entry, rank: UInt32, window: StoredWindow, to key: Int) -> Bool {
+        guard admits(window, rank: rank, to: key) else { return false }
         // The sample is in sampling order: the first entry whose window does not come before this one, by bisection.
         var low = 0, high = samples[key]?.count ?? 0
         while low < high {
             let middle = (low + high) / 2
-            if windows[Int(samples[key]![middle].window)]!.precedes(window) { low = middle + 1 } else { high = middle }
+            if !precedes(rank: rank, window, samples[key]![middle]) { low = middle + 1 } else { high = middle }
         }
         precondition(entry.window <= Int(Int32.max) && entry.sitesA.count <= Int(UInt16.max) && entry.sitesB.count <= Int(UInt16.max),
                      "pair sample entry too large to pack")
         if windows[entry.window] == nil { windows[entry.window] = window }
         references[entry.window, default: 0] += 1
-        samples[key, default: []].insert(pack(entry), at: low)
+        samples[key, default: []].insert(pack(entry, rank: rank), at: low)
         if samples[key]!.count > capacity {
             let evicted = samples[key]!.removeLast()
             liveArena -= evicted.arenaLength
@@ -214,8 +234,10 @@ public final class PairWindowSamples {
         for key in keys {
             writer.int(key)
             writer.int(samples[key]!.count)
-            for e in samples[key]!.map(unpack) {
+            for packed in samples[key]! {
+                let e = unpack(packed)
                 writer.int(e.window)
+                writer.uint64(UInt64(packed.rank))
                 for sites in [e.sitesA, e.sitesB] {
                     writer.int(sites.count)
                     for site in sites { writer.int(site.lowerBound); writer.int(site.upperBound) }
@@ -236,8 +258,8 @@ public final class PairWindowSamples {
             let key = try reader.int()
             guard key >= 0, key < motifCount * motifCount else { throw PartialStateError.truncated(path: reader.path) }
             for _ in 0..<(try reader.count()) {
-                let id = try reader.int()
-                guard let window = incoming[id] else { throw PartialStateError.truncated(path: reader.path) }
+                let id = try reader.int(), rank = try reader.uint64()
+                guard let window = incoming[id], rank <= UInt64(UInt32.max) else { throw PartialStateError.truncated(path: reader.path) }
                 func sites() throws -> [Range<Int>] {
                     try (0..<(try reader.count())).map { _ in
                         let lower = try reader.int(), upper = try reader.int()
@@ -247,7 +269,7 @@ public final class PairWindowSamples {
                 }
                 let sitesA = try sites(), sitesB = try sites()
                 let local = renamed[id] ?? nextWindow
-                if offer(Entry(window: local, sitesA: sitesA, sitesB: sitesB), window: window, to: key), renamed[id] == nil {
+                if offer(Entry(window: local, sitesA: sitesA, sitesB: sitesB), rank: UInt32(rank), window: window, to: key), renamed[id] == nil {
                     renamed[id] = local
                     nextWindow += 1
                 }

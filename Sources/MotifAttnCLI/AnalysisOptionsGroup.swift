@@ -45,8 +45,8 @@ struct AnalysisOptionsGroup: ParsableArguments {
                                valueName: "logit|probability"))
     var epistasisScale: EpistasisScale = defaults.epistasisScale
     @Option(name: .customLong("epistasis-sample"),
-            help: ArgumentHelp("Which bound windows of a pair the epistasis test knocks out: random (by a stable hash of the window) or strongest (highest first logit).",
-                               valueName: "random|strongest"))
+            help: ArgumentHelp("Which bound windows of a pair the epistasis test knocks out: random (by a stable hash of the window), strongest (highest first logit) or attended (where the pair's two motifs attend each other most).",
+                               valueName: "random|strongest|attended"))
     var epistasisSample: EpistasisSample = defaults.epistasisSample
     @Option(name: .customLong("epistasis-min-joint-share"),
             help: "Share of a pair's joint worth (the logit its two sites are worth together) that its knock-out interaction must exceed in the epistasis test (0: the interaction must exceed 0).")

@@ -374,6 +374,43 @@ final class EpistasisTests: XCTestCase {
         XCTAssertEqual(labels(tied, 0, 1), labels(random, 0, 1))
     }
 
+    /// `attended` keeps, for each pair on its own, the windows where that pair's co-attention is highest, whatever
+    /// the order windows arrive in and however the run is sharded; a pair the co-attention did not score ranks last.
+    func testAttendedSampleKeepsEachPairsMostCoAttendedWindows() throws {
+        let pairA = 0 * 3 + 1, pairB = 0 * 3 + 2
+        // Window n: pair 0–1 co-attends with a score rising with n, pair 0–2 with one falling with n.
+        let scores: (Int) -> [Int: Float] = { n in [pairA: Float(n) / 64, pairB: Float(49 - n) / 64] }
+        let forward = PairWindowSamples(motifCount: 3, capacity: 7, order: .attended)
+        let backward = PairWindowSamples(motifCount: 3, capacity: 7, order: .attended)
+        let first = PairWindowSamples(motifCount: 3, capacity: 7, order: .attended)
+        let second = PairWindowSamples(motifCount: 3, capacity: 7, order: .attended)
+        for n in 0..<50 {
+            forward.add(window(n), logit: 0, instances: instances(), coAttention: scores(n))
+            (n % 2 == 0 ? first : second).add(window(n), logit: 0, instances: instances(), coAttention: scores(n))
+        }
+        for n in (0..<50).reversed() { backward.add(window(n), logit: 0, instances: instances(), coAttention: scores(n)) }
+        XCTAssertEqual(labels(forward, 0, 1), (43..<50).reversed().map { window($0).label })
+        XCTAssertEqual(labels(forward, 0, 2), (0..<7).map { window($0).label })
+        XCTAssertEqual(labels(backward, 0, 1), labels(forward, 0, 1))
+        XCTAssertEqual(labels(backward, 0, 2), labels(forward, 0, 2))
+        var writer = StateWriter()
+        second.encode(to: &writer)
+        var reader = StateReader(bytes: writer.bytes, path: "second shard")
+        try first.merge(from: &reader)
+        XCTAssertEqual(labels(first, 0, 1), labels(forward, 0, 1))
+        XCTAssertEqual(labels(first, 0, 2), labels(forward, 0, 2))
+        // Without a score the pair's windows rank after every scored one, and equal scores go by hash, as `random`.
+        let unscored = PairWindowSamples(motifCount: 3, capacity: 7, order: .attended), random = PairWindowSamples(motifCount: 3, capacity: 7)
+        for n in 0..<50 {
+            unscored.add(window(n), logit: 0, instances: instances(), coAttention: n < 3 ? [pairA: 0.5] : [:])
+            random.add(window(n), logit: 0, instances: instances())
+        }
+        XCTAssertEqual(Array(labels(unscored, 0, 1).prefix(3)), (0..<3).map { window($0).label }.sorted {
+            StableHash.mix(StableHash.fnv1a($0)) < StableHash.mix(StableHash.fnv1a($1))
+        })
+        XCTAssertEqual(labels(unscored, 0, 2), labels(random, 0, 2))
+    }
+
     /// Knocking one motif out leaves the other's sites whole: a site overlapping the other motif's is not knocked.
     /// A motif with two sites in a window pairs with itself: its first site against the later ones.
     func testTwoSitesOfOneMotifPairWithEachOther() {
