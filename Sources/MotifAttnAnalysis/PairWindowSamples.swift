@@ -79,18 +79,20 @@ public final class PairWindowSamples {
         case .random, .attended:
             return hash
         case .strongest:
-            // Logits in steps of 1/256, highest first, in the upper 32 bits; the hash breaks ties below.
-            let step = Int32(clamping: Int64((Double(logit) * 256).rounded(.down)))
-            let ascending = UInt32(bitPattern: step) ^ 0x8000_0000
-            return UInt64(~ascending) << 32 | hash >> 32
+            // Logits highest first in the upper 32 bits; the hash breaks ties below.
+            return UInt64(Self.highestFirst(logit)) << 32 | hash >> 32
         }
     }
 
     /// The rank of a pair's entry whose two motifs co-attend with `score` in the window (`EpistasisSample.attended`):
-    /// the score in steps of 1/256, highest first; 0 for the other orders.
+    /// the score highest first; 0 for the other orders.
     func rank(coAttention score: Float?) -> UInt32 {
-        guard order == .attended else { return 0 }
-        let step = Int32(clamping: Int64((Double(score ?? -1) * 256).rounded(.down)))
+        order == .attended ? Self.highestFirst(score ?? -1) : 0
+    }
+
+    /// `value` in steps of 1/256 as a key that sorts the highest step first (values within one step tie).
+    private static func highestFirst(_ value: Float) -> UInt32 {
+        let step = Int32(clamping: Int64((Double(value) * 256).rounded(.down)))
         return ~(UInt32(bitPattern: step) ^ 0x8000_0000)
     }
 
