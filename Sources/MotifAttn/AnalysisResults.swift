@@ -10,6 +10,8 @@ public struct AnalysisResults: Sendable {
     public var interactions: [Interaction]
     /// Rows tested (pairs × heads, combined rows included) before `interactions` was cut to the significant ones.
     public var interactionsTested: Int
+    /// Motif pairs whose knock-out (epistasis) test was run (`AnalysisOptions.epistasisPairs`, `epistasisMorePairs`).
+    public var pairsTestedForEpistasis = 0
     public var heads: [HeadDiagnostic]
     public var boundWindows: Int
     public var backgroundWindows: Int

@@ -171,6 +171,7 @@ enum AnalysisReport {
         record.counts["head_motifs"] = results.headMotifs.count
         record.counts["interaction_rows"] = results.interactions.count
         record.counts["interaction_rows_tested"] = results.interactionsTested
+        record.counts["epistasis_pairs_tested"] = results.pairsTestedForEpistasis
         try record.write(to: (folder as NSString).appendingPathComponent("run.json"))
     }
 }

@@ -273,6 +273,7 @@ public final class AttentionAnalysis {
         // Head motifs (with their database matches) and the co-attention tests with their knock-out passes are
         // independent: side by side (the head motifs leave a thread idle at times, which the encoder then uses).
         var headMotifs: [HeadMotif] = [], matches: [MotifMatch] = [], tested: [Interaction] = []
+        var pairsTested = 0
         var testFailure: Error?
         // One comparison with the database serves the head motifs and, after, the look-alike echoes.
         let comparator = MotifComparator(targets: database.motifs)
@@ -287,8 +288,9 @@ public final class AttentionAnalysis {
                 tested = coAttention.testedRows()
                 guard let pairSamples else { return }
                 do {
-                    try pairSamples.testEpistasis(updating: &tested, motifs: instanceMotifs, reportableQ: options.interactionMaxQValue,
-                                                  maxPairs: options.epistasisPairs,
+                    pairsTested = try pairSamples.testEpistasis(updating: &tested, motifs: instanceMotifs, reportableQ: options.interactionMaxQValue,
+                                                  maxPairs: options.epistasisPairs, morePairs: options.epistasisMorePairs,
+                                                  family: options.epistasisFamily,
                                                   minimumWindows: options.coAttention.minimumBound, scale: options.epistasisScale,
                                                   minimumJointShare: options.epistasisMinimumJointShare,
                                                   firstLook: options.epistasisWindows, followUp: options.epistasisFollowUpWindows,
@@ -365,8 +367,10 @@ public final class AttentionAnalysis {
             let effects = try HeadPatching.measure(encoder: encoder, pairs: patchingSample.pairs())
             for i in heads.indices { heads[i].patch = effects[heads[i].head] }
         }
-        return AnalysisResults(headMotifs: headMotifs, matches: matches, interactions: interactions, interactionsTested: tested.count, heads: heads,
-                               boundWindows: boundWindows, backgroundWindows: backgroundWindows, reportWindows: windows)
+        var results = AnalysisResults(headMotifs: headMotifs, matches: matches, interactions: interactions, interactionsTested: tested.count,
+                                      heads: heads, boundWindows: boundWindows, backgroundWindows: backgroundWindows, reportWindows: windows)
+        results.pairsTestedForEpistasis = pairsTested
+        return results
     }
 
     /// First logits of `windows` through the encoder, in batches of 512 on the encoder's threads.

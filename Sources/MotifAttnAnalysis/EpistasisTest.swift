@@ -72,8 +72,8 @@ extension PairWindowSamples {
     /// elevation p-value alone has a Benjamini–Hochberg q ≤ `reportableQ` over all `rows` (a row's final p-value
     /// is the larger of its elevation and epistasis p-values, and BH q-values never fall when p-values rise, so
     /// no other row can reach q ≤ `reportableQ`), with at least `minimumWindows` sampled windows. With
-    /// `maxPairs` > 0, at most that many of them, strongest elevation first (smallest elevation p-value of any
-    /// of the pair's rows, then largest effect). Each row's p-value becomes the larger of its elevation p-value
+    /// `maxPairs` > 0, the first that many of them, strongest elevation first (smallest elevation p-value of any
+    /// of the pair's rows, then largest effect), and with `morePairs` > 0 further groups while they yield. Each row's p-value becomes the larger of its elevation p-value
     /// and its pair's epistasis p-value; rows of pairs not tested get 1. Each test's `qValue` is Benjamini–Hochberg
     /// over the pairs tested (in pair order, so it does not depend on the order of `rows`).
     ///
@@ -82,7 +82,12 @@ extension PairWindowSamples {
     ///   - motifs: the instance motifs the rows' ids name (row motif ids are looked up in it; `self` was
     ///     filled with indices into it).
     ///   - reportableQ: the q-value a row's elevation p-value must reach for its pair to be tested.
-    ///   - maxPairs: with a value > 0, at most that many pairs are tested, strongest elevation first.
+    ///   - maxPairs: with a value > 0, the pairs tested first, strongest elevation first (0: every candidate).
+    ///   - morePairs: with a value > 0, after the first `maxPairs` the next candidates are tested this many at a
+    ///     time while the last group tested (for the first group, its last `morePairs` pairs) holds a pair with a row
+    ///     that would be reported: q ≤ `reportableQ` in `family`, over the pairs tested so far.
+    ///   - family: the q-value family of the ranking that follows (`CoAttentionAccumulator.rank(_:family:)`), for
+    ///     `morePairs`' question.
     ///   - minimumWindows: the fewest sampled windows a pair needs to be tested.
     ///   - scale: the scale of the interaction: logits or the probability of the first output.
     ///   - minimumJointShare: the share of the two sites' joint worth the interaction must exceed (0: the interaction
@@ -102,31 +107,37 @@ extension PairWindowSamples {
     ///     `EpistasisSample.strongest` also its logit step) and the sites replaced, so the result does not depend
     ///     on threads or batching, and a copy that several pairs ask for (the same sites of the same window) is
     ///     scored once.
-    public func testEpistasis(_ rows: [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0, minimumWindows: Int,
+    public func testEpistasis(_ rows: [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0, morePairs: Int = 0,
+                              family: EpistasisFamily = .allRows, minimumWindows: Int,
                               scale: EpistasisScale = .logit, minimumJointShare: Double = 0, firstLook: Int = .max, followUp: Int = 0,
                               followUpP: Double = 0.05, seed: UInt64 = 1, firstLogits: ([[UInt8]]) throws -> [Float]) throws -> [Interaction] {
         var rows = rows
-        try testEpistasis(updating: &rows, motifs: motifs, reportableQ: reportableQ, maxPairs: maxPairs, minimumWindows: minimumWindows,
+        try testEpistasis(updating: &rows, motifs: motifs, reportableQ: reportableQ, maxPairs: maxPairs, morePairs: morePairs,
+                          family: family, minimumWindows: minimumWindows,
                           scale: scale, minimumJointShare: minimumJointShare, firstLook: firstLook, followUp: followUp,
                           followUpP: followUpP, seed: seed, firstLogits: firstLogits)
         return rows
     }
 
     /// `testEpistasis(_:motifs:...)` on `rows` in place: a run's tens of thousands of rows are not copied.
+    /// Returns the number of pairs tested.
+    @discardableResult
     public func testEpistasis(updating rows: inout [Interaction], motifs: [Motif], reportableQ: Double, maxPairs: Int = 0,
+                              morePairs: Int = 0, family: EpistasisFamily = .allRows,
                               minimumWindows: Int, scale: EpistasisScale = .logit, minimumJointShare: Double = 0,
                               firstLook: Int = .max, followUp: Int = 0, followUpP: Double = 0.05, seed: UInt64 = 1,
-                              firstLogits: ([[UInt8]]) throws -> [Float]) throws {
+                              firstLogits: ([[UInt8]]) throws -> [Float]) throws -> Int {
         let index = Dictionary(motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let n = motifs.count
         func pairKey(_ row: Interaction) -> Int? {
             guard let a = index[row.motifA], let b = index[row.motifB] else { return nil }
             return min(a, b) * n + max(a, b)
         }
+        let keys = rows.map(pairKey)
         var strongest: [Int: (p: Double, effect: Double)] = [:]
         let elevationQ = Statistics.benjaminiHochberg(rows.map(\.elevationPValue))
-        for (row, q) in zip(rows, elevationQ) where q <= reportableQ {
-            guard let key = pairKey(row) else { continue }
+        for (i, row) in rows.enumerated() where elevationQ[i] <= reportableQ {
+            guard let key = keys[i] else { continue }
             let effect = row.effect.isNaN ? -1 : row.effect
             if let seen = strongest[key], (seen.p, -seen.effect) <= (row.elevationPValue, -effect) { continue }
             strongest[key] = (row.elevationPValue, effect)
@@ -134,23 +145,28 @@ extension PairWindowSamples {
         let candidates = strongest.sorted { ($0.value.p, -$0.value.effect, $0.key) < ($1.value.p, -$1.value.effect, $1.key) }
             .map(\.key)
             .filter { entries($0 / n, $0 % n).count >= minimumWindows }
-            .prefix(maxPairs > 0 ? maxPairs : Int.max)
-        let entriesOf = Dictionary(uniqueKeysWithValues: candidates.map { ($0, entries($0 / n, $0 % n)) })
-        func lookAt(_ key: Int) -> Range<Int> { 0..<min(firstLook, entriesOf[key]!.count) }
+        var entriesOf: [Int: [Entry]] = [:]
         var scored: [KnockedOutCopy: Float] = [:]
-        var looked = try knockOutInteractions(candidates.map { ($0, lookAt($0)) }, entriesOf: entriesOf, scale: scale, seed: seed,
-                                              scored: &scored, firstLogits: firstLogits)
+        var tests: [Int: EpistasisTest] = [:]
         func test(_ windows: [KnockOut]) -> EpistasisTest {
             EpistasisTest(interactions: windows.map(\.interaction), jointWorth: windows.map(\.jointWorth), minimumJointShare: minimumJointShare)
         }
-        var tests = looked.mapValues(test)
-        if followUp > firstLook {
+        // One group of candidates: each pair's first look, then the second look of the promising ones. A pair's
+        // test depends only on its own windows and copies, so testing in groups gives the pairs of the first
+        // group the results they get alone (copies already scored for an earlier group are reused).
+        func testGroup(_ group: ArraySlice<Int>) throws {
+            for key in group { entriesOf[key] = entries(key / n, key % n) }
+            func lookAt(_ key: Int) -> Range<Int> { 0..<min(firstLook, entriesOf[key]!.count) }
+            var looked = try knockOutInteractions(group.map { ($0, lookAt($0)) }, entriesOf: entriesOf, scale: scale, seed: seed,
+                                                  scored: &scored, firstLogits: firstLogits)
+            for (key, windows) in looked { tests[key] = test(windows) }
+            guard followUp > firstLook else { return }
             // The second look: the pairs whose first look is promising, in their next windows (the first look's
             // knock-outs are reused: the same windows and seeds give the same logits).
-            let followed = candidates.filter { (tests[$0]?.pValue ?? 1) <= followUpP && entriesOf[$0]!.count > firstLook }
+            let followed = group.filter { (tests[$0]?.pValue ?? 1) <= followUpP && entriesOf[$0]!.count > firstLook }
             let more = try knockOutInteractions(followed.map { ($0, firstLook..<min(followUp, entriesOf[$0]!.count)) },
                                                 entriesOf: entriesOf, scale: scale, seed: seed, scored: &scored, firstLogits: firstLogits)
-            for key in candidates where entriesOf[key]!.count > firstLook {
+            for key in group where entriesOf[key]!.count > firstLook {
                 guard let first = tests[key]?.pValue else { continue }
                 if let extra = more[key] {
                     looked[key]! += extra
@@ -160,16 +176,48 @@ extension PairWindowSamples {
                 tests[key]!.pValue = min(1, 2 * min(first, tests[key]!.pValue))
             }
         }
-        let testedKeys = tests.keys.sorted()
-        for (key, q) in zip(testedKeys, Statistics.benjaminiHochberg(testedKeys.map { tests[$0]!.pValue })) { tests[key]!.qValue = q }
-        for i in rows.indices {
-            if let key = pairKey(rows[i]), let test = tests[key] {
-                rows[i].epistasis = test
-                rows[i].pValue = max(rows[i].elevationPValue, test.pValue)
-            } else {
-                rows[i].pValue = 1
+        // The test-wide q-values (over the pairs tested so far), then each row's p-value from its pair's test.
+        func settle() {
+            let testedKeys = tests.keys.sorted()
+            for (key, q) in zip(testedKeys, Statistics.benjaminiHochberg(testedKeys.map { tests[$0]!.pValue })) { tests[key]!.qValue = q }
+            for i in rows.indices {
+                if let key = keys[i], let test = tests[key] {
+                    rows[i].epistasis = test
+                    rows[i].pValue = max(rows[i].elevationPValue, test.pValue)
+                } else {
+                    rows[i].epistasis = nil
+                    rows[i].pValue = 1
+                }
             }
         }
+        // Whether a pair of `group` has a row that would be reported now (q ≤ `reportableQ` in `family`, as
+        // `CoAttentionAccumulator.rank` computes it).
+        func reports(_ group: ArraySlice<Int>) -> Bool {
+            let members = Set(group)
+            switch family {
+            case .allRows:
+                let q = Statistics.benjaminiHochberg(rows.map(\.pValue))
+                return rows.indices.contains { keys[$0].map(members.contains) == true && q[$0] <= reportableQ }
+            case .testedPairs:
+                return rows.indices.contains { i in
+                    guard let key = keys[i], members.contains(key), let test = tests[key] else { return false }
+                    return max(elevationQ[i], test.qValue) <= reportableQ
+                }
+            }
+        }
+        // The first `maxPairs` candidates; then, `morePairs` at a time, the next ones while the last group tested
+        // holds a pair that would be reported (the first group's last `morePairs` stand for it).
+        var tested = maxPairs > 0 ? min(maxPairs, candidates.count) : candidates.count
+        try testGroup(candidates[0..<tested])
+        settle()
+        var last = candidates[max(0, tested - morePairs)..<tested]
+        while morePairs > 0, tested < candidates.count, reports(last) {
+            last = candidates[tested..<min(tested + morePairs, candidates.count)]
+            try testGroup(last)
+            tested = last.endIndex
+            settle()
+        }
+        return tested
     }
 
     /// One window's knock-outs: the interaction `L − L_A − L_B + L_AB` and the two sites' joint worth `L − L_AB`.

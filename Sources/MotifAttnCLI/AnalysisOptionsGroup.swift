@@ -33,6 +33,8 @@ struct AnalysisOptionsGroup: ParsableArguments {
     var specificity: PairSpecificity = defaults.pairSpecificity
     @Option(name: .customLong("epistasis-pairs"), help: "Most pairs tested for epistasis, the most co-attended among those that could be reported (a row with elevation q ≤ --max-interaction-q); untested pairs are not reported. 0: every such pair (slow).")
     var epistasisPairs = defaults.epistasisPairs
+    @Option(name: .customLong("epistasis-more-pairs"), help: "After the first --epistasis-pairs, the next pairs by elevation are tested this many at a time while the last group tested holds a pair that would be reported. 0: stop at --epistasis-pairs.")
+    var epistasisMorePairs = defaults.epistasisMorePairs
     @Option(name: .customLong("epistasis-windows"), help: "Bound windows per pair in the first look of the epistasis test.")
     var epistasisWindows = defaults.epistasisWindows
     @Option(name: .customLong("epistasis-follow-up-windows"),
@@ -125,6 +127,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
         options.motifClasses = MotifClassesChoice(label: motifClasses)
         options.pairSpecificity = specificity
         options.epistasisPairs = epistasisPairs
+        options.epistasisMorePairs = epistasisMorePairs
         options.epistasisWindows = epistasisWindows
         options.epistasisFollowUpWindows = epistasisFollowUpWindows
         options.epistasisFollowUpP = epistasisFollowUpP

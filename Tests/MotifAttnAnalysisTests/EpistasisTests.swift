@@ -197,6 +197,47 @@ final class EpistasisTests: XCTestCase {
         XCTAssertNotEqual(reseeded.mean, both[0].mean)
     }
 
+    /// Beyond the first `maxPairs`, pairs are tested `morePairs` at a time while the last group tested holds a pair
+    /// that would be reported, and the test stops at a group that holds none. M0 and M1 are needed together (an AND
+    /// worth 4 logits), M2 adds 1 logit of its own, so only M0+M1 can be reported.
+    func testMorePairsAreTestedWhileTheLastGroupHoldsAReportablePair() throws {
+        func model(_ bases: [UInt8]) -> Float { let on = threeSitesPresent(bases); return (on[0] && on[1] ? 4 : 0) + (on[2] ? 1 : 0) }
+        let samples = threeSiteSamples(windows: 10, model: model)
+        func row(_ a: String, _ b: String, _ elevation: Double) -> Interaction { threeSiteRow(a, b, elevation: elevation, windows: 10) }
+        func run(_ rows: [Interaction], maxPairs: Int, morePairs: Int, family: EpistasisFamily = .allRows) throws
+            -> (rows: [Interaction], pairs: Int) {
+            var rows = rows
+            let pairs = try samples.testEpistasis(updating: &rows, motifs: threeSiteMotifs, reportableQ: 0.05, maxPairs: maxPairs,
+                                                  morePairs: morePairs, family: family, minimumWindows: 5) { $0.map(model) }
+            return (rows, pairs)
+        }
+        let jointFirst = [row("M0", "M1", 1e-9), row("M0", "M2", 1e-8), row("M1", "M2", 1e-7)]
+        let everyPair = try run(jointFirst, maxPairs: 0, morePairs: 0)
+        XCTAssertEqual(everyPair.pairs, 3)
+        XCTAssertLessThan(try XCTUnwrap(everyPair.rows[0].epistasis).pValue, 0.01)
+        XCTAssertEqual(try XCTUnwrap(everyPair.rows[1].epistasis).pValue, 1)
+        for family in [EpistasisFamily.allRows, .testedPairs] {
+            // The joint pair is reported in the first group, so the next pair is tested; it is not, so the test stops.
+            let goesOn = try run(jointFirst, maxPairs: 1, morePairs: 1, family: family)
+            XCTAssertEqual(goesOn.pairs, 2, "\(family)")
+            XCTAssertEqual(goesOn.rows[0].epistasis?.pValue, everyPair.rows[0].epistasis?.pValue)
+            XCTAssertEqual(goesOn.rows[1].epistasis?.mean, everyPair.rows[1].epistasis?.mean)
+            XCTAssertNil(goesOn.rows[2].epistasis)
+            XCTAssertEqual(goesOn.rows[2].pValue, 1)
+            // The first group's last `morePairs` pairs decide: the additive pair, so no more.
+            XCTAssertEqual(try run(jointFirst, maxPairs: 2, morePairs: 1, family: family).pairs, 2, "\(family)")
+            XCTAssertEqual(try run(jointFirst, maxPairs: 2, morePairs: 2, family: family).pairs, 3, "\(family)")
+            // Without more pairs the first group is all.
+            XCTAssertEqual(try run(jointFirst, maxPairs: 1, morePairs: 0, family: family).pairs, 1, "\(family)")
+        }
+        // The additive pair ranks first: its group holds nothing reportable, and the joint pair behind it is not tested.
+        let additiveFirst = [row("M0", "M2", 1e-9), row("M0", "M1", 1e-8), row("M1", "M2", 1e-7)]
+        let stops = try run(additiveFirst, maxPairs: 1, morePairs: 1)
+        XCTAssertEqual(stops.pairs, 1)
+        XCTAssertNil(stops.rows[1].epistasis)
+        XCTAssertEqual(stops.rows[1].pValue, 1)
+    }
+
     /// The joint-share floor (`minimumJointShare`): M0 and M1 are needed together (an AND worth 4 logits), while M2
     /// adds 1 logit of its own and bends the sum a little with M0 (0.1 more when both are there). Knock-outs by hand,
     /// with L = 4·m0·m1 + m0 + m2 + 0.1·m0·m2: for M0+M1 the interaction is 6.1 − 1 − 2.1 + 1 = 4 of a joint worth of

@@ -43,6 +43,7 @@ final class AnalysisOptionsNamesTests: XCTestCase {
         options.pairSpecificity = .mutualBest
         options.epistasisWindows = 40
         options.epistasisFollowUpP = 0.05
+        options.epistasisMorePairs = 30
         options.epistasisScale = .probability
         options.epistasisSample = .strongest
         options.epistasisFamily = .testedPairs
@@ -62,7 +63,7 @@ final class AnalysisOptionsNamesTests: XCTestCase {
         XCTAssertEqual(read.values.map { "\($0.name)=\($0.value)" }, changed.values.map { "\($0.name)=\($0.value)" })
         let defaults = AnalysisOptions(motifsPath: "db.meme").values
         let differing = zip(changed.values, defaults).filter { $0.value != $1.value }.map(\.0.name)
-        XCTAssertEqual(differing.count, 19, "\(differing)")
+        XCTAssertEqual(differing.count, 20, "\(differing)")
         XCTAssertTrue(differing.contains("head_motifs.site-p") && differing.contains("motif_classes"), "\(differing)")
     }
 
@@ -78,7 +79,7 @@ final class AnalysisOptionsNamesTests: XCTestCase {
             "oneMotifPerSite": "one_motif_per_site", "motifClasses": "motif_classes", "instances": "instances",
             "pairSpecificity": "specificity", "epistasisWindows": "epistasis_windows",
             "epistasisFollowUpWindows": "epistasis_follow_up_windows", "epistasisFollowUpP": "epistasis_follow_up_p",
-            "epistasisPairs": "epistasis_pairs", "epistasisScale": "epistasis_scale", "epistasisSample": "epistasis_sample",
+            "epistasisPairs": "epistasis_pairs", "epistasisMorePairs": "epistasis_more_pairs", "epistasisScale": "epistasis_scale", "epistasisSample": "epistasis_sample",
             "epistasisMinimumJointShare": "epistasis_min_joint_share", "epistasisFamily": "epistasis_family",
             "echoSiteShare": "echo_site_share", "interactionMaxQValue": "max_interaction_q", "maxInteractionRows": "max_interaction_rows",
         ]
