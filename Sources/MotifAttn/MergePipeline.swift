@@ -246,7 +246,6 @@ public final class MergePipeline {
         }
         let results = try record.time("test") { try analysis.results() }
         try results.write(to: outputFolder, provenance: provenance)
-        record.counts["epistasis_pairs_tested"] = results.pairsTestedForEpistasis
         // The scores appear with the tables, as in a single scan: an interrupted merge leaves neither.
         try scores.commit()
         try bedGraph.commit()

@@ -323,7 +323,6 @@ public final class ScanPipeline {
         }
         let results = try record.time("test") { try analysis.results() }
         try results.write(to: s.outputFolder, provenance: provenance)
-        record.counts["epistasis_pairs_tested"] = results.pairsTestedForEpistasis
         try scores.commit()
         try bedGraph?.commit()
 
