@@ -54,10 +54,12 @@ public struct AnalysisOptions: Sendable {
     /// only for pairs with some evidence already. Cost: up to three forward passes per extra window of a pair
     /// followed up (fewer where pairs share knocked-out copies), and pair samples of up to this many windows in memory.
     public var epistasisFollowUpWindows = 400
-    /// The first look's p-value at or below which a pair is looked at again (`epistasisFollowUpWindows`); 1 (the
-    /// default) looks again at every pair with more windows. Why 1: on the development panel a threshold of 0.05
-    /// left a jointly used large-class pair (first look p 0.07) unreported and saved only part of the cost.
-    public var epistasisFollowUpP = 1.0
+    /// The first look's p-value at or below which a pair is looked at again (`epistasisFollowUpWindows`); 1 looks
+    /// again at every pair with more windows. Why 0.5: a first look above it leans against an interaction in the
+    /// pair's most co-attended windows, and following such pairs was most of the test stage's knock-outs; on the
+    /// development panel 0.5 reports the same tables as 1, while 0.05 left a jointly used large-class pair (first
+    /// look p 0.07) unreported.
+    public var epistasisFollowUpP = 0.5
     /// Most pairs tested for epistasis (0: no cap). Only pairs that could be reported are candidates (a row of
     /// theirs has an elevation q ≤ `interactionMaxQValue`); the cap keeps the strongest elevations and leaves the
     /// rest unreported. Why a cap: each tested pair costs three forward passes of up to `epistasisWindows`
