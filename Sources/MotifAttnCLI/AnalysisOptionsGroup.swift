@@ -40,7 +40,7 @@ struct AnalysisOptionsGroup: ParsableArguments {
     @Option(name: .customLong("epistasis-follow-up-windows"),
             help: "Windows per pair in the second look of the epistasis test, for pairs whose first look gives p ≤ --epistasis-follow-up-p (a pair with more windows than the first look then takes twice the smaller of its looks' p-values). 0: one look.")
     var epistasisFollowUpWindows = defaults.epistasisFollowUpWindows
-    @Option(name: .customLong("epistasis-follow-up-p"), help: "First-look p-value at or below which a pair gets the second look (1: every pair with more windows; default 0.5: pairs whose first look does not lean against an interaction).")
+    @Option(name: .customLong("epistasis-follow-up-p"), help: "First-look p-value at or below which a pair gets the second look (1: every pair with more windows; 0.5 leaves out pairs whose first look leans against an interaction).")
     var epistasisFollowUpP = defaults.epistasisFollowUpP
     @Option(name: .customLong("epistasis-scale"),
             help: ArgumentHelp("Scale of the knock-out interaction L - L_A - L_B + L_AB: logit, or probability (the logistic of each logit, so a pair the model adds in logits but needs both of to call a window bound counts as joint).",
