@@ -73,8 +73,9 @@ extension PairWindowSamples {
     /// is the larger of its elevation and epistasis p-values, and BH q-values never fall when p-values rise, so
     /// no other row can reach q ≤ `reportableQ`), with at least `minimumWindows` sampled windows. With
     /// `maxPairs` > 0, the first that many of them, strongest elevation first (smallest elevation p-value of any
-    /// of the pair's rows, then largest effect), and with `morePairs` > 0 further groups while they yield. Each row's p-value becomes the larger of its elevation p-value
-    /// and its pair's epistasis p-value; rows of pairs not tested get 1. Each test's `qValue` is Benjamini–Hochberg
+    /// of the pair's rows, then largest effect), and with `morePairs` > 0 further groups while they yield. Each
+    /// row's p-value becomes the larger of its elevation p-value and its pair's epistasis p-value; rows of pairs
+    /// not tested get 1. Each test's `qValue` is Benjamini–Hochberg
     /// over the pairs tested (in pair order, so it does not depend on the order of `rows`).
     ///
     /// - Parameters:
