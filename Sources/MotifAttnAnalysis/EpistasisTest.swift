@@ -145,7 +145,7 @@ extension PairWindowSamples {
         }
         let candidates = strongest.sorted { ($0.value.p, -$0.value.effect, $0.key) < ($1.value.p, -$1.value.effect, $1.key) }
             .map(\.key)
-            .filter { entries($0 / n, $0 % n).count >= minimumWindows }
+            .filter { entryCount($0 / n, $0 % n) >= minimumWindows }
         var entriesOf: [Int: [Entry]] = [:]
         var scored: [KnockedOutCopy: Float] = [:]
         var tests: [Int: EpistasisTest] = [:]

@@ -111,6 +111,9 @@ public final class PairWindowSamples {
     /// The sampled windows of the pair of motifs `a` and `b` (either order), in sampling order.
     public func entries(_ a: Int, _ b: Int) -> [Entry] { (samples[min(a, b) * motifCount + max(a, b)] ?? []).map(unpack) }
 
+    /// How many windows the sample of the pair of motifs `a` and `b` holds (`entries(a, b).count`, without unpacking them).
+    public func entryCount(_ a: Int, _ b: Int) -> Int { samples[min(a, b) * motifCount + max(a, b)]?.count ?? 0 }
+
     private func unpack(_ e: PackedEntry) -> Entry {
         func sites(_ first: Int, _ count: Int) -> [Range<Int>] {
             (0..<count).map { Int(arena[first + 2 * $0])..<Int(arena[first + 2 * $0 + 1]) }
