@@ -125,7 +125,9 @@ public final class CoAttentionAccumulator {
         var orientations = [0, 0, 0, 0]
     }
 
-    var pairs: [Int: PairState] = [:]   // key a * motifCount + b, a < b
+    var pairs: [Int: PairState] = [:]   // keyed by `pairKeys`
+    /// Keys of `pairs` and of the pair scores `add` returns.
+    var pairKeys: MotifPairKey { MotifPairKey(motifCount: motifs.count) }
     var boundPairsPerSlot: [Int] = []   // instance pairs scored in bound windows
     var mutualBestPerSlot: [Int] = []   // of those, pairs that were mutual best partners
     var null: [UInt32]                  // [slot][distanceBin][scoreBin]
@@ -172,7 +174,7 @@ public final class CoAttentionAccumulator {
     }
 
     /// Adds one window and the motif instances found in its bases. Returns each motif pair's strongest combined
-    /// score in the window (over its instance pairs; keyed `a × motifCount + b`, a ≤ b), which
+    /// score in the window (over its instance pairs; keyed by `MotifPairKey`), which
     /// `EpistasisSample.attended` samples windows by.
     @discardableResult
     public func add(_ window: WindowAttention, instances: [MotifInstance]) -> [Int: Float] {
@@ -266,7 +268,7 @@ public final class CoAttentionAccumulator {
                 // The smaller motif index first; two sites of one motif in the order they lie in the window.
                 let (first, second) = (x.motifIndex, x.start) < (y.motifIndex, y.start) ? (x, y) : (y, x)
                 record(first, second, scores, mutualBest: mutual, label: window.label)
-                let key = first.motifIndex * motifs.count + second.motifIndex
+                let key = pairKeys.key(first.motifIndex, second.motifIndex)
                 combined[key] = max(combined[key] ?? -.infinity, scores[headCount])
             }
         }
@@ -280,7 +282,7 @@ public final class CoAttentionAccumulator {
     }
 
     private func record(_ a: MotifInstance, _ b: MotifInstance, _ scores: UnsafeBufferPointer<Float>, mutualBest: [Bool], label: WindowLabel) {
-        let key = a.motifIndex * motifs.count + b.motifIndex
+        let key = pairKeys.key(a.motifIndex, b.motifIndex)
         // Updated in place in the dictionary: a copy taken out and put back would copy each of its arrays.
         update(&pairs[key, default: PairState(boundSum: Array(repeating: 0, count: slots),
                                               ownBackground: Array(repeating: 0, count: slots),
@@ -322,7 +324,8 @@ public final class CoAttentionAccumulator {
         let allHeads = layout.allHeads
         for key in pairs.keys.sorted() {
             let state = pairs[key]!
-            let a = motifs[key / motifs.count], b = motifs[key % motifs.count]
+            let (first, second) = pairKeys.motifs(of: key)
+            let a = motifs[first], b = motifs[second]
             var boundCounts = [[Int]](repeating: [Int](repeating: 0, count: bins), count: slots)
             for (key, count) in state.bound { boundCounts[Int(key >> 16)][Int(key & 0xFFFF)] += Int(count) }
             let boundTotal = boundCounts[0].reduce(0, +)

@@ -129,10 +129,10 @@ extension PairWindowSamples {
                               firstLook: Int = .max, followUp: Int = 0, followUpP: Double = 0.05, seed: UInt64 = 1,
                               firstLogits: ([[UInt8]]) throws -> [Float]) throws -> Int {
         let index = Dictionary(motifs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let n = motifs.count
+        let pairKeys = MotifPairKey(motifCount: motifs.count)
         func pairKey(_ row: Interaction) -> Int? {
             guard let a = index[row.motifA], let b = index[row.motifB] else { return nil }
-            return min(a, b) * n + max(a, b)
+            return pairKeys.key(a, b)
         }
         let keys = rows.map(pairKey)
         var strongest: [Int: (p: Double, effect: Double)] = [:]
@@ -145,7 +145,7 @@ extension PairWindowSamples {
         }
         let candidates = strongest.sorted { ($0.value.p, -$0.value.effect, $0.key) < ($1.value.p, -$1.value.effect, $1.key) }
             .map(\.key)
-            .filter { entryCount($0 / n, $0 % n) >= minimumWindows }
+            .filter { let (a, b) = pairKeys.motifs(of: $0); return entryCount(a, b) >= minimumWindows }
         var entriesOf: [Int: [Entry]] = [:]
         var scored: [KnockedOutCopy: Float] = [:]
         var tests: [Int: EpistasisTest] = [:]
@@ -156,7 +156,7 @@ extension PairWindowSamples {
         // test depends only on its own windows and copies, so testing in groups gives the pairs of the first
         // group the results they get alone (copies already scored for an earlier group are reused).
         func testGroup(_ group: ArraySlice<Int>) throws {
-            for key in group { entriesOf[key] = entries(key / n, key % n) }
+            for key in group { let (a, b) = pairKeys.motifs(of: key); entriesOf[key] = entries(a, b) }
             func lookAt(_ key: Int) -> Range<Int> { 0..<min(firstLook, entriesOf[key]!.count) }
             var looked = try knockOutInteractions(group.map { ($0, lookAt($0)) }, entriesOf: entriesOf, scale: scale, seed: seed,
                                                   scored: &scored, firstLogits: firstLogits)

@@ -39,8 +39,9 @@ public final class PairWindowSamples {
     public let capacity: Int
     /// Which windows a pair keeps.
     public let order: EpistasisSample
-    /// Number of motifs the instances refer to (pairs are keyed `a × motifCount + b`, a < b).
+    /// Number of motifs the instances refer to (pairs are keyed by `MotifPairKey`).
     public let motifCount: Int
+    private var pairKeys: MotifPairKey { MotifPairKey(motifCount: motifCount) }
     private var windows: [Int: StoredWindow] = [:]
     private var references: [Int: Int] = [:]
     private var nextWindow = 0
@@ -109,10 +110,10 @@ public final class PairWindowSamples {
     public var storedWindows: Int { windows.count }
 
     /// The sampled windows of the pair of motifs `a` and `b` (either order), in sampling order.
-    public func entries(_ a: Int, _ b: Int) -> [Entry] { (samples[min(a, b) * motifCount + max(a, b)] ?? []).map(unpack) }
+    public func entries(_ a: Int, _ b: Int) -> [Entry] { (samples[pairKeys.key(a, b)] ?? []).map(unpack) }
 
     /// How many windows the sample of the pair of motifs `a` and `b` holds (`entries(a, b).count`, without unpacking them).
-    public func entryCount(_ a: Int, _ b: Int) -> Int { samples[min(a, b) * motifCount + max(a, b)]?.count ?? 0 }
+    public func entryCount(_ a: Int, _ b: Int) -> Int { samples[pairKeys.key(a, b)]?.count ?? 0 }
 
     private func unpack(_ e: PackedEntry) -> Entry {
         func sites(_ first: Int, _ count: Int) -> [Range<Int>] {
@@ -151,7 +152,7 @@ public final class PairWindowSamples {
     /// all the sites of both motifs in the window (a motif is knocked out of a window as a whole). A motif with
     /// two or more non-overlapping sites pairs with itself: its first site is one side, the later sites clear of
     /// it the other. `coAttention` holds each pair's strongest co-attention in the window
-    /// (`CoAttentionAccumulator.add`, keyed `a × motifCount + b`, a ≤ b), which `EpistasisSample.attended` samples by.
+    /// (`CoAttentionAccumulator.add`, keyed by `MotifPairKey`), which `EpistasisSample.attended` samples by.
     public func add(_ window: Window, logit: Float, instances: [MotifInstance], coAttention: [Int: Float] = [:]) {
         var sites: [Int: [Range<Int>]] = [:]
         for instance in instances { sites[instance.motifIndex, default: []].append(instance.start..<instance.end) }
@@ -160,7 +161,7 @@ public final class PairWindowSamples {
             for j in instances.indices where j > i {
                 let x = instances[i], y = instances[j]
                 guard x.end <= y.start || y.end <= x.start else { continue }
-                keys.insert(min(x.motifIndex, y.motifIndex) * motifCount + max(x.motifIndex, y.motifIndex))
+                keys.insert(pairKeys.key(x.motifIndex, y.motifIndex))
             }
         }
         guard !keys.isEmpty else { return }
@@ -174,9 +175,10 @@ public final class PairWindowSamples {
         for key in keys.sorted() {
             let rank = rank(coAttention: coAttention[key])
             guard admits(stored, rank: rank, to: key) else { continue }
-            let a = sites[key / motifCount]!, b = sites[key % motifCount]!
+            let (first, second) = pairKeys.motifs(of: key)
+            let a = sites[first]!, b = sites[second]!
             let sitesA: [Range<Int>], sitesB: [Range<Int>]
-            if key / motifCount == key % motifCount {
+            if first == second {
                 // Two sites of one motif: the first site in the window against the sites clear of it after it.
                 let ordered = a.sorted { $0.lowerBound < $1.lowerBound }
                 (sitesA, sitesB) = ([ordered[0]], ordered.dropFirst().filter { !$0.overlaps(ordered[0]) })
