@@ -124,7 +124,8 @@ bench-suite:
 ## scan (ablations: make panel PANEL_LABEL=mutual-best PANEL_ANALYSIS_ARGS="--specificity mutual-best" re-runs
 ## only the analyses); PANEL_SCAN_ARGS are added to every scan only, PANEL_ANALYZE_ARGS to every analyze
 ## only (PANEL_ANALYZE_ARGS="--instances discovered", which scan refuses); PANEL_TRAIN_ARGS are added to every
-## train (models are cached by them). MOTIFATTN is the binary; the default one is built first. Data and models are cached in panel-cache/.
+## train (models are cached by them). MOTIFATTN is the binary; the default one is built first. Data and models are cached in panel-cache/;
+## committed models (Benchmarks/panel/models) seed that cache, and PANEL_SAVE_MODELS=1 replaces them with the run's.
 MOTIFATTN ?= $(BIN)
 PANEL ?= all
 PANEL_LABEL ?= default
@@ -132,10 +133,11 @@ PANEL_ANALYSIS_ARGS ?=
 PANEL_SCAN_ARGS ?=
 PANEL_ANALYZE_ARGS ?=
 PANEL_TRAIN_ARGS ?=
+PANEL_SAVE_MODELS ?=
 panel: $(if $(filter $(BIN),$(MOTIFATTN)),build) panel-deps
 	python3 Benchmarks/panel/panel.py --panel $(PANEL) --motifattn $(MOTIFATTN) --label $(PANEL_LABEL) \
 	  --threads $(THREADS) --analysis-args "$(PANEL_ANALYSIS_ARGS)" --scan-args "$(PANEL_SCAN_ARGS)" \
-	  --analyze-args "$(PANEL_ANALYZE_ARGS)" --train-args "$(PANEL_TRAIN_ARGS)"
+	  --analyze-args "$(PANEL_ANALYZE_ARGS)" --train-args "$(PANEL_TRAIN_ARGS)" $(if $(PANEL_SAVE_MODELS),--save-models)
 
 ## panel-peer: each simulated member of PANEL (quick, dev, heldout, sim) trained by motifattn and by the same
 ## recipe in PyTorch (Benchmarks/panel/peer.py), SEEDS each; TORCH_PYTHON is a Python with torch and safetensors.

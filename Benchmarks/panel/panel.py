@@ -2,7 +2,7 @@
 """The benchmark panel: motifattn on many simulated benchmarks and a few real data sets.
 
 usage: panel.py [--panel quick|dev|heldout|sim|real|all] [--motifattn BIN] [--label L]
-                [--analysis-args "..."] [--scan-args "..."] [--threads T] [--members NAME,...] [--retime-training]
+                [--analysis-args "..."] [--scan-args "..."] [--threads T] [--members NAME,...] [--retime-training] [--save-models]
 
 Simulated members (members.tsv): simulate.py -> train (default settings) -> score test.fa (AUROC beside
 the PWM oracle's) -> analyze test.fa and scan genome.fa, each scored by `motifattn evaluate` -> the
@@ -14,7 +14,9 @@ ChIP-seq: train, scan or analyze, and whether a head motif matches the protein's
 Caches (panel-cache/, git-ignored): simulated data keyed by the simulate.py arguments and the simulator's
 SHA-256; models keyed by the training data's SHA-256, the train arguments (not the thread count: train
 gives the same weights on any count) and TRAINING_CODE's git tree hashes, with the training time per thread
-count (--retime-training measures it on --threads); the truth scripts' outputs live beside the model. Outputs of analyze and scan go to
+count (--retime-training measures it on --threads); the truth scripts' outputs live beside the model. Models committed
+under Benchmarks/panel/models/ (--save-models puts the run's there) seed the cache: a fresh clone whose training
+code and simulated data give the same key starts from them instead of training. Outputs of analyze and scan go to
 panel-out/LABEL/ (git-ignored) with the tables members.tsv, aggregate.tsv, real.tsv and stages.tsv; a
 finished analysis is reused when its command and binary are the same. So an ablation is
 `panel.py --label no-epistasis --analysis-args "--specificity mutual-best"`: only the analysis runs again.
@@ -24,6 +26,11 @@ import argparse, csv, datetime, hashlib, json, math, os, re, shlex, shutil, subp
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CACHE = os.path.join(REPO, "panel-cache")
+# Committed models, one folder per member as in CACHE/models (NAME-KEY): model.safetensors, done.json (the training
+# record) and truth/ (the truth scripts' outputs). A cache folder missing from CACHE is copied from here.
+SAVED_MODELS = os.path.join(HERE, "models")
+SAVED_FILES = ("model.safetensors", "done.json", "truth/done.json", "truth/truth_coattention.tsv",
+               "truth/truth_focus.tsv", "truth/truth_epistasis.tsv")
 OUT = os.path.join(REPO, "panel-out")
 
 # The sources that shape a trained model. A model is retrained when the git tree hash of any of them
@@ -239,6 +246,8 @@ def trained_model(name, data_sha256, train_args, binary, threads, code_key, stat
     folder = os.path.join(CACHE, "models", f"{name}-{key}")
     stamp = Stamp(folder)
     record = stamp.read()
+    if record is None and restore_saved_model(folder):
+        record = stamp.read()
     args = list(train_args) + ["--threads", str(threads)]
     if record is None:
         log(f"{name}: train ({threads} threads)")
@@ -265,6 +274,43 @@ def trained_model(name, data_sha256, train_args, binary, threads, code_key, stat
         stamp.write(record)
     stats["train"] = train_seconds(record, threads)[0]
     return folder, record
+
+
+def restore_saved_model(folder):
+    """Copies a committed model (SAVED_MODELS, same NAME-KEY) into the cache folder; False when there is none.
+    The copy's weights must be the ones its training record names (else StageError: a damaged file)."""
+    saved = os.path.join(SAVED_MODELS, os.path.basename(folder))
+    if not os.path.exists(os.path.join(saved, "done.json")):
+        return False
+    fresh_folder(folder)
+    for name in SAVED_FILES:
+        if os.path.exists(os.path.join(saved, name)):
+            os.makedirs(os.path.dirname(os.path.join(folder, name)), exist_ok=True)
+            shutil.copyfile(os.path.join(saved, name), os.path.join(folder, name))
+    with open(os.path.join(folder, "done.json")) as f:
+        expected = json.load(f).get("weights_sha256")
+    if weights_sha256(os.path.join(folder, "model.safetensors")) != expected:
+        shutil.rmtree(folder)
+        raise StageError(f"{saved}: the model's weights are not the ones its done.json names")
+    log(f"{os.path.basename(folder)}: the committed model (Benchmarks/panel/models)")
+    return True
+
+
+def save_model(folder):
+    """Copies a cached model folder's SAVED_FILES to SAVED_MODELS, replacing the member's other saved models
+    (older training code or data)."""
+    name_key = os.path.basename(folder)
+    member = name_key.rsplit("-", 1)[0]
+    os.makedirs(SAVED_MODELS, exist_ok=True)
+    for other in os.listdir(SAVED_MODELS):
+        if other != name_key and other.rsplit("-", 1)[0] == member:
+            shutil.rmtree(os.path.join(SAVED_MODELS, other))
+    target = os.path.join(SAVED_MODELS, name_key)
+    fresh_folder(target)
+    for name in SAVED_FILES:
+        if os.path.exists(os.path.join(folder, name)):
+            os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+            shutil.copyfile(os.path.join(folder, name), os.path.join(target, name))
 
 
 def train_seconds(record, threads):
@@ -464,6 +510,8 @@ def run_simulated(member, options, code_key):
                validation_auroc=trained["validation_auroc"], train_minutes=train_seconds(trained, threads)[0] / 60,
                train_minutes_text=train_minutes_text(trained, threads))
     truth = truth_scripts(simdir, model_dir, int(member["n_test"]), threads, stats)
+    if options.save_models:
+        save_model(model_dir)
 
     out = os.path.join(OUT, options.label, name)
     extra = shlex.split(options.analysis_args)
@@ -561,6 +609,8 @@ def run_real(member, options, code_key):
     data = key_of([sha256_file(genome), sha256_file(peaks)])
     model_dir, trained = trained_model(name, data, train_args + shlex.split(options.train_args), binary, threads, code_key, stats,
                                        options.retime_training)
+    if options.save_models:
+        save_model(model_dir)
     model = os.path.join(model_dir, "model.safetensors")
     out = os.path.join(OUT, options.label, name)
     extra = shlex.split(options.analysis_args)
@@ -697,6 +747,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--retime-training", action="store_true",
                         help="train cached models again on --threads threads to time them (the model must come out the same)")
+    parser.add_argument("--save-models", action="store_true",
+                        help="copy each member's model and truth-script outputs to Benchmarks/panel/models (committed: a "
+                             "fresh clone with the same training code starts from them)")
     options = parser.parse_args()
     options.motifattn = os.path.abspath(options.motifattn)
     # The bundled JASPAR and families table are this repository's, whichever tree the binary was built in.
