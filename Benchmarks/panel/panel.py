@@ -282,11 +282,7 @@ def restore_saved_model(folder):
     saved = os.path.join(SAVED_MODELS, os.path.basename(folder))
     if not os.path.exists(os.path.join(saved, "done.json")):
         return False
-    fresh_folder(folder)
-    for name in SAVED_FILES:
-        if os.path.exists(os.path.join(saved, name)):
-            os.makedirs(os.path.dirname(os.path.join(folder, name)), exist_ok=True)
-            shutil.copyfile(os.path.join(saved, name), os.path.join(folder, name))
+    copy_saved_files(saved, folder)
     with open(os.path.join(folder, "done.json")) as f:
         expected = json.load(f).get("weights_sha256")
     if weights_sha256(os.path.join(folder, "model.safetensors")) != expected:
@@ -305,12 +301,16 @@ def save_model(folder):
     for other in os.listdir(SAVED_MODELS):
         if other != name_key and other.rsplit("-", 1)[0] == member:
             shutil.rmtree(os.path.join(SAVED_MODELS, other))
-    target = os.path.join(SAVED_MODELS, name_key)
+    copy_saved_files(folder, os.path.join(SAVED_MODELS, name_key))
+
+
+def copy_saved_files(source, target):
+    """Copies the SAVED_FILES that `source` has into `target`, emptied first."""
     fresh_folder(target)
     for name in SAVED_FILES:
-        if os.path.exists(os.path.join(folder, name)):
+        if os.path.exists(os.path.join(source, name)):
             os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
-            shutil.copyfile(os.path.join(folder, name), os.path.join(target, name))
+            shutil.copyfile(os.path.join(source, name), os.path.join(target, name))
 
 
 def train_seconds(record, threads):
