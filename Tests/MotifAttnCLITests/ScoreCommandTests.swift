@@ -137,4 +137,22 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertLessThan(largest, 0.1)
         XCTAssertLessThan(exact, 150, "bf16 should not give the fp32 logits")
     }
+
+    /// On a CPU without AVX512_BF16, `--precision bf16` of `score` and `scan` is a usage error (64) that says what
+    /// the CPU lacks and what to use instead, and nothing is written.
+    func testBF16OnACPUWithoutItIsAUsageErrorThatWritesNothing() throws {
+        try XCTSkipIf(CLIRunner.cpuHasBF16, "this CPU has AVX512_BF16")
+        let dir = try folder()
+        let table = dir.appendingPathComponent("scores.tsv").path
+        let scored = try score(["--model", simModel, fixture("ort-peer/sim-seed1-test300.fa"), "--precision", "bf16", "-o", table, "--quiet"])
+        XCTAssertEqual(scored.status, 64, scored.stderr)
+        XCTAssertTrue(scored.stderr.contains("AVX512_BF16") && scored.stderr.contains("--precision fp32"), scored.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: table))
+        let scanFolder = dir.appendingPathComponent("scan").path
+        let scanned = try CLIRunner.motifattn(["scan", fixture("genomes/lambda_virus.fa.gz"), "--model", simModel, "--precision", "bf16",
+                                               "--out", scanFolder, "--quiet"])
+        XCTAssertEqual(scanned.status, 64, scanned.stderr)
+        XCTAssertTrue(scanned.stderr.contains("AVX512_BF16"), scanned.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scanFolder))
+    }
 }
