@@ -53,6 +53,7 @@ build: deps
 ## test: the module layout check, then the whole suite, optimised (-c release with testable imports) in its own build folder
 test: test-deps
 	python3 scripts/check_imports.py
+	python3 -m unittest -q Benchmarks/panel/test_panel.py
 	$(SWIFT) test -c release --scratch-path .build-test
 
 ## docs: the DocC documentation of the library products, one combined archive in $(DOCS_OUT)/ (the umbrella's
