@@ -46,9 +46,12 @@ windows alike) make the negatives.
 Pairs count as found when they are among the first 2 × 3 distinct pairs with q ≤ 0.05 in
 \`interactions.tsv\`, each planted motif within its row's look-alike class (\`class_a\`, \`class_b\`; a class
 is named by its representative, e.g. ELK4 for the 52 ETS motifs, and the sizes are printed above); motifs when a head motif's best JASPAR match (q ≤ 0.05) is the planted motif or a
-motif of its TF family. The second line is thresholdless: for each planted motif, −log10 of the
-smallest match p-value of any head motif against it (\`motif_matches.tsv\`), whichever look-alike is
-that head motif's best match. See \`docs/analysis.md\` for the methods.
+motif of its TF family. The second line counts the motifs as the pairs are counted: a planted motif is
+also found when the best match is one of its look-alikes (JDP2 for the CRE-type FOSL1::JUN), the best
+matches count once per look-alike class, and each planted motif found is shown with its class size. The
+third line is thresholdless: for each planted motif, −log10 of the smallest match p-value of any head
+motif against it (\`motif_matches.tsv\`), whichever look-alike is that head motif's best match. See
+\`docs/analysis.md\` for the methods.
 
 ## Top candidate interactions (combined rows, \`head\` = all)
 

@@ -19,7 +19,8 @@ import panel  # noqa: E402
 TABLES = ("analyze/interactions.tsv", "analyze/head_motifs.tsv", "scan/interactions.tsv", "scan/head_motifs.tsv")
 MEASURES = ("analyze_pair_recall", "analyze_pair_precision", "scan_pair_recall", "scan_pair_precision",
             "analyze_motif_recall", "analyze_motif_precision", "scan_motif_recall", "scan_motif_precision",
-            "scan_analyze_same_pairs")
+            "analyze_motif_recall_by_class", "analyze_motif_precision_by_class", "scan_motif_recall_by_class",
+            "scan_motif_precision_by_class", "scan_analyze_same_pairs")
 
 
 def rows_of(spec):
@@ -82,7 +83,7 @@ def main():
             continue
         aggregates = [panel.aggregate([run[m][0] for m in members]) for run in runs]
         print(f"{half} half, {len(members)} members")
-        panel.print_table(["measure", *specs], [[k, *(f"{a[k]:.3f}" for a in aggregates)] for k in MEASURES])
+        panel.print_table(["measure", *specs], [[k, *(f"{a[k]:.3f}" if k in a else "-" for a in aggregates)] for k in MEASURES])
         print()
 
 

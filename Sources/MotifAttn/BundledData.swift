@@ -24,6 +24,8 @@ public enum BundledData {
     public static let motifsFile = "jaspar/jaspar_core_vertebrates.meme"
     /// Names and TF families of the JASPAR motifs.
     public static let annotationsFile = "jaspar/jaspar_core_vertebrates.tsv"
+    /// The look-alike classes of the JASPAR motifs (`motifattn classes`), the companion of `motifsFile`.
+    public static let classesFile = "jaspar/jaspar_core_vertebrates.classes.tsv"
     /// The default model, trained by `motifattn train` on the demo's training set.
     public static let modelFile = "model/default.safetensors"
 

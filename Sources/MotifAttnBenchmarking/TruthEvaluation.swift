@@ -80,6 +80,27 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     /// a q-value threshold: it measures how close the closest head motif is to each planted matrix.
     public var plantedMotifFit: [(id: String, pValue: Double?)] = []
 
+    /// Motifs counted by family or look-alike class (`lookAlikeClasses` of `evaluate`; nil without): a planted motif
+    /// is found when the best match (match q ≤ alpha) of some head motif is of its family (as for `motifsFound`) or in
+    /// its look-alike class, and the best matches count once per class among the reported.
+    public var motifsByClass: MotifsByClass?
+
+    /// The motif figures by family or look-alike class. Classes are the motifs the PWM scan cannot tell apart
+    /// (`motifattn classes`), by which the pairs are counted: a head motif whose best match is a look-alike of the
+    /// planted motif from another family (JDP2 for a CRE-type FOSL1::JUN) finds it. The reported count one claim
+    /// per class, so five E-box look-alikes matched by five head motifs are one claim, right or wrong, and each
+    /// planted motif found is shown with its class size (a find within a class of 47 is a weaker claim).
+    public struct MotifsByClass: Sendable, Equatable {
+        /// Planted motifs with a head motif's significant best match of their family or class.
+        public var found: Int
+        /// Distinct classes of the head motifs' significant best matches.
+        public var reported: Int
+        /// Of those, the classes with a best match of a planted motif's family or class.
+        public var reportedCorrect: Int
+        /// Each planted motif found, as `ID (class size)`, in the truth file's order.
+        public var foundWithClassSizes: [String]
+    }
+
     /// Sum over planted motifs of −log10 of `plantedMotifFit` (0 for a motif no head motif matches).
     public var plantedMotifFitScore: Double { plantedMotifFit.reduce(0) { $0 + ($1.pValue.map { -log10($0) } ?? 0) } }
 
@@ -95,6 +116,13 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
             + (foundPairs.isEmpty ? "" : "; found pairs (class sizes): " + foundPairs.joined(separator: ", "))
             + (missedPairs.isEmpty ? "" : "; missed pairs: " + missedPairs.joined(separator: ", "))
             + (missedMotifs.isEmpty ? "" : "; missed motifs: " + missedMotifs.joined(separator: ", "))
+            + (motifsByClass.map { byClass in
+                String(format: "\nmotifs by family or look-alike class: recall %.2f (%d/%d), precision %.2f (%d of %d classes reported)",
+                       motifsPlanted == 0 ? 0 : Double(byClass.found) / Double(motifsPlanted), byClass.found, motifsPlanted,
+                       byClass.reported == 0 ? 0 : Double(byClass.reportedCorrect) / Double(byClass.reported),
+                       byClass.reportedCorrect, byClass.reported)
+                    + (byClass.foundWithClassSizes.isEmpty ? "" : "; found (class sizes): " + byClass.foundWithClassSizes.joined(separator: ", "))
+            } ?? "")
             + (plantedMotifFit.isEmpty ? "" : "\nplanted-motif fit (-log10 p of the closest head motif): "
                 + plantedMotifFit.map { "\($0.id) " + ($0.pValue.map { String(format: "%.1f", -log10($0)) } ?? "none") }.joined(separator: ", ")
                 + String(format: "; sum %.1f", plantedMotifFitScore))
@@ -113,9 +141,12 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     /// - Parameters:
     ///   - families: JASPAR matrix ID → TF family (from the JASPAR TSV); may be empty.
     ///   - matchesPath: the run's `motif_matches.tsv`, for `plantedMotifFit`; nil leaves it empty.
+    ///   - lookAlikeClasses: the look-alike classes of the database (`classes(fromClassesTSV:)`), for `motifsByClass`; nil
+    ///     leaves it nil. A motif the table does not name is a class of its own.
     public static func evaluate(interactionsPath: String, headMotifsPath: String, truthPairsPath: String,
                                 truthMotifsPath: String, families: [String: String] = [:], alpha: Double = 0.05,
-                                matchesPath: String? = nil, countEchoes: Bool = false) throws -> TruthEvaluation {
+                                matchesPath: String? = nil, countEchoes: Bool = false,
+                                lookAlikeClasses: LookAlikeClasses? = nil) throws -> TruthEvaluation {
         let truthPairs = try TSVTable(path: truthPairsPath)
         let a = try truthPairs.index(of: "jaspar_id_a"), b = try truthPairs.index(of: "jaspar_id_b")
         let plantedPairs = truthPairs.rows.map { ($0[a], $0[b]) }
@@ -182,6 +213,18 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
             motifsReportedCorrect: correct.count,
             missedPairs: missed, foundPairs: found, pairsReportedCorrect: reportedCorrect,
             missedMotifs: plantedMotifs.filter { p in !matched.contains { sameFamily($0, p) } })
+        if let classes = lookAlikeClasses {
+            func credits(_ match: String, _ planted: String) -> Bool {
+                sameFamily(match, planted) || classes.representative(match) == classes.representative(planted)
+            }
+            let foundByClass = plantedMotifs.filter { p in matched.contains { credits($0, p) } }
+            var matchedByClass: [String: [String]] = [:]
+            for m in matched { matchedByClass[classes.representative(m), default: []].append(m) }
+            evaluation.motifsByClass = MotifsByClass(
+                found: foundByClass.count, reported: matchedByClass.count,
+                reportedCorrect: matchedByClass.values.filter { members in members.contains { m in plantedMotifs.contains { credits(m, $0) } } }.count,
+                foundWithClassSizes: foundByClass.map { "\($0) (\(classes.size(of: $0)))" })
+        }
         if let matchesPath {
             let matches = try TSVTable(path: matchesPath)
             let target = try matches.index(of: "target_id"), p = try matches.index(of: "p_value")
@@ -193,6 +236,38 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
             evaluation.plantedMotifFit = plantedMotifs.map { ($0, closest[$0]) }
         }
         return evaluation
+    }
+
+    /// The look-alike classes of a database, from a `motifattn classes` table (`motif_id`, `representative_id`,
+    /// `class_size` columns).
+    public static func classes(fromClassesTSV path: String) throws -> LookAlikeClasses {
+        let table = try TSVTable(path: path)
+        let id = try table.index(of: "motif_id"), representative = try table.index(of: "representative_id")
+        let size = try table.index(of: "class_size")
+        var classes = LookAlikeClasses()
+        for row in table.rows {
+            guard let count = Int(row[size]) else { throw EvaluationError.badNumber(path: path, column: "class_size", value: row[size]) }
+            classes.representatives[row[id]] = row[representative]
+            classes.sizes[row[representative]] = count
+        }
+        return classes
+    }
+
+    /// Look-alike classes of database motifs as `evaluate` reads them: each motif's class representative and
+    /// each class's size.
+    public struct LookAlikeClasses: Sendable {
+        /// Motif ID → the ID of its class's representative.
+        public var representatives: [String: String] = [:]
+        /// Representative ID → members in its class.
+        public var sizes: [String: Int] = [:]
+
+        public init() {}
+
+        /// The representative of `motif`'s class (the motif itself when the table does not name it).
+        public func representative(_ motif: String) -> String { representatives[motif] ?? motif }
+
+        /// The size of `motif`'s class (1 when the table does not name it).
+        public func size(of motif: String) -> Int { sizes[representative(motif)] ?? 1 }
     }
 
     /// JASPAR matrix ID → TF family, from the JASPAR TSV (`matrix_id`, `tf_family` columns).

@@ -115,6 +115,51 @@ final class TruthEvaluationTests: XCTestCase {
         XCTAssertEqual(try found("NF"), 0)
     }
 
+    /// By family or look-alike class: a head motif whose best match is a look-alike of the planted motif from another
+    /// family finds it (the family line does not), so does one of its family from another class, each class of best
+    /// matches is reported once, and the planted motif's class size is printed.
+    func testMotifsByFamilyOrLookAlikeClass() throws {
+        let pairs = try write("truth_pairs.tsv", "jaspar_id_a\ttf_a\tjaspar_id_b\ttf_b\n")
+        let motifs = try write("truth_motifs.tsv", "jaspar_id\ttf\tin_pair\nFJ\tFOSL1::JUN\tno\nG5\tGATA5\tno\nZ\tZNF\tno\n")
+        let interactions = try write("interactions.tsv", "motif_a\tmotif_b\tlayer\thead\tq_value\n")
+        // JD and JJ are look-alikes of FJ from other families (one class of 3); G2 is of G5's family but in a class of its
+        // own; Y is in no class of the table; CC's match is not significant. Z is planted but matched by no head motif.
+        let heads = try write("head_motifs.tsv", """
+        layer\thead\tmotif_id\tbest_match_id\tmatch_q_value
+        0\t0\tL0H0_1\tJD\t0.001
+        0\t1\tL0H1_1\tJJ\t0.01
+        0\t2\tL0H2_1\tG2\t0.001
+        1\t0\tL1H0_1\tY\t0.001
+        1\t1\tL1H1_1\tCC\t0.3
+        """)
+        let table = try write("classes.tsv", """
+        ##fingerprint=test
+        motif_id\tname\trepresentative_id\tclass_size
+        FJ\tFOSL1::JUN\tJJ\t3
+        JD\tJDP2\tJJ\t3
+        JJ\tJUN::JUNB\tJJ\t3
+        G5\tGATA5\tG5\t1
+        G2\tGATA2\tG2\t1
+        CC\tCC\tFJ\t3
+        """)
+        let families = ["FJ": "Fos-related;Jun-related", "JD": "Fos-related", "JJ": "Jun-related", "G5": "GATA", "G2": "GATA"]
+        let classes = try TruthEvaluation.classes(fromClassesTSV: table)
+        let result = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs,
+                                                  truthMotifsPath: motifs, families: families, lookAlikeClasses: classes)
+        // By family alone G5 is found (through G2) and FJ is not; by family or class both are, FJ once for two look-alikes.
+        XCTAssertEqual(result.motifsFound, 1)
+        XCTAssertEqual(result.motifsReported, 4)
+        XCTAssertEqual(result.motifsByClass, TruthEvaluation.MotifsByClass(found: 2, reported: 3, reportedCorrect: 2,
+                                                                            foundWithClassSizes: ["FJ (3)", "G5 (1)"]))
+        XCTAssertTrue(result.description.contains(
+            "motifs by family or look-alike class: recall 0.67 (2/3), precision 0.67 (2 of 3 classes reported); found (class sizes): FJ (3), G5 (1)"),
+                      result.description)
+        let without = try TruthEvaluation.evaluate(interactionsPath: interactions, headMotifsPath: heads, truthPairsPath: pairs,
+                                                   truthMotifsPath: motifs, families: families)
+        XCTAssertNil(without.motifsByClass)
+        XCTAssertFalse(without.description.contains("look-alike class"))
+    }
+
     /// With discovered instances a row pairs head motifs; each stands for its best match when that match is significant.
     func testDiscoveredMotifsStandForTheirSignificantBestMatch() throws {
         let pairs = try write("truth_pairs.tsv", "jaspar_id_a\ttf_a\tjaspar_id_b\ttf_b\nA1\ta\tB1\tb\nC1\tc\tD1\td\n")
