@@ -254,7 +254,8 @@ public struct TruthEvaluation: Sendable, CustomStringConvertible {
     }
 
     /// Look-alike classes of database motifs as `evaluate` reads them: each motif's class representative and
-    /// each class's size.
+    /// each class's size, by motif ID. The analysis's `MotifClasses` reads the same table against the motifs
+    /// themselves; `evaluate` compares IDs only, so it needs no motif database.
     public struct LookAlikeClasses: Sendable {
         /// Motif ID → the ID of its class's representative.
         public var representatives: [String: String] = [:]
