@@ -29,11 +29,15 @@ def rows_of(spec):
     for label in spec.split("+"):
         path = os.path.join(panel.OUT, label, "members.json")
         if not os.path.exists(path):
-            sys.exit(f"compare: {path}: no such file (a panel run writes it when it ends)")
+            sys.exit(f"compare: {path}: no such file (a panel run writes it after its first member)")
         with open(path) as f:
-            for row in json.load(f)["simulated"]:
-                if "error" not in row:
-                    rows[row["member"]] = (row, os.path.join(panel.OUT, label, row["member"]))
+            run = json.load(f)
+        if not run.get("complete", True):
+            print(f"compare: {label} is still running or was stopped: only its finished members are compared",
+                  file=sys.stderr)
+        for row in run["simulated"]:
+            if "error" not in row:
+                rows[row["member"]] = (row, os.path.join(panel.OUT, label, row["member"]))
     return rows
 
 

@@ -792,23 +792,30 @@ def main():
                   f"threads={options.threads}")
     started = time.time()
 
-    rows = []
+    rows, real_rows = [], []
+
+    def write_members_json(complete):
+        """members.json after every member, so `compare.py` can read a run that is still going."""
+        temporary = os.path.join(out, "members.json.part")
+        with open(temporary, "w") as f:
+            json.dump({"provenance": provenance, "complete": complete, "simulated": rows, "real": real_rows}, f, indent=1)
+        os.replace(temporary, os.path.join(out, "members.json"))
+
     for member in members:
         try:
             rows.append(run_simulated(member, options, code_key))
         except StageError as error:
             log(f"{member['name']}: {error}")
             rows.append({"member": member["name"], "half": member["half"], "error": str(error)})
-    real_rows = []
+        write_members_json(complete=False)
     for member in real_members:
         try:
             real_rows.append(run_real(member, options, code_key))
         except StageError as error:
             log(f"{member['name']}: {error}")
             real_rows.append({"member": member["name"], "error": str(error)})
-
-    with open(os.path.join(out, "members.json"), "w") as f:
-        json.dump({"provenance": provenance, "simulated": rows, "real": real_rows}, f, indent=1)
+        write_members_json(complete=False)
+    write_members_json(complete=True)
     lines = [member_line(r) for r in rows]
     if lines:
         write_tsv(os.path.join(out, "members.tsv"), MEMBER_HEADER, lines, provenance)

@@ -5,6 +5,7 @@ import json, os, shutil, sys, tempfile, unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import panel  # noqa: E402
+import compare  # noqa: E402
 
 MODEL = os.path.join(panel.REPO, "Reference", "model", "default.safetensors")
 
@@ -64,6 +65,23 @@ class CommittedModelTests(unittest.TestCase):
         panel.save_model(self.cached_model("d-iid-short-1111111111111111"))
         self.assertEqual(sorted(os.listdir(panel.SAVED_MODELS)),
                          ["d-iid-short-1111111111111111", "d-iid-short-long-0000000000000000"])
+
+
+class PartialRunTests(unittest.TestCase):
+    def test_compare_reads_the_finished_members_of_a_run_still_going(self):
+        root = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, root)
+        out_before = panel.OUT
+        panel.OUT = root
+        self.addCleanup(setattr, panel, "OUT", out_before)
+        os.makedirs(os.path.join(root, "going"))
+        with open(os.path.join(root, "going", "members.json"), "w") as f:
+            json.dump({"provenance": "", "complete": False, "real": [],
+                       "simulated": [{"member": "d-iid-short", "half": "dev"},
+                                     {"member": "d-fly-medium", "half": "dev", "error": "train failed"}]}, f)
+        rows = compare.rows_of("going")
+        self.assertEqual(list(rows), ["d-iid-short"])
+        self.assertEqual(rows["d-iid-short"][1], os.path.join(root, "going", "d-iid-short"))
 
 
 if __name__ == "__main__":
