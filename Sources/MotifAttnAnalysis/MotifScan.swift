@@ -511,7 +511,7 @@ public final class MotifScanner: @unchecked Sendable {
 
     /// Calls `hit` for every start in `starts` whose integer score on this strand reaches `threshold`.
     ///
-    /// Two stages: a branch-free pass (`tableFirstStage`, 32 starts a step on AVX-512BW) adds the first
+    /// Two stages: a branch-free pass (`tableFirstStage`, 32 starts a step on AVX-512BW or AVX2) adds the first
     /// `firstStage` chunks' scores at every start and keeps the starts that can still reach the threshold
     /// (in `candidates`, room for every start and one more); only
     /// those go on, chunk by chunk, with early rejection.

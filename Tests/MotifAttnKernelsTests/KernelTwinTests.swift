@@ -147,23 +147,25 @@ final class KernelTwinTests: XCTestCase {
         }
     }
 
-    /// The motif scan's first stage keeps the starts a plain loop keeps, in order, on this CPU's path (AVX-512BW
-    /// here when it has it) and the plain one: lengths around the 32 starts of a vector step, starts not at 0, and
-    /// thresholds that keep none, some and all.
+    /// The motif scan's first stage keeps the starts a plain loop keeps, in order, on each path this CPU has
+    /// (AVX-512BW, AVX2; a path it lacks falls back to the next) and the plain one: lengths around the 32 starts of
+    /// a vector step, starts not at 0, thresholds that keep none, some and all, and scores at the ends of 16 bits.
     func testTableFirstStageKeepsThePlainLoopsStarts() {
         var state: UInt64 = 91
         func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
         let length = 300
         let words = (0..<3).map { _ in (0..<length).map { _ in UInt8(next() % 64) } }
-        let tables = (0..<3).map { _ in (0..<64).map { _ in Int16(Int(next() % 4001) - 3000) } }
+        var tables = (0..<3).map { _ in (0..<64).map { _ in Int16(Int(next() % 4001) - 3000) } }
+        tables[1][Int(words[1][7])] = .max
+        tables[2][Int(words[2][40])] = .min
         for (begin, end) in [(0, 0), (0, 1), (5, 36), (0, 32), (3, 66), (1, 100), (0, length)] {
-            for need: Int32 in [-10_000, -2_000, 0, 1_500, 10_000] {
+            for need: Int32 in [.min, -70_000, -10_000, -2_000, 0, 1_500, 10_000, 40_000, .max] {
                 var expected: [Int32] = []
                 for s in begin..<end where Int32(tables[0][Int(words[0][s])]) + Int32(tables[1][Int(words[1][s])])
                                             + Int32(tables[2][Int(words[2][s])]) >= need {
                     expected.append(Int32(s))
                 }
-                for plain in [false, true] {
+                for code in TableScanCode.allCases {
                     var candidates = [Int32](repeating: -1, count: end - begin + 1)
                     let kept = words[0].withUnsafeBufferPointer { w0 in
                         words[1].withUnsafeBufferPointer { w1 in
@@ -173,14 +175,14 @@ final class KernelTwinTests: XCTestCase {
                                         tables[2].withUnsafeBufferPointer { t2 in
                                             tableFirstStage(words: (w0.baseAddress!, w1.baseAddress!, w2.baseAddress!),
                                                             tables: (t0.baseAddress!, t1.baseAddress!, t2.baseAddress!), need: need,
-                                                            starts: begin..<end, candidates: &candidates, plain: plain)
+                                                            starts: begin..<end, candidates: &candidates, upTo: code)
                                         }
                                     }
                                 }
                             }
                         }
                     }
-                    XCTAssertEqual(Array(candidates.prefix(kept)), expected, "\(begin)..<\(end) need \(need) plain \(plain)")
+                    XCTAssertEqual(Array(candidates.prefix(kept)), expected, "\(begin)..<\(end) need \(need) \(code)")
                 }
             }
         }
