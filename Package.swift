@@ -34,9 +34,12 @@ let package = Package(
         .target(name: "MotifAttnTokenizers", dependencies: ["MotifAttnCore"]),
         // Elementwise kernels in C, built per x86-64 level and chosen at load time.
         .target(name: "CVectorMath"),
+        // The motif scan's table kernel in C, per-function target attributes; apart from CVectorMath, whose
+        // sources shape a trained model (the panel's model keys), so that scan changes leave the keys alone.
+        .target(name: "CMotifScan"),
         // Numeric kernels (the only module that imports OpenBLAS). No unsafe flags in library targets: SwiftPM
         // refuses them in a package depended on by version; the hot loops use raw pointers and wrapping arithmetic.
-        .target(name: "MotifAttnKernels", dependencies: ["COpenBLAS", "CVectorMath"]),
+        .target(name: "MotifAttnKernels", dependencies: ["COpenBLAS", "CVectorMath", "CMotifScan"]),
         // 3. Encode: safetensors, config, layers, encoder, training.
         .target(name: "MotifAttnModel", dependencies: ["MotifAttnCore", "MotifAttnTokenizers", "MotifAttnKernels"]),
         // 4. Analyse: attention profiles, motifs, statistics, interactions, writers.

@@ -138,12 +138,15 @@ def run(cmd, logfile, stdout=None):
     return time.time() - start
 
 
-def training_code_key():
-    """git tree hashes of TRAINING_CODE at HEAD ('absent' for missing paths), plus a hash of uncommitted changes."""
+def training_code_key(revision="HEAD"):
+    """git tree hashes of TRAINING_CODE at `revision` ('absent' for missing paths); at HEAD plus a hash of
+    uncommitted changes."""
     parts = []
     for path in TRAINING_CODE:
-        result = subprocess.run(["git", "rev-parse", f"HEAD:{path}"], cwd=REPO, capture_output=True, text=True)
+        result = subprocess.run(["git", "rev-parse", f"{revision}:{path}"], cwd=REPO, capture_output=True, text=True)
         parts.append((path, result.stdout.strip() if result.returncode == 0 else "absent"))
+    if revision != "HEAD":
+        return parts
     diff = subprocess.run(["git", "diff", "HEAD", "--", *[p for p in TRAINING_CODE if os.path.exists(os.path.join(REPO, p))]],
                           cwd=REPO, capture_output=True, text=True).stdout
     if diff:
@@ -232,6 +235,32 @@ def validation_auroc(training):
     return None
 
 
+def model_key(data_sha256, train_args, code_key):
+    """The cache key of a model: its training data by content, the train arguments without their folders, and
+    the training code."""
+    # Paths leave the key: the data is in it by content (clone and cache folders may be anywhere).
+    portable = [os.path.basename(a) if a.startswith(CACHE) else os.path.relpath(a, REPO) if a.startswith(REPO) else a for a in train_args]
+    return key_of({"data": data_sha256, "args": portable, "code": code_key})
+
+
+def rekey_saved_models(revision, train_args):
+    """Renames each committed model of a simulated member whose key was made with `revision`'s training code to
+    the key HEAD's training code gives. For a commit that changed TRAINING_CODE's git trees without changing what
+    training computes (a file moved out, a comment): check that first (`train` by both binaries gives the same
+    weights, or `--retime-training`). Returns the (old, new) folder names renamed."""
+    old_code, new_code = training_code_key(revision), training_code_key()
+    renamed = []
+    for member in read_members():
+        simdir, sim = simulated_data(member, {})
+        args = ["--train", os.path.join(simdir, "train.fa")] + train_args
+        old = f"{member['name']}-{model_key(sim['train_sha256'], args, old_code)}"
+        new = f"{member['name']}-{model_key(sim['train_sha256'], args, new_code)}"
+        if old != new and os.path.exists(os.path.join(SAVED_MODELS, old)):
+            os.rename(os.path.join(SAVED_MODELS, old), os.path.join(SAVED_MODELS, new))
+            renamed.append((old, new))
+    return renamed
+
+
 def trained_model(name, data_sha256, train_args, binary, threads, code_key, stats, retime=False):
     """Trains (or reuses) a model; train_args excludes -o and --threads. Returns (folder, record).
 
@@ -240,10 +269,7 @@ def trained_model(name, data_sha256, train_args, binary, threads, code_key, stat
     keeps the training time per thread count (`seconds_by_threads`). With retime, a cached model is trained
     again on `threads` threads into a scratch folder; its weights must equal the cached model's bit for bit
     (else StageError), and its time is recorded under `threads`."""
-    # Paths leave the key: the data is in it by content (clone and cache folders may be anywhere).
-    portable = [os.path.basename(a) if a.startswith(CACHE) else os.path.relpath(a, REPO) if a.startswith(REPO) else a for a in train_args]
-    key = key_of({"data": data_sha256, "args": portable, "code": code_key})
-    folder = os.path.join(CACHE, "models", f"{name}-{key}")
+    folder = os.path.join(CACHE, "models", f"{name}-{model_key(data_sha256, train_args, code_key)}")
     stamp = Stamp(folder)
     record = stamp.read()
     if record is None and restore_saved_model(folder):
@@ -762,7 +788,14 @@ def main():
     parser.add_argument("--save-models", action="store_true",
                         help="copy each member's model and truth-script outputs to Benchmarks/panel/models (committed: a "
                              "fresh clone with the same training code starts from them)")
+    parser.add_argument("--rekey-models", metavar="REV",
+                        help="rename the committed models trained by REV's training code to HEAD's keys, then stop (only "
+                             "when the commits since REV left what training computes unchanged: README)")
     options = parser.parse_args()
+    if options.rekey_models:
+        for old, new in rekey_saved_models(options.rekey_models, shlex.split(options.train_args)):
+            log(f"{old} -> {new}")
+        return
     options.motifattn = os.path.abspath(options.motifattn)
     # The bundled JASPAR and families table are this repository's, whichever tree the binary was built in.
     os.environ["MOTIFATTN_DATA"] = os.path.join(REPO, "Reference")

@@ -3,8 +3,8 @@
 // time (a 64-entry table of 16-bit scores fills two registers, which vpermi2w indexes); AVX2 also looks up 32
 // (each table split into low and high bytes, four 16-entry vpshufb tables each); other CPUs run the plain
 // loop. Integer sums, so every path gives the same starts. The Swift wrapper (MotifAttnKernels,
-// Elementwise.swift) documents the contract.
-#include "vector_math.h"
+// MotifScanKernels.swift) documents the contract.
+#include "motif_scan.h"
 
 #include <pthread.h>
 #include <stdint.h>
