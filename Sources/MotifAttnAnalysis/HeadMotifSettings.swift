@@ -1,7 +1,7 @@
 /// Every threshold and rule of head-motif discovery (`HeadMotifDiscovery`), with its default.
 ///
-/// The methods are described in `docs/analysis.md`; each rule that can be switched off has an ablation
-/// row in the benchmark panel (`Benchmarks/panel/README.md`). On the command line any field can be set
+/// The methods are described in `docs/analysis.md`, with each rule's ablation row on the benchmark panel
+/// (`Benchmarks/panel/`). On the command line any field can be set
 /// with `--analysis-setting NAME=VALUE` (`HeadMotifSettings.names` lists them).
 public struct HeadMotifSettings: Sendable, Equatable, Hashable {
     // MARK: High-attention regions
