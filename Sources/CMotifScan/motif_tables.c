@@ -11,9 +11,9 @@
 
 #if defined(__x86_64__) && defined(__clang__)
 #include <immintrin.h>
-#define HAVE_AVX512BW_TABLES 1
+#define HAVE_X86_TABLE_KERNELS 1
 #else
-#define HAVE_AVX512BW_TABLES 0
+#define HAVE_X86_TABLE_KERNELS 0
 #endif
 
 static long first_stage_plain(const uint8_t *w0, const uint8_t *w1, const uint8_t *w2, const int16_t *t0,
@@ -28,7 +28,7 @@ static long first_stage_plain(const uint8_t *w0, const uint8_t *w1, const uint8_
     return kept;
 }
 
-#if HAVE_AVX512BW_TABLES
+#if HAVE_X86_TABLE_KERNELS
 __attribute__((target("avx512f,avx512bw")))
 static inline __m512i chunk_scores(const uint8_t *words, __m512i low, __m512i high) {
     __m512i index = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)words));
@@ -65,9 +65,7 @@ static long first_stage_avx512(const uint8_t *w0, const uint8_t *w1, const uint8
     }
     return kept + first_stage_plain(w0, w1, w2, t0, t1, t2, need, s, end, candidates + kept);
 }
-#endif
 
-#if HAVE_AVX512BW_TABLES
 // kept_lanes[m]: the indices of the set bits of the 8-bit mask m, in increasing order, then zeros (the
 // permutation that moves the kept lanes of a step to its front).
 static uint8_t kept_lanes[256][8];
@@ -166,7 +164,7 @@ static long first_stage_avx2(const uint8_t *w0, const uint8_t *w1, const uint8_t
 long motifattn_table_first_stage_at_most(int level, const uint8_t *w0, const uint8_t *w1, const uint8_t *w2,
                                          const int16_t *t0, const int16_t *t1, const int16_t *t2, int32_t need,
                                          long begin, long end, int32_t *candidates) {
-#if HAVE_AVX512BW_TABLES
+#if HAVE_X86_TABLE_KERNELS
     pthread_once(&table_level_once, choose_table_level);
     int chosen = level < table_level ? level : table_level;
     if (chosen == 2) return first_stage_avx512(w0, w1, w2, t0, t1, t2, need, begin, end, candidates);
