@@ -199,12 +199,16 @@ def simulate_args(member):
     return args
 
 
-def simulated_data(member, stats):
+def simulated_data(member, stats, simulate=True):
+    """The member's simulated data (folder, record), made now unless cached; (folder, None) when it is not cached
+    and `simulate` is False."""
     args = simulate_args(member)
     key = key_of({"args": args, "simulator": sha256_file(os.path.join(REPO, SIMULATE))})
     folder = os.path.join(CACHE, "sim", f"{member['name']}-{key}")
     stamp = Stamp(folder)
     record = stamp.read()
+    if record is None and not simulate:
+        return folder, None
     if record is None:
         log(f"{member['name']}: simulate")
         fresh_folder(folder)
@@ -251,7 +255,11 @@ def rekey_saved_models(revision, train_args):
     old_code, new_code = training_code_key(revision), training_code_key()
     renamed = []
     for member in read_members():
-        simdir, sim = simulated_data(member, {})
+        # Never simulates: a panel running beside it may be writing the same cache folder.
+        simdir, sim = simulated_data(member, {}, simulate=False)
+        if sim is None:
+            log(f"{member['name']}: no simulated data in {CACHE}; run the panel once, then --rekey-models again")
+            continue
         args = ["--train", os.path.join(simdir, "train.fa")] + train_args
         old = f"{member['name']}-{model_key(sim['train_sha256'], args, old_code)}"
         new = f"{member['name']}-{model_key(sim['train_sha256'], args, new_code)}"
