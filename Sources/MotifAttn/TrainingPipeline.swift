@@ -100,7 +100,7 @@ public struct TrainingSettings: Sendable {
     /// 3,000-step budget read each sequence about 11 times, it raised the test AUROC on every member
     /// (÷ oracle 0.977 → 1.001 over the quick development members) and the share of planted pairs the
     /// model uses jointly; on sets read 4 times (60,000 sequences, the demo's 54,150) it lowered the
-    /// AUROC by about 0.01, hence the rule (`Benchmarks/panel/README.md`). Cost: none in time.
+    /// AUROC by about 0.01, hence the rule (`docs/training.md`). Cost: none in time.
     public static let defaultMaxShift = 10
 
     /// The automatic shift turns on when a run plans more epochs than this: 4 is the default epoch count,
