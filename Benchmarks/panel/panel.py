@@ -537,6 +537,33 @@ def evaluate(binary, folder, simdir):
     return parse_evaluation(result.stdout)
 
 
+def analysed_and_evaluated(member, simdir, model, out, options, stats):
+    """`analyze` of the member's test set and `scan` of its genome with its peaks by `model` into out/analyze and
+    out/scan (each kept when a finished run of the same command and binary is there), and `evaluate`'s verdicts."""
+    binary, threads, name = options.motifattn, options.threads, member["name"]
+    extra = shlex.split(options.analysis_args)
+    window = [] if member["length"] == "200" else ["--window", member["length"]]
+    log(f"{name}: analyze")
+    analysis("analyze", [binary, "analyze", os.path.join(simdir, "test.fa"), "--model", model, "--threads", str(threads),
+                         "--quiet", *extra, *shlex.split(options.analyze_args)], os.path.join(out, "analyze"), binary, stats)
+    log(f"{name}: scan")
+    analysis("scan", [binary, "scan", os.path.join(simdir, "genome.fa"), "--regions", os.path.join(simdir, "peaks.bed"),
+                      *window, "--model", model, "--threads", str(threads), "--quiet", *extra, *shlex.split(options.scan_args)],
+             os.path.join(out, "scan"), binary, stats)
+    return {kind: evaluate(binary, os.path.join(out, kind), simdir) for kind in ("analyze", "scan")}
+
+
+def pair_label(tf_a, tf_b):
+    """A planted pair as the truth scripts name it: 'TF_A + TF_B', the names sorted."""
+    return " + ".join(sorted([tf_a, tf_b]))
+
+
+def used_jointly(epistasis, label):
+    """Whether the model uses the planted pair jointly at its planted sites (sign test p ≤ JOINT_P), from
+    parse_epistasis's table; a pair the truth script could not measure is not."""
+    return epistasis.get(label, (float("nan"), float("nan"), 1.0))[2] <= JOINT_P
+
+
 def run_simulated(member, options, code_key):
     name, binary, threads = member["name"], options.motifattn, options.threads
     stats = {}
@@ -554,17 +581,7 @@ def run_simulated(member, options, code_key):
     if options.save_models:
         save_model(model_dir)
 
-    out = os.path.join(OUT, options.label, name)
-    extra = shlex.split(options.analysis_args)
-    window = [] if member["length"] == "200" else ["--window", member["length"]]
-    log(f"{name}: analyze")
-    analysis("analyze", [binary, "analyze", os.path.join(simdir, "test.fa"), "--model", model, "--threads", str(threads),
-                         "--quiet", *extra, *shlex.split(options.analyze_args)], os.path.join(out, "analyze"), binary, stats)
-    log(f"{name}: scan")
-    analysis("scan", [binary, "scan", os.path.join(simdir, "genome.fa"), "--regions", os.path.join(simdir, "peaks.bed"),
-                      *window, "--model", model, "--threads", str(threads), "--quiet", *extra, *shlex.split(options.scan_args)],
-             os.path.join(out, "scan"), binary, stats)
-    evaluations = {kind: evaluate(binary, os.path.join(out, kind), simdir) for kind in ("analyze", "scan")}
+    evaluations = analysed_and_evaluated(member, simdir, model, os.path.join(OUT, options.label, name), options, stats)
 
     pairs, motifs = read_truth(simdir)
     coattention = parse_coattention(truth["truth_coattention"])
@@ -572,14 +589,14 @@ def run_simulated(member, options, code_key):
     epistasis = parse_epistasis(truth["truth_epistasis"])
     carried, pair_rows = 0, []
     for id_a, tf_a, id_b, tf_b in pairs:
-        label = " + ".join(sorted([tf_a, tf_b]))
+        label = pair_label(tf_a, tf_b)
         n, head, z, p = coattention.get(label, (0, ".", float("nan"), 1.0))
         carries = p <= CARRIES_P and z > 0
-        interaction, on_probability, joint_p = epistasis.get(label, (float("nan"), float("nan"), 1.0))
+        interaction, on_probability, _ = epistasis.get(label, (float("nan"), float("nan"), 1.0))
         carried += carries
         ids = "+".join(sorted([id_a, id_b]))
         pair_rows.append({"pair": ids, "names": f"{tf_a}+{tf_b}", "carried": carries, "z": z, "head": head,
-                          "epistasis": interaction, "epistasis_probability": on_probability, "joint": joint_p <= JOINT_P,
+                          "epistasis": interaction, "epistasis_probability": on_probability, "joint": used_jointly(epistasis, label),
                           "analyze": ids not in evaluations["analyze"]["missed_pairs"],
                           "scan": ids not in evaluations["scan"]["missed_pairs"]})
     attended_ids = [i for i, tf in motifs if focus.get(tf, (".", 0))[1] >= ATTENDS_EXCESS]

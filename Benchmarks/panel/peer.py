@@ -2,7 +2,7 @@
 """The PyTorch peer on the panel: each simulated member trained by `motifattn train` and by the same recipe in PyTorch.
 
 usage: peer.py [--panel quick|dev|heldout|sim] [--members NAME,...] [--seeds 1,2,3] [--pytorch-seeds 1]
-               [--threads 1] [--motifattn BIN] [--python PY] [--label L]
+               [--threads 1] [--motifattn BIN] [--python PY] [--label L] [--analyse]
 
 Per member and seed: motifattn's model is the panel's (`panel.py` trains and caches it; seed 1 is `train`'s
 default, so it is the very model the panel reports), its test AUROC by `motifattn score`; PyTorch's is
@@ -15,7 +15,14 @@ limits PyTorch, the slower of the two, to some of the seeds.
 
 PyTorch runs are cached in panel-cache/peer/ (keyed by the training and test data, the recipe's scripts
 and the seed), so a second call only prints the tables. Tables: panel-out/LABEL/peer.tsv (one row per
-member and seed) and peer_summary.tsv (one row per member). PY is a Python with torch, numpy and
+member and seed) and peer_summary.tsv (one row per member).
+
+Beside the AUROCs, each pair of models is asked which planted pairs it carries: truth_epistasis.py on both models
+says which pairs each uses jointly at the planted sites (the panel's criterion), in peer.tsv as found/planted and
+per pair in peer_pairs.tsv. A planted pair that neither model uses jointly is out of reach of the interaction test
+(it reports joint use) whoever trains the architecture; one that only PyTorch's model uses jointly is a miss of
+motifattn's training. With --analyse the panel's `analyze` and `scan` also run with each model
+(panel-out/LABEL/MEMBER-TOOL-sSEED/) and the tables say which planted pairs each finds. PY is a Python with torch, numpy and
 safetensors (`python3 -m venv ENV && ENV/bin/pip install torch safetensors`); this is outside the
 panel's two hours: about 20-40 minutes per 20,000-sequence member and seed on one thread.
 """
@@ -49,7 +56,7 @@ def pytorch_run(member, simdir, sim, seed, threads, python):
             record = json.loads(f.read().strip().splitlines()[-1])
         record["threads"] = threads
         stamp.write(record)
-    return record
+    return dict(record, folder=folder)
 
 
 def motifattn_run(member, simdir, sim, seed, options, code_key):
@@ -61,7 +68,34 @@ def motifattn_run(member, simdir, sim, seed, options, code_key):
     metadata = panel.model_metadata(os.path.join(model_dir, "model.safetensors"))
     return {"test_auroc": panel.test_auroc(simdir, model_dir, options.motifattn, options.threads, stats),
             "minutes": panel.train_seconds(trained, options.threads)[0] / 60, "best_epoch": metadata.get("best_epoch"),
-            "epochs_run": len(metadata.get("epochs", []))}
+            "epochs_run": len(metadata.get("epochs", [])), "folder": model_dir}
+
+
+def planted_pairs_by_model(member, simdir, models, options, label, seed):
+    """Per planted pair, for each model (tool name -> cache folder holding model.safetensors): whether the model uses
+    the pair jointly at its planted sites (truth_epistasis.py, run once per model) with its mean knock-out interaction,
+    and with --analyse whether `analyze` and `scan` by that model find it (panel-out/LABEL/MEMBER-TOOL-sSEED/)."""
+    pairs, _ = panel.read_truth(simdir)
+    rows = {panel.pair_label(tf_a, tf_b): {"pair": "+".join(sorted([id_a, id_b]))} for id_a, tf_a, id_b, tf_b in pairs}
+    for tool, folder in models.items():
+        truth = panel.truth_scripts(simdir, folder, int(member["n_test"]), options.threads, {})
+        epistasis = panel.parse_epistasis(truth["truth_epistasis"])
+        evaluations = {}
+        if options.analyse:
+            out = os.path.join(panel.OUT, label, f"{member['name']}-{tool}-s{seed}")
+            evaluations = panel.analysed_and_evaluated(member, simdir, os.path.join(folder, "model.safetensors"), out, options, {})
+        for name, row in rows.items():
+            row[tool] = {"joint": panel.used_jointly(epistasis, name),
+                         "interaction": epistasis.get(name, (float("nan"),))[0],
+                         **{kind: row["pair"] not in e["missed_pairs"] for kind, e in evaluations.items()}}
+    return rows
+
+
+def pair_summary(rows, tool, field):
+    """'found/planted' over a member's planted pairs for one tool and one verdict ('joint', 'analyze', 'scan')."""
+    if not rows or any(field not in row[tool] for row in rows.values()):
+        return "-"
+    return f"{sum(row[tool][field] for row in rows.values())}/{len(rows)}"
 
 
 def main():
@@ -75,7 +109,10 @@ def main():
     parser.add_argument("--python", default=os.environ.get("MOTIFATTN_TORCH_PYTHON", sys.executable),
                         help="a Python with torch (default: $MOTIFATTN_TORCH_PYTHON, else this one)")
     parser.add_argument("--label", default="peer", help="output folder under panel-out/")
+    parser.add_argument("--analyse", action="store_true",
+                        help="also run the panel's analyze and scan with each model and say which planted pairs each finds")
     options = parser.parse_args()
+    options.analysis_args = options.analyze_args = options.scan_args = ""  # the analysis's defaults, as the panel's own run
     options.motifattn = os.path.abspath(options.motifattn)
     os.environ["MOTIFATTN_DATA"] = os.path.join(panel.REPO, "Reference")
     if not os.path.exists(options.motifattn):
@@ -98,8 +135,11 @@ def main():
                   f"threads={options.threads}")
 
     header = ["member", "half", "seed", "oracle", "motifattn", "pytorch", "motifattn-pytorch", "motifattn/oracle",
-              "pytorch/oracle", "motifattn_best/run_epochs", "pytorch_best/run_epochs", "motifattn_min", "pytorch_min"]
-    lines, summary = [], []
+              "pytorch/oracle", "motifattn_best/run_epochs", "pytorch_best/run_epochs", "motifattn_min", "pytorch_min",
+              "jointly_motifattn", "jointly_pytorch", "analyze_motifattn", "analyze_pytorch", "scan_motifattn", "scan_pytorch"]
+    pair_header = ["member", "seed", "pair", "ids", "joint_motifattn", "joint_pytorch", "interaction_motifattn",
+                   "interaction_pytorch", "analyze_motifattn", "analyze_pytorch", "scan_motifattn", "scan_pytorch"]
+    lines, summary, pair_lines = [], [], []
     for member in members:
         simdir, sim = panel.simulated_data(member, {})
         oracle = sim["oracle_auroc"]
@@ -116,13 +156,22 @@ def main():
             if peer:
                 theirs.append(peer["test_auroc"])
             both = mine is not None and peer is not None
+            pairs = planted_pairs_by_model(member, simdir, {"motifattn": mine["folder"], "pytorch": peer["folder"]},
+                                           options, options.label, seed) if both else {}
+            yes_no = lambda row, tool, field: ("yes" if row[tool][field] else "no") if field in row[tool] else "-"
+            for name, row in pairs.items():
+                pair_lines.append([member["name"], seed, name, row["pair"], yes_no(row, "motifattn", "joint"),
+                                   yes_no(row, "pytorch", "joint"), f"{row['motifattn']['interaction']:.2f}",
+                                   f"{row['pytorch']['interaction']:.2f}"]
+                                  + [yes_no(row, tool, kind) for kind in ("analyze", "scan") for tool in ("motifattn", "pytorch")])
             lines.append([member["name"], member["half"], seed, f"{oracle:.4f}",
                           f"{mine['test_auroc']:.4f}" if mine else "-", f"{peer['test_auroc']:.4f}" if peer else "-",
                           f"{mine['test_auroc'] - peer['test_auroc']:+.4f}" if both else "-",
                           f"{mine['test_auroc'] / oracle:.3f}" if mine else "-", f"{peer['test_auroc'] / oracle:.3f}" if peer else "-",
                           f"{mine['best_epoch']}/{mine['epochs_run']}" if mine else "-",
                           f"{peer['best_epoch']}/{len(peer['validation_auroc'])}" if peer else "-",
-                          f"{mine['minutes']:.1f}" if mine else "-", f"{peer['seconds'] / 60:.1f}" if peer else "-"])
+                          f"{mine['minutes']:.1f}" if mine else "-", f"{peer['seconds'] / 60:.1f}" if peer else "-"]
+                         + [pair_summary(pairs, tool, field) for field in ("joint", "analyze", "scan") for tool in ("motifattn", "pytorch")])
         if ours and theirs:
             mean_ours, mean_theirs = sum(ours) / len(ours), sum(theirs) / len(theirs)
             verdict = "within" if mean_ours >= mean_theirs - MARGIN else "below"
@@ -133,6 +182,9 @@ def main():
     os.makedirs(out, exist_ok=True)
     panel.write_tsv(os.path.join(out, "peer.tsv"), header, lines, provenance)
     panel.print_table(header, lines)
+    panel.write_tsv(os.path.join(out, "peer_pairs.tsv"), pair_header, pair_lines, provenance)
+    print()
+    panel.print_table(pair_header, pair_lines)
     summary_header = ["member", "half", "seeds_motifattn/pytorch", "oracle", "motifattn_mean", "pytorch_mean", "difference", "motifattn_range",
                       "pytorch_range", f"motifattn >= pytorch - {MARGIN}"]
     panel.write_tsv(os.path.join(out, "peer_summary.tsv"), summary_header, summary, provenance)

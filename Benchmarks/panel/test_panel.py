@@ -1,11 +1,13 @@
-"""Tests of panel.py's committed models (run by `make test`): a member's saved model seeds an empty cache with
-its weights checked, a damaged one is refused, and saving replaces the member's older model only."""
-import json, os, shutil, sys, tempfile, unittest
+"""Tests of the panel's scripts (run by `make test`): a member's saved model seeds an empty cache with its weights
+checked, a damaged one is refused, and saving replaces the member's older model only; compare.py reads a run still
+going; peer.py judges each model's joint use of a planted pair by that model's own knock-outs."""
+import argparse, json, os, shutil, sys, tempfile, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import panel  # noqa: E402
 import compare  # noqa: E402
+import peer  # noqa: E402
 
 MODEL = os.path.join(panel.REPO, "Reference", "model", "default.safetensors")
 
@@ -82,6 +84,46 @@ class PartialRunTests(unittest.TestCase):
         rows = compare.rows_of("going")
         self.assertEqual(list(rows), ["d-iid-short"])
         self.assertEqual(rows["d-iid-short"][1], os.path.join(root, "going", "d-iid-short"))
+
+
+class JointUseByModelTests(unittest.TestCase):
+    """peer.py's verdict per planted pair and model: used jointly when the planted sites' knock-out interaction is
+    positive in more sequences than the sign test allows by chance (p ≤ panel.JOINT_P)."""
+
+    def truth_folder(self, root, name, rows):
+        """A model's cache folder as truth_scripts leaves it, with truth_epistasis.tsv rows (pair, n, mean, positive)."""
+        folder = os.path.join(root, name)
+        os.makedirs(os.path.join(folder, "truth"))
+        with open(os.path.join(folder, "truth", "truth_epistasis.tsv"), "w") as f:
+            f.write(f"model {name}\npair\tn\tmean_interaction\tmedian_interaction\tfraction_positive\tdrop_a\tdrop_b\t"
+                    "mean_probability_interaction\tfraction_positive_probability\tpositive\n")
+            for pair, n, mean, positive in rows:
+                f.write(f"P {pair}\t{n}\t{mean}\t0\t{positive / n:.2f}\t1\t1\t0\t0\t{positive}\n")
+        panel.Stamp(os.path.join(folder, "truth")).write({"seconds": 1.0})
+        return folder
+
+    def test_each_model_is_judged_by_its_own_knock_outs(self):
+        root = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, root)
+        simdir = os.path.join(root, "sim")
+        os.makedirs(simdir)
+        with open(os.path.join(simdir, "truth_pairs.tsv"), "w") as f:
+            f.write("motif_a\tname_a\tmotif_b\tname_b\nMA2\tZEB\tMA1\tALX\nMA3\tCUX\tMA4\tDLX\n")
+        with open(os.path.join(simdir, "truth_motifs.tsv"), "w") as f:
+            f.write("motif\tname\n")
+        # 200 sequences: 130 positive gives a sign-test p of about 1e-5 (joint); 110 about 0.09 (not).
+        ours = self.truth_folder(root, "ours", [("ALX + ZEB", 200, 0.9, 130), ("CUX + DLX", 200, 0.1, 110)])
+        theirs = self.truth_folder(root, "theirs", [("ALX + ZEB", 200, 0.8, 130), ("CUX + DLX", 200, 0.5, 130)])
+        options = argparse.Namespace(threads=1, analyse=False)
+        rows = peer.planted_pairs_by_model({"name": "m", "n_test": "200"}, simdir, {"motifattn": ours, "pytorch": theirs},
+                                           options, "label", 1)
+        self.assertEqual(rows["ALX + ZEB"]["pair"], "MA1+MA2")
+        self.assertEqual([rows[p]["motifattn"]["joint"] for p in ("ALX + ZEB", "CUX + DLX")], [True, False])
+        self.assertEqual([rows[p]["pytorch"]["joint"] for p in ("ALX + ZEB", "CUX + DLX")], [True, True])
+        self.assertEqual(rows["CUX + DLX"]["pytorch"]["interaction"], 0.5)
+        self.assertEqual(peer.pair_summary(rows, "motifattn", "joint"), "1/2")
+        self.assertEqual(peer.pair_summary(rows, "pytorch", "joint"), "2/2")
+        self.assertEqual(peer.pair_summary(rows, "pytorch", "analyze"), "-")
 
 
 if __name__ == "__main__":
