@@ -143,11 +143,12 @@ panel: $(if $(filter $(BIN),$(MOTIFATTN)),build) panel-deps
 ## panel-peer: each simulated member of PANEL (quick, dev, heldout, sim) trained by motifattn and by the same
 ## recipe in PyTorch (Benchmarks/panel/peer.py), SEEDS each; TORCH_PYTHON is a Python with torch and safetensors.
 ## Outside the panel's 2 hours: about 20-40 minutes per 20,000-sequence member and seed, one thread each.
+## PEER_ARGS=--analyse also runs analyze and scan with each model.
 SEEDS ?= 1
 TORCH_PYTHON ?= python3
 panel-peer: $(if $(filter $(BIN),$(MOTIFATTN)),build) panel-deps
 	python3 Benchmarks/panel/peer.py --panel $(if $(filter all real,$(PANEL)),sim,$(PANEL)) --seeds $(SEEDS) \
-	  --motifattn $(MOTIFATTN) --python $(TORCH_PYTHON) --threads 1
+	  --motifattn $(MOTIFATTN) --python $(TORCH_PYTHON) --threads 1 $(PEER_ARGS)
 
 panel-deps:
 	@python3 -c "import numpy, onnx, onnxruntime, safetensors" 2>/dev/null || \
