@@ -17,14 +17,15 @@ PyTorch runs are cached in panel-cache/peer/ (keyed by the training and test dat
 and the seed), so a second call only prints the tables. Tables: panel-out/LABEL/peer.tsv (one row per
 member and seed) and peer_summary.tsv (one row per member).
 
-Beside the AUROCs, each pair of models is asked which planted pairs it carries: truth_epistasis.py on both models
-says which pairs each uses jointly at the planted sites (the panel's criterion), in peer.tsv as found/planted and
-per pair in peer_pairs.tsv. A planted pair that neither model uses jointly is out of reach of the interaction test
-(it reports joint use) whoever trains the architecture; one that only PyTorch's model uses jointly is a miss of
-motifattn's training. With --analyse the panel's `analyze` and `scan` also run with each model
-(panel-out/LABEL/MEMBER-TOOL-sSEED/) and the tables say which planted pairs each finds. PY is a Python with torch, numpy and
-safetensors (`python3 -m venv ENV && ENV/bin/pip install torch safetensors`); this is outside the
-panel's two hours: about 20-40 minutes per 20,000-sequence member and seed on one thread.
+Beside the AUROCs, both models of a member and seed are asked which planted pairs they carry: truth_epistasis.py
+on each says which pairs it uses jointly at the planted sites (the panel's criterion), in peer.tsv as found/planted
+and per pair in peer_pairs.tsv. A planted pair that neither model uses jointly is out of reach of the interaction
+test, which reports joint use, whoever trains the architecture; one that only PyTorch's model uses jointly is a miss
+of motifattn's training. With --analyse the panel's `analyze` and `scan` also run with each model
+(panel-out/LABEL/MEMBER-TOOL-sSEED/), and the tables say which planted pairs each finds.
+
+PY is a Python with torch, numpy and safetensors (`python3 -m venv ENV && ENV/bin/pip install torch safetensors`);
+this is outside the panel's two hours: about 20-40 minutes per 20,000-sequence member and seed on one thread.
 """
 import argparse, datetime, json, os, subprocess, sys
 
@@ -89,6 +90,11 @@ def planted_pairs_by_model(member, simdir, models, options, label, seed):
                          "interaction": epistasis.get(name, (float("nan"),))[0],
                          **{kind: row["pair"] not in e["missed_pairs"] for kind, e in evaluations.items()}}
     return rows
+
+
+def verdict_text(row, tool, field):
+    """One planted pair's verdict for one tool as a table cell: yes, no, or - when it was not asked."""
+    return ("yes" if row[tool][field] else "no") if field in row[tool] else "-"
 
 
 def pair_summary(rows, tool, field):
@@ -158,12 +164,11 @@ def main():
             both = mine is not None and peer is not None
             pairs = planted_pairs_by_model(member, simdir, {"motifattn": mine["folder"], "pytorch": peer["folder"]},
                                            options, options.label, seed) if both else {}
-            yes_no = lambda row, tool, field: ("yes" if row[tool][field] else "no") if field in row[tool] else "-"
             for name, row in pairs.items():
-                pair_lines.append([member["name"], seed, name, row["pair"], yes_no(row, "motifattn", "joint"),
-                                   yes_no(row, "pytorch", "joint"), f"{row['motifattn']['interaction']:.2f}",
+                pair_lines.append([member["name"], seed, name, row["pair"], verdict_text(row, "motifattn", "joint"),
+                                   verdict_text(row, "pytorch", "joint"), f"{row['motifattn']['interaction']:.2f}",
                                    f"{row['pytorch']['interaction']:.2f}"]
-                                  + [yes_no(row, tool, kind) for kind in ("analyze", "scan") for tool in ("motifattn", "pytorch")])
+                                  + [verdict_text(row, tool, kind) for kind in ("analyze", "scan") for tool in ("motifattn", "pytorch")])
             lines.append([member["name"], member["half"], seed, f"{oracle:.4f}",
                           f"{mine['test_auroc']:.4f}" if mine else "-", f"{peer['test_auroc']:.4f}" if peer else "-",
                           f"{mine['test_auroc'] - peer['test_auroc']:+.4f}" if both else "-",
