@@ -558,6 +558,11 @@ def pair_label(tf_a, tf_b):
     return " + ".join(sorted([tf_a, tf_b]))
 
 
+def pair_ids(id_a, id_b):
+    """A planted pair as `evaluate` names it among its missed pairs: 'MA1+MA2', the IDs sorted."""
+    return "+".join(sorted([id_a, id_b]))
+
+
 def used_jointly(epistasis, label):
     """Whether the model uses the planted pair jointly at its planted sites (sign test p ≤ JOINT_P), from
     parse_epistasis's table; a pair the truth script could not measure is not."""
@@ -594,7 +599,7 @@ def run_simulated(member, options, code_key):
         carries = p <= CARRIES_P and z > 0
         interaction, on_probability, _ = epistasis.get(label, (float("nan"), float("nan"), 1.0))
         carried += carries
-        ids = "+".join(sorted([id_a, id_b]))
+        ids = pair_ids(id_a, id_b)
         pair_rows.append({"pair": ids, "names": f"{tf_a}+{tf_b}", "carried": carries, "z": z, "head": head,
                           "epistasis": interaction, "epistasis_probability": on_probability, "joint": used_jointly(epistasis, label),
                           "analyze": ids not in evaluations["analyze"]["missed_pairs"],

@@ -77,7 +77,7 @@ def planted_pairs_by_model(member, simdir, models, options, label, seed):
     the pair jointly at its planted sites (truth_epistasis.py, run once per model) with its mean knock-out interaction,
     and with --analyse whether `analyze` and `scan` by that model find it (panel-out/LABEL/MEMBER-TOOL-sSEED/)."""
     pairs, _ = panel.read_truth(simdir)
-    rows = {panel.pair_label(tf_a, tf_b): {"pair": "+".join(sorted([id_a, id_b]))} for id_a, tf_a, id_b, tf_b in pairs}
+    rows = {panel.pair_label(tf_a, tf_b): {"pair": panel.pair_ids(id_a, id_b)} for id_a, tf_a, id_b, tf_b in pairs}
     for tool, folder in models.items():
         truth = panel.truth_scripts(simdir, folder, int(member["n_test"]), options.threads, {})
         epistasis = panel.parse_epistasis(truth["truth_epistasis"])
